@@ -1,0 +1,10 @@
+// The differentiable op set. Importing this module installs the Tensor methods.
+import './methods.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export * from './ops/linalg.js';
+export * from './ops/softmax.js';
+export { backward, grad } from './engine.js';
+export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';
+export { record, Node } from './node.js';

@@ -1,0 +1,120 @@
+// Reductions over one or several dims. The kernel reduces rows of a dense [rows, cols] layout, so
+// the input is permuted to put reduced dims last (a copy only when that permutation is not free).
+import type { ReduceOp } from '../../kernels/backend.js';
+import { ArgumentError, fmtShape } from '../../errors.js';
+import { normDim, normDims, numel } from '../../tensor/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { record } from '../node.js';
+import { noGrad } from '../grad-mode.js';
+import { add, div, eq, exp, log, mul, sqrt, sub, where, abs } from './elementwise.js';
+import { expand, gather, permute, reshape, squeeze } from './shape.js';
+import { castRaw, dense, wrap } from './util.js';
+
+export type Dims = number | number[] | null | undefined;
+export interface ReduceOptions { keepdim?: boolean }
+
+function plan(x: Tensor, dims: Dims) {
+  const rd = normDims(dims, x.ndim);
+  const kept = Array.from({ length: x.ndim }, (_, i) => i).filter((i) => !rd.includes(i));
+  const keepShape = x.shape.map((s, i) => (rd.includes(i) ? 1 : s));
+  const outShape = kept.map((i) => x.shape[i]);
+  return { rd, kept, keepShape, outShape, rows: numel(outShape), cols: numel(rd.map((i) => x.shape[i])) };
+}
+
+function reduceRaw(op: ReduceOp, x: Tensor, dims: Dims, keepdim: boolean): Tensor {
+  const p = plan(x, dims);
+  if (p.cols === 0 && op !== 'sum') {
+    throw new ArgumentError(`${op}(): cannot reduce over a zero-size dimension (input shape ${fmtShape(x.shape)}, dims ${fmtShape(p.rd)})`);
+  }
+  const identity = p.kept.every((d, i) => d === i);
+  const xp = identity ? x : x._view(p.kept.concat(p.rd).map((d) => x.shape[d]), p.kept.concat(p.rd).map((d) => x.strides[d]), x.offset);
+  const xd = dense(xp);
+  const s = x.backend.reduce(op, xd, p.rows, p.cols);
+  if (xd !== xp) xd.dispose();
+  if (xp !== x) xp.dispose();
+  return wrap(s, keepdim ? p.keepShape : p.outShape);
+}
+
+/** Broadcast a reduced gradient back over the input's shape. */
+function unreduce(g: Tensor, x: Tensor, dims: Dims, keepdim: boolean): Tensor {
+  const p = plan(x, dims);
+  return expand(keepdim ? g : reshape(g, p.keepShape), x.shape);
+}
+
+export function sum(x: Tensor, dims?: Dims, opts: ReduceOptions = {}): Tensor {
+  const keepdim = !!opts.keepdim;
+  const src = x.dtype === 'bool' ? castRaw(x, 'int32') : x;
+  return record('SumBackward1', reduceRaw('sum', src, dims, keepdim), [x], (g) => [unreduce(g, x, dims, keepdim)]);
+}
+export function mean(x: Tensor, dims?: Dims, opts: ReduceOptions = {}): Tensor {
+  const n = plan(x, dims).cols;
+  const xf = x.dtype === 'float32' ? x : castRaw(x, 'float32');
+  return mul(sum(xf, dims, opts), 1 / n);
+}
+
+function extreme(op: 'max' | 'min', x: Tensor, dims: Dims, keepdim: boolean): Tensor {
+  const out = reduceRaw(op, x, dims, keepdim);
+  return record(op === 'max' ? 'AmaxBackward0' : 'AminBackward0', out, [x], (g) => {
+    // ties share the gradient evenly, as PyTorch's amax/amin do
+    const mask = castRaw(eq(x, unreduce(out.detach(), x, dims, keepdim)), 'float32');
+    const count = sum(mask, dims, { keepdim: true });
+    return [div(mul(unreduce(g, x, dims, keepdim), mask), count)];
+  });
+}
+export const amax = (x: Tensor, dims?: Dims, opts: ReduceOptions = {}) => extreme('max', x, dims, !!opts.keepdim);
+export const amin = (x: Tensor, dims?: Dims, opts: ReduceOptions = {}) => extreme('min', x, dims, !!opts.keepdim);
+
+export function argmax(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  return argReduce('argmax', x, dim, !!opts.keepdim);
+}
+export function argmin(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  return argReduce('argmin', x, dim, !!opts.keepdim);
+}
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
+  if (dim === undefined || dim === null) {
+    const flat = reshape(x.detach(), [-1]);
+    const r = reduceRaw(op, flat, 0, false);
+    return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
+  }
+  return reduceRaw(op, x, normDim(dim, x.ndim), keepdim);
+}
+
+/** `max(x)` → the largest value; `max(x, dim)` → `{ values, indices }` as in PyTorch. */
+export function max(x: Tensor): Tensor;
+export function max(x: Tensor, dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor };
+export function max(x: Tensor, dim?: number, opts: ReduceOptions = {}): Tensor | { values: Tensor; indices: Tensor } {
+  return dim === undefined ? amax(x) : valuesIndices('argmax', x, dim, !!opts.keepdim);
+}
+export function min(x: Tensor): Tensor;
+export function min(x: Tensor, dim: number, opts?: ReduceOptions): { values: Tensor; indices: Tensor };
+export function min(x: Tensor, dim?: number, opts: ReduceOptions = {}): Tensor | { values: Tensor; indices: Tensor } {
+  return dim === undefined ? amin(x) : valuesIndices('argmin', x, dim, !!opts.keepdim);
+}
+function valuesIndices(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim: boolean) {
+  const d = normDim(dim, x.ndim);
+  const idx = reduceRaw(op, x, d, true);
+  // values through gather, so the gradient routes to the chosen element only
+  const values = gather(x, d, idx);
+  if (keepdim) return { values, indices: idx };
+  return { values: squeeze(values, d), indices: squeeze(idx, d) };
+}
+
+export interface VarOptions extends ReduceOptions { correction?: number; unbiased?: boolean }
+export function variance(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
+  const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  const n = plan(x, dims).cols;
+  const d = sub(x, mean(x, dims, { keepdim: true }));
+  return div(sum(mul(d, d), dims, opts), Math.max(0, n - correction));
+}
+export function std(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
+  return sqrt(variance(x, dims, opts));
+}
+/** log(sum(exp(x))) computed stably: the max is subtracted first */
+export function logsumexp(x: Tensor, dims: Dims, opts: ReduceOptions = {}): Tensor {
+  const m0 = noGrad(() => amax(x.detach(), dims, { keepdim: true }));
+  const m = noGrad(() => where(eq(abs(m0), Infinity), 0, m0));
+  const out = add(log(sum(exp(sub(x, m)), dims, { keepdim: true })), m);
+  if (opts.keepdim) return out;
+  return reshape(out, plan(x, dims).outShape);
+}
+export { permute };

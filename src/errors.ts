@@ -1,0 +1,27 @@
+// Typed errors. Each names the shapes, dtypes, devices, keys or byte offsets involved, so a user can
+// act on the message without a debugger.
+
+export class FinetorchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** Shapes that cannot be combined (broadcasting, matmul, reshape, conv arguments). */
+export class ShapeError extends FinetorchError {}
+/** A dtype an op cannot take (integer tensors asked for gradients, float indices). */
+export class DTypeError extends FinetorchError {}
+/** Tensors on different devices in one op, or a device that is not available. */
+export class DeviceError extends FinetorchError {}
+/** A tensor used after `dispose()`. */
+export class DisposedError extends FinetorchError {}
+/** Misuse of autograd (backward twice through a freed graph, non-scalar backward without gradient). */
+export class AutogradError extends FinetorchError {}
+/** A bad argument value (negative size, dim out of range, unknown option). */
+export class ArgumentError extends FinetorchError {}
+/** A checkpoint that is malformed, hostile or unsupported; names the key or byte offset. */
+export class CheckpointError extends FinetorchError {}
+/** An error reported by the WebGPU implementation, naming the kernel that caused it. */
+export class WebGPUError extends FinetorchError {}
+
+export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;

@@ -1,0 +1,17 @@
+// finetorch's public face: `import * as torch from 'finetorch'`.
+// Importing it acquires the WebGPU adapter once (top-level await) and picks the default device:
+// webgpu when an adapter exists, else cpu with a one-line warning. FINETORCH_DEVICE=cpu skips it.
+import { init } from './tensor/device.js';
+import './autograd/methods.js';
+
+export { Tensor } from './tensor/tensor.js';
+export * from './tensor/creation.js';
+export { manualSeed, Generator, defaultGenerator } from './tensor/random.js';
+export { memory, scope, keep, resetPeak, type MemoryStats } from './tensor/memory.js';
+export { init, defaultDevice, setDefaultDevice, isAvailable, type Device } from './tensor/device.js';
+export type { DType } from './kernels/backend.js';
+export * from './errors.js';
+export * from './autograd/index.js';
+export * as webgpu from './webgpu.js';
+
+await init();

@@ -1,0 +1,156 @@
+// The device boundary. Everything above `src/kernels/` talks to a device only through `Backend`.
+// Kernels take strided views for elementwise work and contiguous buffers for the rest; every
+// element is 4 bytes (float32 → f32, int32 → i32, bool → i32 holding 0/1), which keeps WGSL simple.
+
+export type DType = 'float32' | 'int32' | 'bool';
+export type DeviceType = 'cpu' | 'webgpu';
+export type HostArray = Float32Array | Int32Array;
+
+/** A block of device memory. Tensors that are views of each other share one Storage. */
+export interface Storage {
+  readonly device: DeviceType;
+  readonly dtype: DType;
+  /** length in elements */
+  readonly length: number;
+  /** tensors referring to it; freed when it drops to zero */
+  refs: number;
+  released: boolean;
+  /** Float32Array/Int32Array on cpu, GPUBuffer on webgpu */
+  readonly handle: unknown;
+}
+
+/** A strided window on a storage: what elementwise kernels read and write. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid'
+  | 'relu' | 'reciprocal' | 'gelu' | 'gelu_tanh' | 'silu' | 'erf' | 'not' | 'cast'
+  // with scalar parameters p0, p1:
+  | 'affine'      // x * p0 + p1
+  | 'pow_s'       // x ** p0
+  | 'rpow_s'      // p0 ** x
+  | 'rdiv_s'      // p0 / x
+  | 'clamp'       // min(max(x, p0), p1)
+  | 'leaky_relu'  // x > 0 ? x : p0 * x
+  | 'elu'         // x > 0 ? x : p0 * (exp(x) - 1)
+  | 'softplus'    // beta = p0, threshold = p1
+  | 'eq_s' | 'ne_s' | 'lt_s' | 'le_s' | 'gt_s' | 'ge_s';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or'
+  | 'relu_bw'; // a * (b > 0): ReLU's backward, one dispatch
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+export interface MatmulArgs {
+  batch: number; m: number; n: number; k: number;
+  /** a is stored [batch, k, m] instead of [batch, m, k] */
+  transA: boolean;
+  /** b is stored [batch, n, k] instead of [batch, k, n] */
+  transB: boolean;
+  /** element stride between batches; 0 broadcasts one matrix over the batch */
+  strideA: number; strideB: number;
+  /** optional bias of length n added to every row (F.linear) */
+  bias?: View;
+}
+
+export interface Conv2dArgs {
+  n: number; cIn: number; h: number; w: number;
+  cOut: number; kh: number; kw: number;
+  oh: number; ow: number;
+  strideH: number; strideW: number; padH: number; padW: number; dilH: number; dilW: number;
+  groups: number;
+}
+
+export interface Pool2dArgs {
+  n: number; c: number; h: number; w: number; oh: number; ow: number;
+  kh: number; kw: number; strideH: number; strideW: number; padH: number; padW: number;
+  dilH: number; dilW: number;
+  /** avg pool: divide by the full window including padding */
+  countIncludePad?: boolean;
+  /** avg pool divisor override, 0 if unset */
+  divisor?: number;
+}
+
+export interface AdamArgs {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** AdamW: decoupled weight decay */
+  decoupled: boolean; amsgrad: boolean; maximize: boolean;
+  /** 1 - beta1^t, 1 - beta2^t */
+  bc1: number; bc2: number;
+}
+export interface SgdArgs {
+  lr: number; momentum: number; dampening: number; weightDecay: number;
+  nesterov: boolean; maximize: boolean;
+  /** first step with momentum: buf = grad (PyTorch), no dampening */
+  firstStep: boolean;
+}
+export interface RmspropArgs {
+  lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean;
+  maximize: boolean;
+}
+
+/**
+ * What a device must implement. Outputs are freshly allocated contiguous storages unless the
+ * method writes into a given view. Inputs named "contiguous" must be dense, row-major, offset
+ * included in the view.
+ */
+export interface Backend {
+  readonly device: DeviceType;
+  /** kernels launched so far (tests count them to prove frozen work is skipped) */
+  dispatches: number;
+
+  alloc(length: number, dtype: DType): Storage;
+  release(s: Storage): void;
+  upload(data: HostArray, dtype: DType): Storage;
+  /** `length` elements from `offset` of a storage, as a host copy */
+  read(s: Storage, offset: number, length: number): Promise<HostArray>;
+  /** elementwise copy between two views of equal shape; converts dtype when they differ */
+  copy(src: View, dst: View): void;
+  fill(dst: View, value: number): void;
+
+  unary(op: UnaryOp, x: View, outDtype: DType, p0?: number, p1?: number): Storage;
+  /** `a` and `b` already broadcast to `shape` (stride 0 on expanded dims) */
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[], outDtype: DType): Storage;
+  where(cond: View, a: View, b: View, shape: readonly number[], outDtype: DType): Storage;
+  /** contiguous x seen as [rows, cols]; reduces each row; argmax/argmin give int32 */
+  reduce(op: ReduceOp, x: View, rows: number, cols: number): Storage;
+  /** contiguous a, b; out [batch, m, n] */
+  matmul(a: View, b: View, args: MatmulArgs): Storage;
+
+  /** contiguous x seen as [outer, size, inner]; picks `index` (int32, contiguous) along the middle dim */
+  indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage;
+  /** out [outer, size, inner] zeros, then out[o, index[i], r] += src[o, i, r] */
+  indexAdd(src: View, index: View, outer: number, size: number, inner: number): Storage;
+  /** contiguous x [outer, size, inner], index [outer, k, inner] → out[o, j, r] = x[o, index[o,j,r], r] */
+  gather(x: View, index: View, outer: number, size: number, k: number, inner: number): Storage;
+  /** out [outer, size, inner] zeros, out[o, index[o,j,r], r] += src[o, j, r] */
+  scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage;
+
+  conv2d(x: View, w: View, bias: View | null, a: Conv2dArgs): Storage;
+  conv2dBackwardInput(gy: View, w: View, a: Conv2dArgs): Storage;
+  conv2dBackwardWeight(gy: View, x: View, a: Conv2dArgs): Storage;
+  /** values and flat (h*w) argmax indices (int32) */
+  maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage];
+  avgPool2d(x: View, a: Pool2dArgs): Storage;
+  avgPool2dBackward(gy: View, a: Pool2dArgs): Storage;
+
+  /** fused optimizer updates, in place on contiguous storages */
+  sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void;
+  adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void;
+  rmspropStep(param: View, grad: View, sq: View, buf: View | null, gavg: View | null, a: RmspropArgs): void;
+
+  /** make queued work run (webgpu submits; cpu is synchronous) */
+  flush(): void;
+  memory(): { pooledBytes: number };
+}
+
+export const isFloat = (d: DType) => d === 'float32';
+export const bytesPerElement = 4;

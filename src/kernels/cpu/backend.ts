@@ -1,0 +1,405 @@
+// The CPU device: every kernel in plain TypeScript. It is the reference the WebGPU kernels are
+// tested against and the fallback where no adapter exists.
+import type {
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, Pool2dArgs, ReduceOp,
+  RmspropArgs, SgdArgs, Storage, UnaryOp, View,
+} from '../backend.js';
+import { binaryFn, unaryFn } from './math.js';
+import { elementOffsets, isContiguous, numel } from './strided.js';
+
+type Arr = Float32Array | Int32Array;
+
+function make(length: number, dtype: DType): Arr {
+  return dtype === 'float32' ? new Float32Array(length) : new Int32Array(length);
+}
+const data = (v: View | Storage): Arr => ('storage' in v ? v.storage.handle : v.handle) as Arr;
+/** row-major element reader for a view */
+function reader(v: View, shape: readonly number[] = v.shape): (i: number) => number {
+  const d = data(v);
+  if (isContiguous(shape, v.strides)) {
+    const o = v.offset;
+    return (i) => d[o + i];
+  }
+  const offs = elementOffsets(v, shape);
+  return (i) => d[offs[i]];
+}
+/** contiguous input as a subarray (views passed to non-elementwise kernels are dense) */
+function dense(v: View): Arr {
+  const d = data(v);
+  const n = numel(v.shape);
+  if (isContiguous(v.shape, v.strides)) return d.subarray(v.offset, v.offset + n);
+  const out = make(n, v.dtype);
+  const r = reader(v);
+  for (let i = 0; i < n; i++) out[i] = r(i);
+  return out;
+}
+
+export class CpuBackend implements Backend {
+  readonly device = 'cpu' as const;
+  dispatches = 0;
+
+  private wrap(arr: Arr, dtype: DType): Storage {
+    return { device: 'cpu', dtype, length: arr.length, refs: 0, released: false, handle: arr };
+  }
+  alloc(length: number, dtype: DType): Storage {
+    return this.wrap(make(length, dtype), dtype);
+  }
+  release(s: Storage): void {
+    s.released = true;
+  }
+  upload(src: HostArray, dtype: DType): Storage {
+    const arr = make(src.length, dtype);
+    arr.set(src);
+    return this.wrap(arr, dtype);
+  }
+  async read(s: Storage, offset: number, length: number): Promise<HostArray> {
+    return (s.handle as Arr).slice(offset, offset + length);
+  }
+  copy(src: View, dst: View): void {
+    this.dispatches++;
+    const n = numel(dst.shape);
+    const r = reader(src, dst.shape);
+    const d = data(dst);
+    const toInt = dst.dtype !== 'float32' && src.dtype === 'float32';
+    const toBool = dst.dtype === 'bool' && src.dtype !== 'bool';
+    const offs = elementOffsets(dst);
+    for (let i = 0; i < n; i++) {
+      const x = r(i);
+      d[offs[i]] = toBool ? +(x !== 0) : toInt ? Math.trunc(x) : x;
+    }
+  }
+  fill(dst: View, value: number): void {
+    this.dispatches++;
+    const d = data(dst);
+    const offs = elementOffsets(dst);
+    for (let i = 0; i < offs.length; i++) d[offs[i]] = value;
+  }
+  unary(op: UnaryOp, x: View, outDtype: DType, p0 = 0, p1 = 0): Storage {
+    this.dispatches++;
+    const n = numel(x.shape);
+    const out = make(n, outDtype);
+    const r = reader(x);
+    const f = unaryFn(op, p0, p1);
+    const castInt = outDtype !== 'float32' && op === 'cast';
+    if (castInt && outDtype === 'bool') for (let i = 0; i < n; i++) out[i] = +(r(i) !== 0);
+    else if (castInt) for (let i = 0; i < n; i++) out[i] = Math.trunc(r(i));
+    else for (let i = 0; i < n; i++) out[i] = f(r(i));
+    return this.wrap(out, outDtype);
+  }
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
+    this.dispatches++;
+    const n = numel(shape);
+    const out = make(n, outDtype);
+    const ra = reader(a, shape), rb = reader(b, shape);
+    const f = binaryFn(op, a.dtype !== 'float32' && b.dtype !== 'float32');
+    for (let i = 0; i < n; i++) out[i] = f(ra(i), rb(i));
+    return this.wrap(out, outDtype);
+  }
+  where(c: View, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
+    this.dispatches++;
+    const n = numel(shape);
+    const out = make(n, outDtype);
+    const rc = reader(c, shape), ra = reader(a, shape), rb = reader(b, shape);
+    for (let i = 0; i < n; i++) out[i] = rc(i) ? ra(i) : rb(i);
+    return this.wrap(out, outDtype);
+  }
+  reduce(op: ReduceOp, x: View, rows: number, cols: number): Storage {
+    this.dispatches++;
+    const src = dense(x);
+    const isArg = op === 'argmax' || op === 'argmin';
+    const out = make(rows, isArg ? 'int32' : x.dtype);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      if (op === 'sum') {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += src[base + c];
+        out[r] = s;
+      } else {
+        const isMax = op === 'max' || op === 'argmax';
+        let best = isMax ? -Infinity : Infinity, bi = 0;
+        for (let c = 0; c < cols; c++) {
+          const v = src[base + c];
+          if (v !== v) { best = NaN; bi = c; break; } // NaN propagates, as in PyTorch
+          if (isMax ? v > best : v < best) { best = v; bi = c; }
+        }
+        out[r] = isArg ? bi : best;
+      }
+    }
+    return this.wrap(out, isArg ? 'int32' : x.dtype);
+  }
+  matmul(a: View, b: View, g: MatmulArgs): Storage {
+    this.dispatches++;
+    // operands arrive as stored (a transposed operand is a strided view): index the storage
+    const A = data(a), B = data(b);
+    const { batch, m, n, k } = g;
+    const out = new Float32Array(batch * m * n);
+    const bias = g.bias ? dense(g.bias) : null;
+    const row = new Float64Array(n);
+    for (let bt = 0; bt < batch; bt++) {
+      const ao = a.offset + bt * g.strideA, bo = b.offset + bt * g.strideB;
+      for (let i = 0; i < m; i++) {
+        row.fill(0);
+        for (let p = 0; p < k; p++) {
+          const av = g.transA ? A[ao + p * m + i] : A[ao + i * k + p];
+          if (av === 0) continue;
+          if (g.transB) for (let j = 0; j < n; j++) row[j] += av * B[bo + j * k + p];
+          else {
+            const bb = bo + p * n;
+            for (let j = 0; j < n; j++) row[j] += av * B[bb + j];
+          }
+        }
+        const oo = (bt * m + i) * n;
+        for (let j = 0; j < n; j++) out[oo + j] = row[j] + (bias ? bias[j] : 0);
+      }
+    }
+    return this.wrap(out, 'float32');
+  }
+  indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
+    this.dispatches++;
+    const X = dense(x), I = dense(index);
+    const k = I.length;
+    const out = make(outer * k * inner, x.dtype);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < k; j++) {
+        const src = (o * size + I[j]) * inner, dst = (o * k + j) * inner;
+        for (let r = 0; r < inner; r++) out[dst + r] = X[src + r];
+      }
+    return this.wrap(out, x.dtype);
+  }
+  indexAdd(src: View, index: View, outer: number, size: number, inner: number): Storage {
+    this.dispatches++;
+    const S = dense(src), I = dense(index);
+    const k = I.length;
+    const out = new Float32Array(outer * size * inner);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < k; j++) {
+        const dst = (o * size + I[j]) * inner, s = (o * k + j) * inner;
+        for (let r = 0; r < inner; r++) out[dst + r] += S[s + r];
+      }
+    return this.wrap(out, 'float32');
+  }
+  gather(x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    this.dispatches++;
+    const X = dense(x), I = dense(index);
+    const out = make(outer * k * inner, x.dtype);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < k; j++)
+        for (let r = 0; r < inner; r++) {
+          const t = (o * k + j) * inner + r;
+          out[t] = X[(o * size + I[t]) * inner + r];
+        }
+    return this.wrap(out, x.dtype);
+  }
+  scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    this.dispatches++;
+    const S = dense(src), I = dense(index);
+    const out = new Float32Array(outer * size * inner);
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < k; j++)
+        for (let r = 0; r < inner; r++) {
+          const t = (o * k + j) * inner + r;
+          out[(o * size + I[t]) * inner + r] += S[t];
+        }
+    return this.wrap(out, 'float32');
+  }
+  conv2d(x: View, w: View, bias: View | null, a: Conv2dArgs): Storage {
+    this.dispatches++;
+    const X = dense(x), W = dense(w), B = bias ? dense(bias) : null;
+    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
+    const cg = cIn / groups, og = cOut / groups;
+    const out = new Float32Array(n * cOut * oh * ow);
+    const acc = new Float64Array(oh * ow);
+    for (let b = 0; b < n; b++)
+      for (let oc = 0; oc < cOut; oc++) {
+        const g = Math.floor(oc / og);
+        acc.fill(B ? B[oc] : 0);
+        for (let ic = 0; ic < cg; ic++) {
+          const xc = ((b * cIn) + g * cg + ic) * h * iw;
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = W[((oc * cg + ic) * kh + ky) * kw + kx];
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * a.strideH - a.padH + ky * a.dilH;
+                if (iy < 0 || iy >= h) continue;
+                const xr = xc + iy * iw, ar = oy * ow;
+                for (let ox = 0; ox < ow; ox++) {
+                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
+                  if (ix >= 0 && ix < iw) acc[ar + ox] += wv * X[xr + ix];
+                }
+              }
+            }
+        }
+        out.set(acc, (b * cOut + oc) * oh * ow);
+      }
+    return this.wrap(out, 'float32');
+  }
+  conv2dBackwardInput(gy: View, w: View, a: Conv2dArgs): Storage {
+    this.dispatches++;
+    const G = dense(gy), W = dense(w);
+    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
+    const cg = cIn / groups, og = cOut / groups;
+    const out = new Float32Array(n * cIn * h * iw);
+    for (let b = 0; b < n; b++)
+      for (let oc = 0; oc < cOut; oc++) {
+        const g = Math.floor(oc / og);
+        const gc = (b * cOut + oc) * oh * ow;
+        for (let ic = 0; ic < cg; ic++) {
+          const xc = ((b * cIn) + g * cg + ic) * h * iw;
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = W[((oc * cg + ic) * kh + ky) * kw + kx];
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * a.strideH - a.padH + ky * a.dilH;
+                if (iy < 0 || iy >= h) continue;
+                for (let ox = 0; ox < ow; ox++) {
+                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
+                  if (ix >= 0 && ix < iw) out[xc + iy * iw + ix] += wv * G[gc + oy * ow + ox];
+                }
+              }
+            }
+        }
+      }
+    return this.wrap(out, 'float32');
+  }
+  conv2dBackwardWeight(gy: View, x: View, a: Conv2dArgs): Storage {
+    this.dispatches++;
+    const G = dense(gy), X = dense(x);
+    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
+    const cg = cIn / groups, og = cOut / groups;
+    const out = new Float32Array(cOut * cg * kh * kw);
+    for (let oc = 0; oc < cOut; oc++) {
+      const g = Math.floor(oc / og);
+      for (let ic = 0; ic < cg; ic++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            let s = 0;
+            for (let b = 0; b < n; b++) {
+              const gc = (b * cOut + oc) * oh * ow, xc = ((b * cIn) + g * cg + ic) * h * iw;
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * a.strideH - a.padH + ky * a.dilH;
+                if (iy < 0 || iy >= h) continue;
+                for (let ox = 0; ox < ow; ox++) {
+                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
+                  if (ix >= 0 && ix < iw) s += G[gc + oy * ow + ox] * X[xc + iy * iw + ix];
+                }
+              }
+            }
+            out[((oc * cg + ic) * kh + ky) * kw + kx] = s;
+          }
+    }
+    return this.wrap(out, 'float32');
+  }
+  maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage] {
+    this.dispatches++;
+    const X = dense(x);
+    const planes = a.n * a.c;
+    const out = new Float32Array(planes * a.oh * a.ow), idx = new Int32Array(planes * a.oh * a.ow);
+    for (let p = 0; p < planes; p++)
+      for (let oy = 0; oy < a.oh; oy++)
+        for (let ox = 0; ox < a.ow; ox++) {
+          let best = -Infinity, bi = -1;
+          for (let ky = 0; ky < a.kh; ky++) {
+            const iy = oy * a.strideH - a.padH + ky * a.dilH;
+            if (iy < 0 || iy >= a.h) continue;
+            for (let kx = 0; kx < a.kw; kx++) {
+              const ix = ox * a.strideW - a.padW + kx * a.dilW;
+              if (ix < 0 || ix >= a.w) continue;
+              const v = X[p * a.h * a.w + iy * a.w + ix];
+              if (v > best || v !== v || bi < 0) { best = v; bi = iy * a.w + ix; if (v !== v) break; }
+            }
+          }
+          const o = (p * a.oh + oy) * a.ow + ox;
+          out[o] = best;
+          idx[o] = bi;
+        }
+    return [this.wrap(out, 'float32'), this.wrap(idx, 'int32')];
+  }
+  private avgWindow(a: Pool2dArgs, oy: number, ox: number) {
+    const y0 = oy * a.strideH - a.padH, x0 = ox * a.strideW - a.padW;
+    const y1 = Math.min(y0 + a.kh, a.h + a.padH), x1 = Math.min(x0 + a.kw, a.w + a.padW);
+    const padCount = (y1 - y0) * (x1 - x0);
+    const ys = Math.max(y0, 0), xs = Math.max(x0, 0), ye = Math.min(y1, a.h), xe = Math.min(x1, a.w);
+    const div = a.divisor ? a.divisor : a.countIncludePad ? padCount : (ye - ys) * (xe - xs);
+    return { ys, xs, ye, xe, div };
+  }
+  avgPool2d(x: View, a: Pool2dArgs): Storage {
+    this.dispatches++;
+    const X = dense(x);
+    const planes = a.n * a.c;
+    const out = new Float32Array(planes * a.oh * a.ow);
+    for (let p = 0; p < planes; p++)
+      for (let oy = 0; oy < a.oh; oy++)
+        for (let ox = 0; ox < a.ow; ox++) {
+          const { ys, xs, ye, xe, div } = this.avgWindow(a, oy, ox);
+          let s = 0;
+          for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) s += X[p * a.h * a.w + iy * a.w + ix];
+          out[(p * a.oh + oy) * a.ow + ox] = s / div;
+        }
+    return this.wrap(out, 'float32');
+  }
+  avgPool2dBackward(gy: View, a: Pool2dArgs): Storage {
+    this.dispatches++;
+    const G = dense(gy);
+    const planes = a.n * a.c;
+    const out = new Float32Array(planes * a.h * a.w);
+    for (let p = 0; p < planes; p++)
+      for (let oy = 0; oy < a.oh; oy++)
+        for (let ox = 0; ox < a.ow; ox++) {
+          const { ys, xs, ye, xe, div } = this.avgWindow(a, oy, ox);
+          const g = G[(p * a.oh + oy) * a.ow + ox] / div;
+          for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) out[p * a.h * a.w + iy * a.w + ix] += g;
+        }
+    return this.wrap(out, 'float32');
+  }
+  sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void {
+    this.dispatches++;
+    const P = dense(param), G = dense(grad), Bf = buf ? dense(buf) : null;
+    for (let i = 0; i < P.length; i++) {
+      let g = a.maximize ? -G[i] : G[i];
+      if (a.weightDecay) g += a.weightDecay * P[i];
+      if (Bf) {
+        Bf[i] = a.firstStep ? g : a.momentum * Bf[i] + (1 - a.dampening) * g;
+        g = a.nesterov ? g + a.momentum * Bf[i] : Bf[i];
+      }
+      P[i] -= a.lr * g;
+    }
+  }
+  adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
+    this.dispatches++;
+    const P = dense(param), G = dense(grad), M = dense(m), V = dense(v), VM = vmax ? dense(vmax) : null;
+    const stepSize = a.lr / a.bc1, bc2s = Math.sqrt(a.bc2);
+    for (let i = 0; i < P.length; i++) {
+      let g = a.maximize ? -G[i] : G[i];
+      if (a.decoupled) P[i] *= 1 - a.lr * a.weightDecay;
+      else if (a.weightDecay) g += a.weightDecay * P[i];
+      M[i] = a.beta1 * M[i] + (1 - a.beta1) * g;
+      V[i] = a.beta2 * V[i] + (1 - a.beta2) * g * g;
+      let vv = V[i];
+      if (VM) { VM[i] = Math.max(VM[i], V[i]); vv = VM[i]; }
+      P[i] -= (stepSize * M[i]) / (Math.sqrt(vv) / bc2s + a.eps);
+    }
+  }
+  rmspropStep(param: View, grad: View, sq: View, buf: View | null, gavg: View | null, a: RmspropArgs): void {
+    this.dispatches++;
+    const P = dense(param), G = dense(grad), S = dense(sq);
+    const Bf = buf ? dense(buf) : null, GA = gavg ? dense(gavg) : null;
+    for (let i = 0; i < P.length; i++) {
+      let g = a.maximize ? -G[i] : G[i];
+      if (a.weightDecay) g += a.weightDecay * P[i];
+      S[i] = a.alpha * S[i] + (1 - a.alpha) * g * g;
+      let avg: number;
+      if (GA) {
+        GA[i] = a.alpha * GA[i] + (1 - a.alpha) * g;
+        avg = Math.sqrt(S[i] - GA[i] * GA[i]) + a.eps;
+      } else avg = Math.sqrt(S[i]) + a.eps;
+      if (Bf) {
+        Bf[i] = a.momentum * Bf[i] + g / avg;
+        P[i] -= a.lr * Bf[i];
+      } else P[i] -= (a.lr * g) / avg;
+    }
+  }
+  flush(): void {}
+  memory() {
+    return { pooledBytes: 0 };
+  }
+}

@@ -1,0 +1,238 @@
+// The WebGPU device: implements `Backend` by recording WGSL dispatches on the runtime.
+import type {
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, Pool2dArgs, ReduceOp,
+  RmspropArgs, SgdArgs, Storage, UnaryOp, View,
+} from '../backend.js';
+import { isContiguous, numel } from '../cpu/strided.js';
+import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv.js';
+import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './elementwise.js';
+import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
+import { DEFAULT_MATMUL, matmulSource, type MatmulConfig } from './matmul.js';
+import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
+import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
+import { RED_WG, reduceSource } from './reduce.js';
+import type { Runtime } from './runtime.js';
+import { grid1d } from './wgsl.js';
+
+const buf = (v: View | Storage): GPUBuffer => ('storage' in v ? v.storage.handle : v.handle) as GPUBuffer;
+const dense = (v: View) => isContiguous(v.shape, v.strides);
+const dt = (d: DType) => (d === 'float32' ? 'f' : d === 'int32' ? 'i' : 'b');
+
+export class WebGPUBackend implements Backend {
+  readonly device = 'webgpu' as const;
+  matmulConfig: MatmulConfig = DEFAULT_MATMUL;
+  constructor(readonly rt: Runtime) {}
+
+  get dispatches() { return this.rt.dispatches; }
+  set dispatches(v: number) { this.rt.dispatches = v; }
+
+  private wrap(handle: GPUBuffer, length: number, dtype: DType): Storage {
+    return { device: 'webgpu', dtype, length, refs: 0, released: false, handle };
+  }
+  alloc(length: number, dtype: DType): Storage {
+    return this.wrap(this.rt.createBuffer(length * 4), length, dtype);
+  }
+  release(s: Storage): void {
+    if (s.released) return;
+    s.released = true;
+    this.rt.releaseBuffer(s.handle as GPUBuffer);
+  }
+  upload(data: HostArray, dtype: DType): Storage {
+    const s = this.alloc(data.length, dtype);
+    const host = dtype === 'float32' ? (data instanceof Float32Array ? data : Float32Array.from(data))
+      : data instanceof Int32Array ? data : Int32Array.from(data);
+    this.rt.upload(s.handle as GPUBuffer, host);
+    return s;
+  }
+  async read(s: Storage, offset: number, length: number): Promise<HostArray> {
+    const bytes = await this.rt.read(s.handle as GPUBuffer, offset * 4, length * 4);
+    return s.dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  /** one elementwise dispatch over `shape`: inputs are views, output a view (usually fresh) */
+  private ew(name: string, expr: string, inputs: View[], out: View, p0 = 0, p1 = 0, intDiv = false) {
+    const shape = out.shape;
+    if (shape.length > MAX_DIMS) throw new Error(`webgpu: ${name} supports at most ${MAX_DIMS} dims, got ${shape.length}`);
+    const n = numel(shape);
+    if (n === 0) return;
+    const contiguous = dense(out) && inputs.every((v) => dense(v) && v.shape.length === shape.length && v.shape.every((s, k) => s === shape[k]));
+    const key = `ew:${name}:${inputs.map((v) => dt(v.dtype)).join('')}>${dt(out.dtype)}:${contiguous ? 'c' : 's'}${intDiv ? ':idiv' : ''}`;
+    const buffers = [...inputs.map(buf), buf(out)];
+    this.rt.dispatch(key, () => elementwiseSource(expr, inputs.map((v) => v.dtype), out.dtype, contiguous, intDiv), buffers,
+      (u, f) => {
+        u[0] = n; u[1] = shape.length;
+        inputs.forEach((v, k) => { u[2 + k] = v.offset; });
+        u[5] = out.offset;
+        f[6] = p0; f[7] = p1;
+        for (let d = 0; d < shape.length; d++) {
+          u[8 + d] = shape[d];
+          inputs.forEach((v, k) => { u[16 + 8 * k + d] = v.strides[d]; });
+          u[40 + d] = out.strides[d];
+        }
+      }, grid1d(n, EW_WG));
+  }
+  private fresh(shape: readonly number[], dtype: DType): [Storage, View] {
+    const s = this.alloc(numel(shape), dtype);
+    const strides: number[] = [];
+    let acc = 1;
+    for (let i = shape.length - 1; i >= 0; i--) { strides[i] = acc; acc *= shape[i]; }
+    return [s, { storage: s, shape, strides, offset: 0, dtype }];
+  }
+
+  copy(src: View, dst: View): void {
+    if (buf(src) === buf(dst)) {
+      // a kernel may not read and write one buffer through two bindings: stage through a copy
+      const [tmp, tv] = this.fresh(src.shape, src.dtype);
+      this.ew('copy', 'a', [src], tv);
+      this.ew('copy', 'a', [tv], dst);
+      this.release(tmp);
+      return;
+    }
+    this.ew('copy', 'a', [src], dst);
+  }
+  fill(dst: View, value: number): void {
+    this.ew('fill', 'p0', [], dst, value);
+  }
+  unary(op: UnaryOp, x: View, outDtype: DType, p0 = 0, p1 = 0): Storage {
+    const [s, v] = this.fresh(x.shape, outDtype);
+    const expr = op === 'cast' && outDtype !== 'float32' && x.dtype === 'float32' ? 'trunc(a)' : unaryExpr(op);
+    if (!expr) throw new Error(`webgpu: unknown unary op ${op}`);
+    this.ew(op, expr, [x], v, p0, p1);
+    return s;
+  }
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
+    const [s, v] = this.fresh(shape, outDtype);
+    const expr = binaryExpr(op);
+    if (!expr) throw new Error(`webgpu: unknown binary op ${op}`);
+    this.ew(op, expr, [a, b], v, 0, 0, op === 'div' && a.dtype !== 'float32' && b.dtype !== 'float32');
+    return s;
+  }
+  where(c: View, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
+    const [s, v] = this.fresh(shape, outDtype);
+    this.ew('where', 'select(c, b, a != 0.0)', [c, a, b], v);
+    return s;
+  }
+  reduce(op: ReduceOp, x: View, rows: number, cols: number): Storage {
+    const isArg = op === 'argmax' || op === 'argmin';
+    const out = this.alloc(rows, isArg ? 'int32' : x.dtype);
+    if (rows === 0) return out;
+    const perRow = rows >= 256 || cols <= 32 ? 'thread' : 'workgroup';
+    const groups = perRow === 'thread' ? grid1d(rows, RED_WG) : grid1d(rows, 1);
+    this.rt.dispatch(`reduce:${op}:${dt(x.dtype)}:${perRow}`, () => reduceSource(op, x.dtype, perRow), [buf(x), out.handle as GPUBuffer],
+      (u) => { u[0] = rows; u[1] = cols; u[2] = x.offset; }, groups);
+    return out;
+  }
+  matmul(a: View, b: View, g: MatmulArgs): Storage {
+    const out = this.alloc(g.batch * g.m * g.n, 'float32');
+    const c = this.matmulConfig;
+    const bias = g.bias;
+    const key = `matmul:${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'}:${bias ? 'bias' : ''}:${c.tm}x${c.tn}:${c.wgx}x${c.wgy}`;
+    const buffers = bias ? [buf(a), buf(b), buf(bias), out.handle as GPUBuffer] : [buf(a), buf(b), out.handle as GPUBuffer];
+    if (g.m * g.n * g.batch === 0) return out;
+    if (g.k === 0) { this.fill({ storage: out, shape: [g.batch * g.m * g.n], strides: [1], offset: 0, dtype: 'float32' }, 0); if (!bias) return out; }
+    this.rt.dispatch(key, () => matmulSource(g.transA, g.transB, !!bias, c), buffers,
+      (u) => { u[0] = g.m; u[1] = g.n; u[2] = g.k; u[3] = g.strideA; u[4] = g.strideB; u[5] = a.offset; u[6] = b.offset; u[7] = bias ? bias.offset : 0; u[8] = g.batch; },
+      [Math.ceil(g.n / (c.tn * c.wgx)), Math.ceil(g.m / (c.tm * c.wgy)), g.batch]);
+    return out;
+  }
+  private pick(mode: 'select' | 'gather', x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    const total = outer * k * inner;
+    const out = this.alloc(total, x.dtype);
+    if (total === 0) return out;
+    this.rt.dispatch(`pick:${mode}:${dt(x.dtype)}`, () => pickSource(mode, x.dtype), [buf(x), buf(index), out.handle as GPUBuffer],
+      (u) => { u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = x.offset; u[6] = index.offset; }, grid1d(total, IDX_WG));
+    return out;
+  }
+  private accumulate(mode: 'select' | 'gather', src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    const out = this.alloc(outer * size * inner, 'float32');
+    this.fill({ storage: out, shape: [out.length], strides: [1], offset: 0, dtype: 'float32' }, 0);
+    const total = outer * k * inner;
+    if (total === 0) return out;
+    this.rt.dispatch(`accumulate:${mode}`, () => accumulateSource(mode), [buf(src), buf(index), out.handle as GPUBuffer],
+      (u) => { u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = src.offset; u[6] = index.offset; }, grid1d(total, IDX_WG));
+    return out;
+  }
+  indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
+    return this.pick('select', x, index, outer, size, numel(index.shape), inner);
+  }
+  indexAdd(src: View, index: View, outer: number, size: number, inner: number): Storage {
+    return this.accumulate('select', src, index, outer, size, numel(index.shape), inner);
+  }
+  gather(x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    return this.pick('gather', x, index, outer, size, k, inner);
+  }
+  scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
+    return this.accumulate('gather', src, index, outer, size, k, inner);
+  }
+  private conv(key: string, source: () => string, total: number, outLen: number, a: View, b: View, bias: View | null, g: Conv2dArgs): Storage {
+    const out = this.alloc(outLen, 'float32');
+    if (total === 0) return out;
+    const buffers = bias ? [buf(a), buf(b), buf(bias), out.handle as GPUBuffer] : [buf(a), buf(b), out.handle as GPUBuffer];
+    this.rt.dispatch(key, source, buffers, (u) => {
+      u.set([total, g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups, a.offset, b.offset, bias ? bias.offset : 0]);
+    }, grid1d(total, CONV_WG));
+    return out;
+  }
+  conv2d(x: View, w: View, bias: View | null, g: Conv2dArgs): Storage {
+    const total = g.n * g.cOut * g.oh * g.ow;
+    return this.conv(`conv2d:${bias ? 'bias' : ''}`, () => convForwardSource(!!bias), total, total, x, w, bias, g);
+  }
+  conv2dBackwardInput(gy: View, w: View, g: Conv2dArgs): Storage {
+    const total = g.n * g.cIn * g.h * g.w;
+    return this.conv('conv2d_bw_input', convBackwardInputSource, total, total, gy, w, null, g);
+  }
+  conv2dBackwardWeight(gy: View, x: View, g: Conv2dArgs): Storage {
+    const total = g.cOut * (g.cIn / g.groups) * g.kh * g.kw;
+    return this.conv('conv2d_bw_weight', convBackwardWeightSource, total, total, gy, x, null, g);
+  }
+  private poolParams(u: Uint32Array, total: number, a: Pool2dArgs, off: number) {
+    u.set([total, a.h, a.w, a.oh, a.ow, a.kh, a.kw, a.strideH, a.strideW, a.padH, a.padW, a.dilH, a.dilW, a.countIncludePad ? 1 : 0, a.divisor ?? 0, off]);
+  }
+  maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage] {
+    const total = a.n * a.c * a.oh * a.ow;
+    const out = this.alloc(total, 'float32'), idx = this.alloc(total, 'int32');
+    if (total) this.rt.dispatch('maxpool2d', maxPoolSource, [buf(x), out.handle as GPUBuffer, idx.handle as GPUBuffer], (u) => this.poolParams(u, total, a, x.offset), grid1d(total, POOL_WG));
+    return [out, idx];
+  }
+  avgPool2d(x: View, a: Pool2dArgs): Storage {
+    const total = a.n * a.c * a.oh * a.ow;
+    const out = this.alloc(total, 'float32');
+    if (total) this.rt.dispatch('avgpool2d', avgPoolSource, [buf(x), out.handle as GPUBuffer], (u) => this.poolParams(u, total, a, x.offset), grid1d(total, POOL_WG));
+    return out;
+  }
+  avgPool2dBackward(gy: View, a: Pool2dArgs): Storage {
+    const total = a.n * a.c * a.h * a.w;
+    const out = this.alloc(total, 'float32');
+    if (total) this.rt.dispatch('avgpool2d_bw', avgPoolBackwardSource, [buf(gy), out.handle as GPUBuffer], (u) => this.poolParams(u, total, a, gy.offset), grid1d(total, POOL_WG));
+    return out;
+  }
+  sgdStep(param: View, grad: View, b: View | null, a: SgdArgs): void {
+    const n = numel(param.shape);
+    const buffers = b ? [buf(param), buf(grad), buf(b)] : [buf(param), buf(grad)];
+    this.rt.dispatch(`sgd:${b ? 'm' : ''}`, () => sgdSource(!!b), buffers, (u, f) => {
+      u[0] = n; f[1] = a.lr; f[2] = a.momentum; f[3] = a.dampening; f[4] = a.weightDecay;
+      u[5] = +a.nesterov; u[6] = +a.maximize; u[7] = +a.firstStep;
+    }, grid1d(n, OPT_WG));
+  }
+  adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
+    const n = numel(param.shape);
+    const buffers = [buf(param), buf(grad), buf(m), buf(v), ...(vmax ? [buf(vmax)] : [])];
+    this.rt.dispatch(`adam:${vmax ? 'ams' : ''}`, () => adamSource(!!vmax), buffers, (u, f) => {
+      u[0] = n; f[1] = a.lr; f[2] = a.beta1; f[3] = a.beta2; f[4] = a.eps; f[5] = a.weightDecay;
+      u[6] = +a.decoupled; u[7] = +a.maximize; f[8] = a.bc1; f[9] = a.bc2;
+    }, grid1d(n, OPT_WG));
+  }
+  rmspropStep(param: View, grad: View, sq: View, b: View | null, gavg: View | null, a: RmspropArgs): void {
+    const n = numel(param.shape);
+    const buffers = [buf(param), buf(grad), buf(sq), ...(b ? [buf(b)] : []), ...(gavg ? [buf(gavg)] : [])];
+    this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}`, () => rmspropSource(!!b, !!gavg), buffers, (u, f) => {
+      u[0] = n; f[1] = a.lr; f[2] = a.alpha; f[3] = a.eps; f[4] = a.weightDecay; f[5] = a.momentum; u[6] = +a.maximize;
+    }, grid1d(n, OPT_WG));
+  }
+  flush(): void {
+    this.rt.flush();
+  }
+  memory() {
+    return { pooledBytes: this.rt.pooledBytes };
+  }
+}

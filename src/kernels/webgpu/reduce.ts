@@ -1,0 +1,84 @@
+// Row reductions over a contiguous [rows, cols] input. Many rows: one invocation per row. Few long
+// rows: one workgroup per row, strided partial results combined through workgroup memory.
+import type { DType, ReduceOp } from '../backend.js';
+import { wgslType } from './wgsl.js';
+
+export const RED_WG = 64;
+
+// max/min start from the row's first element (rows are never empty for them), so no infinite
+// constant is needed (WGSL cannot spell one) and all -inf rows still reduce to -inf
+const INIT = (op: ReduceOp) => (op === 'sum' ? '0.0' : 'f32(X[base])');
+/** combine (acc, ai) with (v, vi); NaN wins, as in PyTorch */
+function combine(op: ReduceOp): string {
+  if (op === 'sum') return 'acc = acc + v;';
+  const better = op === 'max' || op === 'argmax' ? 'v > acc' : 'v < acc';
+  return `if ((${better} || v != v) && acc == acc) { acc = v; ai = vi; }`;
+}
+
+/** P: [0] rows, [1] cols, [2] offset */
+export function reduceSource(op: ReduceOp, dtype: DType, perRow: 'thread' | 'workgroup'): string {
+  const isArg = op === 'argmax' || op === 'argmin';
+  const outT = isArg ? 'i32' : wgslType(dtype);
+  const store = isArg ? 'i32(ai)' : dtype === 'float32' ? 'acc' : 'i32(acc)';
+  const head = `@group(0) @binding(0) var<storage, read> X: array<${wgslType(dtype)}>;
+@group(0) @binding(1) var<storage, read_write> O: array<${outT}>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;`;
+  if (perRow === 'thread') {
+    return `${head}
+@compute @workgroup_size(${RED_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * ${RED_WG}u;
+  if (r >= P[0]) { return; }
+  let cols = P[1];
+  let base = P[2] + r * cols;
+  var acc: f32 = ${INIT(op)};
+  var ai: u32 = 0u;
+  for (var c = 0u; c < cols; c++) {
+    let v = f32(X[base + c]);
+    let vi = c;
+    ${combine(op)}
+  }
+  O[r] = ${store};
+}`;
+  }
+  return `${head}
+var<workgroup> sv: array<f32, ${RED_WG}>;
+var<workgroup> si: array<u32, ${RED_WG}>;
+@compute @workgroup_size(${RED_WG})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = wid.x + wid.y * nwg.x;
+  let t = lid.x;
+  let cols = P[1];
+  let base = P[2] + r * cols;
+  var acc: f32 = 0.0;
+  var ai: u32 = 0u;
+  if (r < P[0]) {
+    acc = ${INIT(op)};
+    for (var c = t; c < cols; c += ${RED_WG}u) {
+      let v = f32(X[base + c]);
+      let vi = c;
+      ${combine(op)}
+    }
+  }
+  sv[t] = acc;
+  si[t] = ai;
+  workgroupBarrier();
+  for (var s = ${RED_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) {
+      acc = sv[t];
+      ai = si[t];
+      let v = sv[t + s];
+      let vi = si[t + s];
+      ${op === 'sum' ? 'acc = acc + v;' : `${combine(op)} else if (v == acc && vi < ai) { ai = vi; }`}
+      sv[t] = acc;
+      si[t] = ai;
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u && r < P[0]) {
+    acc = sv[0];
+    ai = si[0];
+    O[r] = ${store};
+  }
+}`;
+}

@@ -1,0 +1,284 @@
+// The WebGPU runtime: one adapter and device per process, acquired lazily; a size-bucketed buffer
+// pool; a pipeline cache keyed by kernel name and specialisation; command batching; async readback.
+import { DeviceError, WebGPUError } from '../../errors.js';
+
+/** Parameters of one dispatch: up to 64 32-bit words, bound as a read-only storage slice. */
+export const PARAM_WORDS = 64;
+const SLOT_BYTES = 256; // minStorageBufferOffsetAlignment is at most 256
+/** dispatches recorded before the batch is submitted on its own */
+const MAX_BATCH = 256;
+
+export interface AdapterInfo {
+  vendor: string; architecture: string; device: string; description: string;
+  isFallbackAdapter: boolean; isSoftware: boolean; backend: string;
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupSizeX: number;
+    maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupsPerDimension: number };
+}
+
+/** Round a byte size up to its pool bucket: powers of two up to 1 MiB, then 1/8 steps. */
+export function bucketSize(bytes: number): number {
+  const b = Math.max(16, Math.ceil(bytes / 16) * 16);
+  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
+  const step = 2 ** (Math.floor(Math.log2(b)) - 3);
+  return Math.ceil(b / step) * step;
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly info: AdapterInfo;
+  dispatches = 0;
+  private pool = new Map<number, GPUBuffer[]>();
+  private pendingFree: GPUBuffer[] = [];
+  pooledBytes = 0;
+  private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private batch = 0;
+  private params = new ArrayBuffer(MAX_BATCH * SLOT_BYTES);
+  private paramsU32 = new Uint32Array(this.params);
+  private paramsF32 = new Float32Array(this.params);
+  private paramsI32 = new Int32Array(this.params);
+  private paramBuffer: GPUBuffer;
+  private errors: string[] = [];
+  private lost: string | null = null;
+
+  constructor(device: GPUDevice, info: AdapterInfo) {
+    this.device = device;
+    this.info = info;
+    this.paramBuffer = this.newParamBuffer();
+    // collect, don't print: the errors are thrown at the next readback, naming the kernel
+    device.onuncapturederror = (ev) => {
+      ev.preventDefault?.();
+      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+    };
+    void device.lost.then((l) => {
+      if (l.reason !== 'destroyed') this.lost = `WebGPU device lost: ${l.message}`;
+    });
+  }
+
+  private newParamBuffer(): GPUBuffer {
+    return this.device.createBuffer({
+      label: 'finetorch-params', size: MAX_BATCH * SLOT_BYTES,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  createBuffer(bytes: number): GPUBuffer {
+    const size = bucketSize(bytes);
+    const list = this.pool.get(size);
+    if (list && list.length) {
+      this.pooledBytes -= size;
+      return list.pop()!;
+    }
+    if (size > this.info.limits.maxBufferSize) {
+      throw new DeviceError(`webgpu: a buffer of ${bytes} bytes exceeds the adapter's maxBufferSize ${this.info.limits.maxBufferSize}`);
+    }
+    return this.device.createBuffer({
+      size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+  }
+  /** Buffers go back to the pool only after the commands that use them are submitted. */
+  releaseBuffer(buf: GPUBuffer): void {
+    if (this.batch > 0 || this.encoder) this.pendingFree.push(buf);
+    else this.toPool(buf);
+  }
+  private toPool(buf: GPUBuffer) {
+    const list = this.pool.get(buf.size) ?? [];
+    list.push(buf);
+    this.pool.set(buf.size, list);
+    this.pooledBytes += buf.size;
+  }
+  /** Destroy pooled buffers (memory pressure, tests). */
+  trimPool(): void {
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.pooledBytes = 0;
+  }
+
+  upload(buf: GPUBuffer, data: ArrayBufferView): void {
+    if (data.byteLength) this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  pipeline(key: string, source: () => string) {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ label: key, code: source() });
+      const pipeline = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      void this.device.popErrorScope().then((e) => {
+        if (e) this.errors.push(`kernel ${key}: ${e.message}`);
+      });
+      p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  /**
+   * Record one dispatch. `buffers` bind in order at bindings 0..n-1; the parameter slot binds last.
+   * `writeParams` fills the slot through u32/f32/i32 views of the same 64 words.
+   */
+  dispatch(
+    key: string, source: () => string, buffers: GPUBuffer[],
+    writeParams: (u: Uint32Array, f: Float32Array, i: Int32Array) => void,
+    groups: [number, number, number],
+  ): void {
+    const { pipeline, layout } = this.pipeline(key, source);
+    const slot = this.batch * PARAM_WORDS;
+    const u = this.paramsU32.subarray(slot, slot + PARAM_WORDS);
+    u.fill(0);
+    writeParams(u, this.paramsF32.subarray(slot, slot + PARAM_WORDS), this.paramsI32.subarray(slot, slot + PARAM_WORDS));
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: this.paramBuffer, offset: this.batch * SLOT_BYTES, size: SLOT_BYTES } });
+    const bindGroup = this.device.createBindGroup({ label: key, layout, entries });
+    const pass = this.ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    if (groups[0] > 0 && groups[1] > 0 && groups[2] > 0) pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    this.batch++;
+    this.dispatches++;
+    if (this.batch >= MAX_BATCH) this.flush();
+  }
+
+  /** Copy between buffers, outside any compute pass (ordered after the dispatches before it). */
+  copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.encoder) {
+      if (this.batch > 0) {
+        // queue operations run in order, so the next batch may rewrite this buffer: its
+        // writeBuffer executes after this submit has finished reading
+        this.device.queue.writeBuffer(this.paramBuffer, 0, this.params, 0, this.batch * SLOT_BYTES);
+      }
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+    }
+    this.batch = 0;
+    for (const b of this.pendingFree) this.toPool(b);
+    this.pendingFree = [];
+  }
+
+  checkErrors(): void {
+    if (this.lost) throw new WebGPUError(this.lost);
+    if (this.errors.length) {
+      // a kernel's own compile error explains the "invalid pipeline" errors that follow it
+      const first = this.errors.filter((e) => e.startsWith('kernel '));
+      const rest = this.errors.filter((e) => !e.startsWith('kernel '));
+      const msg = [...new Set([...first, ...rest])].slice(0, 4).join('\n');
+      this.errors = [];
+      throw new WebGPUError(msg);
+    }
+  }
+
+  async read(buf: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, bytes);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (bytes > 0) this.copyBuffer(buf, byteOffset, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+      // errors raised by the scopes resolve asynchronously; let them land before we return
+      await new Promise((r) => setImmediate(r));
+      this.checkErrors();
+      return staging.getMappedRange(0, size).slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Wait for all submitted work (benchmarks). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkErrors();
+  }
+}
+
+let runtime: Runtime | null = null;
+let acquiring: Promise<Runtime | null> | null = null;
+let failure = '';
+let gpuRef: GPU | null = null;
+
+/** Acquire the adapter and device once. Resolves null when no adapter exists (reason in `webgpuFailure()`). */
+export function acquireRuntime(): Promise<Runtime | null> {
+  if (!acquiring) acquiring = doAcquire();
+  return acquiring;
+}
+
+async function doAcquire(): Promise<Runtime | null> {
+  try {
+    if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const flags = (process.env.FINETORCH_WEBGPU_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const gpu = create(flags);
+    gpuRef = gpu;
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) {
+      failure = 'no WebGPU adapter found (install a Vulkan driver: scripts/install-webgpu-driver.sh)';
+      return null;
+    }
+    const L = adapter.limits;
+    // ask for what the adapter can do, not the spec's defaults
+    const requiredLimits: Record<string, number> = {
+      maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+      maxBufferSize: L.maxBufferSize,
+      maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+      maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+      maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+    };
+    const device = await adapter.requestDevice({ requiredLimits });
+    const ai = adapter.info;
+    const description = ai.description || ai.device || ai.architecture || ai.vendor || 'unknown';
+    const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
+    const isFallback = Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+    const info: AdapterInfo = {
+      vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description,
+      isFallbackAdapter: isFallback,
+      isSoftware: isFallback || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text),
+      backend: flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default',
+      limits: {
+        maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+        maxBufferSize: device.limits.maxBufferSize,
+        maxComputeWorkgroupSizeX: device.limits.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      },
+    };
+    runtime = new Runtime(device, info);
+    return runtime;
+  } catch (e) {
+    failure = `WebGPU unavailable: ${(e as Error).message}`;
+    return null;
+  }
+}
+
+export const webgpuFailure = () => failure;
+export function currentRuntime(): Runtime | null {
+  return runtime;
+}
+/** Drop the device so the process can exit (Dawn keeps Node alive while it is referenced). */
+export function releaseRuntime(): void {
+  if (runtime) {
+    runtime.flush();
+    runtime.device.destroy();
+  }
+  runtime = null;
+  acquiring = null;
+  gpuRef = null;
+}
