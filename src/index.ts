@@ -13,5 +13,11 @@ export type { DType } from './kernels/backend.js';
 export * from './errors.js';
 export * from './autograd/index.js';
 export * as webgpu from './webgpu.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as models from './models/index.js';
+export * as data from './data/index.js';
+export * as finetune from './finetune/index.js';
+export * from './io/index.js';
 
 await init();

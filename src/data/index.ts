@@ -1,0 +1,2 @@
+// placeholder until the data issue lands
+export {};

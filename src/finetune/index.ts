@@ -1,0 +1,2 @@
+// placeholder until the finetune issue lands
+export {};

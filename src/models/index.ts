@@ -1,0 +1,2 @@
+// placeholder until the models issue lands
+export {};

@@ -1,0 +1,2 @@
+// placeholder until this file's op family lands
+export {};

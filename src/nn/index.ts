@@ -1,0 +1,2 @@
+// `torch.nn`: modules, parameters, layers, init and functional.
+export * as functional from './functional/index.js';
