@@ -33,7 +33,7 @@ eachDevice((device) => {
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...a)).toBeLessThan(1);
-    const n = await torch.randn([20000], { device }).data();
+    const n = Array.from(await torch.randn([20000], { device }).data());
     const mean = n.reduce((s, x) => s + x, 0) / n.length;
     const sd = Math.sqrt(n.reduce((s, x) => s + (x - mean) ** 2, 0) / n.length);
     expect(Math.abs(mean)).toBeLessThan(0.03);
