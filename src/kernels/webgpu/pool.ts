@@ -18,7 +18,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let h = i32(P[1]); let w = i32(P[2]); let oh = P[3]; let ow = P[4];
   let ox = i32(i % ow); let oy = i32((i / ow) % oh); let plane = i / (ow * oh);
   let base = P[15] + plane * u32(h * w);
-  var best = -3.4028235e38; var bi = -1;
+  var best = -0x1.fffffep+127f; var bi = -1; // -FLT_MAX, exactly (a decimal literal rounds out of f32 range)
   for (var ky = 0; ky < i32(P[5]); ky++) {
     let iy = oy * i32(P[7]) - i32(P[9]) + ky * i32(P[11]);
     if (iy < 0 || iy >= h) { continue; }
