@@ -1,0 +1,113 @@
+// The LR scheduler base, as PyTorch 1.13's `_LRScheduler`: construction performs the first step
+// (epoch 0), `step()` advances `lastEpoch` and applies the recursive (chainable) form `getLr()`,
+// `step(epoch)` uses the closed form where one exists (SequentialLR relies on it at milestones).
+// State dicts use PyTorch's snake_case field names (`last_epoch`, `base_lrs`, `_step_count`, ...).
+import { ArgumentError, CheckpointError } from '../errors.js';
+import { Optimizer, toCamel, toSnake, type ParamGroup } from './optimizer.js';
+
+export type SchedulerStateDict = Record<string, unknown>;
+
+/** What every scheduler offers (ReduceLROnPlateau's `step` takes the metric). */
+export interface Scheduler {
+  getLastLr(): number[];
+  stateDict(): SchedulerStateDict;
+  loadStateDict(sd: SchedulerStateDict): void;
+}
+
+// PyTorch's spelling of fields whose camelCase does not map back mechanically
+const SNAKE: Record<string, string> = { tMax: 'T_max' };
+const CAMEL: Record<string, string> = Object.fromEntries(Object.entries(SNAKE).map(([a, b]) => [b, a]));
+const snake = (k: string) => SNAKE[k] ?? toSnake(k);
+const camel = (k: string) => CAMEL[k] ?? toCamel(k);
+/** fields a PyTorch scheduler state dict carries that mean nothing here */
+const PYTORCH_ONLY = new Set(['verbose', '_get_lr_called_within_step', 'anneal_func', '_with_counter']);
+
+/** Plain fields of `obj` (not the optimizer, not functions) as a snake_case state dict, deep-copied. */
+export function packState(obj: object, skip: string[] = []): SchedulerStateDict {
+  const out: SchedulerStateDict = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'optimizer' || skip.includes(k) || typeof v === 'function') continue;
+    out[snake(k)] = structuredClone(v);
+  }
+  return out;
+}
+/** Assign a snake_case state dict onto `obj`'s existing fields; an unknown field is an error. */
+export function unpackState(obj: object, sd: SchedulerStateDict, skip: string[] = []): void {
+  if (!sd || typeof sd !== 'object') throw new CheckpointError('scheduler state dict must be an object');
+  const target = obj as Record<string, unknown>;
+  const updates: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(sd)) {
+    if (PYTORCH_ONLY.has(k)) continue;
+    const c = camel(k);
+    if (skip.includes(c)) continue;
+    if (c === 'optimizer' || !Object.prototype.hasOwnProperty.call(target, c) || typeof target[c] === 'function') {
+      throw new CheckpointError(`scheduler state dict has an unknown key '${k}' for ${obj.constructor.name}`);
+    }
+    updates.push([c, v]);
+  }
+  for (const [c, v] of updates) target[c] = structuredClone(v);
+}
+
+export abstract class LRScheduler implements Scheduler {
+  readonly optimizer: Optimizer;
+  baseLrs: number[];
+  lastEpoch: number;
+  _stepCount = 0;
+  _lastLr: number[] = [];
+
+  /** Subclasses set their fields, then call `this._initialStep()` (PyTorch does it in the base constructor). */
+  constructor(optimizer: Optimizer, lastEpoch = -1) {
+    if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${(optimizer as object)?.constructor?.name ?? typeof optimizer} is not an Optimizer`);
+    this.optimizer = optimizer;
+    if (lastEpoch === -1) {
+      for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    } else {
+      optimizer.paramGroups.forEach((g, i) => {
+        if (g.initialLr === undefined) throw new ArgumentError(`param 'initial_lr' is not specified in param_groups[${i}] when resuming an optimizer`);
+      });
+    }
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
+  }
+
+  protected get groups(): ParamGroup[] {
+    return this.optimizer.paramGroups;
+  }
+  /** @internal */
+  _initialStep(): void {
+    this._stepCount = 0;
+    this.step();
+  }
+
+  /** The chainable form: next lrs from the current ones. */
+  protected abstract getLr(): number[];
+  /** The closed form at `lastEpoch`, where the schedule has one. */
+  protected closedFormLr(): number[] | null {
+    return null;
+  }
+
+  /** Advance one epoch (or jump to `epoch`, with the closed form) and set each group's lr. */
+  step(epoch?: number): void {
+    this._stepCount += 1;
+    let values: number[];
+    if (epoch === undefined) {
+      this.lastEpoch += 1;
+      values = this.getLr();
+    } else {
+      this.lastEpoch = epoch;
+      values = this.closedFormLr() ?? this.getLr();
+    }
+    this.groups.forEach((g, i) => { g.lr = values[i]; });
+    this._lastLr = this.groups.map((g) => g.lr);
+  }
+
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+  stateDict(): SchedulerStateDict {
+    return packState(this);
+  }
+  loadStateDict(sd: SchedulerStateDict): void {
+    unpackState(this, sd);
+  }
+}

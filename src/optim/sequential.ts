@@ -1,0 +1,97 @@
+// SequentialLR and ChainedScheduler, as PyTorch 1.13. SequentialLR hands control from one scheduler
+// to the next at each milestone, where the incoming one restarts at epoch 0 through its closed form
+// (`step(0)`); ChainedScheduler steps them all every epoch.
+import { ArgumentError, CheckpointError } from '../errors.js';
+import type { Optimizer } from './optimizer.js';
+import { LRScheduler, packState, unpackState, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
+
+export class SequentialLR implements Scheduler {
+  readonly optimizer: Optimizer;
+  _schedulers: LRScheduler[];
+  _milestones: number[];
+  lastEpoch: number;
+  _lastLr: number[];
+
+  constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== optimizer) {
+        throw new ArgumentError(`Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
+      }
+    });
+    if (milestones.length !== schedulers.length - 1) {
+      throw new ArgumentError(`Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`);
+    }
+    this.optimizer = optimizer;
+    this._schedulers = [...schedulers];
+    this._milestones = [...milestones];
+    this.lastEpoch = lastEpoch + 1;
+    // undo what constructing the schedulers did, then let the first one take epoch 0 again
+    for (const g of optimizer.paramGroups) g.lr = g.initialLr as number;
+    for (const s of this._schedulers) s.lastEpoch -= 1;
+    this._schedulers[0]._initialStep();
+    this._lastLr = this._schedulers[0].getLastLr();
+  }
+
+  step(): void {
+    this.lastEpoch += 1;
+    let idx = 0; // bisect_right
+    while (idx < this._milestones.length && this._milestones[idx] <= this.lastEpoch) idx++;
+    const s = this._schedulers[idx];
+    if (idx > 0 && this._milestones[idx - 1] === this.lastEpoch) s.step(0);
+    else s.step();
+    this._lastLr = s.getLastLr();
+  }
+
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+  stateDict(): SchedulerStateDict {
+    return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
+  }
+  loadStateDict(sd: SchedulerStateDict): void {
+    const subs = sd._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
+      throw new CheckpointError(`SequentialLR state dict needs _schedulers with ${this._schedulers.length} entries`);
+    }
+    unpackState(this, sd, ['_schedulers']);
+    subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
+  }
+}
+
+/** ChainedScheduler, as PyTorch 1.13: steps every scheduler each epoch, so their factors multiply. */
+export class ChainedScheduler implements Scheduler {
+  readonly optimizer: Optimizer;
+  _schedulers: LRScheduler[];
+  _lastLr: number[];
+
+  constructor(schedulers: LRScheduler[]) {
+    if (schedulers.length === 0) throw new ArgumentError('ChainedScheduler needs at least one scheduler');
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== schedulers[0].optimizer) {
+        throw new ArgumentError(`ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at index 0 and ${i} to be different`);
+      }
+    });
+    this._schedulers = [...schedulers];
+    this.optimizer = schedulers[0].optimizer;
+    this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  step(): void {
+    for (const s of this._schedulers) s.step();
+    this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+  stateDict(): SchedulerStateDict {
+    return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
+  }
+  loadStateDict(sd: SchedulerStateDict): void {
+    const subs = sd._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
+      throw new CheckpointError(`ChainedScheduler state dict needs _schedulers with ${this._schedulers.length} entries`);
+    }
+    unpackState(this, sd, ['_schedulers']);
+    subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
+  }
+}
