@@ -8,6 +8,7 @@ export interface Command {
 export class UsageError extends Error {}
 
 const commands: Record<string, () => Promise<Command>> = {
+  forward: async () => (await import('./commands/forward.js')).command,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -127,6 +127,15 @@ def small():
     after = {f"after.{k}": v for k, v in sc.state_dict().items() if "running" in k or "num_batches" in k}
     st.save(os.path.join(out, "smallcnn.safetensors"), {**params, "input": x, "target": y, "eval_logits": eval_logits, **g, **after})
 
+    # torchvision's structure, without its 45 MB of weights: keys, shapes and print(model)
+    import json
+    import torchvision
+
+    for name in ("resnet18", "resnet50"):
+        m = getattr(torchvision.models, name)(num_classes=1000)
+        with open(os.path.join(out, f"{name}_structure.json"), "w") as f:
+            json.dump({"keys": [[k, list(v.shape)] for k, v in m.state_dict().items()], "repr": repr(m)}, f)
+
 
 def resnet18(out_dir):
     import torchvision
