@@ -1,2 +1,11 @@
-// placeholder until the data issue lands
-export {};
+// torch.data: datasets, the DataLoader and transforms (torch.utils.data + torchvision's parts).
+export { TensorDataset, Subset, randomSplit, permutation, type Dataset, type HostTensor, type FieldDtypes } from './dataset.js';
+export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { defaultCollate, collateHost, uploadBatch, StackedField, type Collated, type CollateOptions } from './collate.js';
+export { DatasetError } from './errors.js';
+export { decodeImage, type Image, type RawImage, type ColorMode } from './image.js';
+export * as transforms from './transforms.js';
+export { MNIST, MNISTDataset, loadMnist, parseDigitFile, MNIST_SIZE, type MNISTOptions, type MnistArrays } from './mnist.js';
+export { ImageFolder, IMG_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';
+export { parseCsv, type CsvRow } from './csv.js';
+export { TextClassificationCsv, Vocabulary, tokenize, type TextSample, type TextClassificationCsvOptions, type VocabularyOptions } from './text.js';
