@@ -171,6 +171,25 @@ export class Tensor implements View {
     return Tensor.fromHost(host instanceof Uint8Array ? Int32Array.from(host) : host, this.shape, this.dtype, device);
   }
 
+  /**
+   * @internal Make this tensor view `src`'s storage (shape, strides, offset) instead of its own, in
+   * place. `Module.to(device)` moves parameters this way, so the same Parameter objects (held by an
+   * optimizer built before) keep working. `src` keeps its own reference; dispose it as usual.
+   */
+  _adoptStorage(src: Tensor): void {
+    if (src.dtype !== this.dtype) throw new DTypeError(`_adoptStorage: dtype ${src.dtype} does not match ${this.dtype} (shape ${fmtShape(this.shape)})`);
+    const old = this.storage;
+    const next = src.storage;
+    retainStorage(next);
+    finalizer.unregister(this);
+    this._storage = next;
+    this.shape = src.shape;
+    this.strides = src.strides;
+    this.offset = src.offset;
+    finalizer.register(this, next, this);
+    releaseStorage(old);
+  }
+
   /** Free the device memory now (shared with views until the last one is disposed). */
   dispose(): void {
     if (this._disposed) return;

@@ -1,0 +1,129 @@
+// Pooling modules: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d.
+// Arguments are kept as given (an int or a list) and printed as PyTorch prints them.
+import type { Tensor } from '../../tensor/tensor.js';
+import {
+  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, avgPool1d, avgPool2d, maxPool1d, maxPool2d,
+  type AdaptiveSize,
+} from '../functional/pool.js';
+import { Module } from '../module.js';
+import { py } from '../repr.js';
+
+type IntOrList = number | readonly number[];
+export interface MaxPoolModuleOptions { stride?: IntOrList | null; padding?: IntOrList; dilation?: IntOrList; ceilMode?: boolean }
+export interface AvgPoolModuleOptions { stride?: IntOrList | null; padding?: IntOrList; ceilMode?: boolean; countIncludePad?: boolean }
+
+abstract class MaxPoolNd extends Module {
+  kernelSize: IntOrList;
+  stride: IntOrList;
+  padding: IntOrList;
+  dilation: IntOrList;
+  ceilMode: boolean;
+  constructor(kernelSize: IntOrList, opts: MaxPoolModuleOptions) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    this.ceilMode = opts.ceilMode ?? false;
+  }
+  protected opts() {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode };
+  }
+  override extraRepr(): string {
+    return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}, dilation=${py(this.dilation)}, ceil_mode=${py(this.ceilMode)}`;
+  }
+}
+export class MaxPool1d extends MaxPoolNd {
+  constructor(kernelSize: IntOrList, opts: MaxPoolModuleOptions = {}) {
+    super(kernelSize, opts);
+  }
+  override forward(x: Tensor): Tensor {
+    return maxPool1d(x, this.kernelSize, this.opts());
+  }
+}
+export class MaxPool2d extends MaxPoolNd {
+  constructor(kernelSize: IntOrList, opts: MaxPoolModuleOptions = {}) {
+    super(kernelSize, opts);
+  }
+  override forward(x: Tensor): Tensor {
+    return maxPool2d(x, this.kernelSize, this.opts());
+  }
+}
+
+export class AvgPool1d extends Module {
+  kernelSize: IntOrList;
+  stride: IntOrList;
+  padding: IntOrList;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  constructor(kernelSize: IntOrList, opts: AvgPoolModuleOptions = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
+  }
+  override forward(x: Tensor): Tensor {
+    return avgPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+  }
+  override extraRepr(): string {
+    return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}`;
+  }
+}
+export class AvgPool2d extends Module {
+  kernelSize: IntOrList;
+  stride: IntOrList;
+  padding: IntOrList;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+  constructor(kernelSize: IntOrList, opts: AvgPoolModuleOptions & { divisorOverride?: number | null } = {}) {
+    super();
+    this.kernelSize = kernelSize;
+    this.stride = opts.stride ?? kernelSize;
+    this.padding = opts.padding ?? 0;
+    this.ceilMode = opts.ceilMode ?? false;
+    this.countIncludePad = opts.countIncludePad ?? true;
+    this.divisorOverride = opts.divisorOverride ?? null;
+  }
+  override forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, {
+      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
+    });
+  }
+  override extraRepr(): string {
+    return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}`;
+  }
+}
+
+abstract class AdaptivePool<S> extends Module {
+  outputSize: S;
+  constructor(outputSize: S) {
+    super();
+    this.outputSize = outputSize;
+  }
+  override extraRepr(): string {
+    return `output_size=${py(this.outputSize)}`;
+  }
+}
+export class AdaptiveAvgPool1d extends AdaptivePool<number | readonly [number]> {
+  override forward(x: Tensor): Tensor {
+    return adaptiveAvgPool1d(x, this.outputSize);
+  }
+}
+export class AdaptiveAvgPool2d extends AdaptivePool<AdaptiveSize> {
+  override forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+export class AdaptiveMaxPool1d extends AdaptivePool<number | readonly [number]> {
+  override forward(x: Tensor): Tensor {
+    return adaptiveMaxPool1d(x, this.outputSize);
+  }
+}
+export class AdaptiveMaxPool2d extends AdaptivePool<AdaptiveSize> {
+  override forward(x: Tensor): Tensor {
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+}
