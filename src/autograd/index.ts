@@ -5,6 +5,7 @@ export * from './ops/reduce.js';
 export * from './ops/shape.js';
 export * from './ops/linalg.js';
 export * from './ops/softmax.js';
-export { backward, grad } from './engine.js';
+export { backward, grad, type BackwardOptions, type GradOptions } from './engine.js';
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';
 export { record, Node } from './node.js';
+export { gradcheck, type GradcheckOptions } from './gradcheck.js';

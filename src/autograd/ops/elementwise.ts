@@ -4,6 +4,7 @@ import type { BinaryOp, DType, UnaryOp } from '../../kernels/backend.js';
 import { full } from '../../tensor/creation.js';
 import { broadcastShapes } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { isGradEnabled } from '../grad-mode.js';
 import { record } from '../node.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
@@ -33,6 +34,16 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
   const s = dims.length ? sum(g, dims, { keepdim: true }) : g;
   return reshape(s, shape);
+}
+
+/**
+ * An op's output used in its own derivative (exp, tanh, ...). In a plain backward (grad mode off)
+ * the saved output is a constant and is used as is. Under createGraph the derivative must itself
+ * be differentiable in x, so the output is recomputed as a recorded op of x: one extra kernel, only
+ * for higher-order gradients, and no graph cycle through the saved output.
+ */
+function forDerivative(out: Tensor, recompute: () => Tensor): Tensor {
+  return isGradEnabled() ? recompute() : out;
 }
 
 const scalarT = (v: number, like: Tensor) => full([], v, { device: like.device, dtype: like.dtype === 'float32' || !Number.isInteger(v) ? 'float32' : like.dtype });
@@ -86,7 +97,7 @@ export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (typeof a === 'number') {
     const y = b as Tensor, c = a;
     const out = unaryRaw('rpow_s', y, c, 0, 'float32');
-    return record('PowBackward1', out, [y], (g) => [mul(g, mul(out.detach(), Math.log(c)))]);
+    return record('PowBackward1', out, [y], (g) => [mul(g, mul(forDerivative(out, () => pow(c, y)), Math.log(c)))]);
   }
   if (typeof b === 'number') {
     const x = a, p = b;
@@ -96,9 +107,10 @@ export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const x = a, y = b;
   const out = binaryRaw('pow', x, y);
   return record('PowBackward1', out, [x, y], (g, n) => [
-    n[0] ? sumTo(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
+    // y x^(y-1), taken as 0 where y == 0 (x^-1 is inf at x == 0; PyTorch's convention)
+    n[0] ? sumTo(where(eq(y, 0), 0, mul(g, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
     // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention)
-    n[1] ? sumTo(where(logicalAnd(eq(x, 0), ge(y, 0)), 0, mul(g, mul(out.detach(), log(x)))), y.shape) : null,
+    n[1] ? sumTo(where(logicalAnd(eq(x, 0), ge(y, 0)), 0, mul(g, mul(forDerivative(out, () => pow(x, y)), log(x)))), y.shape) : null,
   ]);
 }
 export function maximum(a: Tensor, b: Tensor): Tensor {
@@ -120,11 +132,12 @@ function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
 // ---------- unary math ----------
 type Deriv = (g: Tensor, x: Tensor, y: Tensor) => Tensor;
 function unaryOp(op: UnaryOp, name: string, deriv: Deriv, p0 = 0, p1 = 0) {
-  return (x: Tensor): Tensor => {
+  const f = (x: Tensor): Tensor => {
     const xf = x.dtype === 'float32' ? x : castRaw(x, 'float32');
     const y = unaryRaw(op, xf, p0, p1, 'float32');
-    return record(name, y, [xf], (g) => [deriv(g, xf, y.detach())]);
+    return record(name, y, [xf], (g) => [deriv(g, xf, forDerivative(y, () => f(xf)))]);
   };
+  return f;
 }
 export const exp = unaryOp('exp', 'ExpBackward0', (g, _x, y) => mul(g, y));
 export const log = unaryOp('log', 'LogBackward0', (g, x) => div(g, x));
@@ -159,7 +172,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 }
 export function elu(x: Tensor, alpha = 1): Tensor {
   const y = unaryRaw('elu', x, alpha);
-  return record('EluBackward0', y, [x], (g) => [where(gt(x, 0), g, mul(g, add(y.detach(), alpha)))]);
+  return record('EluBackward0', y, [x], (g) => [where(gt(x, 0), g, mul(g, add(forDerivative(y, () => elu(x, alpha)), alpha)))]);
 }
 /** GELU; `approximate: 'tanh'` for the tanh form */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
@@ -192,7 +205,11 @@ export function clamp(x: Tensor, opts: { min?: number | null; max?: number | nul
   const y = unaryRaw('clamp', x, lo, hi);
   return record('ClampBackward1', y, [x], (g) => [where(logicalAnd(ge(x, lo), le(x, hi)), g, 0)]);
 }
-export const hardtanh = (x: Tensor, minVal = -1, maxVal = 1) => clamp(x, { min: minVal, max: maxVal });
+/** clamp to [minVal, maxVal]; unlike clamp, no gradient reaches inputs that sit on a bound (PyTorch) */
+export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
+  const y = unaryRaw('clamp', x, minVal, maxVal);
+  return record('HardtanhBackward0', y, [x], (g) => [where(logicalAnd(gt(x, minVal), lt(x, maxVal)), g, 0)]);
+}
 
 // ---------- comparisons and logic (not differentiable; bool results) ----------
 type Cmp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';

@@ -5,7 +5,7 @@ import { ArgumentError, fmtShape } from '../../errors.js';
 import { normDim, normDims, numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
-import { noGrad } from '../grad-mode.js';
+import { isGradEnabled, noGrad } from '../grad-mode.js';
 import { add, div, eq, exp, log, mul, sqrt, sub, where, abs } from './elementwise.js';
 import { expand, gather, permute, reshape, squeeze } from './shape.js';
 import { castRaw, dense, wrap } from './util.js';
@@ -107,14 +107,27 @@ export function variance(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor 
   return div(sum(mul(d, d), dims, opts), Math.max(0, n - correction));
 }
 export function std(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
-  return sqrt(variance(x, dims, opts));
+  const v = variance(x, dims, opts);
+  const out = noGrad(() => sqrt(v));
+  // d sqrt(v) = g / 2 sqrt(v), taken as 0 where the spread is 0 (PyTorch), not g / 0
+  return record('StdBackward0', out, [v], (g) => {
+    const s = isGradEnabled() ? sqrt(v) : out; // a differentiable copy under createGraph
+    return [where(eq(s, 0), 0, div(g, mul(s, 2)))];
+  });
 }
 /** log(sum(exp(x))) computed stably: the max is subtracted first */
 export function logsumexp(x: Tensor, dims: Dims, opts: ReduceOptions = {}): Tensor {
-  const m0 = noGrad(() => amax(x.detach(), dims, { keepdim: true }));
-  const m = noGrad(() => where(eq(abs(m0), Infinity), 0, m0));
+  // an infinite max would make x - m NaN: shift by 0 then (the result is ±inf as it should be)
+  const m = noGrad(() => {
+    const m0 = amax(x, dims, { keepdim: true });
+    const r = where(eq(abs(m0), Infinity), 0, m0);
+    m0.dispose();
+    return r;
+  });
   const out = add(log(sum(exp(sub(x, m)), dims, { keepdim: true })), m);
   if (opts.keepdim) return out;
   return reshape(out, plan(x, dims).outShape);
 }
 export { permute };
+// `torch.var` (a reserved word can still be an export name)
+export { variance as var };

@@ -1,2 +1,246 @@
-// placeholder until this file's op family lands
-export {};
+// Losses with PyTorch's semantics and argument names (keyword arguments as a trailing options
+// object). Each is composed from differentiable ops (logSoftmax, gather, where, ...), so gradients,
+// double backward and frozen-input skipping come from the op set.
+import {
+  abs, add, clamp, div, eq, expand, flatten, gather, ge, indexSelect, log, logicalAnd, logicalNot,
+  logicalOr, logSoftmax, lt, mean, mul, neg, reshape, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
+} from '../../autograd/index.js';
+import { requireFloat, sameDevice } from '../../autograd/ops/util.js';
+import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function checkReduction(op: string, r: string): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(`${op}: ${JSON.stringify(r)} is not a valid value for reduction (expected 'mean', 'sum' or 'none')`);
+  return r;
+}
+function reduce(loss: Tensor, reduction: Reduction): Tensor {
+  return reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
+}
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+
+// ---------- classification ----------
+
+export interface NllLossOptions { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
+export interface CrossEntropyOptions extends NllLossOptions { labelSmoothing?: number }
+
+/** The class dim, the expected target shape, and checks shared by nllLoss and crossEntropy. */
+function classLayout(op: string, input: Tensor, target: Tensor, weight: Tensor | null) {
+  sameDevice(op, input, target, weight);
+  requireFloat(input, op);
+  if (input.ndim === 0) throw new ShapeError(`${op}: input must have at least 1 dimension ([C] or [N, C, d1, ...]), got ${fmtShape(input.shape)}`);
+  const cdim = input.ndim === 1 ? 0 : 1;
+  const C = input.shape[cdim];
+  if (weight) {
+    requireFloat(weight, op);
+    if (weight.ndim !== 1 || weight.shape[0] !== C) throw new ShapeError(`${op}: weight must be a 1-D tensor of ${C} class weights (input ${fmtShape(input.shape)}), got ${fmtShape(weight.shape)}`);
+  }
+  const targetShape = input.shape.filter((_, i) => i !== cdim);
+  return { cdim, C, targetShape };
+}
+
+/**
+ * Per-element `-w[t] * input[t]` picked along the class dim, the per-element weight (0 where the
+ * target is ignored), and the not-ignored mask. Targets outside [0, C) throw on cpu (read
+ * synchronously); on webgpu reading them would wait for the device, so their loss is NaN instead.
+ */
+function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, cdim: number, C: number) {
+  if (target.device === 'cpu') {
+    const host = target.dataSync();
+    for (let i = 0; i < host.length; i++) {
+      const v = host[i];
+      if (v !== ignoreIndex && (v < 0 || v >= C)) {
+        throw new ArgumentError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)})`);
+      }
+    }
+  }
+  const keep = logicalNot(eq(target, ignoreIndex));
+  const safe = where(keep, target, 0); // ignored targets pick class 0, then weigh 0
+  let picked = squeeze(gather(input, cdim, unsqueeze(safe, cdim)), cdim);
+  if (target.device !== 'cpu') {
+    const valid = logicalOr(logicalNot(keep), logicalAnd(ge(target, 0), lt(target, C)));
+    picked = where(valid, picked, NaN);
+  }
+  const wt = weight
+    ? where(keep, reshape(indexSelect(weight, 0, flatten(safe)), target.shape), 0)
+    : toDtype(keep, 'float32');
+  return { loss: neg(mul(picked, wt)), wt, keep };
+}
+
+function checkTarget(op: string, target: Tensor, targetShape: readonly number[], input: Tensor) {
+  if (target.dtype !== 'int32') {
+    throw new DTypeError(`${op}: expected int32 class indices of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got a ${target.dtype} target of shape ${fmtShape(target.shape)}`);
+  }
+  if (!sameShape(target.shape, targetShape)) {
+    throw new ShapeError(`${op}: expected target of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+  }
+}
+
+/**
+ * `F.nllLoss(input [N, C, d...] | [C] log-probabilities, target int32 [N, d...] | [], { weight,
+ * ignoreIndex = -100, reduction = 'mean' })`; 'mean' divides by the summed weights of the targets
+ * that are not ignored.
+ */
+export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  const op = 'nllLoss';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const weight = opts.weight ?? null;
+  const { cdim, C, targetShape } = classLayout(op, input, target, weight);
+  checkTarget(op, target, targetShape, input);
+  const { loss, wt } = pickClass(op, input, target, weight, opts.ignoreIndex ?? -100, cdim, C);
+  if (reduction === 'none') return loss;
+  if (reduction === 'sum') return sum(loss);
+  return div(sum(loss), sum(wt));
+}
+
+/**
+ * `F.crossEntropy(input [N, C, d...] | [C] logits, target, { weight, ignoreIndex = -100, reduction =
+ * 'mean', labelSmoothing = 0 })`. `target` is int32 class indices [N, d...] (or [] for an
+ * unbatched [C] input), or float32 class probabilities of the input's shape.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const weight = opts.weight ?? null;
+  const ls = opts.labelSmoothing ?? 0;
+  if (!(ls >= 0 && ls <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be between 0.0 and 1.0, got ${ls}`);
+  const { cdim, C, targetShape } = classLayout(op, input, target, weight);
+  const logp = logSoftmax(input, cdim);
+  // the class weights broadcast along the class dim: [1, C, 1, ...]
+  const wb = weight ? reshape(weight, input.shape.map((s, i) => (i === cdim ? C : 1))) : null;
+
+  if (target.dtype === 'float32') {
+    if (!sameShape(target.shape, input.shape)) {
+      throw new ShapeError(`${op}: class-probability targets must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)} (class indices would be int32 of shape ${fmtShape(targetShape)})`);
+    }
+    const t = ls > 0 ? add(mul(target, 1 - ls), ls / C) : target;
+    const terms = mul(logp, t);
+    const per = neg(sum(wb ? mul(terms, wb) : terms, cdim));
+    if (reduction === 'none') return per;
+    if (reduction === 'sum') return sum(per);
+    return div(sum(per), C ? input.numel() / C : 0);
+  }
+
+  checkTarget(op, target, targetShape, input);
+  const { loss, wt, keep } = pickClass(op, logp, target, weight, opts.ignoreIndex ?? -100, cdim, C);
+  const nll = reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : div(sum(loss), sum(wt));
+  if (ls === 0) return nll;
+  // label smoothing: the loss against the uniform distribution, mixed in with weight ls
+  const smooth = where(keep, neg(sum(wb ? mul(logp, wb) : logp, cdim)), 0);
+  const smoothRed = reduction === 'none' ? smooth
+    : reduction === 'sum' ? sum(smooth)
+    : div(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
+  return add(mul(nll, 1 - ls), mul(smoothRed, ls / C));
+}
+
+// ---------- regression ----------
+
+/** input - target, with PyTorch's shape rule: different (broadcastable) shapes warn once. */
+let warnedBroadcast = false;
+function diff(op: string, input: Tensor, target: Tensor): Tensor {
+  sameDevice(op, input, target);
+  requireFloat(input, op);
+  requireFloat(target, op);
+  if (!sameShape(input.shape, target.shape) && !warnedBroadcast) {
+    warnedBroadcast = true;
+    console.warn(`finetorch: ${op}: target shape ${fmtShape(target.shape)} differs from input shape ${fmtShape(input.shape)}; they will be broadcast, which is likely wrong`);
+  }
+  return sub(input, target);
+}
+
+export interface ReductionOptions { reduction?: Reduction }
+
+/** `F.mseLoss(input, target, { reduction = 'mean' })`: (input - target)² */
+export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  const reduction = checkReduction('mseLoss', opts.reduction ?? 'mean');
+  const d = diff('mseLoss', input, target);
+  return reduce(mul(d, d), reduction);
+}
+/** `F.l1Loss(input, target, { reduction = 'mean' })`: |input - target| */
+export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  const reduction = checkReduction('l1Loss', opts.reduction ?? 'mean');
+  return reduce(abs(diff('l1Loss', input, target)), reduction);
+}
+/** `F.smoothL1Loss(input, target, { reduction, beta = 1 })`: 0.5 d²/beta where |d| < beta, else |d| - beta/2 */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  const op = 'smoothL1Loss';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const beta = opts.beta ?? 1;
+  if (!(beta >= 0)) throw new ArgumentError(`${op}: beta must be non-negative, got ${beta}`);
+  const d = diff(op, input, target);
+  const a = abs(d);
+  if (beta === 0) return reduce(a, reduction);
+  return reduce(where(lt(a, beta), mul(mul(d, d), 0.5 / beta), sub(a, 0.5 * beta)), reduction);
+}
+/** `F.huberLoss(input, target, { reduction, delta = 1 })`: 0.5 d² where |d| < delta, else delta (|d| - delta/2) */
+export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  const op = 'huberLoss';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const delta = opts.delta ?? 1;
+  if (!(delta > 0)) throw new ArgumentError(`${op}: delta must be positive, got ${delta}`);
+  const d = diff(op, input, target);
+  const a = abs(d);
+  return reduce(where(lt(a, delta), mul(mul(d, d), 0.5), mul(sub(a, 0.5 * delta), delta)), reduction);
+}
+
+// ---------- binary ----------
+
+function binaryShapes(op: string, input: Tensor, target: Tensor, weight: Tensor | null) {
+  sameDevice(op, input, target, weight);
+  requireFloat(input, op);
+  requireFloat(target, op);
+  if (!sameShape(input.shape, target.shape)) {
+    throw new ShapeError(`${op}: target shape ${fmtShape(target.shape)} must be the same as input shape ${fmtShape(input.shape)}`);
+  }
+  if (weight) {
+    requireFloat(weight, op);
+    expand(weight, input.shape); // throws a ShapeError naming both shapes when it cannot broadcast
+  }
+}
+
+/**
+ * `F.binaryCrossEntropy(input (probabilities), target, { weight, reduction })`:
+ * -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in PyTorch.
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  const op = 'binaryCrossEntropy';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const weight = opts.weight ?? null;
+  binaryShapes(op, input, target, weight);
+  if (input.device === 'cpu') {
+    const host = input.dataSync();
+    for (let i = 0; i < host.length; i++) {
+      if (!(host[i] >= 0 && host[i] <= 1)) throw new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${host[i]} at flat position ${i} of input ${fmtShape(input.shape)}`);
+    }
+  }
+  const logX = clamp(log(input), { min: -100 });
+  const log1mX = clamp(log(sub(1, input)), { min: -100 });
+  // -(t log x + (1 - t) log(1 - x)) = -(log(1 - x) + t (log x - log(1 - x)))
+  let loss = neg(add(log1mX, mul(target, sub(logX, log1mX))));
+  if (weight) loss = mul(loss, weight);
+  return reduce(loss, reduction);
+}
+
+/**
+ * `F.binaryCrossEntropyWithLogits(input (logits), target, { weight, reduction, posWeight })`:
+ * -w (pw t log σ(x) + (1 - t) log(1 - σ(x))), computed stably as (1 - t) x + (1 + (pw - 1) t) softplus(-x).
+ */
+export function binaryCrossEntropyWithLogits(
+  input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null } = {},
+): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const weight = opts.weight ?? null, posWeight = opts.posWeight ?? null;
+  binaryShapes(op, input, target, weight);
+  if (posWeight) {
+    sameDevice(op, input, posWeight);
+    requireFloat(posWeight, op);
+    expand(posWeight, input.shape);
+  }
+  const sp = softplus(neg(input));
+  const logWeight = posWeight ? add(mul(sub(posWeight, 1), target), 1) : null;
+  let loss = add(mul(sub(1, target), input), logWeight ? mul(logWeight, sp) : sp);
+  if (weight) loss = mul(loss, weight);
+  return reduce(loss, reduction);
+}
