@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { eachDevice, expectClose, fixture, LOOSE, onDevice, TOL, torch, type Device } from '../harness.js';
 
 type Tensor = torch.Tensor;
-type Args = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Args = Record<string, any>; // the fixture arguments: JSON from the metadata, shaped per op
 type Result = Tensor | Tensor[] | { values: Tensor; indices: Tensor };
 const F = torch.nn.functional;
 
