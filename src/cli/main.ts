@@ -9,6 +9,8 @@ export class UsageError extends Error {}
 
 const commands: Record<string, () => Promise<Command>> = {
   forward: async () => (await import('./commands/forward.js')).command,
+  inspect: async () => (await import('./commands/inspect.js')).command,
+  convert: async () => (await import('./commands/convert.js')).command,
 };
 
 export async function main(argv: string[]): Promise<number> {

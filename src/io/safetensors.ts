@@ -1,148 +1,172 @@
-// safetensors, written here to the published format: 8-byte little-endian header length, a JSON
-// header { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { str: str } }, then
-// the raw little-endian bytes. Every field is validated before any tensor is made.
-import { CheckpointError, fmtShape } from '../errors.js';
+// safetensors, written here to the published format (huggingface/safetensors): an 8-byte
+// little-endian header length N, N bytes of UTF-8 JSON { name: { dtype, shape, data_offsets:
+// [begin, end] }, __metadata__?: { str: str } }, then the raw little-endian tensor bytes. As in the
+// reference reader, the data section must be covered exactly: tensors in offset order, no gaps, no
+// overlaps, nothing after the last one. Every field is checked before any tensor is made.
+import { ArgumentError, CheckpointError, fmtShape } from '../errors.js';
 import type { DType } from '../kernels/backend.js';
 import type { Device } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
+import { checkedNumel, decodeInto, dtypeOf, ELEM_SIZE, isElemKind, type ElemKind } from './dtypes.js';
+import { concat, defineKey, tensorFrom } from './host.js';
 
-const SIZES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
-/** header length above which a file is refused (the reference implementation uses 100 MB) */
+export { f16ToF32 } from './dtypes.js';
+
+/** header length above which a file is refused (the reference implementation's limit) */
 const MAX_HEADER = 100_000_000;
+/** PyTorch's own limit on tensor rank */
+const MAX_RANK = 64;
 
-export interface SafetensorsEntry { dtype: string; shape: number[]; dataOffsets: [number, number] }
+export interface SafetensorsEntry { dtype: ElemKind; shape: number[]; dataOffsets: [number, number] }
+export interface SafetensorsHeader { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number }
 
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+const q = (s: string) => JSON.stringify(s);
 
-/** Parse and validate the header; offsets are relative to the data section. */
-export function parseSafetensorsHeader(bytes: Uint8Array): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number } {
+/** Parse and validate the header; offsets in entries are relative to the data section (file offset `dataStart`). */
+export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (bytes.length < 8) throw new CheckpointError(`safetensors: file is ${bytes.length} bytes, shorter than the 8-byte header length at offset 0`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lenBig = dv.getBigUint64(0, true);
   if (lenBig > BigInt(MAX_HEADER)) throw new CheckpointError(`safetensors: header length ${lenBig} at offset 0 exceeds the ${MAX_HEADER}-byte limit`);
   const hlen = Number(lenBig);
-  if (8 + hlen > bytes.length) throw new CheckpointError(`safetensors: header length ${hlen} at offset 0 runs past the end of the ${bytes.length}-byte file`);
+  if (8 + hlen > bytes.length) throw new CheckpointError(`safetensors: header length ${hlen} at offset 0 runs past the end of the ${bytes.length}-byte file (header would end at offset ${8 + hlen})`);
+  const dataStart = 8 + hlen;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (e) {
-    throw new CheckpointError(`safetensors: header (bytes 8..${8 + hlen}) is not valid UTF-8 JSON: ${(e as Error).message}`);
+    throw new CheckpointError(`safetensors: header (file offsets 8..${dataStart}) is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError('safetensors: header is not a JSON object');
-  const dataStart = 8 + hlen;
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`safetensors: header (file offsets 8..${dataStart}) is not a JSON object`);
   const dataLen = bytes.length - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> = {};
-  const spans: [number, number, string][] = [];
   for (const [key, raw] of Object.entries(header as Record<string, unknown>)) {
     if (key === '__metadata__') {
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
-        throw new CheckpointError('safetensors: __metadata__ must map strings to strings');
+      if (raw === null) continue;
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError('safetensors: __metadata__ must be an object mapping strings to strings');
+      metadata = {};
+      for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof mv !== 'string') throw new CheckpointError(`safetensors: __metadata__ value for ${q(mk)} is ${JSON.stringify(mv)?.slice(0, 40)}, not a string`);
+        defineKey(metadata, mk, mv);
       }
-      metadata = raw as Record<string, string>;
       continue;
     }
+    const what = `safetensors: tensor ${q(key)}`;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${what} has a header entry that is not an object`);
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!e || typeof e !== 'object') throw new CheckpointError(`safetensors: entry '${key}' is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in SIZES)) throw new CheckpointError(`safetensors: tensor '${key}' has unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new CheckpointError(`safetensors: tensor '${key}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    if (!isElemKind(e.dtype)) throw new CheckpointError(`${what} has unknown dtype ${JSON.stringify(e.dtype)?.slice(0, 40)} (supported: ${Object.keys(ELEM_SIZE).join(' ')})`);
+    const shape = e.shape;
+    if (!Array.isArray(shape) || shape.length > MAX_RANK || shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+      throw new CheckpointError(`${what} has an invalid shape ${JSON.stringify(shape)?.slice(0, 80)} (expected at most ${MAX_RANK} non-negative integers)`);
+    }
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || off.some((o) => !Number.isSafeInteger(o) || o < 0) || off[0] > off[1]) {
-      throw new CheckpointError(`safetensors: tensor '${key}' has invalid data_offsets ${JSON.stringify(off)}`);
+      throw new CheckpointError(`${what} has invalid data_offsets ${JSON.stringify(off)?.slice(0, 80)} (expected [begin, end] with 0 <= begin <= end)`);
     }
-    if (off[1] > dataLen) throw new CheckpointError(`safetensors: tensor '${key}' data_offsets [${off[0]}, ${off[1]}] run past the data section (${dataLen} bytes from file offset ${dataStart})`);
-    const n = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    if (n * SIZES[e.dtype] !== off[1] - off[0]) {
-      throw new CheckpointError(`safetensors: tensor '${key}' of shape ${fmtShape(e.shape as number[])} and dtype ${e.dtype} needs ${n * SIZES[e.dtype]} bytes but data_offsets [${off[0]}, ${off[1]}] hold ${off[1] - off[0]}`);
+    const [b, end] = off as [number, number];
+    const n = checkedNumel(shape as number[], () => what);
+    const need = n * ELEM_SIZE[e.dtype];
+    if (!Number.isSafeInteger(need) || need !== end - b) {
+      throw new CheckpointError(`${what} of shape ${fmtShape(shape as number[])} and dtype ${e.dtype} needs ${need} bytes but data_offsets [${b}, ${end}] (file offsets ${dataStart + b}..${dataStart + end}) hold ${end - b}`);
     }
-    spans.push([off[0], off[1], key]);
-    entries.set(key, { dtype: e.dtype, shape: e.shape as number[], dataOffsets: [off[0], off[1]] });
+    if (end > dataLen) {
+      throw new CheckpointError(`${what} data_offsets [${b}, ${end}] run past the end of the file: the data section starts at file offset ${dataStart} and holds ${dataLen} bytes (the file is truncated or the offsets are wrong)`);
+    }
+    entries.set(key, { dtype: e.dtype, shape: shape as number[], dataOffsets: [b, end] });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) throw new CheckpointError(`safetensors: tensors '${spans[i - 1][2]}' and '${spans[i][2]}' overlap at data offset ${spans[i][0]}`);
+  // the data section must be covered exactly once, in offset order (as the reference reader demands);
+  // entries are kept in that order, the reference's own order of names
+  const spans = [...entries].sort((x, y) => x[1].dataOffsets[0] - y[1].dataOffsets[0] || x[1].dataOffsets[1] - y[1].dataOffsets[1]);
+  let covered = 0, prev = '';
+  for (const [key, e] of spans) {
+    const [b, end] = e.dataOffsets;
+    if (b < covered) throw new CheckpointError(`safetensors: tensors ${q(prev)} and ${q(key)} overlap at data offset ${b} (file offset ${dataStart + b})`);
+    if (b > covered) throw new CheckpointError(`safetensors: data bytes ${covered}..${b} (file offsets ${dataStart + covered}..${dataStart + b}) before tensor ${q(key)} belong to no tensor`);
+    covered = end;
+    prev = key;
   }
-  return { entries, metadata, dataStart };
+  if (covered !== dataLen) {
+    throw new CheckpointError(`safetensors: ${dataLen - covered} bytes after the last tensor (file offsets ${dataStart + covered}..${bytes.length}) belong to no tensor`);
+  }
+  return { entries: new Map(spans), metadata, dataStart };
 }
 
-/** Decode one entry's bytes: floats → float32, integers → int32 (range checked), BOOL → bool. */
-export function decodeEntry(key: string, e: SafetensorsEntry, raw: Uint8Array, fileOffset = 0): { data: Float32Array | Int32Array; dtype: DType } {
-  const n = e.shape.reduce((a, b) => a * b, 1);
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  switch (e.dtype) {
-    case 'F32': {
-      const out = new Float32Array(n);
-      if (raw.byteOffset % 4 === 0) out.set(new Float32Array(raw.buffer, raw.byteOffset, n));
-      else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
-      return { data: out, dtype: 'float32' };
-    }
-    case 'F64': { const out = new Float32Array(n); for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true); return { data: out, dtype: 'float32' }; }
-    case 'F16': { const out = new Float32Array(n); for (let i = 0; i < n; i++) out[i] = f16ToF32(dv.getUint16(i * 2, true)); return { data: out, dtype: 'float32' }; }
-    case 'BF16': {
-      const out = new Float32Array(n);
-      const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = dv.getUint16(i * 2, true) << 16;
-      return { data: out, dtype: 'float32' };
-    }
-    case 'I64': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = dv.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) throw new CheckpointError(`safetensors: tensor '${key}' holds int64 value ${v} at element ${i} (file offset ${fileOffset + i * 8}), outside the int32 range`);
-        out[i] = Number(v);
-      }
-      return { data: out, dtype: 'int32' };
-    }
-    case 'I32': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = dv.getInt32(i * 4, true); return { data: out, dtype: 'int32' }; }
-    case 'I16': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = dv.getInt16(i * 2, true); return { data: out, dtype: 'int32' }; }
-    case 'I8': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = dv.getInt8(i); return { data: out, dtype: 'int32' }; }
-    case 'U8': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = raw[i]; return { data: out, dtype: 'int32' }; }
-    case 'BOOL': { const out = new Int32Array(n); for (let i = 0; i < n; i++) out[i] = raw[i] ? 1 : 0; return { data: out, dtype: 'bool' }; }
-  }
-  throw new CheckpointError(`safetensors: tensor '${key}' has unknown dtype ${e.dtype}`);
-}
+const int64Error = (key: string, i: number, v: bigint, at: number) =>
+  new CheckpointError(`safetensors: tensor ${q(key)} holds int64 value ${v} at element ${i} (file offset ${at}), outside the int32 range tensors here have`);
 
-/** Read every tensor of a safetensors file. */
+/** Read every tensor of a safetensors file, decoding each straight into its tensor's storage. */
 export function loadSafetensors(bytes: Uint8Array, opts: { device?: Device } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes);
-  // decode everything before creating any tensor: a bad entry leaves nothing half-made
-  const decoded = [...entries].map(([k, e]) => [k, e, decodeEntry(k, e, bytes.subarray(dataStart + e.dataOffsets[0], dataStart + e.dataOffsets[1]), dataStart + e.dataOffsets[0])] as const);
   const device = opts.device ?? 'cpu';
   const tensors: Record<string, Tensor> = {};
-  for (const [k, e, d] of decoded) tensors[k] = Tensor.fromHost(d.data, e.shape, d.dtype, device);
+  const made: Tensor[] = [];
+  try {
+    for (const [k, e] of entries) {
+      const at = dataStart + e.dataOffsets[0];
+      const raw = bytes.subarray(at, dataStart + e.dataOffsets[1]);
+      const n = raw.length / ELEM_SIZE[e.dtype];
+      const t = tensorFrom(`safetensors: tensor ${q(k)}`, e.shape, n, dtypeOf(e.dtype), device, (out) =>
+        decodeInto(e.dtype, raw, n, out, (i, v) => { throw int64Error(k, i, v, at + i * 8); }));
+      made.push(t);
+      defineKey(tensors, k, t);
+    }
+  } catch (err) {
+    // a bad entry leaves nothing half-made
+    for (const t of made) t.dispose();
+    throw err;
+  }
   return { tensors, metadata };
 }
 
-const ST_DTYPE: Record<DType, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
+const ST_DTYPE: Record<DType, ElemKind> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
+/** The reference's Dtype enum order (BOOL < U8 < I8 < F8_E5M2 < F8_E4M3 < I16 < U16 < F16 < BF16 < I32 < U32 < F32 < F64 < I64 < U64). */
+const DTYPE_RANK: Record<string, number> = { BOOL: 0, U8: 1, I8: 2, F8_E5M2: 3, F8_E4M3: 4, I16: 5, U16: 6, F16: 7, BF16: 8, I32: 9, U32: 10, F32: 11, F64: 12, I64: 13, U64: 14 };
 
-/** Serialise tensors (keys sorted, as the reference writer does; data 8-byte aligned). */
-export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
-  const keys = Object.keys(tensors).sort();
+/**
+ * The reference writer's order: dtype descending (by its Dtype enum, i.e. by alignment), then name
+ * ascending by UTF-8 bytes (Rust's `String` ordering, not JS's UTF-16 ordering).
+ */
+export function referenceOrder(items: { name: string; dtype: string }[]): { name: string; dtype: string }[] {
+  const enc = new Map(items.map((it) => [it.name, Buffer.from(it.name, 'utf8')]));
+  return [...items].sort((a, b) => (DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype]) || Buffer.compare(enc.get(a.name)!, enc.get(b.name)!));
+}
+
+/** Serialise tensors as chunks: header first, then each tensor's bytes in the reference order. */
+export async function safetensorsChunks(tensors: Record<string, Tensor> | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array[]> {
+  const list: [string, Tensor][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor>)] : Object.entries(tensors as Record<string, Tensor>);
+  for (const [k, t] of list) {
+    if (!(t instanceof Tensor)) throw new ArgumentError(`saveSafetensors: value for key ${q(k)} is not a Tensor (safetensors holds tensors only; put other values in metadata as strings)`);
+    if (k === '__metadata__') throw new ArgumentError("saveSafetensors: '__metadata__' is reserved for the metadata and cannot name a tensor");
+  }
+  if (metadata) for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new ArgumentError(`saveSafetensors: metadata value for ${q(k)} is ${typeof v}; safetensors metadata maps strings to strings`);
+  const byName = new Map(list);
+  const order = referenceOrder(list.map(([name, t]) => ({ name, dtype: ST_DTYPE[t.dtype] })));
+  const parts: string[] = [];
+  if (metadata && Object.keys(metadata).length) parts.push(`"__metadata__":{${Object.entries(metadata).map(([k, v]) => `${q(k)}:${q(v)}`).join(',')}}`);
   const datas: Uint8Array[] = [];
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let off = 0;
-  for (const k of keys) {
-    const t = tensors[k];
+  for (const { name, dtype } of order) {
+    const t = byName.get(name)!;
     const d = await t.data();
-    const bytes = t.dtype === 'bool' ? Uint8Array.from(d as Uint8Array) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    header[k] = { dtype: ST_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [off, off + bytes.length] };
+    // bool comes back as one byte per element, which is exactly safetensors' BOOL
+    const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    // keys built by hand: JSON.stringify of an object would move integer-like names to the front
+    parts.push(`${q(name)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${off},${off + bytes.length}]}`);
     datas.push(bytes);
     off += bytes.length;
   }
-  let json = JSON.stringify(header);
-  const pad = (8 - ((8 + Buffer.byteLength(json)) % 8)) % 8;
-  json += ' '.repeat(pad);
+  let json = `{${parts.join(',')}}`;
+  // pad with spaces so the data section starts 8-byte aligned (the reference pads the same way)
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + off);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  let p = 8 + hb.length;
-  for (const d of datas) { out.set(d, p); p += d.length; }
-  return out;
+  const head = new Uint8Array(8 + hb.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
+  head.set(hb, 8);
+  return [head, ...datas];
+}
+
+/** Serialise tensors to safetensors bytes. */
+export async function saveSafetensors(tensors: Record<string, Tensor> | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+  return concat(await safetensorsChunks(tensors, metadata));
 }
