@@ -9,8 +9,10 @@ export class UsageError extends Error {}
 
 const commands: Record<string, () => Promise<Command>> = {
   forward: async () => (await import('./commands/forward.js')).command,
+  predict: async () => (await import('./commands/predict.js')).command,
   inspect: async () => (await import('./commands/inspect.js')).command,
   convert: async () => (await import('./commands/convert.js')).command,
+  finetune: async () => (await import('./commands/finetune.js')).command,
 };
 
 export async function main(argv: string[]): Promise<number> {

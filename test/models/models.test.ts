@@ -116,7 +116,10 @@ describe.runIf(hasTorch)('ResNet-18 against torchvision (live)', () => {
   eachDevice((device) => {
     it('a torchvision state_dict (.pth) loads strict and the eval logits match', async () => {
       ensure();
+      const initial = torch.defaultDevice();
+      torch.setDefaultDevice('cpu'); // build on the cpu like PyTorch, load, then move
       const m = models.resnet18();
+      torch.setDefaultDevice(initial);
       const sd = (await torch.load(join(dir, 'resnet18.pth'))) as Record<string, torch.Tensor>;
       m.loadStateDict(sd, { strict: true });
       m.to(device).eval();
