@@ -4,6 +4,7 @@ import type {
   AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, Pool2dArgs, ReduceOp,
   RmspropArgs, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryFn, unaryFn } from './math.js';
 import { elementOffsets, isContiguous, numel } from './strided.js';
 
@@ -202,92 +203,18 @@ export class CpuBackend implements Backend {
         }
     return this.wrap(out, 'float32');
   }
+  // im2col + GEMM, in conv.ts
   conv2d(x: View, w: View, bias: View | null, a: Conv2dArgs): Storage {
     this.dispatches++;
-    const X = dense(x), W = dense(w), B = bias ? dense(bias) : null;
-    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
-    const cg = cIn / groups, og = cOut / groups;
-    const out = new Float32Array(n * cOut * oh * ow);
-    const acc = new Float64Array(oh * ow);
-    for (let b = 0; b < n; b++)
-      for (let oc = 0; oc < cOut; oc++) {
-        const g = Math.floor(oc / og);
-        acc.fill(B ? B[oc] : 0);
-        for (let ic = 0; ic < cg; ic++) {
-          const xc = ((b * cIn) + g * cg + ic) * h * iw;
-          for (let ky = 0; ky < kh; ky++)
-            for (let kx = 0; kx < kw; kx++) {
-              const wv = W[((oc * cg + ic) * kh + ky) * kw + kx];
-              for (let oy = 0; oy < oh; oy++) {
-                const iy = oy * a.strideH - a.padH + ky * a.dilH;
-                if (iy < 0 || iy >= h) continue;
-                const xr = xc + iy * iw, ar = oy * ow;
-                for (let ox = 0; ox < ow; ox++) {
-                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
-                  if (ix >= 0 && ix < iw) acc[ar + ox] += wv * X[xr + ix];
-                }
-              }
-            }
-        }
-        out.set(acc, (b * cOut + oc) * oh * ow);
-      }
-    return this.wrap(out, 'float32');
+    return this.wrap(conv2dForward(dense(x) as Float32Array, dense(w) as Float32Array, bias ? dense(bias) as Float32Array : null, a), 'float32');
   }
   conv2dBackwardInput(gy: View, w: View, a: Conv2dArgs): Storage {
     this.dispatches++;
-    const G = dense(gy), W = dense(w);
-    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
-    const cg = cIn / groups, og = cOut / groups;
-    const out = new Float32Array(n * cIn * h * iw);
-    for (let b = 0; b < n; b++)
-      for (let oc = 0; oc < cOut; oc++) {
-        const g = Math.floor(oc / og);
-        const gc = (b * cOut + oc) * oh * ow;
-        for (let ic = 0; ic < cg; ic++) {
-          const xc = ((b * cIn) + g * cg + ic) * h * iw;
-          for (let ky = 0; ky < kh; ky++)
-            for (let kx = 0; kx < kw; kx++) {
-              const wv = W[((oc * cg + ic) * kh + ky) * kw + kx];
-              for (let oy = 0; oy < oh; oy++) {
-                const iy = oy * a.strideH - a.padH + ky * a.dilH;
-                if (iy < 0 || iy >= h) continue;
-                for (let ox = 0; ox < ow; ox++) {
-                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
-                  if (ix >= 0 && ix < iw) out[xc + iy * iw + ix] += wv * G[gc + oy * ow + ox];
-                }
-              }
-            }
-        }
-      }
-    return this.wrap(out, 'float32');
+    return this.wrap(conv2dBackwardInput(dense(gy) as Float32Array, dense(w) as Float32Array, a), 'float32');
   }
   conv2dBackwardWeight(gy: View, x: View, a: Conv2dArgs): Storage {
     this.dispatches++;
-    const G = dense(gy), X = dense(x);
-    const { n, cIn, h, w: iw, cOut, kh, kw, oh, ow, groups } = a;
-    const cg = cIn / groups, og = cOut / groups;
-    const out = new Float32Array(cOut * cg * kh * kw);
-    for (let oc = 0; oc < cOut; oc++) {
-      const g = Math.floor(oc / og);
-      for (let ic = 0; ic < cg; ic++)
-        for (let ky = 0; ky < kh; ky++)
-          for (let kx = 0; kx < kw; kx++) {
-            let s = 0;
-            for (let b = 0; b < n; b++) {
-              const gc = (b * cOut + oc) * oh * ow, xc = ((b * cIn) + g * cg + ic) * h * iw;
-              for (let oy = 0; oy < oh; oy++) {
-                const iy = oy * a.strideH - a.padH + ky * a.dilH;
-                if (iy < 0 || iy >= h) continue;
-                for (let ox = 0; ox < ow; ox++) {
-                  const ix = ox * a.strideW - a.padW + kx * a.dilW;
-                  if (ix >= 0 && ix < iw) s += G[gc + oy * ow + ox] * X[xc + iy * iw + ix];
-                }
-              }
-            }
-            out[((oc * cg + ic) * kh + ky) * kw + kx] = s;
-          }
-    }
-    return this.wrap(out, 'float32');
+    return this.wrap(conv2dBackwardWeight(dense(gy) as Float32Array, dense(x) as Float32Array, a), 'float32');
   }
   maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage] {
     this.dispatches++;

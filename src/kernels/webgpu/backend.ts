@@ -4,7 +4,7 @@ import type {
   RmspropArgs, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
-import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv.js';
+import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { DEFAULT_MATMUL, matmulSource, type MatmulConfig } from './matmul.js';
@@ -164,26 +164,15 @@ export class WebGPUBackend implements Backend {
   scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
     return this.accumulate('gather', src, index, outer, size, k, inner);
   }
-  private conv(key: string, source: () => string, total: number, outLen: number, a: View, b: View, bias: View | null, g: Conv2dArgs): Storage {
-    const out = this.alloc(outLen, 'float32');
-    if (total === 0) return out;
-    const buffers = bias ? [buf(a), buf(b), buf(bias), out.handle as GPUBuffer] : [buf(a), buf(b), out.handle as GPUBuffer];
-    this.rt.dispatch(key, source, buffers, (u) => {
-      u.set([total, g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups, a.offset, b.offset, bias ? bias.offset : 0]);
-    }, grid1d(total, CONV_WG));
-    return out;
-  }
+  // the planning (padded copies, tiled kernels, fallbacks) lives in conv.ts
   conv2d(x: View, w: View, bias: View | null, g: Conv2dArgs): Storage {
-    const total = g.n * g.cOut * g.oh * g.ow;
-    return this.conv(`conv2d:${bias ? 'bias' : ''}`, () => convForwardSource(!!bias), total, total, x, w, bias, g);
+    return this.wrap(convForward(this.rt, x, w, bias, g), g.n * g.cOut * g.oh * g.ow, 'float32');
   }
   conv2dBackwardInput(gy: View, w: View, g: Conv2dArgs): Storage {
-    const total = g.n * g.cIn * g.h * g.w;
-    return this.conv('conv2d_bw_input', convBackwardInputSource, total, total, gy, w, null, g);
+    return this.wrap(convBackwardInput(this.rt, gy, w, g), g.n * g.cIn * g.h * g.w, 'float32');
   }
   conv2dBackwardWeight(gy: View, x: View, g: Conv2dArgs): Storage {
-    const total = g.cOut * (g.cIn / g.groups) * g.kh * g.kw;
-    return this.conv('conv2d_bw_weight', convBackwardWeightSource, total, total, gy, x, null, g);
+    return this.wrap(convBackwardWeight(this.rt, gy, x, g), g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
   }
   private poolParams(u: Uint32Array, total: number, a: Pool2dArgs, off: number) {
     u.set([total, a.h, a.w, a.oh, a.ow, a.kh, a.kw, a.strideH, a.strideW, a.padH, a.padW, a.dilH, a.dilW, a.countIncludePad ? 1 : 0, a.divisor ?? 0, off]);

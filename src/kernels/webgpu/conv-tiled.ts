@@ -1,0 +1,339 @@
+// Register-tiled direct convolution kernels (implicit GEMM, no im2col buffer): forward (which also
+// serves the input gradient, as the convolution of the padded output gradient with the flipped,
+// transposed weight) and weight gradient, plus the small layout passes they read from.
+//
+// What is slow on a software adapter (llvmpipe, where workgroups run as SIMD lanes on CPU cores)
+// decides the shapes here: a storage load whose address is not a compile-time constant runs as a
+// per-lane loop with a bounds check (~30 instructions per lane for a vec4), while arithmetic is
+// one instruction for 8 lanes. So every kernel keeps a block of outputs in registers and reuses
+// each loaded vec4 as often as it can:
+// - forward: an invocation computes TM output channels × R output rows × TN (=4) output columns;
+//   per input channel it loads the (R + kh - 1) × (TN + kw - 1) input patch once, as aligned vec4s,
+//   and the TM × kh × kw weights as vec4s (from a copy laid out [block, ic, tap, TM]);
+// - weight gradient: an invocation computes TM output channels × one input channel × kh × kw taps,
+//   walking the output pixels 4 at a time; a split over (image, row) ranges plus a final sum keeps
+//   enough workgroups busy when cOut × cIn is small.
+// Inputs are read from zero-padded copies whose rows are a multiple of 4 floats long and cover the
+// last tile's overhang, so inner loops have no bounds tests and every vec4 is aligned. Overhang
+// lanes are clamped rather than returned early: a divergent exit would put the whole loop under
+// an execution mask. The kernel geometry (kh, kw, strides, dilations) is compiled in and the
+// window fully unrolled.
+
+/** compile-time geometry of a tiled kernel */
+export interface ConvGeom { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }
+/** sg: subgroup size the kernel is compiled for (0: no subgroup operations) */
+export interface FwdTile { tm: number; rows: number; wg: number; sg: number }
+export interface WgradTile { tm: number; wg: number; rw: number; sg: number }
+/** output columns per forward invocation, and pixels per weight-gradient step */
+export const TN = 4;
+
+const range = (k: number) => Array.from({ length: k }, (_, i) => i);
+const C = ['x', 'y', 'z', 'w'];
+
+/** Input columns a run of `tn` output columns touches, relative to its first (ox0·sw, padded). */
+export function tileColumns(g: ConvGeom, tn: number): number[] {
+  return [...new Set(range(tn).flatMap((q) => range(g.kw).map((kx) => q * g.sw + kx * g.dw)))].sort((a, b) => a - b);
+}
+/** vec4s loaded per input row for a run of TN output columns */
+export const vec4sPerRow = (g: ConvGeom) => Math.ceil((Math.max(...tileColumns(g, TN)) + 1) / 4);
+
+/**
+ * Zero-padded, optionally zero-inserted copy, one invocation per output row (planes·hp rows):
+ * out[p, r, c] = x[p, (r - top) / upY, (c - left) / upX] where the divisions are exact and in
+ * range, else 0; out rows are wp (a multiple of 4) long. up > 1 inserts up-1 zeros between
+ * elements (the input gradient of a strided convolution); top/left may be negative (cropping).
+ * P: [0] rows (planes·hp), [1] h, [2] w, [3] hp, [4] wp/4, [5] top (i32), [6] left (i32), [7] offX,
+ *    [8] rows per z-slice of the grid
+ */
+export function padSource(upY: number, upX: number): string {
+  return `@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row = gid.x + gid.z * P[8];
+  if (row >= P[0]) { return; }
+  let h = i32(P[1]); let w = i32(P[2]); let hp = P[3]; let wp4 = P[4];
+  let p = row / hp;
+  let r = i32(row % hp) - bitcast<i32>(P[5]);
+  let iy = r / ${upY};
+  let rowOk = r >= 0 && ${upY === 1 ? '' : `r % ${upY} == 0 && `}iy < h;
+  let src = P[7] + (p * u32(h) + u32(select(0, iy, rowOk))) * u32(w);
+  let left = bitcast<i32>(P[6]);
+  for (var c4 = 0u; c4 < wp4; c4++) {
+    var v = vec4<f32>(0.0);
+    for (var j = 0; j < 4; j++) {
+      let c = i32(c4) * 4 + j - left;
+      let ix = c / ${upX};
+      let ok = rowOk && c >= 0 && ${upX === 1 ? '' : `c % ${upX} == 0 && `}ix < w;
+      v[j] = select(0.0, X[src + u32(select(0, ix, ok))], ok);
+    }
+    O[row * wp4 + c4] = v;
+  }
+}`;
+}
+
+/**
+ * Weights laid out for the tiled forward kernel: out[blk, i, tap, m] with blk = group·blocks + j
+ * and new output channel o = group·og + j·tm + m (zero where j·tm + m ≥ og).
+ * mode 0 (forward): the weight as is, w[o, i, tap].
+ * mode 1 (input gradient as a convolution): the new conv's output channels are the input channels
+ *   of w and its input channels the output ones, and the window is flipped.
+ * P: [0] total, [1] blocks per group, [2] og (new out channels per group), [3] ig (new in channels
+ *    per group), [4] taps, [5] offW
+ */
+export function weightLayoutSource(tm: number, mode: 0 | 1): string {
+  return `@group(0) @binding(0) var<storage, read> Wsrc: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= P[0]) { return; }
+  let ocb = P[1]; let og = P[2]; let ig = P[3]; let taps = P[4];
+  let m = i % ${tm}u; let tap = (i / ${tm}u) % taps; let ic = (i / (${tm}u * taps)) % ig; let blk = i / (${tm}u * taps * ig);
+  let grp = blk / ocb; let o = (blk % ocb) * ${tm}u + m;
+  if (o >= og) { O[i] = 0.0; return; }
+  ${mode === 0
+    ? 'let src = ((grp * og + o) * ig + ic) * taps + tap;'
+    : 'let src = ((grp * ig + ic) * og + o) * taps + (taps - 1u - tap);'}
+  O[i] = Wsrc[P[5] + src];
+}`;
+}
+
+/**
+ * Forward over a padded input Xp [n, cIn, hp, wp] and a laid-out weight. Grid: x = groups·blocks
+ * (fastest, so a pixel block meets every channel block while it is in cache), y (and z beyond the
+ * per-dimension limit) = pixel-tile workgroups.
+ * Output: [n, cOut, oh, tilesX·4] (rows padded to whole tiles; unpadRowsSource drops the padding
+ * when ow % 4 != 0). The bias is always bound (zeros when the convolution has none).
+ * P: [0] lanes (n·tilesY·tilesX), [1] cIn, [2] hp, [3] wp/4, [4] cOut, [5] oh, [6] ow, [7] groups,
+ *    [8] tilesX, [9] tilesY, [10] blocks per group, [11] offBias, [12] y-groups per z-slice
+ */
+export function tiledForwardSource(g: ConvGeom, t: FwdTile): string {
+  const { kh, kw, sh, sw, dh, dw } = g;
+  const { tm, rows: R, wg, sg } = t;
+  const taps = kh * kw;
+  const nv = vec4sPerRow(g);
+  const rowOffs = [...new Set(range(R).flatMap((r) => range(kh).map((ky) => r * sh + ky * dh)))].sort((a, b) => a - b);
+  const wVec = tm % 4 === 0;
+  const wPerIc = wVec ? (taps * tm) / 4 : taps * tm;
+  if (sg && !wVec) throw new Error('conv: the subgroup forward kernel needs tm % 4 == 0');
+  // with subgroups, a lane loads only the sw vec4s its own tile starts with and takes the rest of
+  // its patch row from the lanes to its right (the next tiles of the same row); the weights of a
+  // channel are loaded once per subgroup, one vec4 per lane, and broadcast
+  const shared = sg ? Math.max(0, Math.ceil(nv / sw) - 1) : 0;
+  const wLoads = sg ? Math.ceil(wPerIc / sg) : 0;
+  const L: string[] = [];
+  L.push(`${sg ? 'enable subgroups;\n' : ''}@group(0) @binding(0) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> W: array<${wVec ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> Bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> O: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> P: array<u32>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
+  let live = (wid.y + wid.z * P[12]) * ${wg}u + li;
+  let lane = min(live, P[0] - 1u);
+  let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let ow = P[6];
+  let groups = P[7]; let cg = cIn / groups; let og = cOut / groups;
+  let tilesX = P[8]; let tilesY = P[9]; let ocb = P[10];
+  let tx = lane % tilesX; let ty = (lane / tilesX) % tilesY; let b = lane / (tilesX * tilesY);
+  let grp = wid.x / ocb;
+  let oc0 = grp * og + (wid.x % ocb) * ${tm}u;
+  let ox0 = tx * ${TN}u; let oy0 = ty * ${R}u;
+  // the tile's first input column (padded coordinates) is ox0·sw, a multiple of 4
+  var xb = (b * cIn + grp * cg) * hp * wp4 + oy0 * ${sh}u * wp4 + ox0 * ${sw}u / 4u;
+  var wb = wid.x * cg * ${wPerIc}u;`);
+  // lane sid + d holds tile tx + d of the same row (lanes run along tx), unless past the subgroup or the row
+  for (const d of range(shared + 1).slice(1)) L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < P[0];`);
+  for (const m of range(tm)) for (const r of range(R)) L.push(`  var acc${m}_${r} = vec4<f32>(0.0);`);
+  L.push(`  for (var ic = 0u; ic < cg; ic++) {`);
+  for (const j of range(wLoads)) L.push(`    let wl${j} = W[wb + ${j * sg}u + sid];`);
+  const wAt = (i: number) => (sg ? `subgroupBroadcast(wl${Math.floor(i / sg)}, ${i % sg}u)` : `W[wb + ${i}u]`);
+  for (const ro of rowOffs) {
+    // the (output row, kernel row) pairs this input row feeds
+    const pairs = range(R).flatMap((r) => range(kh).filter((ky) => r * sh + ky * dh === ro).map((ky) => [r, ky] as const));
+    L.push(`    {`);
+    for (const v of range(nv)) {
+      const at = `X[xb + ${ro}u * wp4 + ${v}u]`;
+      if (!sg || v < sw) L.push(`      let v${v} = ${at};`);
+      else {
+        const d = Math.floor(v / sw);
+        L.push(`      var v${v} = subgroupShuffleDown(v${v % sw}, ${d}u);`);
+        L.push(`      if (!nb${d}) { v${v} = ${at}; }`);
+      }
+    }
+    const xv = (c: number) => `v${c >> 2}.${C[c & 3]}`;
+    const xq = (kx: number) => `vec4<f32>(${range(TN).map((q) => xv(q * sw + kx * dw)).join(', ')})`;
+    for (const [r, ky] of pairs) {
+      for (const kx of range(kw)) {
+        const tap = ky * kw + kx;
+        L.push(`      { let xs = ${xq(kx)};`);
+        if (wVec) {
+          for (const m4 of range(tm / 4)) {
+            L.push(`        let w${m4} = ${wAt((tap * tm) / 4 + m4)};`);
+            for (const mm of range(4)) L.push(`        acc${m4 * 4 + mm}_${r} = fma(vec4<f32>(w${m4}.${C[mm]}), xs, acc${m4 * 4 + mm}_${r});`);
+          }
+        } else {
+          for (const m of range(tm)) L.push(`        acc${m}_${r} = fma(vec4<f32>(W[wb + ${tap * tm + m}u]), xs, acc${m}_${r});`);
+        }
+        L.push(`      }`);
+      }
+    }
+    L.push(`    }`);
+  }
+  L.push(`    xb += hp * wp4;`);
+  L.push(`    wb += ${wPerIc}u;`);
+  L.push(`  }`);
+  // one vec4 store per (channel, row): the output rows are padded to tilesX·4 floats
+  L.push(`  if (live >= P[0]) { return; }`);
+  for (const m of range(tm)) {
+    L.push(`  if (oc0 + ${m}u < grp * og + og) {`);
+    L.push(`    let ob = (b * cOut + oc0 + ${m}u) * oh; let bv = vec4<f32>(Bias[P[11] + oc0 + ${m}u]);`);
+    for (const r of range(R)) L.push(`    if (oy0 + ${r}u < oh) { O[(ob + oy0 + ${r}u) * tilesX + tx] = acc${m}_${r} + bv; }`);
+    L.push(`  }`);
+  }
+  L.push(`}`);
+  return L.join('\n');
+}
+
+/** Drop the row padding: out[r, c] = src[r, c] for c < w, rows of wp4·4 floats in src. P: [0] rows, [1] w, [2] wp4 */
+export function unpadRowsSource(): string {
+  return `@group(0) @binding(0) var<storage, read> S: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= P[0]) { return; }
+  let w = P[1]; let wp4 = P[2];
+  for (var c4 = 0u; c4 < wp4; c4++) {
+    let v = S[row * wp4 + c4];
+    for (var j = 0u; j < 4u; j++) {
+      if (c4 * 4u + j < w) { O[row * w + c4 * 4u + j] = v[j]; }
+    }
+  }
+}`;
+}
+
+/**
+ * Weight gradient over a padded input Xp [n, cIn, hp, wp] and a padded output gradient
+ * Gp [n, cOut, oh, owp] (rows zero-filled past ow, owp a multiple of 4). Lane → (group, channel
+ * block, input channel) with the input channel fastest (padded to `icPad` per block so a subgroup
+ * never straddles two blocks); each invocation sums TM output channels × its input channel × all
+ * taps over `rw` output rows at a time (input rows shared between them), 4 pixels per step.
+ * With subgroups, the TM output-gradient vec4s of a step (the same for the whole subgroup) are
+ * loaded once per subgroup and broadcast. Grid y = splits of the (image, row-block) units; each
+ * split writes its own partial sums (wgradSumSource adds them up and lays them out).
+ * P: [0] lanes, [1] cIn, [2] hp, [3] wp/4, [4] cOut, [5] oh, [6] owp/4, [7] groups,
+ *    [8] blocks per group, [9] units (n·ceil(oh/rw)), [10] units per split, [12] offset of G in
+ *    vec4s, [13] icPad
+ */
+export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
+  const { kh, kw, sh, sw, dh, dw } = g;
+  const { tm, wg, rw, sg } = t;
+  const taps = kh * kw;
+  const nv = vec4sPerRow(g);
+  const gLoads = sg ? Math.ceil(tm / sg) : 0;
+  // distinct input rows of a step, relative to oy·sh
+  const rowOffs = [...new Set(range(rw).flatMap((r) => range(kh).map((ky) => r * sh + ky * dh)))].sort((a, b) => a - b);
+  const L: string[] = [];
+  L.push(`${sg ? 'enable subgroups;\n' : ''}@group(0) @binding(0) var<storage, read> G: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> O: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> P: array<u32>;
+@compute @workgroup_size(${wg})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
+  let live = gid.x;
+  let lane = min(live, P[0] - 1u);
+  let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let owp4 = P[6];
+  let groups = P[7]; let cg = cIn / groups; let og = cOut / groups; let ocb = P[8]; let icPad = P[13];
+  let icl = lane % icPad; let blk = lane / icPad; let grp = blk / ocb;
+  let oc0 = grp * og + (blk % ocb) * ${tm}u;
+  let ocLast = grp * og + og - 1u;
+  let ic = grp * cg + min(icl, cg - 1u);
+  let ohb = (oh + ${rw - 1}u) / ${rw}u;
+  let u0 = wid.y * P[10]; let u1 = min(u0 + P[10], P[9]);`);
+  for (const m of range(tm)) for (const tap of range(taps)) L.push(`  var acc${m}_${tap} = 0.0;`);
+  L.push(`  for (var u = u0; u < u1; u++) {
+    let b = u / ohb; let oy = (u % ohb) * ${rw}u;`);
+  // output-gradient rows: clamped to the image, zeroed past its last row
+  for (const r of range(rw)) {
+    if (sg) {
+      for (const j of range(gLoads)) L.push(`    let gb${r}_${j} = P[12] + ((b * cOut + min(oc0 + (${j * sg}u + sid) % ${tm}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+    } else {
+      for (const m of range(tm)) L.push(`    let gb${r}_${m} = P[12] + ((b * cOut + min(oc0 + ${m}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+    }
+    L.push(`    let gz${r} = oy + ${r}u < oh;`);
+  }
+  L.push(`    let xb = ((b * cIn + ic) * hp + oy * ${sh}u) * wp4;`);
+  L.push(`    for (var q4 = 0u; q4 < owp4; q4++) {`);
+  for (const r of range(rw)) {
+    if (sg) {
+      for (const j of range(gLoads)) L.push(`      let gl${r}_${j} = select(vec4<f32>(0.0), G[gb${r}_${j} + q4], gz${r});`);
+      for (const m of range(tm)) L.push(`      let g${r}_${m} = subgroupBroadcast(gl${r}_${Math.floor(m / sg)}, ${m % sg}u);`);
+    } else {
+      for (const m of range(tm)) L.push(`      let g${r}_${m} = select(vec4<f32>(0.0), G[gb${r}_${m} + q4], gz${r});`);
+    }
+  }
+  for (const ro of rowOffs) {
+    for (const v of range(nv)) L.push(`      let x${ro}_${v} = X[xb + ${ro}u * wp4 + q4 * ${sw}u + ${v}u];`);
+  }
+  const xv = (ro: number, c: number) => `x${ro}_${c >> 2}.${C[c & 3]}`;
+  for (const ky of range(kh))
+    for (const kx of range(kw)) {
+      L.push('      {');
+      for (const r of range(rw)) L.push(`        let xs${r} = vec4<f32>(${range(TN).map((q) => xv(r * sh + ky * dh, q * sw + kx * dw)).join(', ')});`);
+      for (const m of range(tm)) {
+        L.push(`        acc${m}_${ky * kw + kx} += ${range(rw).map((r) => `dot(g${r}_${m}, xs${r})`).join(' + ')};`);
+      }
+      L.push('      }');
+    }
+  L.push(`    }`);
+  L.push(`  }`);
+  // partials as vec4s, laid out [split, lane, tm·taps (padded to a multiple of 4)]; the sum pass
+  // adds the splits and puts each value at its place in [cOut, cg, kh, kw]
+  const per = Math.ceil((tm * taps) / 4);
+  L.push(`  if (live >= P[0]) { return; }`);
+  L.push(`  let pb = (wid.y * P[0] + lane) * ${per}u;`);
+  const val = (i: number) => (i < tm * taps ? `acc${Math.floor(i / taps)}_${i % taps}` : '0.0');
+  for (const v of range(per)) L.push(`  O[pb + ${v}u] = vec4<f32>(${range(4).map((j) => val(v * 4 + j)).join(', ')});`);
+  L.push(`}`);
+  return L.join('\n');
+}
+
+/**
+ * Sum the weight-gradient partials over the splits and lay them out as [cOut, cg, kh, kw]:
+ * one invocation per output element. P: [0] total (cOut·cg·taps), [1] splits, [2] lanes,
+ * [3] cg, [4] og, [5] blocks per group, [6] icPad, [7] taps, [8] tm, [9] floats per lane (per·4)
+ */
+export function wgradSumSource(): string {
+  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= P[0]) { return; }
+  let cg = P[3]; let og = P[4]; let taps = P[7]; let tm = P[8];
+  let tap = i % taps; let icl = (i / taps) % cg; let oc = i / (taps * cg);
+  let grp = oc / og; let o = oc % og;
+  let lane = ((grp * P[5]) + o / tm) * P[6] + icl;
+  let at = lane * P[9] + (o % tm) * taps + tap;
+  let stride = P[2] * P[9];
+  var s = 0.0;
+  for (var k = 0u; k < P[1]; k++) { s += S[k * stride + at]; }
+  O[i] = s;
+}`;
+}
+
+/** Fill with zeros (outputs of empty reductions). P: [0] length */
+export function zeroSource(): string {
+  return `@group(0) @binding(0) var<storage, read_write> O: array<f32>;
+@group(0) @binding(1) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i < P[0]) { O[i] = 0.0; }
+}`;
+}

@@ -1,0 +1,162 @@
+// Conv2d kernels through the Backend interface: the cpu reference against a naive direct loop written
+// here, and the webgpu kernels (tiled, padded-copy and fallback paths) against the cpu reference,
+// forward and both gradients, over strides, dilations, groups, odd sizes and view offsets.
+import { describe, expect, it } from 'vitest';
+import type { Backend, Conv2dArgs, Storage, View } from '../../src/kernels/backend.js';
+import { convOptions, subgroupSize } from '../../src/kernels/webgpu/conv.js';
+import { webgpuBackend, backendFor } from '../../src/tensor/device.js';
+import { devices, expectClose, LOOSE } from '../harness.js';
+
+interface Case {
+  name: string;
+  n: number; cIn: number; cOut: number; h: number; w: number; kh: number; kw: number;
+  sh?: number; sw?: number; ph?: number; pw?: number; dh?: number; dw?: number; groups?: number;
+  bias?: boolean;
+  /** element offsets of x, w, gy, bias inside their storages */
+  offsets?: [number, number, number, number];
+}
+
+// Few distinct kernel geometries and channel blocks (each compiles a pipeline): 3×3 carries most
+// of the options, with channel counts chosen to hit each register block (8, 4, 2, 1 channels).
+const cases: Case[] = [
+  { name: '3x3, odd sizes and view offsets, bias (4-channel blocks)', n: 2, cIn: 6, cOut: 5, h: 7, w: 9, kh: 3, kw: 3, ph: 1, pw: 1, bias: true, offsets: [3, 5, 1, 2] },
+  { name: '3x3, 8-channel blocks, aligned offsets, weight-gradient splits', n: 4, cIn: 16, cOut: 20, h: 16, w: 16, kh: 3, kw: 3, ph: 1, pw: 1, offsets: [4, 8, 12, 4] },
+  { name: '3x3, groups 2 (3 output channels per group)', n: 1, cIn: 4, cOut: 6, h: 6, w: 7, kh: 3, kw: 3, ph: 1, pw: 1, groups: 2 },
+  { name: '3x3, depthwise, batch 1', n: 1, cIn: 5, cOut: 5, h: 8, w: 6, kh: 3, kw: 3, ph: 1, pw: 1, groups: 5 },
+  { name: '3x2 window, strides 2x3, dilation 2x1, padding past half the window', n: 2, cIn: 4, cOut: 8, h: 11, w: 13, kh: 3, kw: 2, sh: 2, sw: 3, ph: 3, pw: 2, dh: 2, dw: 1 },
+  { name: '1x1 stride 2 (downsample)', n: 2, cIn: 4, cOut: 8, h: 9, w: 8, kh: 1, kw: 1, sh: 2, sw: 2 },
+  { name: '1x1, bias', n: 2, cIn: 8, cOut: 8, h: 5, w: 7, kh: 1, kw: 1, bias: true },
+  { name: 'conv1d (h = 1), batch 1', n: 1, cIn: 4, cOut: 6, h: 1, w: 17, kh: 1, kw: 5, ph: 0, pw: 2, bias: true },
+  { name: '7x7 stride 2 pad 3 (stem)', n: 1, cIn: 3, cOut: 8, h: 16, w: 14, kh: 7, kw: 7, sh: 2, sw: 2, ph: 3, pw: 3 },
+  { name: 'window over the tiled limit (direct fallback)', n: 1, cIn: 2, cOut: 3, h: 11, w: 10, kh: 9, kw: 9, ph: 4, pw: 4 },
+];
+
+function args(c: Case): Conv2dArgs {
+  const sh = c.sh ?? 1, sw = c.sw ?? 1, ph = c.ph ?? 0, pw = c.pw ?? 0, dh = c.dh ?? 1, dw = c.dw ?? 1;
+  const oh = Math.floor((c.h + 2 * ph - dh * (c.kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((c.w + 2 * pw - dw * (c.kw - 1) - 1) / sw) + 1;
+  return { n: c.n, cIn: c.cIn, h: c.h, w: c.w, cOut: c.cOut, kh: c.kh, kw: c.kw, oh, ow, strideH: sh, strideW: sw,
+    padH: ph, padW: pw, dilH: dh, dilW: dw, groups: c.groups ?? 1 };
+}
+
+/** deterministic values in [-1, 1) */
+function values(len: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+interface Data { x: Float32Array; w: Float32Array; gy: Float32Array; bias: Float32Array | null }
+function data(c: Case, a: Conv2dArgs): Data {
+  return {
+    x: values(a.n * a.cIn * a.h * a.w, 1), w: values(a.cOut * (a.cIn / a.groups) * a.kh * a.kw, 2),
+    gy: values(a.n * a.cOut * a.oh * a.ow, 3), bias: c.bias ? values(a.cOut, 4) : null,
+  };
+}
+
+/** the naive definition, in float64: out[b,o,y,x] = Σ w[o,i,ky,kx] · x[b, g·cg+i, y·s-p+ky·d, x·s-p+kx·d] */
+function naive(a: Conv2dArgs, d: Data) {
+  const cg = a.cIn / a.groups, og = a.cOut / a.groups;
+  const y = new Float64Array(a.n * a.cOut * a.oh * a.ow);
+  const gx = new Float64Array(a.n * a.cIn * a.h * a.w);
+  const gw = new Float64Array(a.cOut * cg * a.kh * a.kw);
+  for (let b = 0; b < a.n; b++)
+    for (let o = 0; o < a.cOut; o++)
+      for (let oy = 0; oy < a.oh; oy++)
+        for (let ox = 0; ox < a.ow; ox++) {
+          const yi = ((b * a.cOut + o) * a.oh + oy) * a.ow + ox;
+          let s = d.bias ? d.bias[o] : 0;
+          for (let i = 0; i < cg; i++)
+            for (let ky = 0; ky < a.kh; ky++)
+              for (let kx = 0; kx < a.kw; kx++) {
+                const iy = oy * a.strideH - a.padH + ky * a.dilH, ix = ox * a.strideW - a.padW + kx * a.dilW;
+                if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
+                const c = Math.floor(o / og) * cg + i;
+                const xi = ((b * a.cIn + c) * a.h + iy) * a.w + ix, wi = ((o * cg + i) * a.kh + ky) * a.kw + kx;
+                s += d.w[wi] * d.x[xi];
+                gx[xi] += d.w[wi] * d.gy[yi];
+                gw[wi] += d.gy[yi] * d.x[xi];
+              }
+          y[yi] = s;
+        }
+  return { y, gx, gw };
+}
+
+/** upload `values` at element `offset` of a fresh storage and view it with `shape` */
+function place(be: Backend, vals: Float32Array, shape: number[], offset: number): View {
+  const host = new Float32Array(offset + vals.length + 3).fill(Number.NaN);
+  host.set(vals, offset);
+  const storage: Storage = be.upload(host, 'float32');
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+  return { storage, shape, strides, offset, dtype: 'float32' };
+}
+
+async function run(be: Backend, c: Case, a: Conv2dArgs, d: Data) {
+  const [ox, ow, og, ob] = c.offsets ?? [0, 0, 0, 0];
+  const x = place(be, d.x, [a.n, a.cIn, a.h, a.w], ox);
+  const w = place(be, d.w, [a.cOut, a.cIn / a.groups, a.kh, a.kw], ow);
+  const gy = place(be, d.gy, [a.n, a.cOut, a.oh, a.ow], og);
+  const bias = d.bias ? place(be, d.bias, [a.cOut], ob) : null;
+  const outs = [be.conv2d(x, w, bias, a), be.conv2dBackwardInput(gy, w, a), be.conv2dBackwardWeight(gy, x, a)];
+  const [y, gx, gw] = await Promise.all(outs.map((s) => be.read(s, 0, s.length)));
+  for (const s of [...outs, x.storage, w.storage, gy.storage, ...(bias ? [bias.storage] : [])]) be.release(s);
+  return { y, gx, gw };
+}
+
+describe('conv2d kernels', () => {
+  describe('cpu reference vs the naive definition', () => {
+    for (const c of cases) {
+      it(c.name, async () => {
+        const a = args(c), d = data(c, a);
+        const ref = naive(a, d);
+        const got = await run(backendFor('cpu'), c, a, d);
+        await expectClose(got.y, ref.y, LOOSE, 'forward');
+        await expectClose(got.gx, ref.gx, LOOSE, 'input gradient');
+        await expectClose(got.gw, ref.gw, LOOSE, 'weight gradient');
+      });
+    }
+  });
+
+  describe.runIf(devices.includes('webgpu'))('webgpu vs the cpu reference', () => {
+    for (const c of cases) {
+      it(c.name, async () => {
+        const a = args(c), d = data(c, a);
+        const ref = await run(backendFor('cpu'), c, a, d);
+        const got = await run(backendFor('webgpu'), c, a, d);
+        await expectClose(got.y, ref.y, LOOSE, 'forward');
+        await expectClose(got.gx, ref.gx, LOOSE, 'input gradient');
+        await expectClose(got.gw, ref.gw, LOOSE, 'weight gradient');
+      });
+    }
+
+    // devices without subgroup operations run the same tiling with plain loads
+    it.runIf(devices.includes('webgpu') && subgroupSize(webgpuBackend()!.rt) > 0)('without subgroup operations', async () => {
+      convOptions.subgroups = false;
+      try {
+        for (const c of [cases[0], cases[1]]) {
+          const a = args(c), d = data(c, a);
+          const ref = await run(backendFor('cpu'), c, a, d);
+          const got = await run(backendFor('webgpu'), c, a, d);
+          await expectClose(got.y, ref.y, LOOSE, `${c.name}: forward`);
+          await expectClose(got.gx, ref.gx, LOOSE, `${c.name}: input gradient`);
+          await expectClose(got.gw, ref.gw, LOOSE, `${c.name}: weight gradient`);
+        }
+      } finally {
+        convOptions.subgroups = true;
+      }
+    });
+
+    it('empty batch: empty outputs, zero weight gradient', async () => {
+      const c: Case = { name: 'empty', n: 0, cIn: 2, cOut: 3, h: 5, w: 5, kh: 3, kw: 3, ph: 1, pw: 1 };
+      const a = args(c);
+      const got = await run(backendFor('webgpu'), c, a, data(c, a));
+      expect(got.y.length).toBe(0);
+      expect(got.gx.length).toBe(0);
+      expect(Array.from(got.gw)).toEqual(new Array(3 * 2 * 9).fill(0));
+    });
+  });
+});
