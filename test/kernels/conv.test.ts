@@ -19,9 +19,9 @@ interface Case {
 // Few distinct kernel geometries and channel blocks (each compiles a pipeline): 3×3 carries most
 // of the options, with channel counts chosen to hit each register block (8, 4, 2, 1 channels).
 const cases: Case[] = [
-  { name: '3x3, odd sizes and view offsets, bias (4-channel blocks)', n: 2, cIn: 6, cOut: 5, h: 7, w: 9, kh: 3, kw: 3, ph: 1, pw: 1, bias: true, offsets: [3, 5, 1, 2] },
+  { name: '3x3, odd sizes and view offsets, bias', n: 2, cIn: 6, cOut: 5, h: 7, w: 9, kh: 3, kw: 3, ph: 1, pw: 1, bias: true, offsets: [3, 5, 1, 2] },
   { name: '3x3, 8-channel blocks, aligned offsets, weight-gradient splits', n: 4, cIn: 16, cOut: 20, h: 16, w: 16, kh: 3, kw: 3, ph: 1, pw: 1, offsets: [4, 8, 12, 4] },
-  { name: '3x3, groups 2 (3 output channels per group)', n: 1, cIn: 4, cOut: 6, h: 6, w: 7, kh: 3, kw: 3, ph: 1, pw: 1, groups: 2 },
+  { name: '3x3, groups 2 (3 output channels per group: 4-channel blocks)', n: 1, cIn: 4, cOut: 6, h: 6, w: 7, kh: 3, kw: 3, ph: 1, pw: 1, groups: 2 },
   { name: '3x3, depthwise, batch 1', n: 1, cIn: 5, cOut: 5, h: 8, w: 6, kh: 3, kw: 3, ph: 1, pw: 1, groups: 5 },
   { name: '3x2 window, strides 2x3, dilation 2x1, padding past half the window', n: 2, cIn: 4, cOut: 8, h: 11, w: 13, kh: 3, kw: 2, sh: 2, sw: 3, ph: 3, pw: 2, dh: 2, dw: 1 },
   { name: '1x1 stride 2 (downsample)', n: 2, cIn: 4, cOut: 8, h: 9, w: 8, kh: 1, kw: 1, sh: 2, sw: 2 },
@@ -137,7 +137,7 @@ describe('conv2d kernels', () => {
     it.runIf(devices.includes('webgpu') && subgroupSize(webgpuBackend()!.rt) > 0)('without subgroup operations', async () => {
       convOptions.subgroups = false;
       try {
-        for (const c of [cases[0], cases[1]]) {
+        for (const c of [cases[0], cases[4]]) {
           const a = args(c), d = data(c, a);
           const ref = await run(backendFor('cpu'), c, a, d);
           const got = await run(backendFor('webgpu'), c, a, d);

@@ -38,14 +38,13 @@ export function tileColumns(g: ConvGeom, tn: number): number[] {
 export const vec4sPerRow = (g: ConvGeom) => Math.ceil((Math.max(...tileColumns(g, TN)) + 1) / 4);
 
 /**
- * Zero-padded, optionally zero-inserted copy, one invocation per output row (planes·hp rows):
- * out[p, r, c] = x[p, (r - top) / upY, (c - left) / upX] where the divisions are exact and in
- * range, else 0; out rows are wp (a multiple of 4) long. up > 1 inserts up-1 zeros between
- * elements (the input gradient of a strided convolution); top/left may be negative (cropping).
+ * Zero-padded copy, one invocation per output row (planes·hp rows): out[p, r, c] = x[p, r - top,
+ * c - left] where in range, else 0; out rows are wp (a multiple of 4) long. top/left may be
+ * negative (cropping).
  * P: [0] rows (planes·hp), [1] h, [2] w, [3] hp, [4] wp/4, [5] top (i32), [6] left (i32), [7] offX,
  *    [8] rows per z-slice of the grid
  */
-export function padSource(upY: number, upX: number): string {
+export function padSource(): string {
   return `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> P: array<u32>;
@@ -55,17 +54,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row >= P[0]) { return; }
   let h = i32(P[1]); let w = i32(P[2]); let hp = P[3]; let wp4 = P[4];
   let p = row / hp;
-  let r = i32(row % hp) - bitcast<i32>(P[5]);
-  let iy = r / ${upY};
-  let rowOk = r >= 0 && ${upY === 1 ? '' : `r % ${upY} == 0 && `}iy < h;
+  let iy = i32(row % hp) - bitcast<i32>(P[5]);
+  let rowOk = iy >= 0 && iy < h;
   let src = P[7] + (p * u32(h) + u32(select(0, iy, rowOk))) * u32(w);
   let left = bitcast<i32>(P[6]);
   for (var c4 = 0u; c4 < wp4; c4++) {
     var v = vec4<f32>(0.0);
     for (var j = 0; j < 4; j++) {
-      let c = i32(c4) * 4 + j - left;
-      let ix = c / ${upX};
-      let ok = rowOk && c >= 0 && ${upX === 1 ? '' : `c % ${upX} == 0 && `}ix < w;
+      let ix = i32(c4) * 4 + j - left;
+      let ok = rowOk && ix >= 0 && ix < w;
       v[j] = select(0.0, X[src + u32(select(0, ix, ok))], ok);
     }
     O[row * wp4 + c4] = v;
@@ -76,11 +73,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 /**
  * Weights laid out for the tiled forward kernel: out[blk, i, tap, m] with blk = group·blocks + j
  * and new output channel o = group·og + j·tm + m (zero where j·tm + m ≥ og).
- * mode 0 (forward): the weight as is, w[o, i, tap].
- * mode 1 (input gradient as a convolution): the new conv's output channels are the input channels
- *   of w and its input channels the output ones, and the window is flipped.
- * P: [0] total, [1] blocks per group, [2] og (new out channels per group), [3] ig (new in channels
- *    per group), [4] taps, [5] offW
+ * mode 0 (forward): the weight as is, w[o, i, tap]; P: [0] total, [1] blocks per group, [2] og,
+ *   [3] ig (input channels per group), [4] taps, [5] offW.
+ * mode 1 (one phase of the input gradient, a stride-1 convolution of the output gradient): the new
+ *   conv's output channels are the input channels of w and its input channels the output ones; new
+ *   tap (a, b) of a KY×KX window is the original tap (ky0 - a·stepY, kx0 - b·stepX) for a < tapsY,
+ *   b < tapsX, else 0 (a flipped, possibly strided, sub-window).
+ *   P: [0..5] as above with [4] = KY·KX, [6] KX, [7] ky0, [8] stepY, [9] tapsY, [10] kx0, [11] stepX,
+ *   [12] tapsX, [13] kh, [14] kw (of w)
  */
 export function weightLayoutSource(tm: number, mode: 0 | 1): string {
   return `@group(0) @binding(0) var<storage, read> Wsrc: array<f32>;
@@ -95,9 +95,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let grp = blk / ocb; let o = (blk % ocb) * ${tm}u + m;
   if (o >= og) { O[i] = 0.0; return; }
   ${mode === 0
-    ? 'let src = ((grp * og + o) * ig + ic) * taps + tap;'
-    : 'let src = ((grp * ig + ic) * og + o) * taps + (taps - 1u - tap);'}
-  O[i] = Wsrc[P[5] + src];
+    ? 'O[i] = Wsrc[P[5] + ((grp * og + o) * ig + ic) * taps + tap];'
+    : `let ta = tap / P[6]; let tb = tap % P[6];
+  if (ta >= P[9] || tb >= P[12]) { O[i] = 0.0; return; }
+  let ky = P[7] - ta * P[8]; let kx = P[10] - tb * P[11];
+  O[i] = Wsrc[P[5] + (((grp * ig + ic) * og + o) * P[13] + ky) * P[14] + kx];`}
+}`;
+}
+
+/**
+ * Scatter one phase of the input gradient into place: out[p, cy + sy·j, cx + sx·i] = src[p, j, i].
+ * One invocation per source row. P: [0] rows (planes·hc), [1] hc, [2] wc, [3] h, [4] w, [5] cy,
+ * [6] cx, [7] sy, [8] sx
+ */
+export function interleaveSource(): string {
+  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= P[0]) { return; }
+  let hc = P[1]; let wc = P[2];
+  let p = row / hc; let j = row % hc;
+  let dst = (p * P[3] + P[5] + P[7] * j) * P[4] + P[6];
+  for (var i = 0u; i < wc; i++) { O[dst + P[8] * i] = S[row * wc + i]; }
 }`;
 }
 
@@ -226,8 +248,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  * loaded once per subgroup and broadcast. Grid y = splits of the (image, row-block) units; each
  * split writes its own partial sums (wgradSumSource adds them up and lays them out).
  * P: [0] lanes, [1] cIn, [2] hp, [3] wp/4, [4] cOut, [5] oh, [6] owp/4, [7] groups,
- *    [8] blocks per group, [9] units (n·ceil(oh/rw)), [10] units per split, [12] offset of G in
- *    vec4s, [13] icPad
+ *    [8] blocks per group, [9] units (n·ceil(oh/rw)), [10] units per split, [11] lanes per z-slice
+ *    of the grid, [12] offset of G in vec4s, [13] icPad
  */
 export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
@@ -244,7 +266,7 @@ export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
 @group(0) @binding(3) var<storage, read> P: array<u32>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
-  let live = gid.x;
+  let live = gid.x + gid.z * P[11];
   let lane = min(live, P[0] - 1u);
   let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let owp4 = P[6];
   let groups = P[7]; let cg = cIn / groups; let og = cOut / groups; let ocb = P[8]; let icPad = P[13];

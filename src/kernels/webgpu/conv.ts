@@ -4,17 +4,16 @@
 // conv-direct.ts remain for windows too large to unroll (more than MAX_TILED_TAPS taps).
 //
 // - forward: pad x → tiled forward.
-// - input gradient: the transposed convolution is the stride-1 convolution of the output gradient,
-//   zero-inserted by the stride and padded by dil·(k-1) - pad, with the flipped, channel-swapped
-//   weight: pad/zero-insert gy → tiled forward. (Strided convolutions spend stride² of the work on
-//   inserted zeros; they are the minority of a ResNet's convolutions.)
+// - input gradient: the transposed convolution, split into stride_h·stride_w phases, each the
+//   stride-1 convolution of the padded output gradient with a flipped, channel-swapped sub-window
+//   of the weight: per phase pad gy → tiled forward → scatter into place (no work on inserted zeros).
 // - weight gradient: pad x (and gy to a row length of 4k) → tiled weight gradient, split over
 //   (image, row) ranges when cOut·cIn alone gives too few invocations, then a sum of the splits.
 import type { Conv2dArgs, View } from '../backend.js';
 import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv-direct.js';
 import {
-  padSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource, wgradSumSource,
-  zeroSource, type ConvGeom, type FwdTile, type WgradTile,
+  interleaveSource, padSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
+  wgradSumSource, zeroSource, type ConvGeom, type FwdTile, type WgradTile,
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
@@ -41,9 +40,14 @@ export function subgroupSize(rt: Runtime): number {
 
 const buf = (v: View) => v.storage.handle as GPUBuffer;
 const up4 = (x: number) => Math.ceil(x / 4) * 4;
-/** workgroup size: 64, or 8 for problems too small to fill one (fewer pipeline variants than exact sizes) */
-const wgFor = (lanes: number) => (lanes >= 64 ? 64 : 8);
-const blockOf = (channels: number) => (channels >= 4 ? 4 : channels >= 2 ? 2 : 1);
+/**
+ * Workgroup size (at least a subgroup). On a software adapter 8 lanes (one SIMD vector) measured
+ * faster than 64 (a small workgroup keeps one pixel block in cache while every channel block
+ * passes over it) and wastes nothing on small problems; GPUs want larger groups.
+ */
+const wgFor = (rt: Runtime, sg: number) => Math.max(sg, rt.info.isSoftware ? 8 : 64);
+/** output channels per invocation without subgroups: a vec4 of weights from 3 channels up (3 of 4 used beats 2 of 2) */
+const blockOf = (channels: number) => (channels >= 3 ? 4 : channels >= 2 ? 2 : 1);
 
 /** Workgroups for `count` groups along x, spilling into z past the per-dimension limit. */
 function spread(count: number, max = 65535): { x: number; z: number } {
@@ -58,15 +62,15 @@ function zeros(rt: Runtime, out: GPUBuffer, len: number): void {
 
 /**
  * Zero-padded copy of `planes` planes of h×w floats (from element `offset` of src) into hp rows of
- * wp floats each (wp % 4 == 0), the source placed at (top, left) and zero-inserted by (upY, upX).
+ * wp floats each (wp % 4 == 0), the source placed at (top, left).
  */
 function padPlanes(rt: Runtime, src: GPUBuffer, offset: number, planes: number, h: number, w: number,
-  hp: number, wp: number, top: number, left: number, upY = 1, upX = 1): GPUBuffer {
+  hp: number, wp: number, top: number, left: number): GPUBuffer {
   const rows = planes * hp;
   const out = rt.createBuffer(rows * wp * 4);
   if (rows === 0 || wp === 0) return out;
   const s = spread(Math.ceil(rows / 64));
-  rt.dispatch(`conv_pad:${upY}x${upX}`, () => padSource(upY, upX), [src, out], (u, _f, i) => {
+  rt.dispatch('conv_pad', padSource, [src, out], (u, _f, i) => {
     u[0] = rows; u[1] = h; u[2] = w; u[3] = hp; u[4] = wp / 4; i[5] = top; i[6] = left; u[7] = offset; u[8] = s.x * 64;
   }, [s.x, 1, s.z]);
   return out;
@@ -75,29 +79,30 @@ function padPlanes(rt: Runtime, src: GPUBuffer, offset: number, planes: number, 
 interface FwdPlan { tile: FwdTile; tilesX: number; tilesY: number; hp: number; wp: number; lanes: number }
 
 /** Tile and padded-input size for a tiled forward producing [n, *, oh, ow] with `og` channels per group. */
-function planForward(g: ConvGeom, n: number, og: number, oh: number, ow: number, subgroup: number): FwdPlan {
+function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number, ow: number, subgroup: number): FwdPlan {
   const taps = g.kh * g.kw;
   let tm = blockOf(og);
   // the subgroup kernel shares weights as vec4s of 4 output channels; with weight loads that cheap,
-  // 8 channels per invocation pay off (measured: 3x3, 64→64 channels)
+  // 8 channels per invocation pay off (measured: 3x3, 64→64 channels; 5 of 8 used is no worse than
+  // 5 of 2×4)
   const sg = tm === 4 ? subgroup : 0;
-  if (sg && og >= 8 && taps <= 9) tm = 8;
+  if (sg && og >= 5 && taps <= 9) tm = 8;
   const rows = Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * taps))));
   const tilesX = Math.ceil(ow / TN), tilesY = Math.ceil(oh / rows);
   const lanes = n * tilesX * tilesY;
   const hp = (tilesY * rows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const wp = (tilesX - 1) * TN * g.sw + 4 * vec4sPerRow(g);
-  const wg = Math.max(sg, wgFor(lanes));
-  return { tile: { tm, rows, wg, sg }, tilesX, tilesY, hp, wp, lanes };
+  return { tile: { tm, rows, wg: wgFor(rt, sg), sg }, tilesX, tilesY, hp, wp, lanes };
 }
 
 /**
- * The tiled forward pass over an already padded input, into `out` [n, cOut, oh, ow]. `layoutMode` 1
- * makes it the input gradient (w is then the original weight, of the convolution whose input
- * gradient this is, and cIn/cOut are the new convolution's).
+ * The tiled forward pass over an already padded input, into `out` [n, cOut, oh, ow]. With `phase`
+ * it computes one phase of an input gradient (w is then the original weight, of the convolution
+ * whose input gradient this is, and cIn/cOut are the new convolution's).
  */
 function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, out: GPUBuffer, g: ConvGeom, p: FwdPlan,
-  d: { n: number; cIn: number; cOut: number; oh: number; ow: number; groups: number }, layoutMode: 0 | 1): void {
+  d: { n: number; cIn: number; cOut: number; oh: number; ow: number; groups: number }, phase: PhaseTaps | null): void {
+  const layoutMode = phase ? 1 : 0;
   const { tm } = p.tile;
   const og = d.cOut / d.groups, cg = d.cIn / d.groups;
   const ocb = Math.ceil(og / tm);
@@ -108,6 +113,7 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   if (wtLen > 0) {
     rt.dispatch(`conv_wlayout:${tm}:${layoutMode}`, () => weightLayoutSource(tm, layoutMode), [buf(w), wt], (u) => {
       u[0] = wtLen; u[1] = ocb; u[2] = og; u[3] = cg; u[4] = taps; u[5] = w.offset;
+      if (phase) u.set([g.kw, phase.y.k0, phase.y.step, phase.y.taps, phase.x.k0, phase.x.step, phase.x.taps, phase.kh, phase.kw], 6);
     }, grid1d(wtLen, 64));
   }
   // one kernel with a bias binding serves both cases (a zero bias costs one tiny dispatch)
@@ -145,34 +151,88 @@ export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a:
   const total = a.n * a.cOut * a.oh * a.ow;
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
-  if (a.kh * a.kw > MAX_TILED_TAPS) {
+  // (a channel-block grid past the per-dimension limit is beyond any real model; the direct kernel takes it)
+  if (a.kh * a.kw > MAX_TILED_TAPS || a.cOut > 65535) {
     direct(rt, `conv2d:${bias ? 'bias' : ''}`, () => convForwardSource(!!bias), total, out, x, w, bias, a);
     return out;
   }
   const g = geom(a);
-  const p = planForward(g, a.n, a.cOut / a.groups, a.oh, a.ow, subgroupSize(rt));
+  const p = planForward(rt, g, a.n, a.cOut / a.groups, a.oh, a.ow, subgroupSize(rt));
   const xp = padPlanes(rt, buf(x), x.offset, a.n * a.cIn, a.h, a.w, p.hp, p.wp, a.padH, a.padW);
-  tiledForward(rt, xp, w, bias, out, g, p, { n: a.n, cIn: a.cIn, cOut: a.cOut, oh: a.oh, ow: a.ow, groups: a.groups }, 0);
+  tiledForward(rt, xp, w, bias, out, g, p, { n: a.n, cIn: a.cIn, cOut: a.cOut, oh: a.oh, ow: a.ow, groups: a.groups }, null);
   rt.releaseBuffer(xp);
   return out;
 }
 
-/** gy [n, cOut, oh, ow], w → gx [n, cIn, h, w] */
+/** One axis of one phase of a transposed convolution (see convBackwardInput). */
+interface AxisPhase {
+  /** output positions c, c + s, ... below the size */
+  count: number;
+  /** taps: the original kernel offsets k0, k0 - step, ... (k0 - (taps-1)·step ≥ 0) */
+  k0: number; step: number; taps: number;
+  /** output position c + s·j reads the output gradient at j + delta + a·dil for its tap a */
+  delta: number;
+}
+interface PhaseTaps { y: AxisPhase; x: AxisPhase; kh: number; kw: number }
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+const mod = (a: number, m: number) => ((a % m) + m) % m;
+
+/**
+ * Phase c of one axis: input-gradient positions i = c + s·j receive gy[o]·w[k] for every o·s - p + k·d = i,
+ * i.e. the taps k with k·d ≡ c + p (mod s), at o = j + (c + p - k·d) / s. Consecutive such taps are
+ * s/gcd(d, s) apart and read gy d/gcd(d, s) apart: a stride-1 convolution with a sub-window.
+ */
+function axisPhase(c: number, k: number, s: number, d: number, p: number, size: number): AxisPhase {
+  const step = s / gcd(d, s);
+  const count = size > c ? Math.ceil((size - c) / s) : 0;
+  let k0 = k - 1;
+  while (k0 >= 0 && mod(k0 * d - c - p, s) !== 0) k0--;
+  if (k0 < 0) return { count, k0: 0, step, taps: 0, delta: 0 };
+  return { count, k0, step, taps: Math.floor(k0 / step) + 1, delta: (c + p - k0 * d) / s };
+}
+
+/**
+ * gy [n, cOut, oh, ow], w → gx [n, cIn, h, w]. The transposed convolution splits into sh·sw phases
+ * (the positions of gx with the same remainders modulo the strides); each is a stride-1 convolution
+ * of the padded gy with a flipped sub-window of w, run by the tiled forward kernel. All phases use
+ * one window size (the largest; shorter ones get zero taps), so they share one pipeline. Stride 1
+ * is the single phase, the whole flipped window.
+ */
 export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs): GPUBuffer {
   const total = a.n * a.cIn * a.h * a.w;
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
-  if (a.kh * a.kw > MAX_TILED_TAPS) {
+  if (a.kh * a.kw > MAX_TILED_TAPS || a.cIn > 65535) {
     direct(rt, 'conv2d_bw_input', convBackwardInputSource, total, out, gy, w, null, a);
     return out;
   }
-  // the stride-1 convolution of the zero-inserted, padded gy with the flipped, transposed weight
-  const g: ConvGeom = { kh: a.kh, kw: a.kw, sh: 1, sw: 1, dh: a.dilH, dw: a.dilW };
-  const p = planForward(g, a.n, a.cIn / a.groups, a.h, a.w, subgroupSize(rt));
-  const top = a.dilH * (a.kh - 1) - a.padH, left = a.dilW * (a.kw - 1) - a.padW;
-  const gp = padPlanes(rt, buf(gy), gy.offset, a.n * a.cOut, a.oh, a.ow, p.hp, p.wp, top, left, a.strideH, a.strideW);
-  tiledForward(rt, gp, w, null, out, g, p, { n: a.n, cIn: a.cOut, cOut: a.cIn, oh: a.h, ow: a.w, groups: a.groups }, 1);
-  rt.releaseBuffer(gp);
+  const ys = Array.from({ length: a.strideH }, (_, c) => axisPhase(c, a.kh, a.strideH, a.dilH, a.padH, a.h));
+  const xs = Array.from({ length: a.strideW }, (_, c) => axisPhase(c, a.kw, a.strideW, a.dilW, a.padW, a.w));
+  const g: ConvGeom = {
+    kh: Math.max(1, ...ys.map((p) => p.taps)), kw: Math.max(1, ...xs.map((p) => p.taps)), sh: 1, sw: 1,
+    dh: a.dilH / gcd(a.dilH, a.strideH), dw: a.dilW / gcd(a.dilW, a.strideW),
+  };
+  const single = a.strideH === 1 && a.strideW === 1;
+  // positions no tap reaches (a window smaller than the stride) stay zero
+  if (ys.some((p) => p.count && !p.taps) || xs.some((p) => p.count && !p.taps)) zeros(rt, out, total);
+  const sg = subgroupSize(rt);
+  for (const [cy, py] of ys.entries())
+    for (const [cx, px] of xs.entries()) {
+      if (!py.count || !px.count || !py.taps || !px.taps) continue;
+      const p = planForward(rt, g, a.n, a.cIn / a.groups, py.count, px.count, sg);
+      const gp = padPlanes(rt, buf(gy), gy.offset, a.n * a.cOut, a.oh, a.ow, p.hp, p.wp, -py.delta, -px.delta);
+      const dst = single ? out : rt.createBuffer(a.n * a.cIn * py.count * px.count * 4);
+      tiledForward(rt, gp, w, null, dst, g, p, { n: a.n, cIn: a.cOut, cOut: a.cIn, oh: py.count, ow: px.count, groups: a.groups },
+        { y: py, x: px, kh: a.kh, kw: a.kw });
+      rt.releaseBuffer(gp);
+      if (!single) {
+        const rows = a.n * a.cIn * py.count;
+        rt.dispatch('conv_interleave', interleaveSource, [dst, out], (u) => {
+          u.set([rows, py.count, px.count, a.h, a.w, cy, cx, a.strideH, a.strideW]);
+        }, grid1d(rows, 64));
+        rt.releaseBuffer(dst);
+      }
+    }
   return out;
 }
 
@@ -198,7 +258,7 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   const ocb = Math.ceil(og / tm);
   const icPad = sg ? Math.ceil(cg / sg) * sg : cg;
   const lanes = a.groups * ocb * icPad;
-  const tile: WgradTile = { tm, rw, sg, wg: Math.max(sg, wgFor(lanes)) };
+  const tile: WgradTile = { tm, rw, sg, wg: wgFor(rt, sg) };
   const units = a.n * Math.ceil(a.oh / rw);
   const splits0 = Math.max(1, Math.min(units, 65535, Math.ceil(WGRAD_TARGET_LANES / lanes)));
   const perSplit = Math.ceil(units / splits0);
@@ -216,9 +276,10 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   const perLane = Math.ceil((tm * taps) / 4) * 4;
   const partial = rt.createBuffer(splits * lanes * perLane * 4);
   const key = `conv_wgrad:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${rw}:${tile.wg}:sg${sg}`;
+  const sp = spread(Math.ceil(lanes / tile.wg));
   rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u) => {
-    u.set([lanes, a.cIn, hp, wp / 4, a.cOut, a.oh, owp / 4, a.groups, ocb, units, perSplit, 0, direct4 ? gy.offset / 4 : 0, icPad]);
-  }, [Math.ceil(lanes / tile.wg), splits, 1]);
+    u.set([lanes, a.cIn, hp, wp / 4, a.cOut, a.oh, owp / 4, a.groups, ocb, units, perSplit, sp.x * tile.wg, direct4 ? gy.offset / 4 : 0, icPad]);
+  }, [sp.x, splits, sp.z]);
   rt.dispatch('conv_wgrad_sum', wgradSumSource, [partial, out], (u) => {
     u.set([total, splits, lanes, cg, og, ocb, icPad, taps, tm, perLane]);
   }, grid1d(total, 64));
