@@ -15,7 +15,8 @@ import { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import { convOptions } from '../../src/kernels/webgpu/conv.js';
 import { acquireRuntime, releaseRuntime } from '../../src/kernels/webgpu/runtime.js';
 
-interface Shape { n: number; cIn: number; cOut: number; h: number; w: number; k: number; stride: number; pad: number; groups: number }
+/** k: a square window, or kh×kw written "1x3" (conv1d is h = 1 with a 1×k window and no vertical padding) */
+interface Shape { n: number; cIn: number; cOut: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; groups: number }
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
@@ -24,18 +25,23 @@ const runs = Number(opt('runs') ?? 5);
 if (argv.includes('--no-subgroups')) convOptions.subgroups = false;
 const only = (opt('only') ?? 'ours,cpu,tfjs-webgpu,tfjs-wasm').split(',');
 const parseShape = (s: string): Shape => {
-  const [n, cIn, cOut, h, w, k, stride, pad, groups = 1] = s.split(',').map(Number);
-  return { n, cIn, cOut, h, w, k, stride, pad, groups };
+  const f = s.split(',');
+  const [n, cIn, cOut, h, w] = f.slice(0, 5).map(Number);
+  const [kh, kw = kh] = f[5].split('x').map(Number);
+  const [stride, pad, groups = 1] = f.slice(6).map(Number);
+  return { n, cIn, cOut, h, w, kh, kw, stride, pad, groups };
 };
 const shapes: Shape[] = argv.includes('--sweep')
   ? ['16,64,64,32,32,3,1,1', '16,3,64,32,32,3,1,1', '16,64,128,32,32,3,2,1', '16,128,128,16,16,3,1,1',
-    '16,64,128,32,32,1,2,0', '16,64,64,32,32,3,1,1,64', '1,64,64,56,56,3,1,1', '4,3,64,112,112,7,2,3'].map(parseShape)
+    '16,64,128,32,32,1,2,0', '16,64,256,32,32,1,1,0', '16,64,64,32,32,3,1,1,64', '1,64,64,56,56,3,1,1', '4,3,64,112,112,7,2,3',
+    '32,128,100,1,64,1x3,1,0'].map(parseShape)
   : [parseShape(opt('shape') ?? '16,64,64,32,32,3,1,1')];
 
 function convArgs(s: Shape): Conv2dArgs {
-  const oh = Math.floor((s.h + 2 * s.pad - s.k) / s.stride) + 1, ow = Math.floor((s.w + 2 * s.pad - s.k) / s.stride) + 1;
-  return { n: s.n, cIn: s.cIn, h: s.h, w: s.w, cOut: s.cOut, kh: s.k, kw: s.k, oh, ow, strideH: s.stride, strideW: s.stride,
-    padH: s.pad, padW: s.pad, dilH: 1, dilW: 1, groups: s.groups };
+  const padH = s.kh === 1 ? 0 : s.pad;
+  const oh = Math.floor((s.h + 2 * padH - s.kh) / s.stride) + 1, ow = Math.floor((s.w + 2 * s.pad - s.kw) / s.stride) + 1;
+  return { n: s.n, cIn: s.cIn, h: s.h, w: s.w, cOut: s.cOut, kh: s.kh, kw: s.kw, oh, ow, strideH: s.stride, strideW: s.stride,
+    padH, padW: s.pad, dilH: 1, dilW: 1, groups: s.groups };
 }
 const fwdFlops = (a: Conv2dArgs) => 2 * a.n * a.cOut * a.oh * a.ow * (a.cIn / a.groups) * a.kh * a.kw;
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
@@ -96,7 +102,7 @@ async function tfjs(backend: 'webgpu' | 'wasm', a: Conv2dArgs): Promise<Row> {
   if (a.groups !== 1) return { impl: `tfjs-${backend}`, fwd: NONE, fwdBwd: NONE };
   const x = tf.tensor4d(rand(a.n * a.h * a.w * a.cIn), [a.n, a.h, a.w, a.cIn]);
   const f = tf.tensor4d(rand(a.kh * a.kw * a.cIn * a.cOut), [a.kh, a.kw, a.cIn, a.cOut]);
-  const pad = a.padH === 0 ? 'valid' : [[0, 0], [a.padH, a.padH], [a.padW, a.padW], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+  const pad = a.padH === 0 && a.padW === 0 ? 'valid' : [[0, 0], [a.padH, a.padH], [a.padW, a.padW], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
   const conv = (xx: typeof x, ff: typeof f) => tf.conv2d(xx, ff, [a.strideH, a.strideW], pad);
   const fwd = await time(async () => { const y = conv(x, f); await y.data(); y.dispose(); });
   const g = tf.grads((xx, ff) => conv(xx as typeof x, ff as typeof f));

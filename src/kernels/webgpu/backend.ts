@@ -164,15 +164,16 @@ export class WebGPUBackend implements Backend {
   scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
     return this.accumulate('gather', src, index, outer, size, k, inner);
   }
-  // the planning (padded copies, tiled kernels, fallbacks) lives in conv.ts
+  // the planning (padded copies, tiled kernels, 1×1 convolutions as matmuls, fallbacks) lives in conv.ts
+  private readonly convMatmul = (a: View, b: View, g: MatmulArgs) => this.matmul(a, b, g).handle as GPUBuffer;
   conv2d(x: View, w: View, bias: View | null, g: Conv2dArgs): Storage {
-    return this.wrap(convForward(this.rt, x, w, bias, g), g.n * g.cOut * g.oh * g.ow, 'float32');
+    return this.wrap(convForward(this.rt, x, w, bias, g, this.convMatmul), g.n * g.cOut * g.oh * g.ow, 'float32');
   }
   conv2dBackwardInput(gy: View, w: View, g: Conv2dArgs): Storage {
-    return this.wrap(convBackwardInput(this.rt, gy, w, g), g.n * g.cIn * g.h * g.w, 'float32');
+    return this.wrap(convBackwardInput(this.rt, gy, w, g, this.convMatmul), g.n * g.cIn * g.h * g.w, 'float32');
   }
   conv2dBackwardWeight(gy: View, x: View, g: Conv2dArgs): Storage {
-    return this.wrap(convBackwardWeight(this.rt, gy, x, g), g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
+    return this.wrap(convBackwardWeight(this.rt, gy, x, g, this.convMatmul), g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
   }
   private poolParams(u: Uint32Array, total: number, a: Pool2dArgs, off: number) {
     u.set([total, a.h, a.w, a.oh, a.ow, a.kh, a.kw, a.strideH, a.strideW, a.padH, a.padW, a.dilH, a.dilW, a.countIncludePad ? 1 : 0, a.divisor ?? 0, off]);

@@ -349,6 +349,33 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`;
 }
 
+/** In place: O[i] += Bias[offB + (i / hw) % c] over [n, c, hw]. P: [0] length, [1] hw, [2] c, [3] offB */
+export function channelBiasSource(): string {
+  return `@group(0) @binding(0) var<storage, read_write> O: array<f32>;
+@group(0) @binding(1) var<storage, read> Bias: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i < P[0]) { O[i] += Bias[P[3] + (i / P[1]) % P[2]]; }
+}`;
+}
+
+/** out[i] = Σ_b S[b·len + i]. P: [0] len, [1] count */
+export function sumLeadingSource(): string {
+  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= P[0]) { return; }
+  var s = 0.0;
+  for (var b = 0u; b < P[1]; b++) { s += S[b * P[0] + i]; }
+  O[i] = s;
+}`;
+}
+
 /** Fill with zeros (outputs of empty reductions). P: [0] length */
 export function zeroSource(): string {
   return `@group(0) @binding(0) var<storage, read_write> O: array<f32>;

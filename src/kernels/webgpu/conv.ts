@@ -9,10 +9,13 @@
 //   of the weight: per phase pad gy → tiled forward → scatter into place (no work on inserted zeros).
 // - weight gradient: pad x (and gy to a row length of 4k) → tiled weight gradient, split over
 //   (image, row) ranges when cOut·cIn alone gives too few invocations, then a sum of the splits.
-import type { Conv2dArgs, View } from '../backend.js';
+// - 1×1, stride-1, unpadded, ungrouped convolutions are GEMMs over the channels: all three go to the
+//   device's batched matmul (measured ~2× the tiled kernels there, which have no window to reuse
+//   loads across) plus a bias pass / a sum over the batch.
+import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
 import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv-direct.js';
 import {
-  interleaveSource, padSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
+  channelBiasSource, interleaveSource, padSource, sumLeadingSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
   wgradSumSource, zeroSource, type ConvGeom, type FwdTile, type WgradTile,
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
@@ -37,6 +40,11 @@ export function subgroupSize(rt: Runtime): number {
   const min = ai?.subgroupMinSize ?? 0;
   return min >= 4 && min === ai?.subgroupMaxSize ? min : 0;
 }
+
+/** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
+export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
+const isPointwise = (a: Conv2dArgs) =>
+  a.kh === 1 && a.kw === 1 && a.strideH === 1 && a.strideW === 1 && a.padH === 0 && a.padW === 0 && a.groups === 1;
 
 const buf = (v: View) => v.storage.handle as GPUBuffer;
 const up4 = (x: number) => Math.ceil(x / 4) * 4;
@@ -147,8 +155,17 @@ function direct(rt: Runtime, key: string, source: () => string, total: number, o
 const geom = (a: Conv2dArgs): ConvGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, dh: a.dilH, dw: a.dilW });
 
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → out [n, cOut, oh, ow] */
-export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a: Conv2dArgs): GPUBuffer {
+export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const total = a.n * a.cOut * a.oh * a.ow;
+  if (mm && total > 0 && isPointwise(a)) {
+    // out[b] = W [cOut, cIn] · x[b] [cIn, h·w]
+    const hw = a.h * a.w;
+    const out = mm(w, x, { batch: a.n, m: a.cOut, n: hw, k: a.cIn, transA: false, transB: false, strideA: 0, strideB: a.cIn * hw });
+    if (bias) {
+      rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u) => { u[0] = total; u[1] = hw; u[2] = a.cOut; u[3] = bias.offset; }, grid1d(total, 64));
+    }
+    return out;
+  }
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
   // (a channel-block grid past the per-dimension limit is beyond any real model; the direct kernel takes it)
@@ -198,8 +215,13 @@ function axisPhase(c: number, k: number, s: number, d: number, p: number, size: 
  * one window size (the largest; shorter ones get zero taps), so they share one pipeline. Stride 1
  * is the single phase, the whole flipped window.
  */
-export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs): GPUBuffer {
+export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const total = a.n * a.cIn * a.h * a.w;
+  if (mm && total > 0 && isPointwise(a)) {
+    // gx[b] = Wᵀ [cIn, cOut] · gy[b] [cOut, h·w]
+    const hw = a.h * a.w;
+    return mm(w, gy, { batch: a.n, m: a.cIn, n: hw, k: a.cOut, transA: true, transB: false, strideA: 0, strideB: a.cOut * hw });
+  }
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
   if (a.kh * a.kw > MAX_TILED_TAPS || a.cIn > 65535) {
@@ -237,7 +259,7 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs)
 }
 
 /** gy [n, cOut, oh, ow], x [n, cIn, h, w] → gw [cOut, cIn/groups, kh, kw] */
-export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs): GPUBuffer {
+export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const cg = a.cIn / a.groups, og = a.cOut / a.groups, taps = a.kh * a.kw;
   const total = a.cOut * cg * taps;
   const out = rt.createBuffer(total * 4);
@@ -248,6 +270,14 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   }
   const rows = a.n * a.oh;
   if (rows === 0 || a.ow === 0) { zeros(rt, out, total); return out; }
+  if (mm && isPointwise(a)) {
+    // gW = Σ_b gy[b] [cOut, h·w] · x[b]ᵀ [h·w, cIn]: one product per image, then their sum
+    const hw = a.h * a.w;
+    const per = mm(gy, x, { batch: a.n, m: a.cOut, n: a.cIn, k: hw, transA: false, transB: true, strideA: a.cOut * hw, strideB: a.cIn * hw });
+    rt.dispatch('conv_sum_leading', sumLeadingSource, [per, out], (u) => { u[0] = total; u[1] = a.n; }, grid1d(total, 64));
+    rt.releaseBuffer(per);
+    return out;
+  }
   const g = geom(a);
   // accumulators per invocation: tm·taps scalars
   let tm = 8;
