@@ -137,7 +137,7 @@ describe('conv2d kernels', () => {
     it.runIf(devices.includes('webgpu') && subgroupSize(webgpuBackend()!.rt) > 0)('without subgroup operations', async () => {
       convOptions.subgroups = false;
       try {
-        for (const c of [cases[0], cases[4]]) {
+        for (const c of [cases[0], cases[4], cases[8]]) {
           const a = args(c), d = data(c, a);
           const ref = await run(backendFor('cpu'), c, a, d);
           const got = await run(backendFor('webgpu'), c, a, d);

@@ -22,8 +22,9 @@
 /** compile-time geometry of a tiled kernel */
 export interface ConvGeom { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }
 /** sg: subgroup size the kernel is compiled for (0: no subgroup operations) */
-export interface FwdTile { tm: number; rows: number; wg: number; sg: number }
-export interface WgradTile { tm: number; wg: number; rw: number; sg: number }
+/** rowLoop: walk the kernel rows in a loop instead of unrolling the whole window (large windows) */
+export interface FwdTile { tm: number; rows: number; wg: number; sg: number; rowLoop?: boolean }
+export interface WgradTile { tm: number; wg: number; rw: number; sg: number; rowSplit?: boolean }
 /** output columns per forward invocation, and pixels per weight-gradient step */
 export const TN = 4;
 
@@ -169,40 +170,62 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   // lane sid + d holds tile tx + d of the same row (lanes run along tx), unless past the subgroup or the row
   for (const d of range(shared + 1).slice(1)) L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < P[0];`);
   for (const m of range(tm)) for (const r of range(R)) L.push(`  var acc${m}_${r} = vec4<f32>(0.0);`);
-  L.push(`  for (var ic = 0u; ic < cg; ic++) {`);
-  for (const j of range(wLoads)) L.push(`    let wl${j} = W[wb + ${j * sg}u + sid];`);
-  const wAt = (i: number) => (sg ? `subgroupBroadcast(wl${Math.floor(i / sg)}, ${i % sg}u)` : `W[wb + ${i}u]`);
-  for (const ro of rowOffs) {
-    // the (output row, kernel row) pairs this input row feeds
-    const pairs = range(R).flatMap((r) => range(kh).filter((ky) => r * sh + ky * dh === ro).map((ky) => [r, ky] as const));
-    L.push(`    {`);
+  const xv = (c: number) => `v${c >> 2}.${C[c & 3]}`;
+  const xq = (kx: number) => `vec4<f32>(${range(TN).map((q) => xv(q * sw + kx * dw)).join(', ')})`;
+  /** load one patch row (vec4s v0..), `rowExpr` its offset in rows from the tile's first */
+  const loadRow = (rowExpr: string, ind: string) => {
     for (const v of range(nv)) {
-      const at = `X[xb + ${ro}u * wp4 + ${v}u]`;
-      if (!sg || v < sw) L.push(`      let v${v} = ${at};`);
+      const at = `X[xb + (${rowExpr}) * wp4 + ${v}u]`;
+      if (!sg || v < sw) L.push(`${ind}let v${v} = ${at};`);
       else {
         const d = Math.floor(v / sw);
-        L.push(`      var v${v} = subgroupShuffleDown(v${v % sw}, ${d}u);`);
-        L.push(`      if (!nb${d}) { v${v} = ${at}; }`);
+        L.push(`${ind}var v${v} = subgroupShuffleDown(v${v % sw}, ${d}u);`);
+        L.push(`${ind}if (!nb${d}) { v${v} = ${at}; }`);
       }
     }
-    const xv = (c: number) => `v${c >> 2}.${C[c & 3]}`;
-    const xq = (kx: number) => `vec4<f32>(${range(TN).map((q) => xv(q * sw + kx * dw)).join(', ')})`;
-    for (const [r, ky] of pairs) {
-      for (const kx of range(kw)) {
-        const tap = ky * kw + kx;
-        L.push(`      { let xs = ${xq(kx)};`);
-        if (wVec) {
-          for (const m4 of range(tm / 4)) {
-            L.push(`        let w${m4} = ${wAt((tap * tm) / 4 + m4)};`);
-            for (const mm of range(4)) L.push(`        acc${m4 * 4 + mm}_${r} = fma(vec4<f32>(w${m4}.${C[mm]}), xs, acc${m4 * 4 + mm}_${r});`);
-          }
-        } else {
-          for (const m of range(tm)) L.push(`        acc${m}_${r} = fma(vec4<f32>(W[wb + ${tap * tm + m}u]), xs, acc${m}_${r});`);
+  };
+  /** multiply-adds of one kernel row (weights at `wAt(kx·tm/4 + m4)` / scalar `wAt(kx·tm + m)`) into output row r */
+  const rowTaps = (r: number, wAt: (i: number) => string, ind: string) => {
+    for (const kx of range(kw)) {
+      L.push(`${ind}{ let xs = ${xq(kx)};`);
+      if (wVec) {
+        for (const m4 of range(tm / 4)) {
+          L.push(`${ind}  let w${m4} = ${wAt((kx * tm) / 4 + m4)};`);
+          for (const mm of range(4)) L.push(`${ind}  acc${m4 * 4 + mm}_${r} = fma(vec4<f32>(w${m4}.${C[mm]}), xs, acc${m4 * 4 + mm}_${r});`);
         }
-        L.push(`      }`);
+      } else {
+        for (const m of range(tm)) L.push(`${ind}  acc${m}_${r} = fma(vec4<f32>(${wAt(kx * tm + m)}), xs, acc${m}_${r});`);
       }
+      L.push(`${ind}}`);
+    }
+  };
+  const perRow = wVec ? (kw * tm) / 4 : kw * tm;
+  L.push(`  for (var ic = 0u; ic < cg; ic++) {`);
+  if (t.rowLoop) {
+    // one kernel row per iteration: its weights (shared across the subgroup), then each output row
+    const rowLoads = sg ? Math.ceil(perRow / sg) : 0;
+    L.push(`    for (var ky = 0u; ky < ${kh}u; ky++) {`);
+    L.push(`      let wr = wb + ky * ${perRow}u;`);
+    for (const j of range(rowLoads)) L.push(`      let wl${j} = W[wr + ${j * sg}u + sid];`);
+    const wAt = (i: number) => (sg ? `subgroupBroadcast(wl${Math.floor(i / sg)}, ${i % sg}u)` : `W[wr + ${i}u]`);
+    for (const r of range(R)) {
+      L.push(`      {`);
+      loadRow(`${r * sh}u + ky * ${dh}u`, '        ');
+      rowTaps(r, wAt, '        ');
+      L.push(`      }`);
     }
     L.push(`    }`);
+  } else {
+    for (const j of range(wLoads)) L.push(`    let wl${j} = W[wb + ${j * sg}u + sid];`);
+    const wAt = (i: number) => (sg ? `subgroupBroadcast(wl${Math.floor(i / sg)}, ${i % sg}u)` : `W[wb + ${i}u]`);
+    for (const ro of rowOffs) {
+      // the (output row, kernel row) pairs this input row feeds
+      const pairs = range(R).flatMap((r) => range(kh).filter((ky) => r * sh + ky * dh === ro).map((ky) => [r, ky] as const));
+      L.push(`    {`);
+      loadRow(`${ro}u`, '      ');
+      for (const [r, ky] of pairs) rowTaps(r, (i) => wAt(ky * perRow + i), '      ');
+      L.push(`    }`);
+    }
   }
   L.push(`    xb += hp * wp4;`);
   L.push(`    wb += ${wPerIc}u;`);
@@ -254,11 +277,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
   const { tm, wg, rw, sg } = t;
-  const taps = kh * kw;
+  // rowSplit: each lane takes one kernel row of its input channel (lanes over (channel, row)), so
+  // large windows keep tm·kw accumulators rather than tm·kh·kw
+  const split = t.rowSplit ? kh : 0;
+  const khU = split ? 1 : kh;
+  const taps = khU * kw;
   const nv = vec4sPerRow(g);
   const gLoads = sg ? Math.ceil(tm / sg) : 0;
   // distinct input rows of a step, relative to oy·sh
-  const rowOffs = [...new Set(range(rw).flatMap((r) => range(kh).map((ky) => r * sh + ky * dh)))].sort((a, b) => a - b);
+  const rowOffs = [...new Set(range(rw).flatMap((r) => range(khU).map((ky) => r * sh + ky * dh)))].sort((a, b) => a - b);
   const L: string[] = [];
   L.push(`${sg ? 'enable subgroups;\n' : ''}@group(0) @binding(0) var<storage, read> G: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
@@ -270,7 +297,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let lane = min(live, P[0] - 1u);
   let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let owp4 = P[6];
   let groups = P[7]; let cg = cIn / groups; let og = cOut / groups; let ocb = P[8]; let icPad = P[13];
-  let icl = lane % icPad; let blk = lane / icPad; let grp = blk / ocb;
+  let inner = lane % icPad; let blk = lane / icPad; let grp = blk / ocb;
+  let icl = inner${split ? ` / ${split}u; let kyl = inner % ${split}u` : ''};
   let oc0 = grp * og + (blk % ocb) * ${tm}u;
   let ocLast = grp * og + og - 1u;
   let ic = grp * cg + min(icl, cg - 1u);
@@ -288,7 +316,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     }
     L.push(`    let gz${r} = oy + ${r}u < oh;`);
   }
-  L.push(`    let xb = ((b * cIn + ic) * hp + oy * ${sh}u) * wp4;`);
+  L.push(`    let xb = ((b * cIn + ic) * hp + oy * ${sh}u${split ? ` + kyl * ${dh}u` : ''}) * wp4;`);
   L.push(`    for (var q4 = 0u; q4 < owp4; q4++) {`);
   for (const r of range(rw)) {
     if (sg) {
@@ -302,7 +330,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     for (const v of range(nv)) L.push(`      let x${ro}_${v} = X[xb + ${ro}u * wp4 + q4 * ${sw}u + ${v}u];`);
   }
   const xv = (ro: number, c: number) => `x${ro}_${c >> 2}.${C[c & 3]}`;
-  for (const ky of range(kh))
+  for (const ky of range(khU))
     for (const kx of range(kw)) {
       L.push('      {');
       for (const r of range(rw)) L.push(`        let xs${r} = vec4<f32>(${range(TN).map((q) => xv(r * sh + ky * dh, q * sw + kx * dw)).join(', ')});`);
@@ -326,8 +354,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 
 /**
  * Sum the weight-gradient partials over the splits and lay them out as [cOut, cg, kh, kw]:
- * one invocation per output element. P: [0] total (cOut·cg·taps), [1] splits, [2] lanes,
- * [3] cg, [4] og, [5] blocks per group, [6] icPad, [7] taps, [8] tm, [9] floats per lane (per·4)
+ * one invocation per output element. A lane's block holds tm × (its taps): all kh·kw taps of one
+ * input channel, or with `rowKh` (row split) the kw taps of one kernel row, its lanes then running
+ * over (channel, row). P: [0] total (cOut·cg·taps), [1] splits, [2] lanes, [3] cg, [4] og,
+ * [5] blocks per group, [6] lanes per block (padded), [7] taps (kh·kw), [8] tm, [9] floats per
+ * lane, [10] rowKh (0: no row split), [11] kw
  */
 export function wgradSumSource(): string {
   return `@group(0) @binding(0) var<storage, read> S: array<f32>;
@@ -337,11 +368,13 @@ export function wgradSumSource(): string {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 64u;
   if (i >= P[0]) { return; }
-  let cg = P[3]; let og = P[4]; let taps = P[7]; let tm = P[8];
+  let cg = P[3]; let og = P[4]; let taps = P[7]; let tm = P[8]; let rowKh = P[10]; let kw = P[11];
   let tap = i % taps; let icl = (i / taps) % cg; let oc = i / (taps * cg);
   let grp = oc / og; let o = oc % og;
-  let lane = ((grp * P[5]) + o / tm) * P[6] + icl;
-  let at = lane * P[9] + (o % tm) * taps + tap;
+  var inner = icl; var lt = tap; var lanesTaps = taps;
+  if (rowKh > 0u) { inner = icl * rowKh + tap / kw; lt = tap % kw; lanesTaps = kw; }
+  let lane = ((grp * P[5]) + o / tm) * P[6] + inner;
+  let at = lane * P[9] + (o % tm) * lanesTaps + lt;
   let stride = P[2] * P[9];
   var s = 0.0;
   for (var k = 0u; k < P[1]; k++) { s += S[k * stride + at]; }

@@ -94,13 +94,16 @@ function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number
   // 8 channels per invocation pay off (measured: 3x3, 64→64 channels; 5 of 8 used is no worse than
   // 5 of 2×4)
   const sg = tm === 4 ? subgroup : 0;
-  if (sg && og >= 5 && taps <= 9) tm = 8;
-  const rows = Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * taps))));
+  if (sg && og >= 5) tm = 8;
+  // large windows (the 7×7 stem) loop over kernel rows: the unrolled body stays small enough for a
+  // wide channel block and several output rows
+  const rowLoop = taps > 9 && g.kh > 1;
+  const rows = Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
   const tilesX = Math.ceil(ow / TN), tilesY = Math.ceil(oh / rows);
   const lanes = n * tilesX * tilesY;
   const hp = (tilesY * rows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const wp = (tilesX - 1) * TN * g.sw + 4 * vec4sPerRow(g);
-  return { tile: { tm, rows, wg: wgFor(rt, sg), sg }, tilesX, tilesY, hp, wp, lanes };
+  return { tile: { tm, rows, wg: wgFor(rt, sg), sg, rowLoop }, tilesX, tilesY, hp, wp, lanes };
 }
 
 /**
@@ -131,7 +134,7 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   const padded = d.ow % TN !== 0;
   const dst = padded ? rt.createBuffer(d.n * d.cOut * d.oh * p.tilesX * TN * 4) : out;
   const s = spread(Math.ceil(p.lanes / p.tile.wg));
-  const key = `conv_fwd:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${p.tile.rows}:${p.tile.wg}:sg${p.tile.sg}`;
+  const key = `conv_fwd:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${p.tile.rows}:${p.tile.wg}:sg${p.tile.sg}${p.tile.rowLoop ? ':rows' : ''}`;
   rt.dispatch(key, () => tiledForwardSource(g, p.tile), [xp, wt, biasBuf, dst], (u) => {
     u.set([p.lanes, d.cIn, p.hp, p.wp / 4, d.cOut, d.oh, d.ow, d.groups, p.tilesX, p.tilesY, ocb, bias ? bias.offset : 0, s.x]);
   }, [d.groups * ocb, s.x, s.z]);
@@ -279,16 +282,19 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
     return out;
   }
   const g = geom(a);
-  // accumulators per invocation: tm·taps scalars
+  // accumulators per invocation: tm·taps scalars; large windows give each lane one kernel row
+  const rowSplit = taps > 9 && a.kh > 1;
+  const lTaps = rowSplit ? a.kw : taps;
   let tm = 8;
-  while (tm > 1 && (tm > og || tm * taps > WGRAD_MAX_ACC)) tm /= 2;
+  while (tm > 1 && (tm > og || tm * lTaps > WGRAD_MAX_ACC)) tm /= 2;
   const S = subgroupSize(rt);
-  const sg = S && tm >= 4 && 2 * cg >= S ? S : 0;
-  const rw = taps <= 9 && a.oh >= 2 ? 2 : 1;
+  const inner = cg * (rowSplit ? a.kh : 1);
+  const sg = S && tm >= 4 && 2 * inner >= S ? S : 0;
+  const rw = lTaps <= 9 && a.oh >= 2 ? 2 : 1;
   const ocb = Math.ceil(og / tm);
-  const icPad = sg ? Math.ceil(cg / sg) * sg : cg;
+  const icPad = sg ? Math.ceil(inner / sg) * sg : inner;
   const lanes = a.groups * ocb * icPad;
-  const tile: WgradTile = { tm, rw, sg, wg: wgFor(rt, sg) };
+  const tile: WgradTile = { tm, rw, sg, wg: wgFor(rt, sg), rowSplit };
   const units = a.n * Math.ceil(a.oh / rw);
   const splits0 = Math.max(1, Math.min(units, 65535, Math.ceil(WGRAD_TARGET_LANES / lanes)));
   const perSplit = Math.ceil(units / splits0);
@@ -303,15 +309,15 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   const gp = direct4 ? buf(gy) : padPlanes(rt, buf(gy), gy.offset, a.n * a.cOut, a.oh, a.ow, a.oh, owp, 0, 0);
   // partial sums per split, one vec4-padded block of tm·taps per lane; the sum pass adds the
   // splits and lays the result out as [cOut, cg, kh, kw]
-  const perLane = Math.ceil((tm * taps) / 4) * 4;
+  const perLane = Math.ceil((tm * lTaps) / 4) * 4;
   const partial = rt.createBuffer(splits * lanes * perLane * 4);
-  const key = `conv_wgrad:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${rw}:${tile.wg}:sg${sg}`;
+  const key = `conv_wgrad:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${rw}:${tile.wg}:sg${sg}${rowSplit ? ':rows' : ''}`;
   const sp = spread(Math.ceil(lanes / tile.wg));
   rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u) => {
     u.set([lanes, a.cIn, hp, wp / 4, a.cOut, a.oh, owp / 4, a.groups, ocb, units, perSplit, sp.x * tile.wg, direct4 ? gy.offset / 4 : 0, icPad]);
   }, [sp.x, splits, sp.z]);
   rt.dispatch('conv_wgrad_sum', wgradSumSource, [partial, out], (u) => {
-    u.set([total, splits, lanes, cg, og, ocb, icPad, taps, tm, perLane]);
+    u.set([total, splits, lanes, cg, og, ocb, icPad, taps, tm, perLane, rowSplit ? a.kh : 0, a.kw]);
   }, grid1d(total, 64));
   rt.releaseBuffer(partial);
   rt.releaseBuffer(xp);
