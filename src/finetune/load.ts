@@ -48,7 +48,9 @@ export class LoadReport {
       (this.missing.length ? `, ${this.missing.length} missing` : '') +
       (this.mismatched.length ? `, ${this.mismatched.length} shape-mismatched (skipped)` : '') +
       (this.unexpected.length ? `, ${this.unexpected.length} unexpected in the checkpoint` : '') +
-      (this.ignored.length ? `, ${this.ignored.length} ignored by rename/filter` : '');
+      (this.ignored.length ? `, ${this.ignored.length} ignored by rename/filter` : '') +
+      // a few dropped keys (an old head) are worth naming; many (a filter on purpose) are not
+      (this.ignored.length && this.ignored.length <= 4 ? ` (${this.ignored.join(', ')})` : '');
     const rows: string[][] = [];
     const more: string[] = [];
     const add = (kind: string, items: string[][]) => {

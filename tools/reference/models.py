@@ -62,12 +62,12 @@ class SmallCNN(nn.Module):
         self.bn2 = nn.BatchNorm2d(32)
         self.conv3 = nn.Conv2d(32, 64, 3, padding=1, bias=False)
         self.bn3 = nn.BatchNorm2d(64)
-        self.fc = nn.Linear(64, num_classes)
+        self.fc = nn.Linear(64 * 3 * 3, num_classes)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
         x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.adaptive_avg_pool2d(F.relu(self.bn3(self.conv3(x))), 1).flatten(1)
+        x = F.max_pool2d(F.relu(self.bn3(self.conv3(x))), 2).flatten(1)
         return self.fc(x)
 
 
