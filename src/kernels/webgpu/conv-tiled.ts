@@ -1,28 +1,35 @@
 // Register-tiled direct convolution kernels (implicit GEMM, no im2col buffer): forward (which also
-// serves the input gradient, as the convolution of the padded output gradient with the flipped,
-// transposed weight) and weight gradient, plus the small layout passes they read from.
+// serves each phase of the input gradient, a stride-1 convolution of the padded output gradient
+// with a flipped, channel-swapped sub-window of the weight) and weight gradient, plus the small
+// layout passes they read from.
 //
-// What is slow on a software adapter (llvmpipe, where workgroups run as SIMD lanes on CPU cores)
-// decides the shapes here: a storage load whose address is not a compile-time constant runs as a
-// per-lane loop with a bounds check (~30 instructions per lane for a vec4), while arithmetic is
-// one instruction for 8 lanes. So every kernel keeps a block of outputs in registers and reuses
-// each loaded vec4 as often as it can:
+// What is slow on a software adapter (Mesa llvmpipe, where a workgroup runs as SIMD lanes on a CPU
+// core) decides the shapes here. Measured on Mesa 25.0: every storage load whose address is not a
+// compile-time constant runs as a per-lane loop with a bounds check per component (~30
+// instructions per lane for a vec4), even when the address is the same in every lane; arithmetic
+// is one instruction for 8 lanes; subgroupBroadcast / subgroupShuffleDown are a few instructions.
+// So every kernel keeps a block of outputs in registers, reuses each loaded vec4 as often as it
+// can, and (where the device has subgroups) loads data the lanes share only once per subgroup:
 // - forward: an invocation computes TM output channels × R output rows × TN (=4) output columns;
-//   per input channel it loads the (R + kh - 1) × (TN + kw - 1) input patch once, as aligned vec4s,
-//   and the TM × kh × kw weights as vec4s (from a copy laid out [block, ic, tap, TM]);
-// - weight gradient: an invocation computes TM output channels × one input channel × kh × kw taps,
-//   walking the output pixels 4 at a time; a split over (image, row) ranges plus a final sum keeps
-//   enough workgroups busy when cOut × cIn is small.
+//   per input channel it loads its patch rows as aligned vec4s (with subgroups only the vec4 its
+//   own tile starts with, the rest shuffled from the lanes to its right) and the TM × kh × kw
+//   weights (from a copy laid out [block, ic, tap, TM]; with subgroups one vec4 per lane, then
+//   broadcast). Large windows loop over kernel rows instead of unrolling the whole window.
+// - weight gradient: an invocation computes TM output channels × one input channel (or one kernel
+//   row of it, for large windows) × its taps, walking the output pixels 4 at a time and `rw` rows
+//   at once; the TM output-gradient vec4s of a step are loaded once per subgroup and broadcast. A
+//   split over (image, row) ranges plus a final sum keeps enough workgroups busy.
 // Inputs are read from zero-padded copies whose rows are a multiple of 4 floats long and cover the
 // last tile's overhang, so inner loops have no bounds tests and every vec4 is aligned. Overhang
 // lanes are clamped rather than returned early: a divergent exit would put the whole loop under
-// an execution mask. The kernel geometry (kh, kw, strides, dilations) is compiled in and the
-// window fully unrolled.
+// an execution mask. The kernel geometry (kh, kw, strides, dilations) is compiled in.
 
 /** compile-time geometry of a tiled kernel */
 export interface ConvGeom { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }
-/** sg: subgroup size the kernel is compiled for (0: no subgroup operations) */
-/** rowLoop: walk the kernel rows in a loop instead of unrolling the whole window (large windows) */
+/**
+ * sg: subgroup size the kernel is compiled for (0: no subgroup operations); rowLoop: walk the
+ * kernel rows in a loop instead of unrolling the whole window (large windows)
+ */
 export interface FwdTile { tm: number; rows: number; wg: number; sg: number; rowLoop?: boolean }
 export interface WgradTile { tm: number; wg: number; rw: number; sg: number; rowSplit?: boolean }
 /** output columns per forward invocation, and pixels per weight-gradient step */
@@ -264,9 +271,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 /**
  * Weight gradient over a padded input Xp [n, cIn, hp, wp] and a padded output gradient
  * Gp [n, cOut, oh, owp] (rows zero-filled past ow, owp a multiple of 4). Lane → (group, channel
- * block, input channel) with the input channel fastest (padded to `icPad` per block so a subgroup
- * never straddles two blocks); each invocation sums TM output channels × its input channel × all
- * taps over `rw` output rows at a time (input rows shared between them), 4 pixels per step.
+ * block, input channel — or (input channel, kernel row) with rowSplit) with the last fastest
+ * (padded to `icPad` per block so a subgroup never straddles two blocks); each invocation sums TM
+ * output channels × its taps over `rw` output rows at a time (input rows shared between them),
+ * 4 pixels per step.
  * With subgroups, the TM output-gradient vec4s of a step (the same for the whole subgroup) are
  * loaded once per subgroup and broadcast. Grid y = splits of the (image, row-block) units; each
  * split writes its own partial sums (wgradSumSource adds them up and lays them out).
