@@ -97,6 +97,12 @@ export interface RmspropArgs {
   maximize: boolean;
 }
 
+/** A batch-norm input: contiguous x seen as [outer, c, inner] (N, channels, spatial), normalised per channel. */
+export interface NormArgs { outer: number; c: number; inner: number; eps: number }
+/** Running statistics a training batch norm updates in place: r = (1 - momentum) r + momentum · batch
+ *  (the variance's batch term unbiased, M / (M - 1) with M = outer · inner). Dense float32 [c]. */
+export interface RunningStats { mean: View; var: View; momentum: number }
+
 /**
  * What a device must implement. Outputs are freshly allocated contiguous storages unless the
  * method writes into a given view. Inputs named "contiguous" must be dense, row-major, offset
@@ -141,6 +147,19 @@ export interface Backend {
   maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage];
   avgPool2d(x: View, a: Pool2dArgs): Storage;
   avgPool2dBackward(gy: View, a: Pool2dArgs): Storage;
+
+  /** per-channel mean and biased variance of x: out [2, c] (means, then variances); updates `running` in place */
+  batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage;
+  /** y = (x - mean[ch]) / sqrt(var[ch] + eps) · weight[ch] + bias[ch]; mean, var, weight, bias dense [c] */
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage;
+  /** out [2, c]: Σ g and Σ g · x̂ per channel, x̂ = (x - mean) / sqrt(var + eps) */
+  batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage;
+  /**
+   * The input gradient. With `sums` (batch statistics, from batchNormBackwardSums):
+   * dx = w · rstd · (g - Σg / M - x̂ · Σ(g·x̂) / M), M = outer · inner. Without (fixed statistics):
+   * dx = w · rstd · g, and x and mean may be null. rstd = 1 / sqrt(var + eps); w = 1 without weight.
+   */
+  batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage;
 
   /** fused optimizer updates, in place on contiguous storages */
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void;

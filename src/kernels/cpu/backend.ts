@@ -1,11 +1,12 @@
 // The CPU device: every kernel in plain TypeScript. It is the reference the WebGPU kernels are
 // tested against and the fallback where no adapter exists.
 import type {
-  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, Pool2dArgs, ReduceOp,
-  RmspropArgs, SgdArgs, Storage, UnaryOp, View,
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, Pool2dArgs, ReduceOp,
+  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryFn, unaryFn } from './math.js';
+import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
 import { elementOffsets, isContiguous, numel } from './strided.js';
 
 type Arr = Float32Array | Int32Array;
@@ -277,6 +278,27 @@ export class CpuBackend implements Backend {
           for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) out[p * a.h * a.w + iy * a.w + ix] += g;
         }
     return this.wrap(out, 'float32');
+  }
+  // batch norm, in norm.ts
+  batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage {
+    this.dispatches++;
+    const r = running && { mean: dense(running.mean) as Float32Array, var: dense(running.var) as Float32Array, momentum: running.momentum };
+    return this.wrap(bnStats(dense(x) as Float32Array, a, r), 'float32');
+  }
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage {
+    this.dispatches++;
+    const f = (v: View | null) => (v ? dense(v) as Float32Array : null);
+    return this.wrap(bnForward(f(x)!, f(mean)!, f(var_)!, f(weight), f(bias), a), 'float32');
+  }
+  batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
+    this.dispatches++;
+    const f = (v: View) => dense(v) as Float32Array;
+    return this.wrap(bnBackwardSums(f(g), f(x), f(mean), f(var_), a), 'float32');
+  }
+  batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage {
+    this.dispatches++;
+    const f = (v: View | null) => (v ? dense(v) as Float32Array : null);
+    return this.wrap(bnBackwardInput(f(g)!, f(x), f(mean), f(var_)!, f(weight), f(sums), a), 'float32');
   }
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void {
     this.dispatches++;

@@ -1,13 +1,14 @@
 // The WebGPU device: implements `Backend` by recording WGSL dispatches on the runtime.
 import type {
-  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, Pool2dArgs, ReduceOp,
-  RmspropArgs, SgdArgs, Storage, UnaryOp, View,
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, Pool2dArgs, ReduceOp,
+  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { DEFAULT_MATMUL, matmulSource, type MatmulConfig } from './matmul.js';
+import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes } from './norm.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
 import { RED_WG, reduceSource } from './reduce.js';
@@ -194,6 +195,56 @@ export class WebGPUBackend implements Backend {
     const total = a.n * a.c * a.h * a.w;
     const out = this.alloc(total, 'float32');
     if (total) this.rt.dispatch('avgpool2d_bw', avgPoolBackwardSource, [buf(gy), out.handle as GPUBuffer], (u) => this.poolParams(u, total, a, gy.offset), grid1d(total, POOL_WG));
+    return out;
+  }
+  // batch norm: WGSL in norm.ts
+  batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage {
+    const out = this.alloc(2 * a.c, 'float32');
+    if (!a.c) return out;
+    const buffers = [buf(x), out.handle as GPUBuffer, ...(running ? [buf(running.mean), buf(running.var)] : [])];
+    this.rt.dispatch(`bn_stats${running ? ':run' : ''}`, () => bnStatsSource(!!running), buffers, (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = innerLanes(a.inner);
+      if (running) { f[5] = running.momentum; u[6] = running.mean.offset; u[7] = running.var.offset; }
+    }, [a.c, 1, 1]);
+    return out;
+  }
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage {
+    const total = a.outer * a.c * a.inner;
+    const out = this.alloc(total, 'float32');
+    if (!total) return out;
+    const l = applyLayout(a.outer, a.c, a.inner, x.offset % 4 === 0);
+    const key = `bn_fwd:${l.kind === 'flat' ? 'flat' : `planes${l.vec}`}`;
+    // an absent weight or bias is flagged; its binding holds the (read-only) input
+    this.rt.dispatch(key, () => bnForwardSource(l), [buf(x), buf(mean), buf(var_), buf(weight ?? x), buf(bias ?? x), out.handle as GPUBuffer], (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = mean.offset; u[5] = var_.offset;
+      u[6] = weight ? weight.offset : 0; u[7] = bias ? bias.offset : 0; f[8] = a.eps; u[9] = +!!weight; u[10] = +!!bias;
+    }, applyGroups(l, a.outer, a.c, a.inner));
+    return out;
+  }
+  batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
+    const out = this.alloc(2 * a.c, 'float32');
+    if (!a.c) return out;
+    this.rt.dispatch('bn_sums', bnSumsSource, [buf(g), buf(x), buf(mean), buf(var_), out.handle as GPUBuffer], (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = innerLanes(a.inner); f[5] = a.eps;
+      u[6] = x.offset; u[7] = mean.offset; u[8] = var_.offset;
+    }, [a.c, 1, 1]);
+    return out;
+  }
+  batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage {
+    const total = a.outer * a.c * a.inner;
+    const out = this.alloc(total, 'float32');
+    if (!total) return out;
+    const batch = !!(sums && x && mean);
+    const l = applyLayout(a.outer, a.c, a.inner, g.offset % 4 === 0 && (!batch || x!.offset % 4 === 0));
+    const key = `bn_bwd:${batch ? 'batch' : 'fixed'}:${l.kind === 'flat' ? 'flat' : `planes${l.vec}`}`;
+    const w = buf(weight ?? var_);
+    const buffers = batch
+      ? [buf(g), buf(x!), buf(mean!), buf(var_), w, buf(sums!), out.handle as GPUBuffer]
+      : [buf(g), buf(var_), w, out.handle as GPUBuffer];
+    this.rt.dispatch(key, () => bnBackwardInputSource(l, batch), buffers, (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = x ? x.offset : 0; u[5] = mean ? mean.offset : 0;
+      u[6] = var_.offset; u[7] = weight ? weight.offset : 0; u[8] = sums ? sums.offset : 0; f[9] = a.eps; u[10] = +!!weight;
+    }, applyGroups(l, a.outer, a.c, a.inner));
     return out;
   }
   sgdStep(param: View, grad: View, b: View | null, a: SgdArgs): void {

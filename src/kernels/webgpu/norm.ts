@@ -1,0 +1,212 @@
+// Batch norm kernels over a dense input seen as [outer, c, inner] (N, channels, spatial).
+//
+// Statistics and gradient sums: one workgroup per channel. Its lanes are split into a
+// (lanes over outer) × (lanes over inner) block once, so the loops need no division per element (a
+// vector integer division is scalarised on software adapters), and no permuted copy of the input is
+// made. Two passes for the variance (mean first, then squared deviations), as exact as the
+// composed ops were. Partial sums meet in workgroup memory.
+//
+// Normalise and input gradient: one invocation per element (four on the vec4 path). With enough
+// spatial extent the grid is [inner blocks, c, outer], so the channel is the workgroup's y index;
+// otherwise a flat grid derives it from the element index.
+import { FLAT_INDEX } from './wgsl.js';
+
+export const NORM_WG = 256;
+export const APPLY_WG = 64;
+
+/** lanes across `inner` in a statistics workgroup: a power of two, at most the workgroup */
+export function innerLanes(inner: number): number {
+  let t = 1;
+  while (t < inner && t < NORM_WG) t *= 2;
+  return t;
+}
+
+/** the element grid for the normalise / input-gradient kernels */
+export type ApplyLayout = { kind: 'planes'; vec: 1 | 4 } | { kind: 'flat' };
+
+export function applyLayout(outer: number, c: number, inner: number, offsetsAligned: boolean): ApplyLayout {
+  if (inner < 32 || outer > 65535 || c > 65535) return { kind: 'flat' };
+  return { kind: 'planes', vec: inner % 4 === 0 && offsetsAligned ? 4 : 1 };
+}
+export function applyGroups(l: ApplyLayout, outer: number, c: number, inner: number): [number, number, number] {
+  if (l.kind === 'flat') {
+    const groups = Math.ceil((outer * c * inner) / APPLY_WG);
+    if (groups <= 65535) return [groups, 1, 1];
+    const y = Math.ceil(groups / 65535);
+    return [Math.ceil(groups / y), y, 1];
+  }
+  return [Math.ceil(inner / (APPLY_WG * l.vec)), c, outer];
+}
+
+const LANES = `let tr = P[4];
+  let rl = t % tr;
+  let ol = t / tr;
+  let to = ${NORM_WG}u / tr;`;
+const LOOP = (body: string) => `
+  for (var o = ol; o < outer; o += to) {
+    let base = (o * c + ch) * inner;
+    for (var r = rl; r < inner; r += tr) {
+      let e = base + r;
+      ${body}
+    }
+  }`;
+
+/**
+ * Per-channel mean and biased variance → S [2c]. With `running`, lane 0 also updates RM / RV in place.
+ * P: [0] outer, [1] c, [2] inner, [3] offX, [4] lanes over inner, [5] momentum (f32), [6] offRM, [7] offRV
+ */
+export function bnStatsSource(running: boolean): string {
+  return `@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> S: array<f32>;
+${running ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
+@group(0) @binding(3) var<storage, read_write> RV: array<f32>;` : ''}
+@group(0) @binding(${running ? 4 : 2}) var<storage, read> P: array<u32>;
+var<workgroup> red: array<f32, ${NORM_WG}>;
+fn wsum(t: u32, v: f32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) { red[t] = red[t] + red[t + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.x;
+  let ch = wid.x;
+  let outer = P[0]; let c = P[1]; let inner = P[2]; let off = P[3];
+  let m = f32(outer * inner);
+  ${LANES}
+  var s = 0.0;
+  ${LOOP('s += X[off + e];')}
+  let mean = wsum(t, s) / m;
+  var q = 0.0;
+  ${LOOP('let d = X[off + e] - mean; q += d * d;')}
+  let qs = wsum(t, q);
+  if (t == 0u) {
+    S[ch] = mean;
+    S[c + ch] = qs / m;
+    ${running ? `let k = bitcast<f32>(P[5]);
+    RM[P[6] + ch] = (1.0 - k) * RM[P[6] + ch] + k * mean;
+    RV[P[7] + ch] = (1.0 - k) * RV[P[7] + ch] + k * qs / (m - 1.0);` : ''}
+  }
+}`;
+}
+
+/**
+ * Σ g and Σ g·x̂ per channel → S [2c].
+ * P: [0] outer, [1] c, [2] inner, [3] offG, [4] lanes over inner, [5] eps (f32), [6] offX, [7] offMean, [8] offVar
+ */
+export function bnSumsSource(): string {
+  return `@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> M: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
+@group(0) @binding(4) var<storage, read_write> S: array<f32>;
+@group(0) @binding(5) var<storage, read> P: array<u32>;
+var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
+@compute @workgroup_size(${NORM_WG})
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = lid.x;
+  let ch = wid.x;
+  let outer = P[0]; let c = P[1]; let inner = P[2]; let offG = P[3]; let offX = P[6];
+  let mu = M[P[7] + ch];
+  ${LANES}
+  var acc = vec2<f32>(0.0, 0.0);
+  ${LOOP('let g = G[offG + e]; acc += vec2<f32>(g, g * (X[offX + e] - mu));')}
+  red[t] = acc;
+  workgroupBarrier();
+  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+    if (t < s) { red[t] = red[t] + red[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    S[ch] = red[0].x;
+    S[c + ch] = red[0].y / sqrt(V[P[8] + ch] + bitcast<f32>(P[5]));
+  }
+}`;
+}
+
+/** the element this invocation handles (vec elements from `e`), its channel, or an early return */
+function elementHead(l: ApplyLayout): string {
+  if (l.kind === 'flat') {
+    return `${FLAT_INDEX(APPLY_WG)}
+  if (i >= outer * c * inner) { return; }
+  let e = i;
+  let ch = (i / inner) % c;`;
+  }
+  return `let r = (wid.x * ${APPLY_WG}u + lid.x) * ${l.vec}u;
+  if (r >= inner) { return; }
+  let ch = wid.y;
+  let e = (wid.z * c + ch) * inner + r;`;
+}
+const ENTRY = (l: ApplyLayout) => `@compute @workgroup_size(${APPLY_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let outer = P[0]; let c = P[1]; let inner = P[2];`;
+const vt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'vec4<f32>' : 'f32');
+/** read element(s) at element index `e` + offset word k of P (the vec path indexes in vec4 units) */
+const at = (l: ApplyLayout, name: string, k: number) =>
+  l.kind === 'planes' && l.vec === 4 ? `${name}[(P[${k}] + e) / 4u]` : `${name}[P[${k}] + e]`;
+const outAt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'O[e / 4u]' : 'O[e]');
+
+/**
+ * y = (x - mean) · w · rstd + b. Absent weight / bias are flagged (their binding holds any buffer).
+ * P: [0] outer, [1] c, [2] inner, [3] offX, [4] offMean, [5] offVar, [6] offW, [7] offB, [8] eps (f32), [9] hasW, [10] hasB
+ */
+export function bnForwardSource(l: ApplyLayout): string {
+  const T = vt(l);
+  return `@group(0) @binding(0) var<storage, read> X: array<${T}>;
+@group(0) @binding(1) var<storage, read> M: array<f32>;
+@group(0) @binding(2) var<storage, read> V: array<f32>;
+@group(0) @binding(3) var<storage, read> W: array<f32>;
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+@group(0) @binding(5) var<storage, read_write> O: array<${T}>;
+@group(0) @binding(6) var<storage, read> P: array<u32>;
+${ENTRY(l)}
+  ${elementHead(l)}
+  let w = select(1.0, W[P[6] + ch], P[9] != 0u);
+  let b = select(0.0, B[P[7] + ch], P[10] != 0u);
+  let scale = w / sqrt(V[P[5] + ch] + bitcast<f32>(P[8]));
+  ${outAt(l)} = (${at(l, 'X', 3)} - M[P[4] + ch]) * scale + b;
+}`;
+}
+
+/**
+ * dx = w · rstd · (g - Σg/M - x̂ · Σ(g·x̂)/M) (batch statistics) or w · rstd · g (fixed statistics).
+ * P: [0] outer, [1] c, [2] inner, [3] offG, [4] offX, [5] offMean, [6] offVar, [7] offW, [8] offSums,
+ *    [9] eps (f32), [10] hasW
+ */
+export function bnBackwardInputSource(l: ApplyLayout, batchStats: boolean): string {
+  const T = vt(l);
+  const decl = batchStats
+    ? `@group(0) @binding(0) var<storage, read> G: array<${T}>;
+@group(0) @binding(1) var<storage, read> X: array<${T}>;
+@group(0) @binding(2) var<storage, read> M: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
+@group(0) @binding(4) var<storage, read> W: array<f32>;
+@group(0) @binding(5) var<storage, read> S: array<f32>;
+@group(0) @binding(6) var<storage, read_write> O: array<${T}>;
+@group(0) @binding(7) var<storage, read> P: array<u32>;`
+    : `@group(0) @binding(0) var<storage, read> G: array<${T}>;
+@group(0) @binding(1) var<storage, read> V: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(3) var<storage, read_write> O: array<${T}>;
+@group(0) @binding(4) var<storage, read> P: array<u32>;`;
+  const body = batchStats
+    ? `let m = f32(outer * inner);
+  let gm = S[P[8] + ch] / m;
+  let k = S[P[8] + c + ch] / m * rstd;
+  ${outAt(l)} = (${at(l, 'G', 3)} - gm - (${at(l, 'X', 4)} - M[P[5] + ch]) * k) * scale;`
+    : `${outAt(l)} = ${at(l, 'G', 3)} * scale;`;
+  return `${decl}
+${ENTRY(l)}
+  ${elementHead(l)}
+  let rstd = 1.0 / sqrt(V[P[6] + ch] + bitcast<f32>(P[9]));
+  let scale = select(1.0, W[P[7] + ch], P[10] != 0u) * rstd;
+  ${body}
+}`;
+}
