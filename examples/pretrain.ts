@@ -13,7 +13,7 @@ export const MNIST_MEAN = 0.1307, MNIST_STD = 0.3081;
 const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
 
 async function main() {
-  const epochs = Number(process.env.EPOCHS ?? 4);
+  const epochs = Number(process.env.EPOCHS ?? 6);
   torch.manualSeed(0);
   const train = data.MNIST({ digits: [0, 1, 2, 3, 4], train: true, transform: normalize });
   const test = data.MNIST({ digits: [0, 1, 2, 3, 4], train: false, transform: normalize });
