@@ -27,6 +27,7 @@ export async function init(): Promise<Device> {
   const rt = await acquireRuntime();
   if (rt) {
     webgpu = new WebGPUBackend(rt);
+    await webgpu.prepareMatmul();
     defaultDev = 'webgpu';
   } else {
     if (process.env.FINETORCH_REQUIRE_WEBGPU === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);

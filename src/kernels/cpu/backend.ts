@@ -7,6 +7,7 @@ import type {
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryFn, unaryFn } from './math.js';
 import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
+import { matmulHost } from './matmul.js';
 import { elementOffsets, isContiguous, numel } from './strided.js';
 
 type Arr = Float32Array | Int32Array;
@@ -132,29 +133,7 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View, g: MatmulArgs): Storage {
     this.dispatches++;
     // operands arrive as stored (a transposed operand is a strided view): index the storage
-    const A = data(a), B = data(b);
-    const { batch, m, n, k } = g;
-    const out = new Float32Array(batch * m * n);
-    const bias = g.bias ? dense(g.bias) : null;
-    const row = new Float64Array(n);
-    for (let bt = 0; bt < batch; bt++) {
-      const ao = a.offset + bt * g.strideA, bo = b.offset + bt * g.strideB;
-      for (let i = 0; i < m; i++) {
-        row.fill(0);
-        for (let p = 0; p < k; p++) {
-          const av = g.transA ? A[ao + p * m + i] : A[ao + i * k + p];
-          if (av === 0) continue;
-          if (g.transB) for (let j = 0; j < n; j++) row[j] += av * B[bo + j * k + p];
-          else {
-            const bb = bo + p * n;
-            for (let j = 0; j < n; j++) row[j] += av * B[bb + j];
-          }
-        }
-        const oo = (bt * m + i) * n;
-        for (let j = 0; j < n; j++) out[oo + j] = row[j] + (bias ? bias[j] : 0);
-      }
-    }
-    return this.wrap(out, 'float32');
+    return this.wrap(matmulHost(data(a) as Float32Array, a.offset, data(b) as Float32Array, b.offset, g, g.bias ? dense(g.bias) as Float32Array : null), 'float32');
   }
   indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
     this.dispatches++;

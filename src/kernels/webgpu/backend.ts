@@ -7,7 +7,8 @@ import { isContiguous, numel } from '../cpu/strided.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
-import { DEFAULT_MATMUL, matmulSource, type MatmulConfig } from './matmul.js';
+import { encodeMatmul } from './matmul.js';
+import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes } from './norm.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
@@ -21,8 +22,16 @@ const dt = (d: DType) => (d === 'float32' ? 'f' : d === 'int32' ? 'i' : 'b');
 
 export class WebGPUBackend implements Backend {
   readonly device = 'webgpu' as const;
-  matmulConfig: MatmulConfig = DEFAULT_MATMUL;
-  constructor(readonly rt: Runtime) {}
+  /** the matmul kernel per size class and the tile fallback: the adapter's default until
+   *  `prepareMatmul` loads (or tunes) this adapter's choice */
+  matmulChoice: MatmulChoice;
+  constructor(readonly rt: Runtime) {
+    this.matmulChoice = defaultMatmulChoice(rt.info);
+  }
+  /** The cached tuned matmul choice, or tune now (see autotune.ts; FINETORCH_AUTOTUNE=0: defaults). */
+  async prepareMatmul(): Promise<void> {
+    this.matmulChoice = await prepareMatmulChoice(this.rt);
+  }
 
   get dispatches() { return this.rt.dispatches; }
   set dispatches(v: number) { this.rt.dispatches = v; }
@@ -125,15 +134,8 @@ export class WebGPUBackend implements Backend {
   }
   matmul(a: View, b: View, g: MatmulArgs): Storage {
     const out = this.alloc(g.batch * g.m * g.n, 'float32');
-    const c = this.matmulConfig;
-    const bias = g.bias;
-    const key = `matmul:${g.transA ? 'T' : 'N'}${g.transB ? 'T' : 'N'}:${bias ? 'bias' : ''}:${c.tm}x${c.tn}:${c.wgx}x${c.wgy}`;
-    const buffers = bias ? [buf(a), buf(b), buf(bias), out.handle as GPUBuffer] : [buf(a), buf(b), out.handle as GPUBuffer];
-    if (g.m * g.n * g.batch === 0) return out;
-    if (g.k === 0) { this.fill({ storage: out, shape: [g.batch * g.m * g.n], strides: [1], offset: 0, dtype: 'float32' }, 0); if (!bias) return out; }
-    this.rt.dispatch(key, () => matmulSource(g.transA, g.transB, !!bias, c), buffers,
-      (u) => { u[0] = g.m; u[1] = g.n; u[2] = g.k; u[3] = g.strideA; u[4] = g.strideB; u[5] = a.offset; u[6] = b.offset; u[7] = bias ? bias.offset : 0; u[8] = g.batch; },
-      [Math.ceil(g.n / (c.tn * c.wgx)), Math.ceil(g.m / (c.tm * c.wgy)), g.batch]);
+    const ch = this.matmulChoice;
+    encodeMatmul(this.rt, a, b, g, out.handle as GPUBuffer, ch.config[sizeClass(g)], ch.tile);
     return out;
   }
   private pick(mode: 'select' | 'gather', x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {

@@ -11,6 +11,8 @@ const MAX_BATCH = 256;
 export interface AdapterInfo {
   vendor: string; architecture: string; device: string; description: string;
   isFallbackAdapter: boolean; isSoftware: boolean; backend: string;
+  /** lanes per subgroup when the device has the `subgroups` feature and a fixed size, else 0 */
+  subgroupSize: number;
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupSizeX: number;
     maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupsPerDimension: number };
 }
@@ -242,8 +244,12 @@ async function doAcquire(): Promise<Runtime | null> {
       maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
       maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
     };
-    const device = await adapter.requestDevice({ requiredLimits });
+    // subgroups let the matmul share loads across lanes (a large win on llvmpipe)
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const ai = adapter.info;
+    const sgInfo = ai as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
+    const sgMin = sgInfo.subgroupMinSize ?? 0, sgMax = sgInfo.subgroupMaxSize ?? 0;
     const description = ai.description || ai.device || ai.architecture || ai.vendor || 'unknown';
     const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
     const isFallback = Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
@@ -251,6 +257,7 @@ async function doAcquire(): Promise<Runtime | null> {
       vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description,
       isFallbackAdapter: isFallback,
       isSoftware: isFallback || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text),
+      subgroupSize: device.features.has('subgroups') && sgMin > 0 && sgMin === sgMax ? sgMin : 0,
       backend: flags.find((f) => f.startsWith('backend='))?.slice(8) ?? 'default',
       limits: {
         maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
