@@ -11,11 +11,13 @@
 // (repeated, minus an empty submit); and the host time spent recording the step with no workgroups
 // dispatched (JS + bind groups + submits). On cpu it times every Backend method (synchronous).
 // `--env NAME=a,b` runs the steps once per value of an environment variable, interleaved, for A/B
-// comparisons in one process (the library reads the variable at call time where that is supported).
+// comparisons in one process (the library reads the variable at call time where that is supported;
+// this script maps FT_NORM=wg-serial-vec onto the batch-norm statistics kernels' options).
 import * as torch from '../src/index.js';
 import type { Backend } from '../src/kernels/backend.js';
 import { backendFor, webgpuBackend } from '../src/tensor/device.js';
 import type { Runtime } from '../src/kernels/webgpu/runtime.js';
+import { normOptions } from '../src/kernels/webgpu/norm.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt; };
@@ -40,6 +42,10 @@ const backend: Backend = backendFor(device);
 const rt: Runtime | null = device === 'webgpu' ? webgpuBackend()!.rt : null;
 
 function step(): void {
+  if (process.env.FT_NORM) {
+    const [wg, serial, vec] = process.env.FT_NORM.split('-').map(Number);
+    Object.assign(normOptions, { wg, serial: !!serial, vec: !!vec });
+  }
   torch.scope(() => {
     const loss = torch.nn.functional.crossEntropy(model.call(x), y);
     opt_.zeroGrad();

@@ -9,7 +9,7 @@ import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './ele
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { encodeMatmul } from './matmul.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
-import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes } from './norm.js';
+import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes, normOptions, statsVec } from './norm.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
 import { RED_WG, reduceSource } from './reduce.js';
@@ -204,8 +204,10 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(2 * a.c, 'float32');
     if (!a.c) return out;
     const buffers = [buf(x), out.handle as GPUBuffer, ...(running ? [buf(running.mean), buf(running.var)] : [])];
-    this.rt.dispatch(`bn_stats${running ? ':run' : ''}`, () => bnStatsSource(!!running), buffers, (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = innerLanes(a.inner);
+    const vec = statsVec(a.inner, [x.offset]);
+    const o = normOptions;
+    this.rt.dispatch(`bn_stats:${running ? 'run' : ''}:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnStatsSource(!!running, vec), buffers, (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = innerLanes(a.inner / vec);
       if (running) { f[5] = running.momentum; u[6] = running.mean.offset; u[7] = running.var.offset; }
     }, [a.c, 1, 1]);
     return out;
@@ -226,8 +228,10 @@ export class WebGPUBackend implements Backend {
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
     const out = this.alloc(2 * a.c, 'float32');
     if (!a.c) return out;
-    this.rt.dispatch('bn_sums', bnSumsSource, [buf(g), buf(x), buf(mean), buf(var_), out.handle as GPUBuffer], (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = innerLanes(a.inner); f[5] = a.eps;
+    const vec = statsVec(a.inner, [g.offset, x.offset]);
+    const o = normOptions;
+    this.rt.dispatch(`bn_sums:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnSumsSource(vec), [buf(g), buf(x), buf(mean), buf(var_), out.handle as GPUBuffer], (u, f) => {
+      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = innerLanes(a.inner / vec); f[5] = a.eps;
       u[6] = x.offset; u[7] = mean.offset; u[8] = var_.offset;
     }, [a.c, 1, 1]);
     return out;

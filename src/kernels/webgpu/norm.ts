@@ -3,23 +3,29 @@
 // Statistics and gradient sums: one workgroup per channel. Its lanes are split into a
 // (lanes over outer) × (lanes over inner) block once, so the loops need no division per element (a
 // vector integer division is scalarised on software adapters), and no permuted copy of the input is
-// made. Two passes for the variance (mean first, then squared deviations), as exact as the
-// composed ops were. Partial sums meet in workgroup memory.
+// made; rows whose length and offset allow it are read as vec4. Two passes for the variance (mean
+// first, then squared deviations), as exact as the composed ops were. On llvmpipe (bench/kernels/
+// norm.ts) 64-lane workgroups whose partial sums one lane adds up (two barriers) beat 256-lane tree
+// reductions by 2-13x: a barrier costs a software adapter a pass over the workgroup's invocations.
 //
 // Normalise and input gradient: one invocation per element (four on the vec4 path). With enough
 // spatial extent the grid is [inner blocks, c, outer], so the channel is the workgroup's y index;
 // otherwise a flat grid derives it from the element index.
 import { FLAT_INDEX } from './wgsl.js';
 
-export const NORM_WG = 256;
 export const APPLY_WG = 64;
 
-/** lanes across `inner` in a statistics workgroup: a power of two, at most the workgroup */
-export function innerLanes(inner: number): number {
+/** knobs the kernel benchmark flips (bench/kernels/norm.ts) */
+export const normOptions = { wg: 64, serial: true, vec: true };
+
+/** lanes across `inner` (in vector units) in a statistics workgroup: a power of two, at most the workgroup */
+export function innerLanes(innerUnits: number): number {
   let t = 1;
-  while (t < inner && t < NORM_WG) t *= 2;
+  while (t < innerUnits && t < normOptions.wg) t *= 2;
   return t;
 }
+/** statistics kernels read vec4s when every channel row starts on a 16-byte boundary */
+export const statsVec = (inner: number, offsets: number[]) => (normOptions.vec && inner % 4 === 0 && offsets.every((o) => o % 4 === 0) ? 4 : 1);
 
 /** the element grid for the normalise / input-gradient kernels */
 export type ApplyLayout = { kind: 'planes'; vec: 1 | 4 } | { kind: 'flat' };
@@ -38,54 +44,81 @@ export function applyGroups(l: ApplyLayout, outer: number, c: number, inner: num
   return [Math.ceil(inner / (APPLY_WG * l.vec)), c, outer];
 }
 
-const LANES = `let tr = P[4];
+/**
+ * Shared by the per-channel reductions: the lane split, the strided loop over one channel (body sees
+ * `e`, the element — or with vec 4 the vec4 — index from the binding's start, offset excluded), and
+ * a workgroup sum of a T value: the partials are written, then one lane adds them in order (two
+ * barriers; `serial: false` is the log2(wg)-barrier tree, kept for the benchmark).
+ */
+function reductionParts(T: string, vec: number) {
+  const wg = normOptions.wg;
+  const lanes = `let tr = P[4];
   let rl = t % tr;
   let ol = t / tr;
-  let to = ${NORM_WG}u / tr;`;
-const LOOP = (body: string) => `
+  let to = ${wg}u / tr;
+  let rowLen = inner / ${vec}u;`;
+  const loop = (body: string) => `
   for (var o = ol; o < outer; o += to) {
-    let base = (o * c + ch) * inner;
-    for (var r = rl; r < inner; r += tr) {
+    let base = (o * c + ch) * rowLen;
+    for (var r = rl; r < rowLen; r += tr) {
       let e = base + r;
       ${body}
     }
   }`;
-
-/**
- * Per-channel mean and biased variance → S [2c]. With `running`, lane 0 also updates RM / RV in place.
- * P: [0] outer, [1] c, [2] inner, [3] offX, [4] lanes over inner, [5] momentum (f32), [6] offRM, [7] offRV
- */
-export function bnStatsSource(running: boolean): string {
-  return `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> S: array<f32>;
-${running ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
-@group(0) @binding(3) var<storage, read_write> RV: array<f32>;` : ''}
-@group(0) @binding(${running ? 4 : 2}) var<storage, read> P: array<u32>;
-var<workgroup> red: array<f32, ${NORM_WG}>;
-fn wsum(t: u32, v: f32) -> f32 {
+  const wsum = normOptions.serial ? `var<workgroup> red: array<${T}, ${wg}>;
+var<workgroup> total: ${T};
+fn wsum(t: u32, v: ${T}) -> ${T} {
   red[t] = v;
   workgroupBarrier();
-  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
+  if (t == 0u) {
+    var s = red[0];
+    for (var k = 1u; k < ${wg}u; k++) { s += red[k]; }
+    total = s;
+  }
+  let r = workgroupUniformLoad(&total);
+  return r;
+}` : `var<workgroup> red: array<${T}, ${wg}>;
+fn wsum(t: u32, v: ${T}) -> ${T} {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
     if (t < s) { red[t] = red[t] + red[t + s]; }
     workgroupBarrier();
   }
   let r = red[0];
   workgroupBarrier();
   return r;
+}`;
+  return { lanes, loop, wsum, wg };
 }
-@compute @workgroup_size(${NORM_WG})
+const hsum = (vec: number, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))` : e);
+
+/**
+ * Per-channel mean and biased variance → S [2c]. With `running`, lane 0 also updates RM / RV in place.
+ * P: [0] outer, [1] c, [2] inner, [3] offX, [4] lanes over inner, [5] momentum (f32), [6] offRM, [7] offRV
+ */
+export function bnStatsSource(running: boolean, vec: number): string {
+  const V = vec === 4 ? 'vec4<f32>' : 'f32';
+  const { lanes, loop, wsum, wg } = reductionParts('f32', vec);
+  return `@group(0) @binding(0) var<storage, read> X: array<${V}>;
+@group(0) @binding(1) var<storage, read_write> S: array<f32>;
+${running ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
+@group(0) @binding(3) var<storage, read_write> RV: array<f32>;` : ''}
+@group(0) @binding(${running ? 4 : 2}) var<storage, read> P: array<u32>;
+${wsum}
+@compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.x;
   let ch = wid.x;
-  let outer = P[0]; let c = P[1]; let inner = P[2]; let off = P[3];
+  let outer = P[0]; let c = P[1]; let inner = P[2]; let off = P[3] / ${vec}u;
   let m = f32(outer * inner);
-  ${LANES}
-  var s = 0.0;
-  ${LOOP('s += X[off + e];')}
-  let mean = wsum(t, s) / m;
-  var q = 0.0;
-  ${LOOP('let d = X[off + e] - mean; q += d * d;')}
-  let qs = wsum(t, q);
+  ${lanes}
+  var s = ${V}(0.0);
+  ${loop('s += X[off + e];')}
+  let mean = wsum(t, ${hsum(vec, 's')}) / m;
+  var q = ${V}(0.0);
+  ${loop('let d = X[off + e] - mean; q += d * d;')}
+  let qs = wsum(t, ${hsum(vec, 'q')});
   if (t == 0u) {
     S[ch] = mean;
     S[c + ch] = qs / m;
@@ -100,32 +133,30 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
  * Σ g and Σ g·x̂ per channel → S [2c].
  * P: [0] outer, [1] c, [2] inner, [3] offG, [4] lanes over inner, [5] eps (f32), [6] offX, [7] offMean, [8] offVar
  */
-export function bnSumsSource(): string {
-  return `@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+export function bnSumsSource(vec: number): string {
+  const V = vec === 4 ? 'vec4<f32>' : 'f32';
+  const { lanes, loop, wsum, wg } = reductionParts('vec2<f32>', vec);
+  return `@group(0) @binding(0) var<storage, read> G: array<${V}>;
+@group(0) @binding(1) var<storage, read> X: array<${V}>;
 @group(0) @binding(2) var<storage, read> M: array<f32>;
 @group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
 @group(0) @binding(5) var<storage, read> P: array<u32>;
-var<workgroup> red: array<vec2<f32>, ${NORM_WG}>;
-@compute @workgroup_size(${NORM_WG})
+${wsum}
+@compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.x;
   let ch = wid.x;
-  let outer = P[0]; let c = P[1]; let inner = P[2]; let offG = P[3]; let offX = P[6];
+  let outer = P[0]; let c = P[1]; let inner = P[2]; let offG = P[3] / ${vec}u; let offX = P[6] / ${vec}u;
   let mu = M[P[7] + ch];
-  ${LANES}
-  var acc = vec2<f32>(0.0, 0.0);
-  ${LOOP('let g = G[offG + e]; acc += vec2<f32>(g, g * (X[offX + e] - mu));')}
-  red[t] = acc;
-  workgroupBarrier();
-  for (var s = ${NORM_WG / 2}u; s > 0u; s = s >> 1u) {
-    if (t < s) { red[t] = red[t] + red[t + s]; }
-    workgroupBarrier();
-  }
+  ${lanes}
+  var sg = ${V}(0.0);
+  var sgx = ${V}(0.0);
+  ${loop('let g = G[offG + e]; sg += g; sgx += g * (X[offX + e] - mu);')}
+  let r = wsum(t, vec2<f32>(${hsum(vec, 'sg')}, ${hsum(vec, 'sgx')}));
   if (t == 0u) {
-    S[ch] = red[0].x;
-    S[c + ch] = red[0].y / sqrt(V[P[8] + ch] + bitcast<f32>(P[5]));
+    S[ch] = r.x;
+    S[c + ch] = r.y / sqrt(V[P[8] + ch] + bitcast<f32>(P[5]));
   }
 }`;
 }
