@@ -76,14 +76,14 @@ describe('finetorch finetune', () => {
       expect(r.err.join('\n')).toBe('');
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/loaded 18 of 20 model tensors, 2 shape-mismatched \(skipped\)/);
-      expect(r.out).toMatch(/mismatched\s+fc\.weight\s+\[10, 64\]\s+\[2, 64\]/);
+      expect(r.out).toMatch(/mismatched\s+fc\.weight\s+\[10, 576\]\s+\[2, 576\]/);
       expect(r.out).toMatch(/^fc\s+Linear\s+130\s+130\s+trainable$/m);
       expect(r.out).toMatch(/^bn1\s+BatchNorm2d\s+32\s+0\s+frozen \(1 BatchNorm in eval\)$/m);
       expect(r.out).toMatch(/data: 10 training samples, 2 validation samples \(classes: bright, dark\); device/);
       expect(r.out).toMatch(/^epoch 2 {2}train loss/m);
       expect(r.out).toMatch(/best weights \(epoch \d\): val loss \d\.\d{4}, val accuracy \d+\.\d\d% on 2 samples/);
       const saved = await torch.load(join(out, 'model.safetensors'));
-      expect(saved['fc.weight'].shape).toEqual([2, 64]);
+      expect(saved['fc.weight'].shape).toEqual([2, 576]);
       expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(2);
       expect(readFileSync(join(out, 'curve.svg'), 'utf8')).toMatch(/<svg/);
       // a frozen conv is bitwise the pretrained one
