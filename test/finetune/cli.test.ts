@@ -77,7 +77,7 @@ describe('finetorch finetune', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/loaded 18 of 20 model tensors, 2 shape-mismatched \(skipped\)/);
       expect(r.out).toMatch(/mismatched\s+fc\.weight\s+\[10, 576\]\s+\[2, 576\]/);
-      expect(r.out).toMatch(/^fc\s+Linear\s+130\s+130\s+trainable$/m);
+      expect(r.out).toMatch(/^fc\s+Linear\s+1,154\s+1,154\s+trainable$/m); // 576·2 + 2
       expect(r.out).toMatch(/^bn1\s+BatchNorm2d\s+32\s+0\s+frozen \(1 BatchNorm in eval\)$/m);
       expect(r.out).toMatch(/data: 10 training samples, 2 validation samples \(classes: bright, dark\); device/);
       expect(r.out).toMatch(/^epoch 2 {2}train loss/m);
