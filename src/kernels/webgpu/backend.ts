@@ -5,7 +5,7 @@ import type {
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
-import { binaryExpr, elementwiseSource, EW_WG, MAX_DIMS, unaryExpr } from './elementwise.js';
+import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { encodeMatmul } from './matmul.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
@@ -59,27 +59,28 @@ export class WebGPUBackend implements Backend {
     return s.dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
   }
 
-  /** one elementwise dispatch over `shape`: inputs are views, output a view (usually fresh) */
+  /** one elementwise dispatch over `shape`: inputs are views, output a view (usually fresh); layouts in elementwise.ts */
   private ew(name: string, expr: string, inputs: View[], out: View, p0 = 0, p1 = 0, intDiv = false) {
     const shape = out.shape;
     if (shape.length > MAX_DIMS) throw new Error(`webgpu: ${name} supports at most ${MAX_DIMS} dims, got ${shape.length}`);
     const n = numel(shape);
     if (n === 0) return;
-    const contiguous = dense(out) && inputs.every((v) => dense(v) && v.shape.length === shape.length && v.shape.every((s, k) => s === shape[k]));
-    const key = `ew:${name}:${inputs.map((v) => dt(v.dtype)).join('')}>${dt(out.dtype)}:${contiguous ? 'c' : 's'}${intDiv ? ':idiv' : ''}`;
+    const plan = planElementwise(shape, [...inputs, out]);
+    const key = `ew:${name}:${inputs.map((v) => dt(v.dtype)).join('')}>${dt(out.dtype)}:${layoutKey(plan.layout)}${intDiv ? ':idiv' : ''}`;
     const buffers = [...inputs.map(buf), buf(out)];
-    this.rt.dispatch(key, () => elementwiseSource(expr, inputs.map((v) => v.dtype), out.dtype, contiguous, intDiv), buffers,
+    const k = inputs.length;
+    this.rt.dispatch(key, () => elementwiseSource(expr, inputs.map((v) => v.dtype), out.dtype, plan.layout, intDiv), buffers,
       (u, f) => {
-        u[0] = n; u[1] = shape.length;
-        inputs.forEach((v, k) => { u[2 + k] = v.offset; });
+        u[0] = plan.layout.kind === 'vec4' ? n / 4 : n; u[1] = plan.shape.length;
+        inputs.forEach((v, j) => { u[2 + j] = v.offset; });
         u[5] = out.offset;
         f[6] = p0; f[7] = p1;
-        for (let d = 0; d < shape.length; d++) {
-          u[8 + d] = shape[d];
-          inputs.forEach((v, k) => { u[16 + 8 * k + d] = v.strides[d]; });
-          u[40 + d] = out.strides[d];
+        for (let d = 0; d < plan.shape.length; d++) {
+          u[8 + d] = plan.shape[d];
+          for (let j = 0; j < k; j++) u[16 + 8 * j + d] = plan.strides[j][d];
+          u[40 + d] = plan.strides[k][d];
         }
-      }, grid1d(n, EW_WG));
+      }, ewGroups(plan));
   }
   private fresh(shape: readonly number[], dtype: DType): [Storage, View] {
     const s = this.alloc(numel(shape), dtype);
