@@ -1,6 +1,6 @@
 // `torch.models`: torchvision-compatible ResNets, the seed's TextCNN family, and the demo's SmallCNN.
 export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, type ResNetOptions } from './resnet.js';
-export { TextCNN, TextCNNRegressionClass, type TextCNNOptions } from './textcnn.js';
+export { TextCNN, TextCNNRegressionClass, TextCNNTrunk, type TextCNNOptions } from './textcnn.js';
 export { SmallCNN } from './smallcnn.js';
 import { resnet18, resnet34, resnet50 } from './resnet.js';
 import { SmallCNN } from './smallcnn.js';

@@ -16,11 +16,11 @@ export interface TextCNNOptions {
   paddingIdx?: number;
 }
 
-export class TextCNN extends nn.Module {
+/** The shared trunk: embedding → parallel Conv1d → ReLU → max over time → concat → dropout. */
+export abstract class TextCNNTrunk extends nn.Module {
   declare embedding: nn.Embedding;
   declare convs: nn.ModuleList;
   declare dropout: nn.Dropout;
-  declare fc: nn.Linear;
   readonly featureDim: number;
 
   constructor(o: TextCNNOptions) {
@@ -30,7 +30,6 @@ export class TextCNN extends nn.Module {
     this.convs = new nn.ModuleList(kernels.map((k) => new nn.Conv1d(embedDim, filters, k)));
     this.dropout = new nn.Dropout(o.dropout ?? 0.5);
     this.featureDim = filters * kernels.length;
-    this.fc = new nn.Linear(this.featureDim, o.numClasses);
   }
   /** token ids [N, L] (int32) → pooled features [N, filters·kernels] */
   features(ids: Tensor): Tensor {
@@ -38,18 +37,25 @@ export class TextCNN extends nn.Module {
     const pooled = [...this.convs].map((c) => amax(relu((c as nn.Conv1d).call(e)), 2));
     return this.dropout.call(cat(pooled, 1));
   }
-  override forward(ids: Tensor): Tensor | [Tensor, Tensor] {
+}
+
+export class TextCNN extends TextCNNTrunk {
+  declare fc: nn.Linear;
+  constructor(o: TextCNNOptions) {
+    super(o);
+    this.fc = new nn.Linear(this.featureDim, o.numClasses);
+  }
+  override forward(ids: Tensor): Tensor {
     return this.fc.call(this.features(ids));
   }
 }
 
 /** The same trunk with a classification head and a regression head: forward → [logits, value]. */
-export class TextCNNRegressionClass extends TextCNN {
+export class TextCNNRegressionClass extends TextCNNTrunk {
   declare classifier: nn.Linear;
   declare regressor: nn.Linear;
   constructor(o: TextCNNOptions) {
     super(o);
-    delete (this as { fc?: unknown }).fc;
     this.classifier = new nn.Linear(this.featureDim, o.numClasses);
     this.regressor = new nn.Linear(this.featureDim, 1);
   }
