@@ -5,6 +5,7 @@ import type {
   RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
+import { binaryDense, unaryDense } from './elementwise.js';
 import { binaryFn, unaryFn } from './math.js';
 import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
 import { matmulHost } from './matmul.js';
@@ -81,6 +82,7 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const n = numel(x.shape);
     const out = make(n, outDtype);
+    if (isContiguous(x.shape, x.strides) && unaryDense(op, data(x), x.offset, out, n, p0, p1)) return this.wrap(out, outDtype);
     const r = reader(x);
     const f = unaryFn(op, p0, p1);
     const castInt = outDtype !== 'float32' && op === 'cast';
@@ -93,8 +95,12 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const n = numel(shape);
     const out = make(n, outDtype);
+    const intDiv = a.dtype !== 'float32' && b.dtype !== 'float32';
+    if (isContiguous(shape, a.strides) && isContiguous(shape, b.strides) && binaryDense(op, data(a), a.offset, data(b), b.offset, out, n, intDiv)) {
+      return this.wrap(out, outDtype);
+    }
     const ra = reader(a, shape), rb = reader(b, shape);
-    const f = binaryFn(op, a.dtype !== 'float32' && b.dtype !== 'float32');
+    const f = binaryFn(op, intDiv);
     for (let i = 0; i < n; i++) out[i] = f(ra(i), rb(i));
     return this.wrap(out, outDtype);
   }
