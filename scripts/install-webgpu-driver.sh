@@ -2,7 +2,8 @@
 # Installs Mesa's software Vulkan driver (lavapipe) so Dawn finds a WebGPU adapter on a machine
 # without a GPU. Debian 12's own Mesa 22 is too old for Dawn; Mesa 25 from bookworm-backports works.
 set -euo pipefail
-if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep -q libvulkan.so.1; then
+# (grep without -q: with pipefail, grep -q closing the pipe early would fail the check)
+if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep libvulkan.so.1 >/dev/null; then
   echo "install-webgpu-driver: lavapipe already present"; exit 0
 fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
