@@ -254,28 +254,35 @@ export class WebGPUBackend implements Backend {
     }, applyGroups(l, a.outer, a.c, a.inner));
     return out;
   }
+  /** the optimizer kernels take four elements per invocation when every state starts at element 0 */
+  private optVec(n: number, views: (View | null)[]): boolean {
+    return n % 4 === 0 && views.every((v) => !v || v.offset === 0);
+  }
   sgdStep(param: View, grad: View, b: View | null, a: SgdArgs): void {
     const n = numel(param.shape);
+    const vec = this.optVec(n, [param, grad, b]);
     const buffers = b ? [buf(param), buf(grad), buf(b)] : [buf(param), buf(grad)];
-    this.rt.dispatch(`sgd:${b ? 'm' : ''}`, () => sgdSource(!!b), buffers, (u, f) => {
-      u[0] = n; f[1] = a.lr; f[2] = a.momentum; f[3] = a.dampening; f[4] = a.weightDecay;
+    this.rt.dispatch(`sgd:${b ? 'm' : ''}${vec ? ':v4' : ''}`, () => sgdSource(!!b, vec), buffers, (u, f) => {
+      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.momentum; f[3] = a.dampening; f[4] = a.weightDecay;
       u[5] = +a.nesterov; u[6] = +a.maximize; u[7] = +a.firstStep;
-    }, grid1d(n, OPT_WG));
+    }, grid1d(vec ? n / 4 : n, OPT_WG));
   }
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
     const n = numel(param.shape);
+    const vec = this.optVec(n, [param, grad, m, v, vmax]);
     const buffers = [buf(param), buf(grad), buf(m), buf(v), ...(vmax ? [buf(vmax)] : [])];
-    this.rt.dispatch(`adam:${vmax ? 'ams' : ''}`, () => adamSource(!!vmax), buffers, (u, f) => {
-      u[0] = n; f[1] = a.lr; f[2] = a.beta1; f[3] = a.beta2; f[4] = a.eps; f[5] = a.weightDecay;
+    this.rt.dispatch(`adam:${vmax ? 'ams' : ''}${vec ? ':v4' : ''}`, () => adamSource(!!vmax, vec), buffers, (u, f) => {
+      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.beta1; f[3] = a.beta2; f[4] = a.eps; f[5] = a.weightDecay;
       u[6] = +a.decoupled; u[7] = +a.maximize; f[8] = a.bc1; f[9] = a.bc2;
-    }, grid1d(n, OPT_WG));
+    }, grid1d(vec ? n / 4 : n, OPT_WG));
   }
   rmspropStep(param: View, grad: View, sq: View, b: View | null, gavg: View | null, a: RmspropArgs): void {
     const n = numel(param.shape);
+    const vec = this.optVec(n, [param, grad, sq, b, gavg]);
     const buffers = [buf(param), buf(grad), buf(sq), ...(b ? [buf(b)] : []), ...(gavg ? [buf(gavg)] : [])];
-    this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}`, () => rmspropSource(!!b, !!gavg), buffers, (u, f) => {
-      u[0] = n; f[1] = a.lr; f[2] = a.alpha; f[3] = a.eps; f[4] = a.weightDecay; f[5] = a.momentum; u[6] = +a.maximize;
-    }, grid1d(n, OPT_WG));
+    this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}${vec ? ':v4' : ''}`, () => rmspropSource(!!b, !!gavg, vec), buffers, (u, f) => {
+      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.alpha; f[3] = a.eps; f[4] = a.weightDecay; f[5] = a.momentum; u[6] = +a.maximize;
+    }, grid1d(vec ? n / 4 : n, OPT_WG));
   }
   flush(): void {
     this.rt.flush();

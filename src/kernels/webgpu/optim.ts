@@ -1,7 +1,11 @@
-// Fused optimizer updates: one dispatch per parameter per step, everything in place.
+// Fused optimizer updates: one dispatch per parameter per step, everything in place. With `vec`
+// (length a multiple of 4, every storage from element 0) each invocation updates four elements
+// through vec4 arrays: the same scalar formulas, a quarter of the invocations and wide loads, which
+// on llvmpipe makes the update ~2x faster.
 import { FLAT_INDEX } from './wgsl.js';
 
 export const OPT_WG = 256;
+const T = (vec: boolean) => (vec ? 'vec4<f32>' : 'f32');
 const ENTRY = `@compute @workgroup_size(${OPT_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   ${FLAT_INDEX(OPT_WG)}
@@ -9,10 +13,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 const f = (k: number) => `bitcast<f32>(P[${k}])`;
 
 /** P: [0] n, [1] lr, [2] momentum, [3] dampening, [4] wd, [5] nesterov, [6] maximize, [7] first */
-export function sgdSource(momentum: boolean): string {
-  return `@group(0) @binding(0) var<storage, read_write> W: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-${momentum ? '@group(0) @binding(2) var<storage, read_write> Buf: array<f32>;' : ''}
+export function sgdSource(momentum: boolean, vec = false): string {
+  return `@group(0) @binding(0) var<storage, read_write> W: array<${T(vec)}>;
+@group(0) @binding(1) var<storage, read> G: array<${T(vec)}>;
+${momentum ? `@group(0) @binding(2) var<storage, read_write> Buf: array<${T(vec)}>;` : ''}
 @group(0) @binding(${momentum ? 3 : 2}) var<storage, read> P: array<u32>;
 ${ENTRY}
   var g = select(G[i], -G[i], P[6] != 0u);
@@ -25,12 +29,12 @@ ${ENTRY}
 }
 
 /** P: [0] n, [1] lr, [2] beta1, [3] beta2, [4] eps, [5] wd, [6] decoupled, [7] maximize, [8] bc1, [9] bc2 */
-export function adamSource(amsgrad: boolean): string {
-  return `@group(0) @binding(0) var<storage, read_write> W: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> M: array<f32>;
-@group(0) @binding(3) var<storage, read_write> V: array<f32>;
-${amsgrad ? '@group(0) @binding(4) var<storage, read_write> VM: array<f32>;' : ''}
+export function adamSource(amsgrad: boolean, vec = false): string {
+  return `@group(0) @binding(0) var<storage, read_write> W: array<${T(vec)}>;
+@group(0) @binding(1) var<storage, read> G: array<${T(vec)}>;
+@group(0) @binding(2) var<storage, read_write> M: array<${T(vec)}>;
+@group(0) @binding(3) var<storage, read_write> V: array<${T(vec)}>;
+${amsgrad ? `@group(0) @binding(4) var<storage, read_write> VM: array<${T(vec)}>;` : ''}
 @group(0) @binding(${amsgrad ? 5 : 4}) var<storage, read> P: array<u32>;
 ${ENTRY}
   let lr = ${f(1)}; let b1 = ${f(2)}; let b2 = ${f(3)}; let wd = ${f(5)};
@@ -46,11 +50,11 @@ ${ENTRY}
 }
 
 /** P: [0] n, [1] lr, [2] alpha, [3] eps, [4] wd, [5] momentum, [6] maximize */
-export function rmspropSource(momentum: boolean, centered: boolean): string {
+export function rmspropSource(momentum: boolean, centered: boolean, vec = false): string {
   let b = 2;
-  const decl = (name: string) => `@group(0) @binding(${b++}) var<storage, read_write> ${name}: array<f32>;`;
-  return `@group(0) @binding(0) var<storage, read_write> W: array<f32>;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
+  const decl = (name: string) => `@group(0) @binding(${b++}) var<storage, read_write> ${name}: array<${T(vec)}>;`;
+  return `@group(0) @binding(0) var<storage, read_write> W: array<${T(vec)}>;
+@group(0) @binding(1) var<storage, read> G: array<${T(vec)}>;
 ${decl('S')}
 ${momentum ? decl('Buf') : ''}
 ${centered ? decl('GA') : ''}
