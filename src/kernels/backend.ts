@@ -161,6 +161,18 @@ export interface Backend {
    */
   batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage;
 
+  /**
+   * Softmax cross-entropy of dense logits x [rows, c] against int32 class indices [rows]: out [3, rows]
+   * = loss (logsumexp − x[t]; 0 where t = ignoreIndex, NaN where t is out of range), weight (0 where
+   * ignored, else 1), logsumexp.
+   */
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage;
+  /**
+   * Its input gradient [rows, c]: (exp(x − lse[r]) − [j = t[r]]) · g[r · gStride] / divisor[0] (no
+   * divisor: 1); 0 on rows whose target is ignored or out of range.
+   */
+  crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage;
+
   /** fused optimizer updates, in place on contiguous storages */
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void;
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void;

@@ -6,6 +6,7 @@ import type {
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryDense, unaryDense } from './elementwise.js';
+import { ceBackward, ceForward } from './loss.js';
 import { binaryFn, unaryFn } from './math.js';
 import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
 import { matmulHost } from './matmul.js';
@@ -284,6 +285,17 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const f = (v: View | null) => (v ? dense(v) as Float32Array : null);
     return this.wrap(bnBackwardInput(f(g)!, f(x), f(mean), f(var_)!, f(weight), f(sums), a), 'float32');
+  }
+  // softmax cross-entropy, in loss.ts
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage {
+    this.dispatches++;
+    return this.wrap(ceForward(dense(x) as Float32Array, dense(target) as Int32Array, rows, c, ignoreIndex), 'float32');
+  }
+  crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage {
+    this.dispatches++;
+    const G = data(g).subarray(g.offset) as Float32Array;
+    const s = divisor ? data(divisor)[divisor.offset] : 1;
+    return this.wrap(ceBackward(dense(x) as Float32Array, dense(target) as Int32Array, dense(lse) as Float32Array, G, gStride, s, rows, c, ignoreIndex), 'float32');
   }
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void {
     this.dispatches++;

@@ -10,6 +10,7 @@ import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { encodeMatmul } from './matmul.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes, normOptions, statsVec } from './norm.js';
+import { crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
 import { RED_WG, reduceSource } from './reduce.js';
@@ -252,6 +253,26 @@ export class WebGPUBackend implements Backend {
       u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = x ? x.offset : 0; u[5] = mean ? mean.offset : 0;
       u[6] = var_.offset; u[7] = weight ? weight.offset : 0; u[8] = sums ? sums.offset : 0; f[9] = a.eps; u[10] = +!!weight;
     }, applyGroups(l, a.outer, a.c, a.inner));
+    return out;
+  }
+  // softmax cross-entropy: WGSL in loss.ts
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage {
+    const out = this.alloc(3 * rows, 'float32');
+    if (rows) {
+      this.rt.dispatch('ce_fwd', crossEntropyForwardSource, [buf(x), buf(target), out.handle as GPUBuffer], (u, f, i) => {
+        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; f[5] = NaN;
+      }, grid1d(rows, LOSS_WG));
+    }
+    return out;
+  }
+  crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage {
+    const out = this.alloc(rows * c, 'float32');
+    if (rows * c) {
+      this.rt.dispatch('ce_bwd', crossEntropyBackwardSource, [buf(x), buf(target), buf(lse), buf(g), buf(divisor ?? g), out.handle as GPUBuffer], (u, _f, i) => {
+        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; u[5] = lse.offset;
+        u[6] = g.offset; u[7] = gStride; u[8] = divisor ? divisor.offset : 0; u[9] = +!!divisor;
+      }, grid1d(rows * c, LOSS_WG));
+    }
     return out;
   }
   /** the optimizer kernels take four elements per invocation when every state starts at element 0 */

@@ -2,10 +2,11 @@
 // object). Each is composed from differentiable ops (logSoftmax, gather, where, ...), so gradients,
 // double backward and frozen-input skipping come from the op set.
 import {
-  abs, add, clamp, div, eq, expand, flatten, gather, ge, indexSelect, log, logicalAnd, logicalNot,
-  logicalOr, logSoftmax, lt, mean, mul, neg, reshape, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
+  abs, add, clamp, div, eq, expand, flatten, gather, ge, indexSelect, isGradEnabled, log, logicalAnd, logicalNot,
+  logicalOr, logSoftmax, lt, mean, mul, ne, neg, record, reshape, softmax, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
 } from '../../autograd/index.js';
-import { requireFloat, sameDevice } from '../../autograd/ops/util.js';
+import { dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
+import { arange } from '../../tensor/creation.js';
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
@@ -46,15 +47,7 @@ function classLayout(op: string, input: Tensor, target: Tensor, weight: Tensor |
  * synchronously); on webgpu reading them would wait for the device, so their loss is NaN instead.
  */
 function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, cdim: number, C: number) {
-  if (target.device === 'cpu') {
-    const host = target.dataSync();
-    for (let i = 0; i < host.length; i++) {
-      const v = host[i];
-      if (v !== ignoreIndex && (v < 0 || v >= C)) {
-        throw new ArgumentError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)})`);
-      }
-    }
-  }
+  checkTargetRange(op, input, target, ignoreIndex, C);
   const keep = logicalNot(eq(target, ignoreIndex));
   const safe = where(keep, target, 0); // ignored targets pick class 0, then weigh 0
   let picked = squeeze(gather(input, cdim, unsqueeze(safe, cdim)), cdim);
@@ -66,6 +59,17 @@ function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | n
     ? where(keep, reshape(indexSelect(weight, 0, flatten(safe)), target.shape), 0)
     : toDtype(keep, 'float32');
   return { loss: neg(mul(picked, wt)), wt, keep };
+}
+
+function checkTargetRange(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number) {
+  if (target.device !== 'cpu') return;
+  const host = target.dataSync();
+  for (let i = 0; i < host.length; i++) {
+    const v = host[i];
+    if (v !== ignoreIndex && (v < 0 || v >= C)) {
+      throw new ArgumentError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)})`);
+    }
+  }
 }
 
 function checkTarget(op: string, target: Tensor, targetShape: readonly number[], input: Tensor) {
@@ -106,6 +110,12 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const ls = opts.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be between 0.0 and 1.0, got ${ls}`);
   const { cdim, C, targetShape } = classLayout(op, input, target, weight);
+  // the common case (logits [N, C] or [C], class indices, no weights or smoothing) on fused kernels
+  if (target.dtype === 'int32' && !weight && ls === 0 && input.ndim <= 2 && C > 0) {
+    checkTarget(op, target, targetShape, input);
+    checkTargetRange(op, input, target, opts.ignoreIndex ?? -100, C);
+    return fusedCrossEntropy(input, target, opts.ignoreIndex ?? -100, reduction, C, targetShape);
+  }
   const logp = logSoftmax(input, cdim);
   // the class weights broadcast along the class dim: [1, C, 1, ...]
   const wb = weight ? reshape(weight, input.shape.map((s, i) => (i === cdim ? C : 1))) : null;
@@ -132,6 +142,38 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     : reduction === 'sum' ? sum(smooth)
     : div(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
   return add(mul(nll, 1 - ls), mul(smoothRed, ls / C));
+}
+
+/**
+ * Cross-entropy of logits [rows, C] (or [C]) on the fused kernels: one pass per row for the loss
+ * (max, log-sum-exp, the target's logit), the mean or sum from the per-row values, and one pass per
+ * logit for the gradient, softmax − one-hot. Ignored targets weigh 0 and the mean divides by the
+ * count of the rest, as nllLoss does. Under createGraph the gradient is built from differentiable
+ * ops (softmax) instead, so second derivatives are exact too.
+ */
+function fusedCrossEntropy(input: Tensor, target: Tensor, ignoreIndex: number, reduction: Reduction, C: number, targetShape: readonly number[]): Tensor {
+  const rows = input.numel() / C;
+  const be = input.backend;
+  const xd = dense(input), td = dense(target);
+  const perRow = wrap(be.crossEntropyForward(xd, td, rows, C, ignoreIndex), [3, rows]);
+  const losses = perRow._view([rows], [1], 0), weights = perRow._view([rows], [1], rows), lse = perRow._view([rows], [1], 2 * rows);
+  const denom = reduction === 'mean' ? sum(weights) : null;
+  const out = reduction === 'none' ? reshape(losses, targetShape) : denom ? div(sum(losses), denom) : sum(losses);
+  return record('NllLossBackward0', out, [input], (g) => {
+    if (isGradEnabled()) {
+      const cdim = input.ndim === 1 ? 0 : 1;
+      const valid = logicalAnd(logicalAnd(ne(target, ignoreIndex), ge(target, 0)), lt(target, C));
+      let gRow = mul(expand(g, targetShape), toDtype(valid, 'float32'));
+      if (denom) gRow = div(gRow, denom);
+      const classes = reshape(arange(0, C, 1, { device: input.device, dtype: 'int32' }), cdim ? [1, C] : [C]);
+      const onehot = toDtype(eq(classes, cdim ? unsqueeze(target, 1) : target), 'float32');
+      return [mul(sub(softmax(input, cdim), onehot), cdim ? unsqueeze(gRow, 1) : gRow)];
+    }
+    const gd = dense(g);
+    const dx = wrap(be.crossEntropyBackward(xd, td, lse, gd, reduction === 'none' ? 1 : 0, denom, rows, C, ignoreIndex), input.shape);
+    if (gd !== g) gd.dispose();
+    return [dx];
+  });
 }
 
 // ---------- regression ----------
