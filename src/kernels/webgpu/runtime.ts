@@ -276,6 +276,10 @@ async function doAcquire(): Promise<Runtime | null> {
 }
 
 export const webgpuFailure = () => failure;
+/** The `create()`d GPU object behind the runtime (benchmarks hand it to peers on the same adapter). */
+export function gpuInstance(): GPU | null {
+  return gpuRef;
+}
 export function currentRuntime(): Runtime | null {
   return runtime;
 }
