@@ -128,6 +128,9 @@ export interface Backend {
   where(cond: View, a: View, b: View, shape: readonly number[], outDtype: DType): Storage;
   /** contiguous x seen as [rows, cols]; reduces each row; argmax/argmin give int32 */
   reduce(op: ReduceOp, x: View, rows: number, cols: number): Storage;
+  /** contiguous x seen as [outer, size, inner]; reduces the middle dim → [outer, inner] (a reduction over a
+   *  leading or middle dim without a permuted copy); argmax/argmin give int32 positions along it */
+  reduceAxis(op: ReduceOp, x: View, outer: number, size: number, inner: number): Storage;
   /** contiguous a, b; out [batch, m, n] */
   matmul(a: View, b: View, args: MatmulArgs): Storage;
 

@@ -137,6 +137,32 @@ export class CpuBackend implements Backend {
     }
     return this.wrap(out, isArg ? 'int32' : x.dtype);
   }
+  reduceAxis(op: ReduceOp, x: View, outer: number, size: number, inner: number): Storage {
+    this.dispatches++;
+    const src = dense(x);
+    const isArg = op === 'argmax' || op === 'argmin';
+    const out = make(outer * inner, isArg ? 'int32' : x.dtype);
+    const isMax = op === 'max' || op === 'argmax';
+    for (let o = 0; o < outer; o++) {
+      const base = o * size * inner;
+      for (let i = 0; i < inner; i++) {
+        if (op === 'sum') {
+          let s = 0;
+          for (let k = 0; k < size; k++) s += src[base + k * inner + i];
+          out[o * inner + i] = s;
+          continue;
+        }
+        let best = isMax ? -Infinity : Infinity, bi = 0;
+        for (let k = 0; k < size; k++) {
+          const v = src[base + k * inner + i];
+          if (v !== v) { best = NaN; bi = k; break; } // NaN propagates, as in PyTorch
+          if (isMax ? v > best : v < best) { best = v; bi = k; }
+        }
+        out[o * inner + i] = isArg ? bi : best;
+      }
+    }
+    return this.wrap(out, isArg ? 'int32' : x.dtype);
+  }
   matmul(a: View, b: View, g: MatmulArgs): Storage {
     this.dispatches++;
     // operands arrive as stored (a transposed operand is a strided view): index the storage

@@ -8,12 +8,14 @@ export const RED_WG = 64;
 // max/min start from the row's first element (rows are never empty for them), so no infinite
 // constant is needed (WGSL cannot spell one) and all -inf rows still reduce to -inf
 const INIT = (op: ReduceOp) => (op === 'sum' ? '0.0' : 'f32(X[base])');
-/** combine (acc, ai) with (v, vi); NaN wins, as in PyTorch */
+/** combine (acc, ai) with (v, vi); NaN wins, as in PyTorch. NaN is tested on the bits: llvmpipe
+ *  compiles with fast-math, which folds `v != v` to false. */
 function combine(op: ReduceOp): string {
   if (op === 'sum') return 'acc = acc + v;';
   const better = op === 'max' || op === 'argmax' ? 'v > acc' : 'v < acc';
-  return `if ((${better} || v != v) && acc == acc) { acc = v; ai = vi; }`;
+  return `if ((${better} || is_nan(v)) && !is_nan(acc)) { acc = v; ai = vi; }`;
 }
+const IS_NAN = 'fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }';
 
 /** P: [0] rows, [1] cols, [2] offset */
 export function reduceSource(op: ReduceOp, dtype: DType, perRow: 'thread' | 'workgroup'): string {
@@ -22,7 +24,8 @@ export function reduceSource(op: ReduceOp, dtype: DType, perRow: 'thread' | 'wor
   const store = isArg ? 'i32(ai)' : dtype === 'float32' ? 'acc' : 'i32(acc)';
   const head = `@group(0) @binding(0) var<storage, read> X: array<${wgslType(dtype)}>;
 @group(0) @binding(1) var<storage, read_write> O: array<${outT}>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;`;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+${IS_NAN}`;
   if (perRow === 'thread') {
     return `${head}
 @compute @workgroup_size(${RED_WG})
@@ -80,5 +83,36 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     ai = si[0];
     O[r] = ${store};
   }
+}`;
+}
+
+/**
+ * Reduce the middle dim of a contiguous [outer, size, inner] input: one invocation per output
+ * (o, i) walks k with stride `inner`, so neighbouring lanes read neighbouring elements and no
+ * permuted copy of the input is needed. P: [0] outer·inner, [1] size, [2] offset, [3] inner
+ */
+export function reduceAxisSource(op: ReduceOp, dtype: DType): string {
+  const isArg = op === 'argmax' || op === 'argmin';
+  const outT = isArg ? 'i32' : wgslType(dtype);
+  const store = isArg ? 'i32(ai)' : dtype === 'float32' ? 'acc' : 'i32(acc)';
+  return `@group(0) @binding(0) var<storage, read> X: array<${wgslType(dtype)}>;
+@group(0) @binding(1) var<storage, read_write> O: array<${outT}>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+${IS_NAN}
+@compute @workgroup_size(${RED_WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * ${RED_WG}u;
+  if (r >= P[0]) { return; }
+  let size = P[1]; let inner = P[3];
+  let o = r / inner;
+  let base = P[2] + o * size * inner + (r - o * inner);
+  var acc: f32 = ${INIT(op)};
+  var ai: u32 = 0u;
+  for (var k = 0u; k < size; k++) {
+    let v = f32(X[base + k * inner]);
+    let vi = k;
+    ${combine(op)}
+  }
+  O[r] = ${store};
 }`;
 }
