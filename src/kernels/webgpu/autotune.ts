@@ -126,13 +126,16 @@ export function isTuned(info: AdapterInfo): boolean {
   return SIZE_CLASSES.every((cls) => cacheKey(info, cls) in cache);
 }
 
-/** Times one config on one shape: ms per call (median). Injected by tests. */
+/** One timing sample: ms for one call of `config` on `shape`, completion included. Tests inject a
+ *  fake one. */
 export type MatmulTimer = (config: MatmulConfig, shape: { m: number; n: number; k: number }) => Promise<number>;
 
 export interface TuneOptions {
-  /** timing function; default: wall time of dispatch + completion, median of `runs` after a warm-up */
+  /** timing function; default: wall time from recording to completion */
   timer?: MatmulTimer;
   candidates?: MatmulConfig[];
+  /** samples per candidate after one warm-up call (default 5), taken round-robin across the
+   *  candidates so a change in background load does not favour whichever ran first */
   runs?: number;
   /** write the winners to the cache file (default true) */
   save?: boolean;
@@ -183,38 +186,37 @@ async function validate(rt: Runtime, config: MatmulConfig, tile: TileConfig): Pr
   }
 }
 
-/** The default timer: wall time from recording to completion, readback-free (onSubmittedWorkDone). */
-export function wallTimer(rt: Runtime, tile: TileConfig, runs = 5): MatmulTimer {
+/** The default timer: wall time from recording to completion (onSubmittedWorkDone, no readback).
+ *  Operands are allocated once per shape and kept for the process (a few MB). */
+export function wallTimer(rt: Runtime, tile: TileConfig): MatmulTimer {
+  const operands = new Map<string, { A: View; B: View; O: GPUBuffer }>();
   return async (config, { m, n, k }) => {
-    const A = rt.createBuffer(m * k * 4), B = rt.createBuffer(k * n * 4), O = rt.createBuffer(m * n * 4);
-    try {
+    const key = `${m}x${n}x${k}`;
+    let ops = operands.get(key);
+    if (!ops) {
+      const A = rt.createBuffer(m * k * 4), B = rt.createBuffer(k * n * 4), O = rt.createBuffer(m * n * 4);
       rt.upload(A, fill(m * k, 3)); rt.upload(B, fill(k * n, 4));
-      const g: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
-      const once = async () => {
-        encodeMatmul(rt, view(A, m * k), view(B, k * n), g, O, config, tile);
-        await rt.sync();
-      };
-      await once(); // compiles the pipeline
-      const times: number[] = [];
-      for (let r = 0; r < runs; r++) {
-        const t0 = performance.now();
-        await once();
-        times.push(performance.now() - t0);
-      }
-      times.sort((x, y) => x - y);
-      return times[Math.floor(times.length / 2)];
-    } finally {
-      rt.releaseBuffer(A); rt.releaseBuffer(B); rt.releaseBuffer(O);
+      ops = { A: view(A, m * k), B: view(B, k * n), O };
+      operands.set(key, ops);
     }
+    const g: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
+    await rt.sync();
+    const t0 = performance.now();
+    encodeMatmul(rt, ops.A, ops.B, g, ops.O, config, tile);
+    await rt.sync();
+    return performance.now() - t0;
   };
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Time the candidates per size class, pick the fastest correct one, cache it. */
 export async function tuneMatmul(rt: Runtime, opts: TuneOptions = {}): Promise<TuneReport> {
   const info = rt.info;
   const choice = defaultMatmulChoice(info);
   const candidates = opts.candidates ?? matmulCandidates(info);
-  const timer = opts.timer ?? wallTimer(rt, choice.tile, opts.runs ?? 5);
+  const timer = opts.timer ?? wallTimer(rt, choice.tile);
+  const runs = Math.max(1, opts.runs ?? 5);
   const rejected: TuneReport['rejected'] = [];
   const valid: MatmulConfig[] = [];
   for (const c of candidates) {
@@ -225,11 +227,15 @@ export async function tuneMatmul(rt: Runtime, opts: TuneOptions = {}): Promise<T
   const ms = { small: {}, large: {} } as TuneReport['ms'];
   const entries: Record<string, CacheEntry> = {};
   for (const cls of SIZE_CLASSES) {
+    const shape = REPRESENTATIVE[cls];
+    const samples = valid.map(() => [] as number[]);
+    for (const c of valid) await timer(c, shape); // warm-up: pipeline compilation
+    for (let r = 0; r < runs; r++) for (let i = 0; i < valid.length; i++) samples[i].push(await timer(valid[i], shape));
     let best: MatmulConfig | null = null, bestMs = Infinity;
-    for (const c of valid) {
-      const t = await timer(c, REPRESENTATIVE[cls]);
-      ms[cls][formatMatmulConfig(c)] = t;
-      if (t < bestMs) { best = c; bestMs = t; }
+    for (let i = 0; i < valid.length; i++) {
+      const t = median(samples[i]);
+      ms[cls][formatMatmulConfig(valid[i])] = t;
+      if (t < bestMs) { best = valid[i]; bestMs = t; }
     }
     if (!best) continue;
     choice.config[cls] = best;
