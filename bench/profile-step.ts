@@ -32,7 +32,7 @@ const fmt = (x: number) => x.toFixed(1).padStart(8);
 
 torch.manualSeed(0);
 const model = modelName === 'resnet18' ? torch.models.resnet18({ numClasses: 10 }) : new torch.models.SmallCNN({ numClasses: 10 });
-model.to(device);
+await model.toAsync(device);
 model.train();
 const [n, shape] = modelName === 'resnet18' ? [16, [3, 64, 64]] : [64, [1, 28, 28]];
 const x = torch.keep(torch.randn([n, ...shape], { device }));

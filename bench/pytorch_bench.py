@@ -59,7 +59,27 @@ def conv2d(p):
     return fwd_bwd
 
 
-WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d}
+def train_step_smallcnn(p):
+    # tools/reference/models.py's SmallCNN, the twin of finetorch's models.SmallCNN
+    sys.path.insert(0, __file__.rsplit("/bench/", 1)[0] + "/tools/reference")
+    from models import SmallCNN
+    torch.manual_seed(0)
+    model = SmallCNN(p["classes"]).train()
+    opt = torch.optim.SGD(model.parameters(), lr=p["lr"], momentum=p["momentum"])
+    x = torch.randn(p["batch"], 1, 28, 28)
+    y = torch.randint(0, p["classes"], (p["batch"],))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d, "train_step_smallcnn": train_step_smallcnn}
 
 
 def time_step(fn, t):
