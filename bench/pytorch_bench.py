@@ -79,7 +79,44 @@ def train_step_smallcnn(p):
     return step
 
 
-WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d, "train_step_smallcnn": train_step_smallcnn}
+def resnet18(p):
+    import torchvision
+
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18()
+    x = torch.randn(p["batch"], 3, p["size"], p["size"])
+    y = torch.randint(0, 1000, (p["batch"],))
+    if p["mode"] == "eval":
+        model.eval()
+
+        def fwd():
+            with torch.no_grad():
+                return model(x).numpy()
+
+        return fwd
+    if p["frozen"]:
+        for q in model.parameters():
+            q.requires_grad = False
+        for q in model.fc.parameters():
+            q.requires_grad = True
+    model.train()
+    if p["frozen"]:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+    opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d, "train_step_smallcnn": train_step_smallcnn, "resnet18": resnet18}
 
 
 def time_step(fn, t):
