@@ -8,7 +8,7 @@
 // bench/workloads/ exporting `workload` (see bench/lib/harness.ts); adding one needs nothing else.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -103,6 +103,8 @@ function gitCommit(): string {
 }
 
 const workloads = await loadWorkloads();
+// other processes on the machine change every number here: record how busy it was
+const loadAtStart = loadavg()[0];
 const torch = await finetorch();
 const info = torch.webgpu.info();
 const { webgpuBackend } = await import('../src/tensor/device.js');
@@ -110,6 +112,7 @@ const { gpuInstance } = await import('../src/kernels/webgpu/runtime.js');
 const { formatMatmulConfig } = await import('../src/kernels/webgpu/matmul.js');
 const choice = webgpuBackend()?.matmulChoice;
 const adapter = info ? info.description : 'no WebGPU adapter';
+log(`load average (1 min): ${loadAtStart.toFixed(2)} on ${cpus().length} cores`);
 log(`adapter: ${adapter}${info ? ` (vendor ${info.vendor || '?'}, software=${info.isSoftware}, subgroup size ${info.subgroupSize})` : ''}`);
 if (choice) log(`matmul kernels (${choice.source}): small ${formatMatmulConfig(choice.config.small)}, large ${formatMatmulConfig(choice.config.large)}, fallback ${formatMatmulConfig(choice.tile)}`);
 
@@ -175,7 +178,10 @@ if (!flag('no-save')) {
   const out = {
     adapter: info ?? null,
     matmulKernels: choice ? { source: choice.source, small: formatMatmulConfig(choice.config.small), large: formatMatmulConfig(choice.config.large), fallback: formatMatmulConfig(choice.tile) } : null,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, os: `${platform()} ${release()}` },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, os: `${platform()} ${release()}`,
+      loadAverage1m: { start: +loadAtStart.toFixed(2), end: +loadavg()[0].toFixed(2) },
+    },
     versions: {
       finetorch: (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version,
       commit: gitCommit(), node: process.version, webgpu: versionOf('webgpu'), tfjs: await tfjsVersion(),
