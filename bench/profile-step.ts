@@ -2,7 +2,10 @@
 // (batch 64, 1×28×28) or ResNet-18 (batch 16, 3×64×64) on the cpu or webgpu device.
 //
 //   npx tsx bench/profile-step.ts [--model smallcnn|resnet18] [--device webgpu|cpu] [--steps 10]
-//                                 [--profile] [--env NAME=a,b]
+//                                 [--profile] [--env NAME=a,b] [--frozen | --eval]
+//
+// `--frozen` freezes every parameter but the head (the seed's fine-tuning step); `--eval` profiles
+// an eval forward under noGrad instead (ResNet-18: batch 8, 3×224×224, the benchmark's eval case).
 //
 // Reports the median wall time per step and the process CPU time per step (all threads: lavapipe
 // runs the kernels on this process's threads, so on a busy machine CPU time is the steadier number),
@@ -26,6 +29,8 @@ const device = opt('device', 'webgpu') as torch.Device;
 const steps = Number(opt('steps', '10'));
 const profile = argv.includes('--profile');
 const envAB = opt('env', '');
+const frozen = argv.includes('--frozen');
+const evalMode = argv.includes('--eval');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x: number) => x.toFixed(1).padStart(8);
@@ -33,11 +38,15 @@ const fmt = (x: number) => x.toFixed(1).padStart(8);
 torch.manualSeed(0);
 const model = modelName === 'resnet18' ? torch.models.resnet18({ numClasses: 10 }) : new torch.models.SmallCNN({ numClasses: 10 });
 await model.toAsync(device);
-model.train();
-const [n, shape] = modelName === 'resnet18' ? [16, [3, 64, 64]] : [64, [1, 28, 28]];
+if (frozen) {
+  torch.finetune.freeze(model);
+  torch.finetune.unfreeze(model, [modelName === 'resnet18' ? 'fc' : 'head']);
+}
+if (evalMode) model.eval(); else model.train();
+const [n, shape] = modelName === 'resnet18' ? (evalMode ? [8, [3, 224, 224]] : [16, [3, 64, 64]]) : [64, [1, 28, 28]];
 const x = torch.keep(torch.randn([n, ...shape], { device }));
 const y = torch.keep(torch.randint(0, 10, [n], { device, dtype: 'int32' }));
-const opt_ = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+const opt_ = new torch.optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.01, momentum: 0.9 });
 const backend: Backend = backendFor(device);
 const rt: Runtime | null = device === 'webgpu' ? webgpuBackend()!.rt : null;
 
@@ -46,6 +55,7 @@ function step(): void {
     const [wg, serial, vec] = process.env.FT_NORM.split('-').map(Number);
     Object.assign(normOptions, { wg, serial: !!serial, vec: !!vec });
   }
+  if (evalMode) { torch.scope(() => torch.noGrad(() => model.call(x))); return; }
   torch.scope(() => {
     const loss = torch.nn.functional.crossEntropy(model.call(x), y);
     opt_.zeroGrad();

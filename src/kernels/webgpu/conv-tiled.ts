@@ -80,9 +80,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /**
  * Weights laid out for the tiled forward kernel: out[blk, i, tap, m] with blk = group·blocks + j
- * and new output channel o = group·og + j·tm + m (zero where j·tm + m ≥ og).
- * mode 0 (forward): the weight as is, w[o, i, tap]; P: [0] total, [1] blocks per group, [2] og,
- *   [3] ig (input channels per group), [4] taps, [5] offW.
+ * and new output channel o = group·og + j·tm + m (zero where j·tm + m ≥ og). One invocation per
+ * (blk, i) pair writes its tm·taps values: the index arithmetic (runtime divisions, scalarised per
+ * lane on a software adapter, where a per-element version measured ~17 ns an element) runs once
+ * per pair, not once per element.
+ * mode 0 (forward): the weight as is, w[o, i, tap]; P: [0] pairs (groups·blocks·ig), [1] blocks per
+ *   group, [2] og, [3] ig (input channels per group), [4] taps, [5] offW.
  * mode 1 (one phase of the input gradient, a stride-1 convolution of the output gradient): the new
  *   conv's output channels are the input channels of w and its input channels the output ones; new
  *   tap (a, b) of a KY×KX window is the original tap (ky0 - a·stepY, kx0 - b·stepX) for a < tapsY,
@@ -91,23 +94,41 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  *   [12] tapsX, [13] kh, [14] kw (of w)
  */
 export function weightLayoutSource(tm: number, mode: 0 | 1): string {
+  // a tap's tm values are contiguous in the output: stored as vec4s when tm allows (each store, like
+  // each load, is a per-lane loop on a software adapter)
+  const q = tm % 4 === 0 ? 4 : 1;
+  const V = q === 4 ? 'vec4<f32>' : 'f32';
+  const load = (m: string) => mode === 0
+    ? `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * ig * taps + tap], o0 + ${m} < og)`
+    : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * P[14] + kx], valid && o0 + ${m} < og)`;
+  const value = (m0: number) => (q === 4 ? `vec4<f32>(${[0, 1, 2, 3].map((j) => load(`${m0 + j}u`)).join(', ')})` : load(`${m0}u`));
+  const stores = Array.from({ length: tm / q }, (_, j) => `      O[(dst + tap * ${tm}u) / ${q}u + ${j}u] = ${value(j * q)};`).join('\n');
   return `@group(0) @binding(0) var<storage, read> Wsrc: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<${V}>;
 @group(0) @binding(2) var<storage, read> P: array<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= P[0]) { return; }
+  let pair = gid.x + gid.y * nwg.x * 64u;
+  if (pair >= P[0]) { return; }
   let ocb = P[1]; let og = P[2]; let ig = P[3]; let taps = P[4];
-  let m = i % ${tm}u; let tap = (i / ${tm}u) % taps; let ic = (i / (${tm}u * taps)) % ig; let blk = i / (${tm}u * taps * ig);
-  let grp = blk / ocb; let o = (blk % ocb) * ${tm}u + m;
-  if (o >= og) { O[i] = 0.0; return; }
+  let ic = pair % ig; let blk = pair / ig;
+  let grp = blk / ocb; let o0 = (blk % ocb) * ${tm}u;
+  let dst = pair * taps * ${tm}u;
   ${mode === 0
-    ? 'O[i] = Wsrc[P[5] + ((grp * og + o) * ig + ic) * taps + tap];'
-    : `let ta = tap / P[6]; let tb = tap % P[6];
-  if (ta >= P[9] || tb >= P[12]) { O[i] = 0.0; return; }
-  let ky = P[7] - ta * P[8]; let kx = P[10] - tb * P[11];
-  O[i] = Wsrc[P[5] + (((grp * ig + ic) * og + o) * P[13] + ky) * P[14] + kx];`}
+    ? `let src = P[5] + (grp * og * ig + ic) * taps;
+  for (var tap = 0u; tap < taps; tap++) {
+${stores}
+  }`
+    : `let kk = P[13] * P[14];
+  let src = P[5] + (grp * ig + ic) * og * kk;
+  var ta = 0u; var tb = 0u;
+  for (var tap = 0u; tap < taps; tap++) {
+    let valid = ta < P[9] && tb < P[12];
+    let ky = select(0u, P[7] - ta * P[8], valid); let kx = select(0u, P[10] - tb * P[11], valid);
+${stores}
+    tb++;
+    if (tb == P[6]) { tb = 0u; ta++; }
+  }`}
 }`;
 }
 
@@ -361,32 +382,37 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
 }
 
 /**
- * Sum the weight-gradient partials over the splits and lay them out as [cOut, cg, kh, kw]:
- * one invocation per output element. A lane's block holds tm × (its taps): all kh·kw taps of one
- * input channel, or with `rowKh` (row split) the kw taps of one kernel row, its lanes then running
- * over (channel, row). P: [0] total (cOut·cg·taps), [1] splits, [2] lanes, [3] cg, [4] og,
- * [5] blocks per group, [6] lanes per block (padded), [7] taps (kh·kw), [8] tm, [9] floats per
- * lane, [10] rowKh (0: no row split), [11] kw
+ * Sum the weight-gradient partials over the splits and lay them out as [cOut, cg, kh, kw]: one
+ * invocation per (lane, block channel m) pair, summing that pair's run of taps (its index
+ * arithmetic, runtime divisions, once per run rather than per element). A lane's block holds
+ * tm × (its taps): all kh·kw taps of one input channel, or with `rowKh` (row split) the kw taps of
+ * one kernel row, its lanes then running over (channel, row). P: [0] pairs (lanes·tm), [1] splits,
+ * [2] lanes, [3] cg, [4] og, [5] blocks per group, [6] lanes per block (padded), [7] taps (kh·kw),
+ * [8] taps per lane, [9] floats per lane, [10] rowKh (0: no row split), [11] kw
  */
-export function wgradSumSource(): string {
+export function wgradSumSource(tm: number): string {
   return `@group(0) @binding(0) var<storage, read> S: array<f32>;
 @group(0) @binding(1) var<storage, read_write> O: array<f32>;
 @group(0) @binding(2) var<storage, read> P: array<u32>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= P[0]) { return; }
-  let cg = P[3]; let og = P[4]; let taps = P[7]; let tm = P[8]; let rowKh = P[10]; let kw = P[11];
-  let tap = i % taps; let icl = (i / taps) % cg; let oc = i / (taps * cg);
-  let grp = oc / og; let o = oc % og;
-  var inner = icl; var lt = tap; var lanesTaps = taps;
-  if (rowKh > 0u) { inner = icl * rowKh + tap / kw; lt = tap % kw; lanesTaps = kw; }
-  let lane = ((grp * P[5]) + o / tm) * P[6] + inner;
-  let at = lane * P[9] + (o % tm) * lanesTaps + lt;
+  let pair = gid.x + gid.y * nwg.x * 64u;
+  if (pair >= P[0]) { return; }
+  let cg = P[3]; let og = P[4]; let icPad = P[6]; let lTaps = P[8]; let rowKh = P[10];
+  let m = pair % ${tm}u; let lane = pair / ${tm}u;
+  let inner = lane % icPad; let blk = lane / icPad;
+  let grp = blk / P[5]; let o = (blk % P[5]) * ${tm}u + m;
+  var icl = inner; var ky = 0u;
+  if (rowKh > 0u) { icl = inner / rowKh; ky = inner % rowKh; }
+  if (o >= og || icl >= cg) { return; }
+  let src = lane * P[9] + m * lTaps;
+  let dst = ((grp * og + o) * cg + icl) * P[7] + ky * P[11];
   let stride = P[2] * P[9];
-  var s = 0.0;
-  for (var k = 0u; k < P[1]; k++) { s += S[k * stride + at]; }
-  O[i] = s;
+  for (var t = 0u; t < lTaps; t++) {
+    var s = 0.0;
+    for (var k = 0u; k < P[1]; k++) { s += S[k * stride + src + t]; }
+    O[dst + t] = s;
+  }
 }`;
 }
 

@@ -30,8 +30,11 @@ const WGRAD_TARGET_LANES = 8192;
 /** accumulators (output channels × taps) per weight-gradient invocation */
 const WGRAD_MAX_ACC = 72;
 
-/** Switches for benchmarks and tests (both paths must stay correct): use subgroup operations where the device has them. */
-export const convOptions = { subgroups: true };
+/**
+ * Switches for benchmarks and tests (both paths must stay correct): use subgroup operations where
+ * the device has them; `fwd` overrides the forward tile the planner picks (tile sweeps).
+ */
+export const convOptions: { subgroups: boolean; fwd?: { tm?: number; rows?: number; wg?: number } } = { subgroups: true };
 
 /** The device's subgroup size when it has the `subgroups` feature and one fixed size, else 0. */
 export function subgroupSize(rt: Runtime): number {
@@ -98,12 +101,14 @@ function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number
   // large windows (the 7×7 stem) loop over kernel rows: the unrolled body stays small enough for a
   // wide channel block and several output rows
   const rowLoop = taps > 9 && g.kh > 1;
-  const rows = Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
+  const o = convOptions.fwd;
+  if (o?.tm && (o.tm % 4 === 0 || !sg)) tm = o.tm;
+  const rows = o?.rows ?? Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
   const tilesX = Math.ceil(ow / TN), tilesY = Math.ceil(oh / rows);
   const lanes = n * tilesX * tilesY;
   const hp = (tilesY * rows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const wp = (tilesX - 1) * TN * g.sw + 4 * vec4sPerRow(g);
-  return { tile: { tm, rows, wg: wgFor(rt, sg), sg, rowLoop }, tilesX, tilesY, hp, wp, lanes };
+  return { tile: { tm, rows, wg: o?.wg ?? wgFor(rt, sg), sg, rowLoop }, tilesX, tilesY, hp, wp, lanes };
 }
 
 /**
@@ -118,14 +123,15 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   const og = d.cOut / d.groups, cg = d.cIn / d.groups;
   const ocb = Math.ceil(og / tm);
   const taps = g.kh * g.kw;
-  const wtLen = d.groups * ocb * cg * taps * tm;
+  const pairs = d.groups * ocb * cg;
+  const wtLen = pairs * taps * tm;
   // subgroup lanes load whole vec4 slots past the last channel's weights: keep those reads in the buffer
   const wt = rt.createBuffer((wtLen + 4 * p.tile.sg) * 4);
   if (wtLen > 0) {
     rt.dispatch(`conv_wlayout:${tm}:${layoutMode}`, () => weightLayoutSource(tm, layoutMode), [buf(w), wt], (u) => {
-      u[0] = wtLen; u[1] = ocb; u[2] = og; u[3] = cg; u[4] = taps; u[5] = w.offset;
+      u[0] = pairs; u[1] = ocb; u[2] = og; u[3] = cg; u[4] = taps; u[5] = w.offset;
       if (phase) u.set([g.kw, phase.y.k0, phase.y.step, phase.y.taps, phase.x.k0, phase.x.step, phase.x.taps, phase.kh, phase.kw], 6);
-    }, grid1d(wtLen, 64));
+    }, grid1d(pairs, 64));
   }
   // one kernel with a bias binding serves both cases (a zero bias costs one tiny dispatch)
   let biasBuf = bias ? buf(bias) : null;
@@ -316,9 +322,9 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u) => {
     u.set([lanes, a.cIn, hp, wp / 4, a.cOut, a.oh, owp / 4, a.groups, ocb, units, perSplit, sp.x * tile.wg, direct4 ? gy.offset / 4 : 0, icPad]);
   }, [sp.x, splits, sp.z]);
-  rt.dispatch('conv_wgrad_sum', wgradSumSource, [partial, out], (u) => {
-    u.set([total, splits, lanes, cg, og, ocb, icPad, taps, tm, perLane, rowSplit ? a.kh : 0, a.kw]);
-  }, grid1d(total, 64));
+  rt.dispatch(`conv_wgrad_sum:${tm}`, () => wgradSumSource(tm), [partial, out], (u) => {
+    u.set([lanes * tm, splits, lanes, cg, og, ocb, icPad, taps, lTaps, perLane, rowSplit ? a.kh : 0, a.kw]);
+  }, grid1d(lanes * tm, 64));
   rt.releaseBuffer(partial);
   rt.releaseBuffer(xp);
   if (!direct4) rt.releaseBuffer(gp);
