@@ -1,9 +1,10 @@
 // Conv2d kernels through the Backend interface: the cpu reference against a naive direct loop written
-// here, and the webgpu kernels (tiled, padded-copy and fallback paths) against the cpu reference,
+// here, and the webgpu kernels (tiled, padded-copy, GEMM and fallback paths) against the cpu reference,
 // forward and both gradients, over strides, dilations, groups, odd sizes and view offsets.
 import { describe, expect, it } from 'vitest';
 import type { Backend, Conv2dArgs, Storage, View } from '../../src/kernels/backend.js';
 import { convOptions, subgroupSize } from '../../src/kernels/webgpu/conv.js';
+import { useGemm } from '../../src/kernels/webgpu/conv-gemm.js';
 import { webgpuBackend, backendFor } from '../../src/tensor/device.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 
@@ -14,6 +15,8 @@ interface Case {
   bias?: boolean;
   /** element offsets of x, w, gy, bias inside their storages */
   offsets?: [number, number, number, number];
+  /** on webgpu: taken through im2col + matmul (fewer than 4 output columns; see conv-gemm.ts) */
+  gemm?: boolean;
 }
 
 // Few distinct kernel geometries and channel blocks (each compiles a pipeline): 3×3 carries most
@@ -28,6 +31,8 @@ const cases: Case[] = [
   { name: '1x1, bias', n: 2, cIn: 8, cOut: 8, h: 5, w: 7, kh: 1, kw: 1, bias: true },
   { name: 'conv1d (h = 1), batch 1', n: 1, cIn: 4, cOut: 6, h: 1, w: 17, kh: 1, kw: 5, ph: 0, pw: 2, bias: true },
   { name: '7x7 stride 2 pad 3 (stem)', n: 1, cIn: 3, cOut: 8, h: 16, w: 14, kh: 7, kw: 7, sh: 2, sw: 2, ph: 3, pw: 3 },
+  { name: '3x3 stride 2 onto 2x2 (GEMM path), bias, view offsets', n: 3, cIn: 6, cOut: 10, h: 4, w: 3, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, bias: true, offsets: [1, 3, 2, 5], gemm: true },
+  { name: '2x3 window, stride 1x2, dilation 2x1, padding wider than the image (GEMM path)', n: 2, cIn: 3, cOut: 4, h: 6, w: 4, kh: 2, kw: 3, sw: 2, pw: 2, dh: 2, gemm: true },
   { name: 'window over the tiled limit (direct fallback)', n: 1, cIn: 2, cOut: 3, h: 11, w: 10, kh: 9, kw: 9, ph: 4, pw: 4 },
 ];
 
@@ -125,6 +130,7 @@ describe('conv2d kernels', () => {
     for (const c of cases) {
       it(c.name, async () => {
         const a = args(c), d = data(c, a);
+        if (c.gemm) expect(useGemm(a), 'takes the GEMM path').toBe(true);
         const ref = await run(backendFor('cpu'), c, a, d);
         const got = await run(backendFor('webgpu'), c, a, d);
         await expectClose(got.y, ref.y, LOOSE, 'forward');

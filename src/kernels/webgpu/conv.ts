@@ -12,7 +12,8 @@
 // - 1×1, stride-1, unpadded, ungrouped convolutions are GEMMs over the channels: all three go to the
 //   device's batched matmul (measured ~2× the tiled kernels there, which have no window to reuse
 //   loads across) plus a bias pass / a sum over the batch.
-import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
+import type { Conv2dArgs, View } from '../backend.js';
+import { gemmBackwardInput, gemmBackwardWeight, gemmForward, useGemm, type MatmulFn } from './conv-gemm.js';
 import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv-direct.js';
 import {
   channelBiasSource, interleaveSource, padSource, sumLeadingSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
@@ -20,6 +21,8 @@ import {
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
+
+export type { MatmulFn };
 
 /** windows with more taps than this use the direct kernels (unrolled code would be too large) */
 export const MAX_TILED_TAPS = 64;
@@ -34,7 +37,11 @@ const WGRAD_MAX_ACC = 72;
  * Switches for benchmarks and tests (both paths must stay correct): use subgroup operations where
  * the device has them; `fwd` overrides the forward tile the planner picks (tile sweeps).
  */
-export const convOptions: { subgroups: boolean; fwd?: { tm?: number; rows?: number; wg?: number } } = { subgroups: true };
+export const convOptions: {
+  subgroups: boolean;
+  fwd?: { tm?: number; rows?: number; wg?: number };
+  wgrad?: { tm?: number; rw?: number; wg?: number; lanes?: number };
+} = { subgroups: true };
 
 /** The device's subgroup size when it has the `subgroups` feature and one fixed size, else 0. */
 export function subgroupSize(rt: Runtime): number {
@@ -44,8 +51,6 @@ export function subgroupSize(rt: Runtime): number {
   return min >= 4 && min === ai?.subgroupMaxSize ? min : 0;
 }
 
-/** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
-export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
 const isPointwise = (a: Conv2dArgs) =>
   a.kh === 1 && a.kw === 1 && a.strideH === 1 && a.strideW === 1 && a.padH === 0 && a.padW === 0 && a.groups === 1;
 
@@ -161,6 +166,10 @@ function direct(rt: Runtime, key: string, source: () => string, total: number, o
   }, grid1d(total, CONV_WG));
 }
 
+function addChannelBias(rt: Runtime, out: GPUBuffer, bias: View, total: number, hw: number, c: number): void {
+  rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u) => { u[0] = total; u[1] = hw; u[2] = c; u[3] = bias.offset; }, grid1d(total, 64));
+}
+
 const geom = (a: Conv2dArgs): ConvGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, dh: a.dilH, dw: a.dilW });
 
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → out [n, cOut, oh, ow] */
@@ -170,9 +179,12 @@ export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a:
     // out[b] = W [cOut, cIn] · x[b] [cIn, h·w]
     const hw = a.h * a.w;
     const out = mm(w, x, { batch: a.n, m: a.cOut, n: hw, k: a.cIn, transA: false, transB: false, strideA: 0, strideB: a.cIn * hw });
-    if (bias) {
-      rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u) => { u[0] = total; u[1] = hw; u[2] = a.cOut; u[3] = bias.offset; }, grid1d(total, 64));
-    }
+    if (bias) addChannelBias(rt, out, bias, total, hw, a.cOut);
+    return out;
+  }
+  if (mm && useGemm(a)) {
+    const out = gemmForward(rt, x, w, a, mm);
+    if (bias) addChannelBias(rt, out, bias, total, a.oh * a.ow, a.cOut);
     return out;
   }
   const out = rt.createBuffer(total * 4);
@@ -231,6 +243,7 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
     const hw = a.h * a.w;
     return mm(w, gy, { batch: a.n, m: a.cIn, n: hw, k: a.cOut, transA: true, transB: false, strideA: 0, strideB: a.cOut * hw });
   }
+  if (mm && total > 0 && useGemm(a)) return gemmBackwardInput(rt, gy, w, a, mm);
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
   if (a.kh * a.kw > MAX_TILED_TAPS || a.cIn > 65535) {
@@ -279,6 +292,7 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   }
   const rows = a.n * a.oh;
   if (rows === 0 || a.ow === 0) { zeros(rt, out, total); return out; }
+  if (mm && useGemm(a)) { rt.releaseBuffer(out); return gemmBackwardWeight(rt, gy, x, a, mm); }
   if (mm && isPointwise(a)) {
     // gW = Σ_b gy[b] [cOut, h·w] · x[b]ᵀ [h·w, cIn]: one product per image, then their sum
     const hw = a.h * a.w;
@@ -291,18 +305,19 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   // accumulators per invocation: tm·taps scalars; large windows give each lane one kernel row
   const rowSplit = taps > 9 && a.kh > 1;
   const lTaps = rowSplit ? a.kw : taps;
-  let tm = 8;
+  const o = convOptions.wgrad;
+  let tm = o?.tm ?? 8;
   while (tm > 1 && (tm > og || tm * lTaps > WGRAD_MAX_ACC)) tm /= 2;
   const S = subgroupSize(rt);
   const inner = cg * (rowSplit ? a.kh : 1);
   const sg = S && tm >= 4 && 2 * inner >= S ? S : 0;
-  const rw = lTaps <= 9 && a.oh >= 2 ? 2 : 1;
+  const rw = Math.min(o?.rw ?? (lTaps <= 9 ? 2 : 1), a.oh);
   const ocb = Math.ceil(og / tm);
   const icPad = sg ? Math.ceil(inner / sg) * sg : inner;
   const lanes = a.groups * ocb * icPad;
-  const tile: WgradTile = { tm, rw, sg, wg: wgFor(rt, sg), rowSplit };
+  const tile: WgradTile = { tm, rw, sg, wg: o?.wg ?? wgFor(rt, sg), rowSplit };
   const units = a.n * Math.ceil(a.oh / rw);
-  const splits0 = Math.max(1, Math.min(units, 65535, Math.ceil(WGRAD_TARGET_LANES / lanes)));
+  const splits0 = Math.max(1, Math.min(units, 65535, Math.ceil((o?.lanes ?? WGRAD_TARGET_LANES) / lanes)));
   const perSplit = Math.ceil(units / splits0);
   const splits = Math.ceil(units / perSplit);
   const owp = up4(a.ow);

@@ -1,0 +1,158 @@
+// Convolutions over tiny images (fewer than 4 output columns: ResNet's last stage at 64×64 input
+// runs at 2×2) as GEMMs over an im2col buffer. The register-tiled kernels compute 4 output
+// columns per invocation, so at 2 columns half their work is padding; measured on llvmpipe a
+// 16×512→512 3×3 convolution at 2×2 ran at ~5 GFLOP/s tiled against ~10 through the matmul
+// kernel. The buffers stay small exactly where this path is taken (a few hundred KB per image
+// batch), since few columns means few pixels.
+//
+// With K = cIn·kh·kw rows (k = (ic·kh + ky)·kw + kx) and P = n·oh·ow columns (p = (b·oh + oy)·ow + ox):
+// - forward: cols [K, P] = im2col(x); out' [cOut, P] = W [cOut, K] · cols; out = swap(out') + bias
+// - input gradient: gy' [cOut, P] = swap(gy); gcols [K, P] = Wᵀ · gy'; gx = col2im(gcols)
+// - weight gradient: gW [cOut, K] = gy' · colsᵀ, already laid out [cOut, cIn, kh, kw]
+// where swap exchanges the two leading dimensions of [n, cOut, oh·ow] ↔ [cOut, n, oh·ow].
+// Only ungrouped convolutions take this path.
+import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
+import type { Runtime } from './runtime.js';
+import { grid1d } from './wgsl.js';
+
+/** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
+export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
+
+/** Whether a convolution goes through the GEMM path (see the file comment). */
+export const useGemm = (a: Conv2dArgs) => a.groups === 1 && a.ow < 4 && a.n * a.oh * a.ow > 0;
+
+/** P as in Conv2dArgs order: [0] n, [1] cIn, [2] h, [3] w, [4] kh, [5] kw, [6] oh, [7] ow, [8] sh, [9] sw, [10] ph (i32), [11] pw (i32), [12] dh, [13] dw, [14] offset */
+function geomParams(u: Uint32Array, i: Int32Array, a: Conv2dArgs, offset: number): void {
+  u.set([a.n, a.cIn, a.h, a.w, a.kh, a.kw, a.oh, a.ow, a.strideH, a.strideW]);
+  i[10] = a.padH; i[11] = a.padW;
+  u[12] = a.dilH; u[13] = a.dilW; u[14] = offset;
+}
+const GEOM = `let n = P[0]; let cIn = P[1]; let h = i32(P[2]); let w = i32(P[3]); let kh = P[4]; let kw = P[5];
+  let oh = P[6]; let ow = P[7]; let sh = i32(P[8]); let sw = i32(P[9]); let ph = bitcast<i32>(P[10]); let pw = bitcast<i32>(P[11]);
+  let dh = i32(P[12]); let dw = i32(P[13]);`;
+
+/** cols[k, p] = x[b, ic, oy·sh - ph + ky·dh, ox·sw - pw + kx·dw] (0 outside). One invocation per (k, b): its oh·ow columns. */
+function im2colSource(): string {
+  return `@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  ${GEOM}
+  if (row >= cIn * kh * kw * n) { return; }
+  let b = row % n; let k = row / n;
+  let kx = i32(k % kw); let ky = i32((k / kw) % kh); let ic = k / (kw * kh);
+  let src = P[14] + (b * cIn + ic) * u32(h * w);
+  var dst = k * n * oh * ow + b * oh * ow;
+  for (var oy = 0; oy < i32(oh); oy++) {
+    let iy = oy * sh - ph + ky * dh;
+    for (var ox = 0; ox < i32(ow); ox++) {
+      let ix = ox * sw - pw + kx * dw;
+      let ok = iy >= 0 && iy < h && ix >= 0 && ix < w;
+      O[dst] = select(0.0, X[src + u32(select(0, iy * w + ix, ok))], ok);
+      dst++;
+    }
+  }
+}`;
+}
+
+/** gx[b, ic, iy, ix] = Σ over the taps reaching it of gcols[k, p]. One invocation per (b, ic, iy) row. */
+function col2imSource(): string {
+  return `@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  ${GEOM}
+  if (row >= n * cIn * u32(h)) { return; }
+  let iy = i32(row % u32(h)); let ic = (row / u32(h)) % cIn; let b = row / (u32(h) * cIn);
+  let pAll = n * oh * ow;
+  for (var ix = 0; ix < w; ix++) {
+    var s = 0.0;
+    for (var ky = 0; ky < i32(kh); ky++) {
+      let ty = iy + ph - ky * dh;
+      let oy = ty / sh;
+      if (ty < 0 || oy * sh != ty || oy >= i32(oh)) { continue; }
+      for (var kx = 0; kx < i32(kw); kx++) {
+        let tx = ix + pw - kx * dw;
+        let ox = tx / sw;
+        if (tx < 0 || ox * sw != tx || ox >= i32(ow)) { continue; }
+        let k = (ic * kh + u32(ky)) * kw + u32(kx);
+        s += G[k * pAll + (b * oh + u32(oy)) * ow + u32(ox)];
+      }
+    }
+    O[row * u32(w) + u32(ix)] = s;
+  }
+}`;
+}
+
+/** out[j, i, :] = src[offset + (i, j, :)]: swap the leading dimensions of [A, B, L]. One invocation per (j, i) run of L. P: [0] A, [1] B, [2] L, [3] offset */
+function swapLeadingSource(): string {
+  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
+@group(0) @binding(1) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * 64u;
+  if (r >= P[0] * P[1]) { return; }
+  let i = r % P[0]; let j = r / P[0]; let len = P[2];
+  let src = P[3] + (i * P[1] + j) * len;
+  for (var t = 0u; t < len; t++) { O[r * len + t] = S[src + t]; }
+}`;
+}
+
+const buf = (v: View) => v.storage.handle as GPUBuffer;
+const asView = (b: GPUBuffer, length: number): View => ({
+  storage: { device: 'webgpu', dtype: 'float32', length, refs: 1, released: false, handle: b },
+  shape: [length], strides: [1], offset: 0, dtype: 'float32',
+});
+
+function swapLeading(rt: Runtime, src: GPUBuffer, offset: number, A: number, B: number, L: number): GPUBuffer {
+  const out = rt.createBuffer(A * B * L * 4);
+  rt.dispatch('conv_gemm_swap', swapLeadingSource, [src, out], (u) => { u[0] = A; u[1] = B; u[2] = L; u[3] = offset; }, grid1d(A * B, 64));
+  return out;
+}
+
+function im2col(rt: Runtime, x: View, a: Conv2dArgs): GPUBuffer {
+  const K = a.cIn * a.kh * a.kw, P = a.n * a.oh * a.ow;
+  const cols = rt.createBuffer(K * P * 4);
+  rt.dispatch('conv_im2col', im2colSource, [buf(x), cols], (u, _f, i) => geomParams(u, i, a, x.offset), grid1d(K * a.n, 64));
+  return cols;
+}
+
+/** x [n, cIn, h, w], w [cOut, cIn, kh, kw] → out [n, cOut, oh, ow] (bias added by the caller's channel-bias pass) */
+export function gemmForward(rt: Runtime, x: View, w: View, a: Conv2dArgs, mm: MatmulFn): GPUBuffer {
+  const K = a.cIn * a.kh * a.kw, P = a.n * a.oh * a.ow, hw = a.oh * a.ow;
+  const cols = im2col(rt, x, a);
+  const outT = mm(w, asView(cols, K * P), { batch: 1, m: a.cOut, n: P, k: K, transA: false, transB: false, strideA: 0, strideB: 0 });
+  rt.releaseBuffer(cols);
+  const out = swapLeading(rt, outT, 0, a.cOut, a.n, hw);
+  rt.releaseBuffer(outT);
+  return out;
+}
+
+/** gy [n, cOut, oh, ow], w → gx [n, cIn, h, w] */
+export function gemmBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs, mm: MatmulFn): GPUBuffer {
+  const K = a.cIn * a.kh * a.kw, P = a.n * a.oh * a.ow, hw = a.oh * a.ow;
+  const gyT = swapLeading(rt, buf(gy), gy.offset, a.n, a.cOut, hw);
+  const gcols = mm(w, asView(gyT, a.cOut * P), { batch: 1, m: K, n: P, k: a.cOut, transA: true, transB: false, strideA: 0, strideB: 0 });
+  rt.releaseBuffer(gyT);
+  const rows = a.n * a.cIn * a.h;
+  const gx = rt.createBuffer(rows * a.w * 4);
+  rt.dispatch('conv_col2im', col2imSource, [gcols, gx], (u, _f, i) => geomParams(u, i, a, 0), grid1d(rows, 64));
+  rt.releaseBuffer(gcols);
+  return gx;
+}
+
+/** gy [n, cOut, oh, ow], x [n, cIn, h, w] → gW [cOut, cIn, kh, kw] */
+export function gemmBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs, mm: MatmulFn): GPUBuffer {
+  const K = a.cIn * a.kh * a.kw, P = a.n * a.oh * a.ow, hw = a.oh * a.ow;
+  const gyT = swapLeading(rt, buf(gy), gy.offset, a.n, a.cOut, hw);
+  const cols = im2col(rt, x, a);
+  const gw = mm(asView(gyT, a.cOut * P), asView(cols, K * P), { batch: 1, m: a.cOut, n: K, k: P, transA: false, transB: true, strideA: 0, strideB: 0 });
+  rt.releaseBuffer(gyT);
+  rt.releaseBuffer(cols);
+  return gw;
+}
