@@ -120,9 +120,10 @@ export function minimum(a: Tensor, b: Tensor): Tensor {
   return minmax('minimum', a, b);
 }
 function minmax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
-  const wins = op === 'maximum' ? gt : lt;
-  // ties split the gradient in half, as PyTorch does
-  const part = (g: Tensor, x: Tensor, y: Tensor) => where(eq(x, y), mul(g, 0.5), where(wins(x, y), g, 0));
+  const loses = op === 'maximum' ? lt : gt;
+  // ties split the gradient in half, as PyTorch does; it zeroes only the losing side, so with a NaN
+  // operand (no order) both sides get the gradient
+  const part = (g: Tensor, x: Tensor, y: Tensor) => where(eq(x, y), mul(g, 0.5), where(loses(x, y), 0, g));
   return record(op === 'maximum' ? 'MaximumBackward0' : 'MinimumBackward0', binaryRaw(op, a, b), [a, b], (g, n) => [
     n[0] ? sumTo(part(g, a, b), a.shape) : null,
     n[1] ? sumTo(part(g, b, a), b.shape) : null,

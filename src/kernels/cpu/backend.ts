@@ -245,7 +245,8 @@ export class CpuBackend implements Backend {
               const ix = ox * a.strideW - a.padW + kx * a.dilW;
               if (ix < 0 || ix >= a.w) continue;
               const v = X[p * a.h * a.w + iy * a.w + ix];
-              if (v > best || v !== v || bi < 0) { best = v; bi = iy * a.w + ix; if (v !== v) break; }
+              // PyTorch's test: a NaN wins and stays (the last NaN in the window gives the index)
+              if (v > best || v !== v || bi < 0) { best = v; bi = iy * a.w + ix; }
             }
           }
           const o = (p * a.oh + oy) * a.ow + ox;

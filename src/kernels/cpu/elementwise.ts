@@ -8,11 +8,11 @@ type UnaryLoop = (x: Arr, xo: number, out: Arr, n: number, p0: number, p1: numbe
 type BinaryLoop = (a: Arr, ao: number, b: Arr, bo: number, out: Arr, n: number) => void;
 
 const UNARY: Record<string, string> = {
-  neg: '-x', relu: 'x > 0 ? x : 0', exp: 'Math.exp(x)', log: 'Math.log(x)', sqrt: 'Math.sqrt(x)',
+  neg: '-x', relu: 'x < 0 ? 0 : x', exp: 'Math.exp(x)', log: 'Math.log(x)', sqrt: 'Math.sqrt(x)',
   abs: 'Math.abs(x)', affine: 'x * p0 + p1', sigmoid: '1 / (1 + Math.exp(-x))', tanh: 'Math.tanh(x)',
 };
 const BINARY: Record<string, string> = {
-  add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y', relu_bw: 'y > 0 ? x : 0',
+  add: 'x + y', sub: 'x - y', mul: 'x * y', div: 'x / y', relu_bw: 'y <= 0 ? 0 : x',
 };
 
 const unaryLoops = new Map<string, UnaryLoop>();

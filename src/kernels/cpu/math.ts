@@ -27,14 +27,15 @@ export function unaryFn(op: string, p0: number, p1: number): (x: number) => numb
     case 'cos': return Math.cos;
     case 'tanh': return Math.tanh;
     case 'sigmoid': return (x) => 1 / (1 + Math.exp(-x));
-    case 'relu': return (x) => (x > 0 ? x : 0);
+    // PyTorch's clamp_min(x, 0): NaN stays NaN, -0 stays -0
+    case 'relu': return (x) => (x < 0 ? 0 : x);
     case 'reciprocal': return (x) => 1 / x;
     case 'erf': return erf;
     case 'gelu': return (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2));
     case 'gelu_tanh':
       return (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
     case 'silu': return (x) => x / (1 + Math.exp(-x));
-    case 'not': return (x) => (x ? 0 : 1);
+    case 'not': return (x) => +(x === 0); // NaN is true, so not(NaN) is false
     case 'cast': return (x) => x;
     case 'affine': return (x) => x * p0 + p1;
     case 'pow_s': return (x) => Math.pow(x, p0);
@@ -71,7 +72,8 @@ export function binaryFn(op: string, intDiv: boolean): (a: number, b: number) =>
     case 'ge': return (a, b) => +(a >= b);
     case 'and': return (a, b) => +(a !== 0 && b !== 0);
     case 'or': return (a, b) => +(a !== 0 || b !== 0);
-    case 'relu_bw': return (a, b) => (b > 0 ? a : 0);
+    // PyTorch's threshold_backward: y <= 0 ? 0 : g, so a NaN input passes its gradient
+    case 'relu_bw': return (a, b) => (b <= 0 ? 0 : a);
   }
   throw new Error(`cpu: unknown binary op ${op}`);
 }

@@ -107,7 +107,8 @@ export class WebGPUBackend implements Backend {
   }
   unary(op: UnaryOp, x: View, outDtype: DType, p0 = 0, p1 = 0): Storage {
     const [s, v] = this.fresh(x.shape, outDtype);
-    const expr = op === 'cast' && outDtype !== 'float32' && x.dtype === 'float32' ? 'trunc(a)' : unaryExpr(op);
+    // float → int truncates; float → bool tests nonzero (0.5 and NaN are true), in storeAs
+    const expr = op === 'cast' && outDtype === 'int32' && x.dtype === 'float32' ? 'trunc(a)' : unaryExpr(op);
     if (!expr) throw new Error(`webgpu: unknown unary op ${op}`);
     this.ew(op, expr, [x], v, p0, p1);
     return s;

@@ -9,26 +9,43 @@ import { FLAT_INDEX, grid1d, MATH_FNS, storeAs, wgslType } from './wgsl.js';
 export const MAX_DIMS = 8;
 export const EW_WG = 256;
 
+// NaN and sign tests on the bits. llvmpipe compiles with fast-math: it folds `a != a` to false,
+// answers `NaN != x` false and max/min drop a NaN operand, while PyTorch propagates NaN through
+// relu, clamp, maximum and minimum and counts NaN as true. The tests below are integer ops, so no
+// float rewrite can touch them; `|` rather than `||` keeps them branch-free.
+const BIT_FNS = /* wgsl */ `
+fn ft_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// x < 0, NaN and -0 excluded: -FLT_TRUE_MIN ... -inf are the patterns 0x80000001 ... 0xff800000
+fn ft_lt0(x: f32) -> bool { return bitcast<u32>(x) - 0x80000001u < 0x7f800000u; }
+// x <= 0, NaN excluded: +0, and -0 (0x80000000) ... -inf (0xff800000)
+fn ft_le0(x: f32) -> bool { let u = bitcast<u32>(x); return (u == 0u) | (u - 0x80000000u <= 0x7f800000u); }
+// x as a bool: nonzero, NaN included
+fn ft_nz(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) != 0u; }
+`;
+
+// relu is x < 0 ? 0 : x, as PyTorch's clamp_min(x, 0): NaN stays NaN and -0 stays -0
 const UNARY: Record<string, string> = {
   neg: '-a', abs: 'abs(a)', sign: 'sign(a)', exp: 'exp(a)', log: 'log(a)', sqrt: 'sqrt(a)',
   rsqrt: '1.0 / sqrt(a)', sin: 'sin(a)', cos: 'cos(a)', tanh: 'ft_tanh(a)',
-  sigmoid: '1.0 / (1.0 + exp(-a))', relu: 'select(0.0, a, a > 0.0)', reciprocal: '1.0 / a',
+  sigmoid: '1.0 / (1.0 + exp(-a))', relu: 'select(a, 0.0, ft_lt0(a))', reciprocal: '1.0 / a',
   erf: 'ft_erf(a)', gelu: '0.5 * a * (1.0 + ft_erf(a * 0.7071067811865476))',
   gelu_tanh: '0.5 * a * (1.0 + ft_tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)))',
-  silu: 'a / (1.0 + exp(-a))', not: 'select(1.0, 0.0, a != 0.0)', cast: 'a',
+  silu: 'a / (1.0 + exp(-a))', not: 'select(1.0, 0.0, ft_nz(a))', cast: 'a',
   affine: 'a * p0 + p1', pow_s: 'ft_pow(a, p0)', rpow_s: 'ft_pow(p0, a)', rdiv_s: 'p0 / a',
-  clamp: 'min(max(a, p0), p1)', leaky_relu: 'select(p0 * a, a, a > 0.0)',
+  clamp: 'select(min(max(a, p0), p1), a, ft_isnan(a))', leaky_relu: 'select(p0 * a, a, a > 0.0)',
   elu: 'select(p0 * ft_expm1(a), a, a > 0.0)',
   softplus: 'select(ft_log1p(exp(a * p0)) / p0, a, a * p0 > p1)',
-  eq_s: 'f32(a == p0)', ne_s: 'f32(a != p0)', lt_s: 'f32(a < p0)', le_s: 'f32(a <= p0)',
+  eq_s: 'f32(a == p0)', ne_s: 'f32((a != p0) | ft_isnan(a) | ft_isnan(p0))', lt_s: 'f32(a < p0)', le_s: 'f32(a <= p0)',
   gt_s: 'f32(a > p0)', ge_s: 'f32(a >= p0)',
 };
 const BINARY: Record<string, string> = {
   add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'ft_pow(a, b)',
-  maximum: 'max(a, b)', minimum: 'min(a, b)',
-  eq: 'f32(a == b)', ne: 'f32(a != b)', lt: 'f32(a < b)', le: 'f32(a <= b)', gt: 'f32(a > b)',
-  ge: 'f32(a >= b)', and: 'f32(a != 0.0 && b != 0.0)', or: 'f32(a != 0.0 || b != 0.0)',
-  relu_bw: 'select(0.0, a, b > 0.0)',
+  maximum: 'select(select(max(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
+  minimum: 'select(select(min(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
+  eq: 'f32(a == b)', ne: 'f32((a != b) | ft_isnan(a) | ft_isnan(b))', lt: 'f32(a < b)', le: 'f32(a <= b)',
+  gt: 'f32(a > b)', ge: 'f32(a >= b)', and: 'f32(ft_nz(a) & ft_nz(b))', or: 'f32(ft_nz(a) | ft_nz(b))',
+  // PyTorch's threshold_backward: y <= 0 ? 0 : g, so a NaN input passes its gradient
+  relu_bw: 'select(a, 0.0, ft_le0(b))',
 };
 
 export function hasUnary(op: string) { return op in UNARY; }
@@ -149,7 +166,7 @@ export function elementwiseSource(expr: string, inputs: DType[], out: DType, lay
   return `${decl}
 @group(0) @binding(${n}) var<storage, read_write> O: array<${vec ? `vec4<${wgslType(out)}>` : wgslType(out)}>;
 @group(0) @binding(${n + 1}) var<storage, read> P: array<u32>;
-${MATH_FNS}
+${MATH_FNS}${BIT_FNS}
 @compute @workgroup_size(${EW_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let p0 = bitcast<f32>(P[6]);

@@ -5,12 +5,15 @@ export const POOL_WG = 256;
 /** P: [0] total, [1] h, [2] w, [3] oh, [4] ow, [5] kh, [6] kw, [7] sh, [8] sw, [9] ph, [10] pw,
  *  [11] dh, [12] dw, [13] countIncludePad, [14] divisor, [15] offX */
 const HEAD = `@group(0) @binding(0) var<storage, read> X: array<f32>;`;
+/** NaN tested on the bits: llvmpipe compiles with fast-math, which folds `v != v` to false */
+const IS_NAN = 'fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }';
 
 export function maxPoolSource(): string {
   return `${HEAD}
 @group(0) @binding(1) var<storage, read_write> O: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Idx: array<i32>;
 @group(0) @binding(3) var<storage, read> P: array<u32>;
+${IS_NAN}
 @compute @workgroup_size(${POOL_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   ${FLAT_INDEX(POOL_WG)}
@@ -26,7 +29,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let ix = ox * i32(P[8]) - i32(P[10]) + kx * i32(P[12]);
       if (ix < 0 || ix >= w) { continue; }
       let v = X[base + u32(iy * w + ix)];
-      if (v > best || v != v || bi < 0) { best = v; bi = iy * w + ix; }
+      // PyTorch's test: a NaN wins and stays (the last NaN in the window gives the index)
+      if ((v > best && !is_nan(best)) || is_nan(v) || bi < 0) { best = v; bi = iy * w + ix; }
     }
   }
   O[i] = best;

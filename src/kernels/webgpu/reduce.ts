@@ -8,7 +8,8 @@ export const RED_WG = 64;
 // max/min start from the row's first element (rows are never empty for them), so no infinite
 // constant is needed (WGSL cannot spell one) and all -inf rows still reduce to -inf
 const INIT = (op: ReduceOp) => (op === 'sum' ? '0.0' : 'f32(X[base])');
-/** combine (acc, ai) with (v, vi); NaN wins, as in PyTorch. NaN is tested on the bits: llvmpipe
+/** combine (acc, ai) with (v, vi); NaN wins, as in PyTorch (in the workgroup tree two NaNs tie, so the
+ *  first index wins as for equal values). NaN is tested on the bits: llvmpipe
  *  compiles with fast-math, which folds `v != v` to false. */
 function combine(op: ReduceOp): string {
   if (op === 'sum') return 'acc = acc + v;';
@@ -72,7 +73,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       ai = si[t];
       let v = sv[t + s];
       let vi = si[t + s];
-      ${op === 'sum' ? 'acc = acc + v;' : `${combine(op)} else if (v == acc && vi < ai) { ai = vi; }`}
+      ${op === 'sum' ? 'acc = acc + v;' : `${combine(op)} else if ((v == acc || (is_nan(v) && is_nan(acc))) && vi < ai) { ai = vi; }`}
       sv[t] = acc;
       si[t] = ai;
     }

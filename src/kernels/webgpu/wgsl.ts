@@ -6,7 +6,8 @@ export const wgslType = (d: DType) => (d === 'float32' ? 'f32' : 'i32');
 /** store an f32 result `e` into an element of dtype d */
 export function storeAs(d: DType, e: string): string {
   if (d === 'float32') return `(${e})`;
-  if (d === 'bool') return `select(0i, 1i, (${e}) != 0.0)`;
+  // nonzero on the bits, so NaN is true as in PyTorch (llvmpipe's fast-math answers `NaN != 0.0` false)
+  if (d === 'bool') return `select(0i, 1i, (bitcast<u32>(f32(${e})) & 0x7fffffffu) != 0u)`;
   return `i32(${e})`;
 }
 
