@@ -78,9 +78,9 @@ export function cacheKey(info: AdapterInfo, cls: SizeClass): string {
   return [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'matmul', cls].join('|');
 }
 
-interface CacheEntry { config: string; ms: Record<string, number>; at: string }
+export interface CacheEntry { config: string; ms: Record<string, number>; at: string }
 
-function readCache(): Record<string, CacheEntry> {
+export function readCache(): Record<string, CacheEntry> {
   try {
     const parsed = JSON.parse(readFileSync(cachePath(), 'utf8')) as unknown;
     return parsed && typeof parsed === 'object' ? parsed as Record<string, CacheEntry> : {};
@@ -89,7 +89,7 @@ function readCache(): Record<string, CacheEntry> {
   }
 }
 
-function writeCache(entries: Record<string, CacheEntry>): void {
+export function writeCache(entries: Record<string, CacheEntry>): void {
   const path = cachePath();
   try {
     mkdirSync(dirname(path), { recursive: true });
