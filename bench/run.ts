@@ -56,6 +56,9 @@ async function loadWorkloads(): Promise<Workload[]> {
 }
 
 const log = (s: string) => process.stderr.write(s + '\n');
+/** a measured cell for the progress log: the median and any stats */
+const cellText = (cell: Cell) => isNA(cell) ? `n/a (${cell.na})`
+  : [`${cell.medianMs.toFixed(2)} ms`, ...Object.entries(cell.stats ?? {}).map(([k, v]) => `${k} ${isNA(v) ? `n/a (${v.na})` : v}`)].join(', ');
 
 /** A contender's last measured case, to skip a bigger case that would blow the budget. */
 type Last = { flops: number; ms: number; label: string } | null;
@@ -77,7 +80,7 @@ async function measure(label: string, make: () => Promise<unknown>): Promise<Cel
   const s = step as { run: () => Promise<void>; dispose?: () => void };
   try {
     const t = await timeStep(s, timing);
-    log(`  ${label}: ${isNA(t) ? `n/a (${t.na})` : `${t.medianMs.toFixed(2)} ms`}`);
+    log(`  ${label}: ${cellText(t)}`);
     return t;
   } catch (e) {
     return na(`failed: ${(e as Error).message.split('\n')[0]}`);
@@ -149,7 +152,7 @@ for (const w of workloads) {
     for (const c of w.cases) {
       const cell = typeof r === 'string' ? na(r) : r.results[c.id] ?? na('missing from pytorch_bench.py output');
       put(c.id, 'pytorch-cpu', cell);
-      log(`  pytorch-cpu ${c.label}: ${isNA(cell) ? `n/a (${cell.na})` : `${cell.medianMs.toFixed(2)} ms`}`);
+      log(`  pytorch-cpu ${c.label}: ${cellText(cell)}`);
     }
     if (typeof r !== 'string') { pytorchInfo.version = r.version; pytorchInfo.threads = r.threads; }
   }

@@ -28,11 +28,14 @@ export interface DemoResult {
   files: Record<string, string | undefined>;
 }
 
+/** The fine-tuning recipe (also what bench/workloads/demo-epoch.ts times one epoch of). */
+export const RECIPE = { perClass: 50, batchSize: 25, lr: 0.05, momentum: 0.9 } as const;
+
 /**
  * `perClass` images of each digit 5–9 from MNIST's training split (labelled 0–4) to train on, and
  * `valSize` other training-split images to watch progress on; the test split stays unseen.
  */
-function fewShot(perClass: number, valSize: number) {
+export function fewShot(perClass: number, valSize: number) {
   const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
   const train = data.MNIST({ digits: [5, 6, 7, 8, 9], train: true, relabel: true, transform: normalize });
   const picked: number[] = [], rest: number[] = [];
@@ -56,16 +59,52 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   torch.manualSeed(0);
 
   const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
-  const { train: trainSet, val: valSet } = fewShot(50, o.quick ? 100 : 250);
+  const { train: trainSet, val: valSet } = fewShot(RECIPE.perClass, o.quick ? 100 : 250);
   let testSet: torch.data.Dataset<unknown> = data.MNIST({ digits: [5, 6, 7, 8, 9], train: false, relabel: true, transform: normalize });
   if (o.quick) testSet = new data.Subset(testSet, Array.from({ length: 250 }, (_, i) => i * Math.floor(testSet.length / 250)));
-  const loader = () => new data.DataLoader(trainSet, { batchSize: 25, shuffle: true, device });
+  const loader = () => trainLoader(trainSet, device);
   const testLoader = () => new data.DataLoader(testSet, { batchSize: 250, device });
   const valLoader = () => new data.DataLoader(valSet, { batchSize: 250, device });
   print(`task: digits 5–9 with ${trainSet.length} labelled training images (${valSet.length} more to validate on; ${testSet.length} test images)\n`);
 
+  const { model, optimizer } = await fineTuneSetup(device, print);
+
+  const isFrozen = (k: string) => !k.startsWith('fc.');
+  const frozenBefore = await snapshot(model, isFrozen);
+  mkdirSync(outDir, { recursive: true });
+  const tuned = await finetune.fit(model, {
+    train: loader(), val: valLoader(), optimizer, epochs, checkpointDir: join(outDir, 'fine-tuned'),
+  });
+  const frozenAfter = await snapshot(model, isFrozen);
+  const backboneChanged = [...frozenBefore].some(([k, v]) => frozenAfter.get(k)!.some((x, i) => !Object.is(x, v[i])));
+  const fineTunedAccuracy = (await finetune.evaluate(model, testLoader())).accuracy;
+
+  print('\nthe same budget, trained from scratch (every parameter trainable, random init):');
+  torch.manualSeed(0);
+  const scratch = await new models.SmallCNN({ numClasses: 5 }).toAsync(device);
+  const scratchOpt = new optim.SGD(scratch.parameters(), { lr: RECIPE.lr, momentum: RECIPE.momentum });
+  await finetune.fit(scratch, { train: loader(), val: valLoader(), optimizer: scratchOpt, epochs, checkpointDir: join(outDir, 'from-scratch') });
+  const scratchAccuracy = (await finetune.evaluate(scratch, testLoader())).accuracy;
+
+  const seconds = (performance.now() - t0) / 1000;
+  print(`\ntest accuracy on digits 5–9 (${testSet.length} images):`);
+  print(`  fine-tuned from the 0–4 backbone: ${(fineTunedAccuracy * 100).toFixed(1)}%`);
+  print(`  trained from scratch:             ${(scratchAccuracy * 100).toFixed(1)}%`);
+  print(`  frozen backbone ${backboneChanged ? 'CHANGED (bug!)' : 'bitwise unchanged'}; ${seconds.toFixed(1)} s in all`);
+  print(`  wrote ${[tuned.files.model, tuned.files.metrics, tuned.files.curve].filter(Boolean).join(', ')}`);
+  return { fineTunedAccuracy, scratchAccuracy, backboneChanged, seconds, files: tuned.files };
+}
+
+/** The training batches: shuffled, on `device`. */
+export function trainLoader(trainSet: torch.data.Dataset<unknown>, device: torch.Device) {
+  return new data.DataLoader(trainSet, { batchSize: RECIPE.batchSize, shuffle: true, device });
+}
+
+/** Steps 1–5 of the demo: the pretrained backbone, a new head, everything else frozen, an optimizer over the head. */
+export async function fineTuneSetup(device: torch.Device, print: (line: string) => void = () => {}) {
   // 1. load the pretrained parameters (the old head knew digits 0–4: leave it out)
-  const model = new models.SmallCNN({ numClasses: 5 }).to(device);
+  // built on the default device, then moved (toAsync: from webgpu to cpu is a read-back)
+  const model = await new models.SmallCNN({ numClasses: 5 }).toAsync(device);
   const report = await finetune.loadPretrained(model, PRETRAINED, { filter: (key) => !key.startsWith('fc.') });
   print('1. load the pretrained SmallCNN (digits 0–4)');
   print(String(report));
@@ -80,33 +119,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   print('\n4. trainability');
   print(String(finetune.trainability(model)));
   // 5. an optimizer over the trainable parameters only
-  const optimizer = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 0.05, momentum: 0.9 });
+  const optimizer = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: RECIPE.lr, momentum: RECIPE.momentum });
   print('\n5. optimizer: SGD over the trainable parameters only\n');
-
-  const isFrozen = (k: string) => !k.startsWith('fc.');
-  const frozenBefore = await snapshot(model, isFrozen);
-  mkdirSync(outDir, { recursive: true });
-  const tuned = await finetune.fit(model, {
-    train: loader(), val: valLoader(), optimizer, epochs, checkpointDir: join(outDir, 'fine-tuned'),
-  });
-  const frozenAfter = await snapshot(model, isFrozen);
-  const backboneChanged = [...frozenBefore].some(([k, v]) => frozenAfter.get(k)!.some((x, i) => !Object.is(x, v[i])));
-  const fineTunedAccuracy = (await finetune.evaluate(model, testLoader())).accuracy;
-
-  print('\nthe same budget, trained from scratch (every parameter trainable, random init):');
-  torch.manualSeed(0);
-  const scratch = new models.SmallCNN({ numClasses: 5 }).to(device);
-  const scratchOpt = new optim.SGD(scratch.parameters(), { lr: 0.05, momentum: 0.9 });
-  await finetune.fit(scratch, { train: loader(), val: valLoader(), optimizer: scratchOpt, epochs, checkpointDir: join(outDir, 'from-scratch') });
-  const scratchAccuracy = (await finetune.evaluate(scratch, testLoader())).accuracy;
-
-  const seconds = (performance.now() - t0) / 1000;
-  print(`\ntest accuracy on digits 5–9 (${testSet.length} images):`);
-  print(`  fine-tuned from the 0–4 backbone: ${(fineTunedAccuracy * 100).toFixed(1)}%`);
-  print(`  trained from scratch:             ${(scratchAccuracy * 100).toFixed(1)}%`);
-  print(`  frozen backbone ${backboneChanged ? 'CHANGED (bug!)' : 'bitwise unchanged'}; ${seconds.toFixed(1)} s in all`);
-  print(`  wrote ${[tuned.files.model, tuned.files.metrics, tuned.files.curve].filter(Boolean).join(', ')}`);
-  return { fineTunedAccuracy, scratchAccuracy, backboneChanged, seconds, files: tuned.files };
+  return { model, optimizer };
 }
 
 async function snapshot(model: torch.nn.Module, keep: (k: string) => boolean): Promise<Map<string, number[]>> {

@@ -32,8 +32,12 @@ export interface BenchCase {
   flops?: number;
 }
 
-/** One prepared step: run() does the work and reads the results back; dispose() frees the inputs. */
-export interface Step { run: () => Promise<void>; dispose?: () => void }
+/**
+ * One prepared step: run() does the work and reads the results back; dispose() frees the inputs.
+ * stats(), when the workload declares `stats`, is called once after the timed runs and returns
+ * the declared numbers (e.g. peak bytes of one more step), or why one cannot be had.
+ */
+export interface Step { run: () => Promise<void>; dispose?: () => void; stats?: () => Promise<Record<string, number | NA>> }
 /** A contender that cannot run this case says why. */
 export interface NA { na: string }
 export const na = (reason: string): NA => ({ na: reason });
@@ -54,13 +58,17 @@ export interface Workload {
   tfjs(tf: TF, backend: 'webgpu' | 'wasm' | 'cpu', c: BenchCase): Promise<Step | NA>;
   /** name of the workload in bench/pytorch_bench.py; absent: n/a */
   pytorch?: string;
+  /** numbers besides the time that a step reports through `stats()`: one extra table row per case each */
+  stats?: StatSpec[];
 }
+/** A number a step reports once (not timed): shown as the row `<case label>: <label>`. */
+export interface StatSpec { key: string; label: string; unit: 'bytes' }
 export type TF = typeof import('@tensorflow/tfjs-core');
 
 export interface TimingOptions { warmup: number; runs: number; minTotalMs: number; maxRuns: number; maxStepMs: number }
 export const DEFAULT_TIMING: TimingOptions = { warmup: 2, runs: 5, minTotalMs: 300, maxRuns: 30, maxStepMs: 8000 };
 
-export interface Timing { medianMs: number; runsMs: number[] }
+export interface Timing { medianMs: number; runsMs: number[]; stats?: Record<string, number | NA> }
 export type Cell = Timing | NA;
 
 const median = (xs: number[]) => {
@@ -88,7 +96,9 @@ export async function timeStep(step: Step, o: TimingOptions): Promise<Cell> {
     runs.push(dt);
     total += dt;
   }
-  return { medianMs: median(runs), runsMs: runs.map((x) => +x.toFixed(3)) };
+  const t: Timing = { medianMs: median(runs), runsMs: runs.map((x) => +x.toFixed(3)) };
+  if (step.stats) t.stats = await step.stats();
+  return t;
 }
 
 /** The number a cell shows: GFLOP/s or ms. */
@@ -101,6 +111,12 @@ export function speedRatio(a: Timing, b: Timing): number {
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+/** A stat as a cell: bytes in MiB. */
+export function fmtStat(unit: StatSpec['unit'], x: number): string {
+  switch (unit) {
+    case 'bytes': return `${fmt(x / 2 ** 20)} MiB`;
+  }
+}
 
 /** One markdown table: values per contender, then the ratios; n/a reasons as footnotes. */
 export function table(w: Workload, results: Record<string, Partial<Record<ContenderId, Cell>>>): string {
@@ -126,6 +142,16 @@ export function table(w: Workload, results: Record<string, Partial<Record<Conten
       return x && y && !isNA(x) && !isNA(y) ? `**${fmt(speedRatio(x, y))}×**` : '–';
     });
     lines.push(`| ${[c.label, ...cells, ...ratios].join(' | ')} |`);
+    // stat rows: a contender whose timing is n/a already has its footnote above, so its cell stays empty
+    for (const s of w.stats ?? []) {
+      const statCells = CONTENDERS.map(({ id }) => {
+        const x = r[id];
+        if (!x || isNA(x)) return '';
+        const v = x.stats?.[s.key];
+        return v === undefined ? noteFor(`${short(id)} did not report ${s.label}`) : isNA(v) ? noteFor(v.na) : fmtStat(s.unit, v);
+      });
+      lines.push(`| ${[`${c.label}: ${s.label}`, ...statCells, ...RATIOS.map(() => '–')].join(' | ')} |`);
+    }
   }
   const out = [`### ${w.title}`, '', ...lines, '', `Ratios are speed, ours ÷ peer (above 1: finetorch is faster). ${w.note}`];
   if (notes.length) out.push('', ...notes.map((n, i) => `[${i + 1}] ${n}`));

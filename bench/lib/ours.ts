@@ -14,3 +14,50 @@ export function missing(torch: Torch, names: string[]): string[] {
     return typeof x !== 'function';
   });
 }
+
+type Tensor = import('../../src/index.js').Tensor;
+type Module = import('../../src/index.js').nn.Module;
+type Optimizer = import('../../src/index.js').optim.Optimizer;
+type Device = 'webgpu' | 'cpu';
+
+/**
+ * The training step every train workload times: in one scope, zeroGrad, forward, cross-entropy,
+ * backward, optimizer step; then the loss is read back (so the queued GPU work is inside the step)
+ * and freed.
+ */
+export function trainStep(torch: Torch, model: Module, opt: Optimizer, x: Tensor, y: Tensor): () => Promise<void> {
+  return async () => {
+    const loss = torch.scope(() => {
+      opt.zeroGrad();
+      const l = torch.nn.functional.crossEntropy(model.call(x) as Tensor, y);
+      l.backward();
+      opt.step();
+      return l;
+    });
+    await loss.item();
+    loss.dispose();
+  };
+}
+
+/**
+ * Peak live tensor bytes on `device` during one more `run()`: torch.memory()'s peakBytes after
+ * resetPeak, so it counts what was live when the step began (parameters, optimizer state, inputs)
+ * plus everything the step allocated at its high point. Bytes parked in the buffer pool are not
+ * tensors and are not counted.
+ */
+export async function peakBytes(torch: Torch, device: Device, run: () => Promise<void>): Promise<{ peakBytes: number }> {
+  torch.resetPeak(device);
+  await run();
+  return { peakBytes: torch.memory()[device].peakBytes };
+}
+
+/**
+ * Free a model's parameters, their gradients, its buffers and the optimizer's state (momentum
+ * buffers): anything left would still count as live in the next case's peak bytes.
+ */
+export function disposeModel(model: Module, opt?: Optimizer): void {
+  for (const st of opt?.state.values() ?? []) for (const v of Object.values(st)) if (isTensor(v)) v.dispose();
+  for (const p of model.parameters()) { p.grad?.dispose(); p.dispose(); }
+  for (const [, b] of model.namedBuffers()) b?.dispose();
+}
+const isTensor = (v: unknown): v is Tensor => typeof v === 'object' && v !== null && typeof (v as Tensor).dispose === 'function';

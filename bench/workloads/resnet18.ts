@@ -1,11 +1,11 @@
 // ResNet-18 (torchvision's structure): a training step at batch 16, 3×64×64 (forward in training
 // mode, cross-entropy, backward, SGD with momentum, loss read back), the same step with everything
 // but `fc` frozen (the seed's fine-tuning case: no weight or input gradients through the backbone),
-// and an eval forward at batch 8, 3×224×224. Milliseconds per step; the peak device bytes of the
-// full step are printed by `npm run bench -- resnet18` (see `torch.memory()`).
+// and an eval forward at batch 8, 3×224×224. Milliseconds per step, and under each case the peak
+// live bytes of one step on the device (`torch.memory()`; PyTorch: its allocator's profiled peak).
 import type { BenchCase, Workload } from '../lib/harness.js';
 import { na } from '../lib/harness.js';
-import { finetorch, missing } from '../lib/ours.js';
+import { disposeModel, finetorch, missing, peakBytes, trainStep } from '../lib/ours.js';
 
 const cases: BenchCase[] = [
   { id: 'train_full', label: 'train step, batch 16, 64×64', params: { mode: 'train', frozen: false, batch: 16, size: 64 } },
@@ -19,9 +19,14 @@ export const workload: Workload = {
   metric: 'ms',
   note: 'Train: forward (training-mode BatchNorm), cross-entropy over 1000 classes, backward, SGD (lr 0.01, momentum 0.9), '
     + 'loss read back; "frozen": requiresGrad off for every parameter but fc (frozen BatchNorm kept in eval). Eval: '
-    + 'forward under no_grad, logits read back. PyTorch: torchvision.models.resnet18 with the same steps.',
+    + 'forward under no_grad, logits read back. PyTorch: torchvision.models.resnet18 with the same steps (zero_grad(set_to_none=True), '
+    + 'as ours). Peak bytes: live tensor bytes at the high point of one step, counting what was live when it began (weights, '
+    + 'optimizer state, inputs); ours from torch.memory()[device].peakBytes after resetPeak (buffer-pool slack not counted); PyTorch '
+    + 'from the bytes of the tensors live before the step plus the high point of its CPU allocator\'s allocations and frees during it '
+    + '(torch.profiler, profile_memory; scratch memory oneDNN takes outside that allocator is not seen).',
   cases,
   pytorch: 'resnet18',
+  stats: [{ key: 'peakBytes', label: 'peak bytes', unit: 'bytes' }],
 
   async ours(device, c) {
     const torch = await finetorch();
@@ -42,35 +47,22 @@ export const workload: Workload = {
     const opt = new torch.optim.SGD(model.parameters().filter((q) => q.requiresGrad), { lr: 0.01, momentum: 0.9 });
     const dispose = () => {
       for (const t of [x, y]) t.dispose();
-      for (const q of model.parameters()) { q.grad?.dispose(); q.dispose(); }
-      for (const [, b] of model.namedBuffers()) b?.dispose();
+      disposeModel(model, opt);
     };
+    let run: () => Promise<void>;
     if (p.mode === 'eval') {
       model.eval();
-      return {
-        run: async () => {
-          const out = torch.noGrad(() => model.call(x));
-          await out.data();
-          out.dispose();
-        },
-        dispose,
+      run = async () => {
+        // a scope, as every step: intermediates left to the garbage collector would still count as live
+        const out = torch.scope(() => torch.noGrad(() => model.call(x)));
+        await out.data();
+        out.dispose();
       };
+    } else {
+      model.train();
+      run = trainStep(torch, model, opt, x, y);
     }
-    model.train();
-    return {
-      run: async () => {
-        const loss = torch.scope(() => {
-          opt.zeroGrad();
-          const l = torch.nn.functional.crossEntropy(model.call(x), y);
-          l.backward();
-          opt.step();
-          return l;
-        });
-        await loss.item();
-        loss.dispose();
-      },
-      dispose,
-    };
+    return { run, dispose, stats: () => peakBytes(torch, device, run) };
   },
 
   async tfjs() {

@@ -4,7 +4,7 @@
 // per step. bench/profile-step.ts breaks the same step down by kernel (and runs ResNet-18 too).
 import type { Workload } from '../lib/harness.js';
 import { na } from '../lib/harness.js';
-import { finetorch, missing } from '../lib/ours.js';
+import { disposeModel, finetorch, missing, trainStep } from '../lib/ours.js';
 
 const P = { batch: 64, classes: 10, lr: 0.01, momentum: 0.9 };
 
@@ -30,21 +30,10 @@ export const workload: Workload = {
     const x = torch.keep(torch.randn([P.batch, 1, 28, 28], { device }));
     const y = torch.keep(torch.randint(0, P.classes, [P.batch], { device, dtype: 'int32' }));
     return {
-      run: async () => {
-        const loss = torch.scope(() => {
-          opt.zeroGrad();
-          const l = torch.nn.functional.crossEntropy(model.call(x), y);
-          l.backward();
-          opt.step();
-          return l;
-        });
-        await loss.item();
-        loss.dispose();
-      },
+      run: trainStep(torch, model, opt, x, y),
       dispose: () => {
         for (const t of [x, y]) t.dispose();
-        for (const p of model.parameters()) { p.grad?.dispose(); p.dispose(); }
-        for (const [, b] of model.namedBuffers()) b?.dispose();
+        disposeModel(model, opt);
       },
     };
   },
