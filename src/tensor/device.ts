@@ -3,6 +3,7 @@ import { DeviceError } from '../errors.js';
 import type { Backend, DeviceType } from '../kernels/backend.js';
 import { CpuBackend } from '../kernels/cpu/backend.js';
 import { WebGPUBackend } from '../kernels/webgpu/backend.js';
+import { prepareConvTiles } from '../kernels/webgpu/conv-autotune.js';
 import { acquireRuntime, webgpuFailure, type AdapterInfo } from '../kernels/webgpu/runtime.js';
 
 export type Device = DeviceType;
@@ -28,6 +29,7 @@ export async function init(): Promise<Device> {
   if (rt) {
     webgpu = new WebGPUBackend(rt);
     await webgpu.prepareMatmul();
+    await prepareConvTiles(rt);
     defaultDev = 'webgpu';
   } else {
     if (process.env.FINETORCH_REQUIRE_WEBGPU === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);

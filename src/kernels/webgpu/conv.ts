@@ -43,6 +43,28 @@ export const convOptions: {
   wgrad?: { tm?: number; rw?: number; wg?: number; lanes?: number };
 } = { subgroups: true };
 
+/**
+ * Forward-tile limits, per adapter and output-width class (chosen by conv-autotune.ts; the
+ * defaults until it runs): tm, output channels per invocation with subgroups (4 or 8); rows, the
+ * most output rows per invocation (the unrolled-FMA budget may allow fewer); wg, workgroup size.
+ */
+export interface ConvTile { tm: number; rows: number; wg: number }
+/** Wide images (16+ output columns) and narrow ones can want different tiles. */
+export type ConvClass = 'wide' | 'narrow';
+export const CONV_CLASSES: readonly ConvClass[] = ['wide', 'narrow'];
+export const convClass = (ow: number): ConvClass => (ow >= 16 ? 'wide' : 'narrow');
+/**
+ * On a software adapter 8 lanes (one SIMD vector) measured faster than 64 (a small workgroup keeps
+ * one pixel block in cache while every channel block passes over it) and wastes nothing on small
+ * problems; GPUs want larger groups.
+ */
+export const defaultConvTile = (software: boolean): ConvTile => ({ tm: 8, rows: 4, wg: software ? 8 : 64 });
+const tiles = new WeakMap<Runtime, Record<ConvClass, ConvTile>>();
+export function setConvTiles(rt: Runtime, t: Record<ConvClass, ConvTile>): void { tiles.set(rt, t); }
+export function convTile(rt: Runtime, ow: number): ConvTile {
+  return tiles.get(rt)?.[convClass(ow)] ?? defaultConvTile(rt.info.isSoftware);
+}
+
 /** The device's subgroup size when it has the `subgroups` feature and one fixed size, else 0. */
 export function subgroupSize(rt: Runtime): number {
   if (!convOptions.subgroups || !rt.device.features.has('subgroups')) return 0;
@@ -56,12 +78,8 @@ const isPointwise = (a: Conv2dArgs) =>
 
 const buf = (v: View) => v.storage.handle as GPUBuffer;
 const up4 = (x: number) => Math.ceil(x / 4) * 4;
-/**
- * Workgroup size (at least a subgroup). On a software adapter 8 lanes (one SIMD vector) measured
- * faster than 64 (a small workgroup keeps one pixel block in cache while every channel block
- * passes over it) and wastes nothing on small problems; GPUs want larger groups.
- */
-const wgFor = (rt: Runtime, sg: number) => Math.max(sg, rt.info.isSoftware ? 8 : 64);
+/** Workgroup size of the weight-gradient kernel (at least a subgroup). */
+const wgFor = (rt: Runtime, sg: number) => Math.max(sg, defaultConvTile(rt.info.isSoftware).wg);
 /** output channels per invocation without subgroups: a vec4 of weights from 3 channels up (3 of 4 used beats 2 of 2) */
 const blockOf = (channels: number) => (channels >= 3 ? 4 : channels >= 2 ? 2 : 1);
 
@@ -97,23 +115,24 @@ interface FwdPlan { tile: FwdTile; tilesX: number; tilesY: number; hp: number; w
 /** Tile and padded-input size for a tiled forward producing [n, *, oh, ow] with `og` channels per group. */
 function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number, ow: number, subgroup: number): FwdPlan {
   const taps = g.kh * g.kw;
+  const o = convOptions.fwd;
+  const choice = convTile(rt, ow);
   let tm = blockOf(og);
   // the subgroup kernel shares weights as vec4s of 4 output channels; with weight loads that cheap,
   // 8 channels per invocation pay off (measured: 3x3, 64→64 channels; 5 of 8 used is no worse than
   // 5 of 2×4)
   const sg = tm === 4 ? subgroup : 0;
-  if (sg && og >= 5) tm = 8;
+  if (sg && og >= 5 && choice.tm >= 8) tm = 8;
   // large windows (the 7×7 stem) loop over kernel rows: the unrolled body stays small enough for a
   // wide channel block and several output rows
   const rowLoop = taps > 9 && g.kh > 1;
-  const o = convOptions.fwd;
   if (o?.tm && (o.tm % 4 === 0 || !sg)) tm = o.tm;
-  const rows = o?.rows ?? Math.max(1, Math.min(4, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
+  const rows = o?.rows ?? Math.max(1, Math.min(choice.rows, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
   const tilesX = Math.ceil(ow / TN), tilesY = Math.ceil(oh / rows);
   const lanes = n * tilesX * tilesY;
   const hp = (tilesY * rows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const wp = (tilesX - 1) * TN * g.sw + 4 * vec4sPerRow(g);
-  return { tile: { tm, rows, wg: o?.wg ?? wgFor(rt, sg), sg, rowLoop }, tilesX, tilesY, hp, wp, lanes };
+  return { tile: { tm, rows, wg: Math.max(sg, o?.wg ?? choice.wg), sg, rowLoop }, tilesX, tilesY, hp, wp, lanes };
 }
 
 /**
