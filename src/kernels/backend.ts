@@ -102,6 +102,9 @@ export interface NormArgs { outer: number; c: number; inner: number; eps: number
 /** Running statistics a training batch norm updates in place: r = (1 - momentum) r + momentum · batch
  *  (the variance's batch term unbiased, M / (M - 1) with M = outer · inner). Dense float32 [c]. */
 export interface RunningStats { mean: View; var: View; momentum: number }
+/** What batchNormForward applies after the affine in the same pass (eval BatchNorm + ReLU, ResNet's
+ *  bn → add → relu): first `+ residual` (dense, x's shape), then `max(·, 0)` when `relu`. */
+export interface NormEpilogue { residual?: View | null; relu?: boolean }
 
 /**
  * What a device must implement. Outputs are freshly allocated contiguous storages unless the
@@ -153,8 +156,9 @@ export interface Backend {
 
   /** per-channel mean and biased variance of x: out [2, c] (means, then variances); updates `running` in place */
   batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage;
-  /** y = (x - mean[ch]) / sqrt(var[ch] + eps) · weight[ch] + bias[ch]; mean, var, weight, bias dense [c] */
-  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage;
+  /** y = (x - mean[ch]) / sqrt(var[ch] + eps) · weight[ch] + bias[ch]; mean, var, weight, bias dense [c];
+   *  then the optional epilogue (+ residual, relu) */
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue?: NormEpilogue): Storage;
   /** out [2, c]: Σ g and Σ g · x̂ per channel, x̂ = (x - mean) / sqrt(var + eps) */
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage;
   /**

@@ -2,10 +2,41 @@
 // `layer1.0.conv1`, `layer2.0.downsample.0`, `fc`, ...), so a torchvision checkpoint loads with
 // strict: true and prints the same `print(model)` tree. BasicBlock for 18/34, Bottleneck (stride on
 // the 3×3 conv, torchvision's "v1.5") for 50.
+//
+// Eval fusion: a BatchNorm in eval mode followed by the ReLU (bn → relu, and the blocks' bn → +
+// identity → relu) runs as one kernel pass (normalise, affine, residual, relu) instead of two or
+// three, when nothing observable differs from calling the modules: see bnRelu.
 import { add, flatten } from '../autograd/index.js';
+import { evalBatchNormReLU } from '../nn/functional/batch-norm-fused.js';
 import * as nn from '../nn/index.js';
 import { constant_, kaimingNormal_ } from '../nn/init.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+/** `FINETORCH_FUSE_BN_RELU=0` turns the eval fusion off; read at each call, so one process can A/B it */
+const fusionOff = () => typeof process !== 'undefined' && process.env?.FINETORCH_FUSE_BN_RELU === '0';
+
+/** exactly `cls` (not a subclass), its forward not replaced, and no hooks that must see its input or output */
+function plain(m: nn.Module, cls: typeof nn.BatchNorm2d | typeof nn.ReLU): boolean {
+  return Object.getPrototypeOf(m) === cls.prototype && m.forward === cls.prototype.forward && m._forwardPreHooks.size === 0 && m._forwardHooks.size === 0;
+}
+
+/**
+ * relu(bn(x) [+ identity()]), as the blocks write it. Fused into one kernel pass when bn is a plain
+ * BatchNorm2d in eval mode with running statistics (also a frozen one inside a training model) and
+ * relu a plain ReLU, neither with hooks; otherwise (and for layouts the fused kernel does not take)
+ * the modules are called in torchvision's order. Gradients, when needed, flow through the fused op.
+ */
+function bnRelu(bn: nn.BatchNorm2d, relu: nn.ReLU, x: Tensor, identity?: () => Tensor): Tensor {
+  if (!bn.training && plain(bn, nn.BatchNorm2d) && plain(relu, nn.ReLU) && !fusionOff()) {
+    const residual = identity ? identity() : null;
+    const y = evalBatchNormReLU(x, bn.running_mean, bn.running_var, { weight: bn.weight, bias: bn.bias, eps: bn.eps, residual });
+    if (y) return y;
+    const out = bn.call(x);
+    return relu.call(residual ? add(out, residual) : out);
+  }
+  const out = bn.call(x);
+  return relu.call(identity ? add(out, identity()) : out);
+}
 
 const conv3x3 = (inp: number, out: number, stride = 1) => new nn.Conv2d(inp, out, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inp: number, out: number, stride = 1) => new nn.Conv2d(inp, out, 1, { stride, bias: false });
@@ -25,10 +56,8 @@ export class BasicBlock extends nn.Module {
     this.downsample = downsample;
   }
   override forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.bn2.call(this.conv2.call(out));
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(add(out, identity));
+    const out = bnRelu(this.bn1, this.relu, this.conv1.call(x));
+    return bnRelu(this.bn2, this.relu, this.conv2.call(out), () => (this.downsample ? this.downsample.call(x) : x));
   }
 }
 
@@ -49,11 +78,9 @@ export class Bottleneck extends nn.Module {
     this.downsample = downsample;
   }
   override forward(x: Tensor): Tensor {
-    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
-    out = this.relu.call(this.bn2.call(this.conv2.call(out)));
-    out = this.bn3.call(this.conv3.call(out));
-    const identity = this.downsample ? this.downsample.call(x) : x;
-    return this.relu.call(add(out, identity));
+    let out = bnRelu(this.bn1, this.relu, this.conv1.call(x));
+    out = bnRelu(this.bn2, this.relu, this.conv2.call(out));
+    return bnRelu(this.bn3, this.relu, this.conv3.call(out), () => (this.downsample ? this.downsample.call(x) : x));
   }
 }
 
@@ -106,7 +133,7 @@ export class ResNet extends nn.Module {
 
   /** everything but the head: [N, 3, H, W] → [N, 512·expansion] */
   features(x: Tensor): Tensor {
-    x = this.maxpool.call(this.relu.call(this.bn1.call(this.conv1.call(x))));
+    x = this.maxpool.call(bnRelu(this.bn1, this.relu, this.conv1.call(x)));
     x = this.layer4.call(this.layer3.call(this.layer2.call(this.layer1.call(x))));
     return flatten(this.avgpool.call(x), 1);
   }

@@ -1,7 +1,7 @@
 // The CPU device: every kernel in plain TypeScript. It is the reference the WebGPU kernels are
 // tested against and the fallback where no adapter exists.
 import type {
-  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, Pool2dArgs, ReduceOp,
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, NormEpilogue, Pool2dArgs, ReduceOp,
   RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
@@ -298,10 +298,10 @@ export class CpuBackend implements Backend {
     const r = running && { mean: dense(running.mean) as Float32Array, var: dense(running.var) as Float32Array, momentum: running.momentum };
     return this.wrap(bnStats(dense(x) as Float32Array, a, r), 'float32');
   }
-  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage {
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue: NormEpilogue = {}): Storage {
     this.dispatches++;
-    const f = (v: View | null) => (v ? dense(v) as Float32Array : null);
-    return this.wrap(bnForward(f(x)!, f(mean)!, f(var_)!, f(weight), f(bias), a), 'float32');
+    const f = (v: View | null | undefined) => (v ? dense(v) as Float32Array : null);
+    return this.wrap(bnForward(f(x)!, f(mean)!, f(var_)!, f(weight), f(bias), a, f(epilogue.residual), !!epilogue.relu), 'float32');
   }
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
     this.dispatches++;

@@ -34,7 +34,8 @@ export function bnStats(x: F32, a: NormArgs, running: { mean: F32; var: F32; mom
 
 const rstdOf = (v: number, eps: number) => 1 / Math.sqrt(v + eps);
 
-export function bnForward(x: F32, mean: F32, vr: F32, w: F32 | null, b: F32 | null, a: NormArgs): F32 {
+/** y = (x - mean) · w · rstd + b, then (the epilogue) + residual, then max(·, 0) */
+export function bnForward(x: F32, mean: F32, vr: F32, w: F32 | null, b: F32 | null, a: NormArgs, residual: F32 | null = null, relu = false): F32 {
   const { outer, c, inner, eps } = a;
   const y = new Float32Array(outer * c * inner);
   for (let ch = 0; ch < c; ch++) {
@@ -42,6 +43,9 @@ export function bnForward(x: F32, mean: F32, vr: F32, w: F32 | null, b: F32 | nu
     for (let o = 0; o < outer; o++) {
       const base = (o * c + ch) * inner;
       for (let r = 0; r < inner; r++) y[base + r] = (x[base + r] - mu) * scale + shift;
+      if (residual) for (let r = 0; r < inner; r++) y[base + r] += residual[base + r];
+      // PyTorch's clamp_min(y, 0): NaN and -0 stay
+      if (relu) for (let r = 0; r < inner; r++) if (y[base + r] < 0) y[base + r] = 0;
     }
   }
   return y;

@@ -1,6 +1,6 @@
 // The WebGPU device: implements `Backend` by recording WGSL dispatches on the runtime.
 import type {
-  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, Pool2dArgs, ReduceOp,
+  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, NormEpilogue, Pool2dArgs, ReduceOp,
   RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
@@ -9,7 +9,7 @@ import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planEleme
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { encodeMatmul } from './matmul.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
-import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, innerLanes, normOptions, statsVec } from './norm.js';
+import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
 import { crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
@@ -224,16 +224,20 @@ export class WebGPUBackend implements Backend {
     }, [a.c, 1, 1]);
     return out;
   }
-  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs): Storage {
+  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue: NormEpilogue = {}): Storage {
     const total = a.outer * a.c * a.inner;
     const out = this.alloc(total, 'float32');
     if (!total) return out;
-    const l = applyLayout(a.outer, a.c, a.inner, x.offset % 4 === 0);
-    const key = `bn_fwd:${l.kind === 'flat' ? 'flat' : `planes${l.vec}`}`;
+    const res = epilogue.residual ?? null;
+    const ep = { residual: !!res, relu: !!epilogue.relu };
+    const l = applyLayout(a.outer, a.c, a.inner, x.offset % 4 === 0 && (!res || res.offset % 4 === 0));
+    const key = `bn_fwd:${l.kind === 'flat' ? 'flat' : `planes${l.vec}`}${epilogueKey(ep)}`;
     // an absent weight or bias is flagged; its binding holds the (read-only) input
-    this.rt.dispatch(key, () => bnForwardSource(l), [buf(x), buf(mean), buf(var_), buf(weight ?? x), buf(bias ?? x), out.handle as GPUBuffer], (u, f) => {
+    const buffers = [buf(x), buf(mean), buf(var_), buf(weight ?? x), buf(bias ?? x), ...(res ? [buf(res)] : []), out.handle as GPUBuffer];
+    this.rt.dispatch(key, () => bnForwardSource(l, ep), buffers, (u, f) => {
       u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = mean.offset; u[5] = var_.offset;
       u[6] = weight ? weight.offset : 0; u[7] = bias ? bias.offset : 0; f[8] = a.eps; u[9] = +!!weight; u[10] = +!!bias;
+      u[11] = res ? res.offset : 0;
     }, applyGroups(l, a.outer, a.c, a.inner));
     return out;
   }

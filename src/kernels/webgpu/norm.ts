@@ -184,25 +184,41 @@ const at = (l: ApplyLayout, name: string, k: number) =>
   l.kind === 'planes' && l.vec === 4 ? `${name}[(P[${k}] + e) / 4u]` : `${name}[P[${k}] + e]`;
 const outAt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'O[e / 4u]' : 'O[e]');
 
+/** the fused epilogue of the normalise kernel: + residual, then relu (eval BatchNorm + ReLU) */
+export interface ForwardEpilogue { residual: boolean; relu: boolean }
+export const epilogueKey = (e: ForwardEpilogue) => `${e.residual ? ':res' : ''}${e.relu ? ':relu' : ''}`;
+
 /**
- * y = (x - mean) · w · rstd + b. Absent weight / bias are flagged (their binding holds any buffer).
- * P: [0] outer, [1] c, [2] inner, [3] offX, [4] offMean, [5] offVar, [6] offW, [7] offB, [8] eps (f32), [9] hasW, [10] hasB
+ * y = (x - mean) · w · rstd + b [+ r] [then relu]. Absent weight / bias are flagged (their
+ * binding holds any buffer).
+ * P: [0] outer, [1] c, [2] inner, [3] offX, [4] offMean, [5] offVar, [6] offW, [7] offB, [8] eps (f32), [9] hasW, [10] hasB,
+ *    [11] offR
  */
-export function bnForwardSource(l: ApplyLayout): string {
+export function bnForwardSource(l: ApplyLayout, ep: ForwardEpilogue = { residual: false, relu: false }): string {
   const T = vt(l);
+  const r = ep.residual ? 1 : 0;
+  let y = `(${at(l, 'X', 3)} - M[P[4] + ch]) * scale + b`;
+  if (ep.residual) y = `${y} + ${at(l, 'R', 11)}`;
+  // relu as PyTorch's clamp_min(y, 0): y < 0 → 0, NaN and -0 kept. The test is on the bits (the
+  // negative patterns -FLT_TRUE_MIN ... -inf), as in the relu kernel: llvmpipe compiles float
+  // comparisons with fast-math, which may assume no NaN.
+  const U = l.kind === 'planes' && l.vec === 4 ? 'vec4<u32>' : 'u32';
+  const store = ep.relu
+    ? `let y = ${y};\n  ${outAt(l)} = select(y, ${T}(0.0), bitcast<${U}>(y) - ${U}(0x80000001u) < ${U}(0x7f800000u));`
+    : `${outAt(l)} = ${y};`;
   return `@group(0) @binding(0) var<storage, read> X: array<${T}>;
 @group(0) @binding(1) var<storage, read> M: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 @group(0) @binding(3) var<storage, read> W: array<f32>;
 @group(0) @binding(4) var<storage, read> B: array<f32>;
-@group(0) @binding(5) var<storage, read_write> O: array<${T}>;
-@group(0) @binding(6) var<storage, read> P: array<u32>;
+${ep.residual ? `@group(0) @binding(5) var<storage, read> R: array<${T}>;\n` : ''}@group(0) @binding(${5 + r}) var<storage, read_write> O: array<${T}>;
+@group(0) @binding(${6 + r}) var<storage, read> P: array<u32>;
 ${ENTRY(l)}
   ${elementHead(l)}
   let w = select(1.0, W[P[6] + ch], P[9] != 0u);
   let b = select(0.0, B[P[7] + ch], P[10] != 0u);
   let scale = w / sqrt(V[P[5] + ch] + bitcast<f32>(P[8]));
-  ${outAt(l)} = (${at(l, 'X', 3)} - M[P[4] + ch]) * scale + b;
+  ${store}
 }`;
 }
 

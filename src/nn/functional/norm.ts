@@ -1,12 +1,12 @@
 // Normalisation: batchNorm, layerNorm, groupNorm. layerNorm and groupNorm are composed from
 // differentiable ops (mean, sub, mul, rsqrt), so every gradient, including double backward, is exact
 // by construction. batchNorm runs fused kernels (one statistics pass, one normalise pass; backward:
-// one pass of per-channel sums, one input-gradient pass): see fusedBatchNorm for how its gradients
-// stay exact to every order.
-import { add, isGradEnabled, mean, mul, noGrad, record, reshape, rsqrt, sub, sum } from '../../autograd/index.js';
-import { dense, dropTemp, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
+// one pass of per-channel sums, one input-gradient pass): see batch-norm-fused.ts for how its
+// gradients stay exact to every order.
+import { add, mean, mul, noGrad, reshape, rsqrt, sub } from '../../autograd/index.js';
+import { requireFloat, sameDevice } from '../../autograd/ops/util.js';
 import { ArgumentError, fmtShape, ShapeError } from '../../errors.js';
-import type { NormArgs } from '../../kernels/backend.js';
+import { fusable, fusedBatchNorm, perChannelShape, statDims } from './batch-norm-fused.js';
 import { scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
@@ -54,86 +54,6 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   if (training && x.numel() / c <= 1) throw new ArgumentError(`Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
   if (fusable(x, runningMean, runningVar, weight, bias, training)) return fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
   return composedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
-}
-
-const perChannelShape = (x: Tensor) => x.shape.map((s, i) => (i === 1 ? s : 1));
-const statDims = (x: Tensor) => x.shape.map((_, i) => i).filter((i) => i !== 1);
-
-/**
- * The fused kernels take dense float32 per-channel vectors; running statistics are updated in place
- * by the statistics kernel, so they must be dense, both present, and not share storage with x.
- */
-function fusable(x: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor | null, b: Tensor | null, training: boolean): boolean {
-  if (x.numel() === 0 || x.shape[1] > 65535) return false; // one workgroup per channel
-  for (const t of [rm, rv, w, b]) if (t && (t.dtype !== 'float32' || !t.isContiguous())) return false;
-  if (training && (rm || rv)) {
-    if (!rm || !rv) return false;
-    if (rm.storage === rv.storage || rm.storage === x.storage || rv.storage === x.storage) return false;
-  }
-  return true;
-}
-
-/**
- * Batch norm on the fused kernels. The output is one recorded op of (x, weight, bias). Its first
- * derivative is the closed form (dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M), dw = Σ(g·x̂), db = Σg) run
- * on the fused backward kernels. Under createGraph (a double backward) the same closed form is built
- * from differentiable ops instead, with the statistics recomputed from x, so higher derivatives are
- * exact too.
- */
-function fusedBatchNorm(x: Tensor, rm: Tensor | null, rv: Tensor | null, weight: Tensor | null, bias: Tensor | null, training: boolean, momentum: number, eps: number): Tensor {
-  const c = x.shape[1];
-  const a: NormArgs = { outer: x.shape[0], c, inner: x.numel() / (x.shape[0] * c), eps };
-  const be = x.backend;
-  const xd = dense(x);
-  let mu: Tensor, vr: Tensor, stats: Tensor | null = null;
-  if (training) {
-    const running = rm && rv ? { mean: rm, var: rv, momentum } : null;
-    stats = wrap(be.batchNormStats(xd, a, running), [2, c]);
-    mu = stats._view([c], [1], 0);
-    vr = stats._view([c], [1], c);
-  } else {
-    // the backward reads the running statistics again: as in PyTorch (which refuses), they must not
-    // change between this forward and its backward
-    mu = rm!;
-    vr = rv!;
-  }
-  const y = wrap(be.batchNormForward(xd, mu, vr, weight, bias, a), x.shape);
-  if (xd !== x) xd.dispose();
-  return record('NativeBatchNormBackward0', y, [x, weight, bias], (g, needs) => {
-    if (isGradEnabled()) return composedBackward(g, x, training ? null : { mean: rm!, var: rv! }, weight, eps, needs);
-    const gd = dense(g);
-    const xs = dense(x);
-    // the per-channel sums serve dw and db, and the input gradient under batch statistics
-    const sums = needs[1] || needs[2] || (training && needs[0]) ? wrap(be.batchNormBackwardSums(gd, xs, mu, vr, a), [2, c]) : null;
-    const s = training ? sums : null;
-    const dx = needs[0] ? wrap(be.batchNormBackwardInput(gd, training ? xs : null, training ? mu : null, vr, weight, s, a), x.shape) : null;
-    dropTemp(gd, g);
-    dropTemp(xs, x);
-    return [dx, needs[1] ? sums!._view([c], [1], c) : null, needs[2] ? sums!._view([c], [1], 0) : null];
-  });
-}
-
-/** The closed-form gradients from differentiable ops (double backward); `fixed`: eval statistics. */
-function composedBackward(g: Tensor, x: Tensor, fixed: { mean: Tensor; var: Tensor } | null, weight: Tensor | null, eps: number, needs: readonly boolean[]): (Tensor | null)[] {
-  const dims = statDims(x);
-  const pc = (t: Tensor) => reshape(t, perChannelShape(x));
-  let xhat: Tensor, rstd: Tensor;
-  if (fixed) {
-    rstd = pc(rsqrt(add(fixed.var, eps)));
-    xhat = mul(sub(x, pc(fixed.mean)), rstd);
-  } else {
-    const d = sub(x, mean(x, dims, { keepdim: true }));
-    rstd = rsqrt(add(mean(mul(d, d), dims, { keepdim: true }), eps));
-    xhat = mul(d, rstd);
-  }
-  let dx: Tensor | null = null;
-  if (needs[0]) {
-    const gw = weight ? mul(g, pc(weight)) : g;
-    dx = fixed
-      ? mul(gw, rstd)
-      : mul(sub(sub(gw, mean(gw, dims, { keepdim: true })), mul(xhat, mean(mul(gw, xhat), dims, { keepdim: true }))), rstd);
-  }
-  return [dx, needs[1] ? sum(mul(g, xhat), dims) : null, needs[2] ? sum(g, dims) : null];
 }
 
 /** Batch norm composed from differentiable ops: the layouts the fused kernels do not take. */
