@@ -13,7 +13,7 @@
 // Only ungrouped convolutions take this path.
 import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
 import type { Runtime } from './runtime.js';
-import { grid1d } from './wgsl.js';
+import { grid1d, passKernel } from './wgsl.js';
 
 /** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
 export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
@@ -33,13 +33,7 @@ const GEOM = `let n = P[0]; let cIn = P[1]; let h = i32(P[2]); let w = i32(P[3])
 
 /** cols[k, p] = x[b, ic, oy·sh - ph + ky·dh, ox·sw - pw + kx·dw] (0 outside). One invocation per (k, b): its oh·ow columns. */
 function im2colSource(): string {
-  return `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
-  ${GEOM}
+  return passKernel('X: array<f32>', 'O: array<f32>', 'row', `  ${GEOM}
   if (row >= cIn * kh * kw * n) { return; }
   let b = row % n; let k = row / n;
   let kx = i32(k % kw); let ky = i32((k / kw) % kh); let ic = k / (kw * kh);
@@ -53,19 +47,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       O[dst] = select(0.0, X[src + u32(select(0, iy * w + ix, ok))], ok);
       dst++;
     }
-  }
-}`;
+  }`);
 }
 
 /** gx[b, ic, iy, ix] = Σ over the taps reaching it of gcols[k, p]. One invocation per (b, ic, iy) row. */
 function col2imSource(): string {
-  return `@group(0) @binding(0) var<storage, read> G: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
-  ${GEOM}
+  return passKernel('G: array<f32>', 'O: array<f32>', 'row', `  ${GEOM}
   if (row >= n * cIn * u32(h)) { return; }
   let iy = i32(row % u32(h)); let ic = (row / u32(h)) % cIn; let b = row / (u32(h) * cIn);
   let pAll = n * oh * ow;
@@ -84,23 +71,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
     }
     O[row * u32(w) + u32(ix)] = s;
-  }
-}`;
+  }`);
 }
 
 /** out[j, i, :] = src[offset + (i, j, :)]: swap the leading dimensions of [A, B, L]. One invocation per (j, i) run of L. P: [0] A, [1] B, [2] L, [3] offset */
 function swapLeadingSource(): string {
-  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = gid.x + gid.y * nwg.x * 64u;
-  if (r >= P[0] * P[1]) { return; }
+  return passKernel('S: array<f32>', 'O: array<f32>', 'r', `  if (r >= P[0] * P[1]) { return; }
   let i = r % P[0]; let j = r / P[0]; let len = P[2];
   let src = P[3] + (i * P[1] + j) * len;
-  for (var t = 0u; t < len; t++) { O[r * len + t] = S[src + t]; }
-}`;
+  for (var t = 0u; t < len; t++) { O[r * len + t] = S[src + t]; }`);
 }
 
 const buf = (v: View) => v.storage.handle as GPUBuffer;

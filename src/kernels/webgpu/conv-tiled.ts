@@ -23,6 +23,7 @@
 // last tile's overhang, so inner loops have no bounds tests and every vec4 is aligned. Overhang
 // lanes are clamped rather than returned early: a divergent exit would put the whole loop under
 // an execution mask. The kernel geometry (kh, kw, strides, dilations) is compiled in.
+import { passKernel } from './wgsl.js';
 
 /** compile-time geometry of a tiled kernel */
 export interface ConvGeom { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }
@@ -103,13 +104,7 @@ export function weightLayoutSource(tm: number, mode: 0 | 1): string {
     : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * P[14] + kx], valid && o0 + ${m} < og)`;
   const value = (m0: number) => (q === 4 ? `vec4<f32>(${[0, 1, 2, 3].map((j) => load(`${m0 + j}u`)).join(', ')})` : load(`${m0}u`));
   const stores = Array.from({ length: tm / q }, (_, j) => `      O[(dst + tap * ${tm}u) / ${q}u + ${j}u] = ${value(j * q)};`).join('\n');
-  return `@group(0) @binding(0) var<storage, read> Wsrc: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<${V}>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let pair = gid.x + gid.y * nwg.x * 64u;
-  if (pair >= P[0]) { return; }
+  return passKernel('Wsrc: array<f32>', `O: array<${V}>`, 'pair', `  if (pair >= P[0]) { return; }
   let ocb = P[1]; let og = P[2]; let ig = P[3]; let taps = P[4];
   let ic = pair % ig; let blk = pair / ig;
   let grp = blk / ocb; let o0 = (blk % ocb) * ${tm}u;
@@ -128,8 +123,7 @@ ${stores}
 ${stores}
     tb++;
     if (tb == P[6]) { tb = 0u; ta++; }
-  }`}
-}`;
+  }`}`);
 }
 
 /**
@@ -138,18 +132,11 @@ ${stores}
  * [6] cx, [7] sy, [8] sx
  */
 export function interleaveSource(): string {
-  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
-  if (row >= P[0]) { return; }
+  return passKernel('S: array<f32>', 'O: array<f32>', 'row', `  if (row >= P[0]) { return; }
   let hc = P[1]; let wc = P[2];
   let p = row / hc; let j = row % hc;
   let dst = (p * P[3] + P[5] + P[7] * j) * P[4] + P[6];
-  for (var i = 0u; i < wc; i++) { O[dst + P[8] * i] = S[row * wc + i]; }
-}`;
+  for (var i = 0u; i < wc; i++) { O[dst + P[8] * i] = S[row * wc + i]; }`);
 }
 
 /**
@@ -272,21 +259,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 
 /** Drop the row padding: out[r, c] = src[r, c] for c < w, rows of wp4·4 floats in src. P: [0] rows, [1] w, [2] wp4 */
 export function unpadRowsSource(): string {
-  return `@group(0) @binding(0) var<storage, read> S: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * 64u;
-  if (row >= P[0]) { return; }
+  return passKernel('S: array<vec4<f32>>', 'O: array<f32>', 'row', `  if (row >= P[0]) { return; }
   let w = P[1]; let wp4 = P[2];
   for (var c4 = 0u; c4 < wp4; c4++) {
     let v = S[row * wp4 + c4];
     for (var j = 0u; j < 4u; j++) {
       if (c4 * 4u + j < w) { O[row * w + c4 * 4u + j] = v[j]; }
     }
-  }
-}`;
+  }`);
 }
 
 /**
@@ -391,13 +371,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
  * [8] taps per lane, [9] floats per lane, [10] rowKh (0: no row split), [11] kw
  */
 export function wgradSumSource(tm: number): string {
-  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let pair = gid.x + gid.y * nwg.x * 64u;
-  if (pair >= P[0]) { return; }
+  return passKernel('S: array<f32>', 'O: array<f32>', 'pair', `  if (pair >= P[0]) { return; }
   let cg = P[3]; let og = P[4]; let icPad = P[6]; let lTaps = P[8]; let rowKh = P[10];
   let m = pair % ${tm}u; let lane = pair / ${tm}u;
   let inner = lane % icPad; let blk = lane / icPad;
@@ -412,8 +386,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var s = 0.0;
     for (var k = 0u; k < P[1]; k++) { s += S[k * stride + src + t]; }
     O[dst + t] = s;
-  }
-}`;
+  }`);
 }
 
 /** In place: O[i] += Bias[offB + (i / hw) % c] over [n, c, hw]. P: [0] length, [1] hw, [2] c, [3] offB */
@@ -430,17 +403,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 /** out[i] = Σ_b S[b·len + i]. P: [0] len, [1] count */
 export function sumLeadingSource(): string {
-  return `@group(0) @binding(0) var<storage, read> S: array<f32>;
-@group(0) @binding(1) var<storage, read_write> O: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= P[0]) { return; }
+  return passKernel('S: array<f32>', 'O: array<f32>', 'i', `  if (i >= P[0]) { return; }
   var s = 0.0;
   for (var b = 0u; b < P[1]; b++) { s += S[b * P[0] + i]; }
-  O[i] = s;
-}`;
+  O[i] = s;`);
 }
 
 /** Fill with zeros (outputs of empty reductions). P: [0] length */

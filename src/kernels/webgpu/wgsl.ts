@@ -56,3 +56,18 @@ export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, numbe
 /** The flat invocation index for a grid from grid1d. */
 export const FLAT_INDEX = (wg: number) =>
   `let i = gid.x + gid.y * nwg.x * ${wg}u;`;
+
+/**
+ * The common shape of a one-input pass over a flat grid (see grid1d): binding 0 `input` (read),
+ * binding 1 `output` (read_write), then the parameters P; `index` names the invocation's flat
+ * index. E.g. passKernel('S: array<f32>', 'O: array<f32>', 'row', body).
+ */
+export const passKernel = (input: string, output: string, index: string, body: string) =>
+  `@group(0) @binding(0) var<storage, read> ${input};
+@group(0) @binding(1) var<storage, read_write> ${output};
+@group(0) @binding(2) var<storage, read> P: array<u32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let ${index} = gid.x + gid.y * nwg.x * 64u;
+${body}
+}`;
