@@ -78,22 +78,28 @@ eachDevice((device) => {
 });
 
 describe('memory', () => {
-  it('10,000 tensors made and dropped inside scope leave liveBytes where they started', async () => {
+  it('10,000 tensors made and dropped inside scope are all freed, and liveBytes does not grow', async () => {
     for (const device of torch.isAvailable('webgpu') ? (['cpu', 'webgpu'] as const) : (['cpu'] as const)) {
       const before = torch.memory()[device];
+      const made: torch.Tensor[] = [];
       const kept = torch.scope(() => {
         let acc = torch.zeros([16], { device });
+        made.push(acc);
         for (let i = 0; i < 10000; i++) {
           const t = torch.ones([16], { device });
-          if (i % 1000 === 0) acc = acc.add(t);
+          made.push(t);
+          if (i % 1000 === 0) made.push(acc = acc.add(t));
         }
         return acc;
       });
       expect(await kept.tolist()).toEqual(new Array(16).fill(10));
+      expect(made.filter((t) => t !== kept && !t.isDisposed)).toEqual([]);
       kept.dispose();
       const after = torch.memory()[device];
-      expect(after.liveBytes).toBe(before.liveBytes);
-      expect(after.liveTensors).toBe(before.liveTensors);
+      // tensors leaked by earlier tests may be finalised by the GC meanwhile: the counts can only
+      // drop below where they started, never rise above
+      expect(after.liveBytes).toBeLessThanOrEqual(before.liveBytes);
+      expect(after.liveTensors).toBeLessThanOrEqual(before.liveTensors);
     }
   });
   it('a disposed tensor throws a clear error', () => {
