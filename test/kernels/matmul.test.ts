@@ -1,6 +1,7 @@
 // Matmul through the Backend interface: the cpu kernel against a float64 loop written here, and the
-// webgpu kernels (the adapter's default, the register-tiled fallback, every autotune candidate)
-// against the cpu kernel, over transposes, batch broadcast, bias, view offsets and edge sizes.
+// webgpu kernels (the adapter's default, the register-tiled fallback, the packed kernel where the
+// adapter can run it, every autotune candidate) against the cpu kernel, over transposes, batch
+// broadcast, bias, view offsets and edge sizes.
 // The tuner itself runs with a fake timer and a temporary cache directory.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,9 @@ import {
   cacheKey, cachedMatmulChoice, defaultMatmulChoice, matmulCandidates, SIZE_CLASSES, sizeClass, tuneMatmul,
   type MatmulChoice,
 } from '../../src/kernels/webgpu/autotune.js';
-import { formatMatmulConfig, parseMatmulConfig, type MatmulConfig, type TileConfig } from '../../src/kernels/webgpu/matmul.js';
+import {
+  formatMatmulConfig, parseMatmulConfig, planPacked, SOFTWARE_PACKED, type MatmulConfig, type TileConfig,
+} from '../../src/kernels/webgpu/matmul.js';
 import { backendFor, webgpuBackend } from '../../src/tensor/device.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 
@@ -46,6 +49,20 @@ const cases: Case[] = [
   { name: 'dot (k only)', m: 1, n: 1, k: 13 },
   { name: 'n = 10 classifier head (NT, bias)', m: 16, n: 10, k: 32, transB: true, bias: true },
   { name: 'several workgroups both ways', m: 70, n: 68, k: 36, bias: true },
+];
+
+// The packed kernel takes every shape; these add what its packing passes and stores branch on:
+// ragged k (zero-padded quads), several row and column blocks, transposed sources, n % 4 != 0
+// (scalar stores), offsets that rule out vec4 packing loads, one operand broadcast over the batch.
+const packedCases: Case[] = [
+  { name: 'packed: several row and column blocks, k % 4 = 1, bias', m: 70, n: 100, k: 37, bias: true },
+  { name: 'packed: NT, n % 4 != 0 (scalar stores), bias', m: 33, n: 45, k: 64, transB: true, bias: true },
+  { name: 'packed: TN, ragged rows', m: 40, n: 72, k: 30, transA: true },
+  { name: 'packed: TT, batch 3, B broadcast, bias', batch: 3, m: 20, n: 36, k: 24, transA: true, transB: true, broadcast: 'b', bias: true },
+  { name: 'packed: batch 2, A broadcast, unaligned A offset', batch: 2, m: 36, n: 40, k: 16, broadcast: 'a', offsets: [2, 4, 1] },
+  { name: 'packed: batch 2, unaligned B offset', batch: 2, m: 8, n: 8, k: 8, offsets: [4, 3, 0] },
+  { name: 'packed: 1000-wide classifier row (NT, bias)', m: 1, n: 1000, k: 512, transB: true, bias: true },
+  { name: 'packed: 7×5 @ 5×13', m: 7, n: 13, k: 5 },
 ];
 
 /** deterministic values in [-1, 1) */
@@ -154,6 +171,43 @@ if (devices.includes('webgpu')) {
           await expectClose(await run(be(), x), await run(backendFor('cpu'), x), LOOSE, c.name);
         });
       }
+    });
+
+    const info = webgpuBackend()!.rt.info;
+    const packedOk = planPacked({ batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 },
+      0, 0, SOFTWARE_PACKED, info.subgroupSize, info.limits) !== null;
+    describe.runIf(packedOk)('packed kernel against cpu (every shape; needs a fixed subgroup size)', () => {
+      const tile = defaultMatmulChoice(info).tile;
+      for (const c of [...cases, ...packedCases]) {
+        it(c.name, async () => {
+          withConfig(SOFTWARE_PACKED, tile);
+          const x = inputs(c, 5);
+          await expectClose(await run(be(), x), await run(backendFor('cpu'), x), LOOSE, c.name);
+        });
+      }
+      it('is the software default for large products, the unpacked subgroup kernel for small ones', () => {
+        const d = defaultMatmulChoice(info);
+        if (info.isSoftware) {
+          expect(formatMatmulConfig(d.config.large)).toBe(formatMatmulConfig(SOFTWARE_PACKED));
+          expect(d.config.small.kind).toBe('subgroup');
+        } else {
+          expect(d.config.large.kind).toBe('tile');
+        }
+      });
+      it('16-row tiles with two column groups per lane (pk:16x2), three dispatches per product', async () => {
+        withConfig(parseMatmulConfig('pk:16x2'), tile);
+        const x = inputs(packedCases[0], 9);
+        const before = be().rt.dispatches;
+        const got = await run(be(), x);
+        // pack A, pack B, product: the packed path ran, not a fallback
+        expect(be().rt.dispatches - before).toBe(3);
+        await expectClose(got, await run(backendFor('cpu'), x), LOOSE);
+      });
+    });
+
+    it('parses and formats every config kind', () => {
+      for (const s of ['tile:8x4x8x1', 'sg:32x1x1', 'pk:32x1']) expect(formatMatmulConfig(parseMatmulConfig(s))).toBe(s);
+      expect(() => parseMatmulConfig('pk:32')).toThrow(/pk:TMxNB/);
     });
 
     it('every autotune candidate computes the right product', async () => {

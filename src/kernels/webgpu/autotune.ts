@@ -10,21 +10,23 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { MatmulArgs, View } from '../backend.js';
 import {
-  encodeMatmul, formatMatmulConfig, GPU_TILE, parseMatmulConfig, SOFTWARE_SG, SOFTWARE_TILE, sgFits,
+  encodeMatmul, formatMatmulConfig, GPU_TILE, parseMatmulConfig, planPacked, SOFTWARE_PACKED, SOFTWARE_SG, SOFTWARE_TILE, sgFits,
   type MatmulConfig, type TileConfig,
 } from './matmul.js';
 import type { AdapterInfo, Runtime } from './runtime.js';
 
-/** Small products (a 64×784 @ 784×256 layer) and large ones (512³ and up) can want different tiles. */
+/** Small products (a 64×784 @ 784×256 layer) and large ones (~400³ and up) want different kernels:
+ *  on llvmpipe the packed kernel's two extra passes cost more than they save around 256³ (0.95× the
+ *  unpacked kernel) and win above (512³ 1.1×, 1024³ 1.2×, 2048³ 1.45×). */
 export type SizeClass = 'small' | 'large';
 export const SIZE_CLASSES: readonly SizeClass[] = ['small', 'large'];
 export function sizeClass(g: Pick<MatmulArgs, 'batch' | 'm' | 'n' | 'k'>): SizeClass {
-  return g.batch * g.m * g.n * g.k < 2 ** 24 ? 'small' : 'large';
+  return g.batch * g.m * g.n * g.k < 2 ** 26 ? 'small' : 'large';
 }
-/** The shape each class is timed on. */
+/** The shape each class is timed on (large: well inside the class, where its kernels differ). */
 export const REPRESENTATIVE: Record<SizeClass, { m: number; n: number; k: number }> = {
   small: { m: 64, n: 256, k: 512 },
-  large: { m: 512, n: 512, k: 512 },
+  large: { m: 1024, n: 1024, k: 1024 },
 };
 
 /** What the backend runs: a config per size class, and the tile config for shapes the subgroup
@@ -35,28 +37,35 @@ export interface MatmulChoice {
   source: 'default' | 'cache' | 'tuned';
 }
 
-/** Default per adapter: the subgroup kernel on software adapters that have subgroups. */
+/** Default per adapter: on software adapters that have subgroups, the subgroup kernel for small
+ *  products and the packed one for large ones (see SizeClass). */
 export function defaultMatmulChoice(info: AdapterInfo): MatmulChoice {
   const tile = info.isSoftware ? SOFTWARE_TILE : GPU_TILE;
-  const main: MatmulConfig = info.isSoftware && sgUsable(info, SOFTWARE_SG) ? SOFTWARE_SG : tile;
-  return { config: { small: main, large: main }, tile, source: 'default' };
+  const sg = info.isSoftware && sgUsable(info, SOFTWARE_SG);
+  const small: MatmulConfig = sg ? SOFTWARE_SG : tile;
+  const large: MatmulConfig = sg && sgUsable(info, SOFTWARE_PACKED) ? SOFTWARE_PACKED : small;
+  return { config: { small, large }, tile, source: 'default' };
 }
 
+const probe = { batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 };
 const sgUsable = (info: AdapterInfo, c: MatmulConfig) =>
-  c.kind !== 'subgroup' || sgFits({ batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 }, 0, 0, c, info.subgroupSize);
+  c.kind === 'tile' || (c.kind === 'subgroup'
+    ? sgFits(probe, 0, 0, c, info.subgroupSize)
+    : planPacked(probe, 0, 0, c, info.subgroupSize, info.limits) !== null);
 
 /** The configs the tuner times on this adapter (only ones its limits allow). */
 export function matmulCandidates(info: AdapterInfo): MatmulConfig[] {
   const sg = info.isSoftware && sgUsable(info, SOFTWARE_SG);
   const list = sg
-    // the front-runners on llvmpipe among 16-48 rows × 4-12 columns per lane (each compiles for
-    // seconds there, so the list stays short)
-    ? ['sg:32x1x1', 'sg:32x2x1', 'sg:24x2x1']
+    // the front-runners on llvmpipe among 16-64 rows × 4-12 columns per lane, unpacked and packed
+    // (each compiles for seconds there, so the list stays short): 32×4 unpacked for small products,
+    // packed 32×4 or 64×4 (the latter ahead with 16 lanes) for large ones
+    ? ['sg:32x1x1', 'pk:32x1', 'pk:64x1']
     : info.isSoftware
       ? ['tile:8x8x8x1', 'tile:4x4x8x1', 'tile:8x4x8x1', 'tile:4x8x8x1', 'tile:8x8x16x1']
       : ['tile:4x4x16x16', 'tile:4x4x8x8', 'tile:8x4x16x8', 'tile:4x8x8x16', 'tile:8x8x8x8', 'tile:4x4x32x4', 'tile:8x8x16x16'];
   const L = info.limits;
-  return list.map(parseMatmulConfig).filter((c) => c.kind === 'subgroup'
+  return list.map(parseMatmulConfig).filter((c) => c.kind !== 'tile'
     ? sgUsable(info, c)
     : c.wgx <= L.maxComputeWorkgroupSizeX && c.wgx * c.wgy <= L.maxComputeInvocationsPerWorkgroup);
 }
@@ -73,9 +82,10 @@ export function cachePath(): string {
   return join(base, 'finetorch', 'autotune.json');
 }
 
-/** The cache key: adapter identity (with its backend and subgroup size), kernel, size class. */
+/** The cache key: adapter identity (with its backend and subgroup size), kernel, size class.
+ *  'matmul2': choices cached before the packed kernel and the current class boundary are ignored. */
 export function cacheKey(info: AdapterInfo, cls: SizeClass): string {
-  return [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'matmul', cls].join('|');
+  return [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'matmul2', cls].join('|');
 }
 
 export interface CacheEntry { config: string; ms: Record<string, number>; at: string }
@@ -188,7 +198,7 @@ async function validate(rt: Runtime, config: MatmulConfig, tile: TileConfig): Pr
 }
 
 /** The default timer: wall time from recording to completion (onSubmittedWorkDone, no readback).
- *  Operands are allocated once per shape and kept for the process (a few MB). */
+ *  Operands are allocated once per shape and kept for the process (12 MB for the large class). */
 export function wallTimer(rt: Runtime, tile: TileConfig): MatmulTimer {
   const operands = new Map<string, { A: View; B: View; O: GPUBuffer }>();
   return async (config, { m, n, k }) => {
