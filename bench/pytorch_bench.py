@@ -2,12 +2,14 @@
 
 Usage: /usr/bin/python3 bench/pytorch_bench.py '<json spec>'
   spec: {"workload": "matmul", "cases": [{"id": ..., "params": {...}}], "timing": {...}}
+Runs on every core (torch.set_num_threads(os.cpu_count()); FINETORCH_BENCH_TORCH_THREADS overrides).
 Prints one JSON object: {"torch": version, "threads": n, "results": {case id: {"medianMs", "runsMs"[, "stats"]} | {"na"}}}.
 Timing follows bench/lib/harness.ts: warm-up steps, then at least `runs` steps and until
 `minTotalMs` has passed (at most `maxRuns`), median wall time. A step function with a `stats`
 attribute is asked for its stats once after the timed runs (like Step.stats in the harness).
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -241,6 +243,9 @@ def time_step(fn, t):
 
 def main():
     spec = json.loads(sys.argv[1])
+    # Debian's build starts with one thread here; finetorch's webgpu device (lavapipe) uses every
+    # core, so the native reference gets them too (FINETORCH_BENCH_TORCH_THREADS overrides).
+    torch.set_num_threads(int(os.environ.get("FINETORCH_BENCH_TORCH_THREADS") or os.cpu_count() or 1))
     make = WORKLOADS.get(spec["workload"])
     results = {}
     for c in spec["cases"]:

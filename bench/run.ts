@@ -17,7 +17,7 @@ import {
 } from './lib/harness.js';
 import { finetorch } from './lib/ours.js';
 import { runPytorch } from './lib/pytorch.js';
-import { tfjsOn, tfjsVersion } from './lib/tfjs.js';
+import { tfjsOn, tfjsVersion, tfjsWasmThreads } from './lib/tfjs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -154,7 +154,10 @@ for (const w of workloads) {
       put(c.id, 'pytorch-cpu', cell);
       log(`  pytorch-cpu ${c.label}: ${cellText(cell)}`);
     }
-    if (typeof r !== 'string') { pytorchInfo.version = r.version; pytorchInfo.threads = r.threads; }
+    if (typeof r !== 'string') {
+      if (pytorchInfo.threads === undefined) log(`  pytorch-cpu runs on ${r.threads} thread(s)`);
+      pytorchInfo.version = r.version; pytorchInfo.threads = r.threads;
+    }
   }
   console.log('\n' + table(w, results) + '\n');
 
@@ -188,7 +191,7 @@ if (!flag('no-save')) {
     versions: {
       finetorch: (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version,
       commit: gitCommit(), node: process.version, webgpu: versionOf('webgpu'), tfjs: await tfjsVersion(),
-      pytorch: pytorchInfo.version ?? 'not run', pytorchThreads: pytorchInfo.threads ?? null,
+      pytorch: pytorchInfo.version ?? 'not run', pytorchThreads: pytorchInfo.threads ?? null, tfjsWasmThreads: await tfjsWasmThreads(),
     },
     timing: { ...timing, maxStepMs: Number.isFinite(timing.maxStepMs) ? timing.maxStepMs : null },
     // workloads from earlier runs stay unless this run measured them again

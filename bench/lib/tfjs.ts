@@ -41,6 +41,13 @@ export async function tfjsOn(backend: 'webgpu' | 'wasm' | 'cpu', gpu: GPU | null
   }
 }
 
+/** Threads the wasm backend runs on (1 unless its multi-threaded build loaded), or null before it loaded. */
+export async function tfjsWasmThreads(): Promise<number | null> {
+  if (!tfPromise || failures.wasm) return null;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
+}
+
 export async function tfjsVersion(): Promise<string> {
   try {
     const tf = await (tfPromise ?? import('@tensorflow/tfjs-core'));
