@@ -113,6 +113,14 @@ async function run(be: Backend, c: Case, a: Conv2dArgs, d: Data) {
 }
 
 describe('conv2d kernels', () => {
+  it('the GEMM path takes ungrouped convolutions under 4 output columns whose im2col buffer stays under 64 MB', () => {
+    const a = (c: Partial<Case>) => args({ name: '', n: 16, cIn: 512, cOut: 512, h: 4, w: 4, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, ...c });
+    expect(useGemm(a({}))).toBe(true); // ResNet's layer4 entry at 64×64: 2×2 output
+    expect(useGemm(a({ sh: 1, sw: 1 }))).toBe(false); // 4 columns: the tiled kernels waste nothing
+    expect(useGemm(a({ groups: 2 }))).toBe(false);
+    expect(useGemm(a({ h: 4000 }))).toBe(false); // 2000×2 output: a 147M-float im2col buffer
+  });
+
   describe('cpu reference vs the naive definition', () => {
     for (const c of cases) {
       it(c.name, async () => {

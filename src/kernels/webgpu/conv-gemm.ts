@@ -18,8 +18,11 @@ import { grid1d, passKernel } from './wgsl.js';
 /** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
 export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
 
+/** im2col buffers above this many floats (64 MB) are not worth it: such images take the tiled path */
+const MAX_COLS = 2 ** 24;
 /** Whether a convolution goes through the GEMM path (see the file comment). */
-export const useGemm = (a: Conv2dArgs) => a.groups === 1 && a.ow < 4 && a.n * a.oh * a.ow > 0;
+export const useGemm = (a: Conv2dArgs) =>
+  a.groups === 1 && a.ow < 4 && a.n * a.oh * a.ow > 0 && a.cIn * a.kh * a.kw * a.n * a.oh * a.ow <= MAX_COLS;
 
 /** P as in Conv2dArgs order: [0] n, [1] cIn, [2] h, [3] w, [4] kh, [5] kw, [6] oh, [7] ow, [8] sh, [9] sw, [10] ph (i32), [11] pw (i32), [12] dh, [13] dw, [14] offset */
 function geomParams(u: Uint32Array, i: Int32Array, a: Conv2dArgs, offset: number): void {
