@@ -134,5 +134,10 @@ export async function prepareConvTiles(rt: Runtime): Promise<void> {
   const cached = mode === 'on' ? cachedConvTiles(rt.info) : null;
   if (cached) { setConvTiles(rt, cached); return; }
   console.warn(`finetorch: timing conv kernels for ${rt.info.description} (once per adapter, cached in ${cachePath()}; FINETORCH_AUTOTUNE=0 skips)`);
-  setConvTiles(rt, (await tuneConv(rt, { log: true })).tiles);
+  try {
+    setConvTiles(rt, (await tuneConv(rt, { log: true })).tiles);
+  } catch (e) {
+    // tuning is an optimisation: a device that cannot run the timing shapes keeps the defaults
+    console.warn(`finetorch: conv tuning failed (${(e as Error).message.split('\n')[0]}); using the default tiles`);
+  }
 }
