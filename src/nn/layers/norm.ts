@@ -17,6 +17,24 @@ import { py, pyFloat } from '../repr.js';
 import type { LoadPlan } from '../state-dict.js';
 import { newParameter, type FactoryOptions } from './common.js';
 
+/**
+ * The optional per-element affine of the norm layers: weight (ones) and bias (zeros) of `shape`
+ * when `on`, else both registered as None (PyTorch's state-dict and print behaviour).
+ */
+function registerAffine(m: Module, on: boolean, shape: number[], device: FactoryOptions['device']): void {
+  if (on) {
+    m.registerParameter('weight', newParameter(shape, device));
+    m.registerParameter('bias', newParameter(shape, device));
+  } else {
+    m.registerParameter('weight', null);
+    m.registerParameter('bias', null);
+  }
+}
+function resetAffine(m: { weight: Parameter | null; bias: Parameter | null }): void {
+  if (m.weight) ones_(m.weight);
+  if (m.bias) zeros_(m.bias);
+}
+
 export interface BatchNormOptions extends FactoryOptions {
   eps?: number;
   /** weight of the batch statistic in the running average; null: cumulative average. Default 0.1 */
@@ -52,13 +70,7 @@ abstract class BatchNormBase extends Module {
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
     const device = opts.device ?? defaultDevice();
-    if (this.affine) {
-      this.weight = newParameter([numFeatures], device);
-      this.bias = newParameter([numFeatures], device);
-    } else {
-      this.registerParameter('weight', null);
-      this.registerParameter('bias', null);
-    }
+    registerAffine(this, this.affine, [numFeatures], device);
     if (this.trackRunningStats) {
       this.registerBuffer('running_mean', zeros([numFeatures], { device }));
       this.registerBuffer('running_var', zeros([numFeatures], { device }));
@@ -86,10 +98,7 @@ abstract class BatchNormBase extends Module {
   }
   resetParameters(): void {
     this.resetRunningStats();
-    if (this.affine) {
-      ones_(this.weight!);
-      zeros_(this.bias!);
-    }
+    resetAffine(this);
   }
 
   private batchCount(): number {
@@ -178,18 +187,11 @@ export class LayerNorm extends Module {
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     this.eps = opts.eps ?? 1e-5;
     this.elementwiseAffine = opts.elementwiseAffine ?? true;
-    if (this.elementwiseAffine) {
-      this.weight = newParameter(this.normalizedShape, opts.device);
-      this.bias = newParameter(this.normalizedShape, opts.device);
-    } else {
-      this.registerParameter('weight', null);
-      this.registerParameter('bias', null);
-    }
+    registerAffine(this, this.elementwiseAffine, this.normalizedShape, opts.device);
     this.resetParameters();
   }
   resetParameters(): void {
-    if (this.weight) ones_(this.weight);
-    if (this.bias) zeros_(this.bias);
+    resetAffine(this);
   }
   override forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
@@ -217,18 +219,11 @@ export class GroupNorm extends Module {
     this.numChannels = numChannels;
     this.eps = opts.eps ?? 1e-5;
     this.affine = opts.affine ?? true;
-    if (this.affine) {
-      this.weight = newParameter([numChannels], opts.device);
-      this.bias = newParameter([numChannels], opts.device);
-    } else {
-      this.registerParameter('weight', null);
-      this.registerParameter('bias', null);
-    }
+    registerAffine(this, this.affine, [numChannels], opts.device);
     this.resetParameters();
   }
   resetParameters(): void {
-    if (this.weight) ones_(this.weight);
-    if (this.bias) zeros_(this.bias);
+    resetAffine(this);
   }
   override forward(x: Tensor): Tensor {
     return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
