@@ -5,7 +5,30 @@ import { ArgumentError, CheckpointError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { LRScheduler, packState, unpackState, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
 
-export class SequentialLR implements Scheduler {
+/** What both share: their schedulers' state dicts nest under `_schedulers`. */
+abstract class SchedulerList implements Scheduler {
+  abstract readonly optimizer: Optimizer;
+  abstract _schedulers: LRScheduler[];
+  abstract _lastLr: number[];
+  abstract step(): void;
+
+  getLastLr(): number[] {
+    return [...this._lastLr];
+  }
+  stateDict(): SchedulerStateDict {
+    return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
+  }
+  loadStateDict(sd: SchedulerStateDict): void {
+    const subs = sd._schedulers;
+    if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
+      throw new CheckpointError(`${this.constructor.name} state dict needs _schedulers with ${this._schedulers.length} entries`);
+    }
+    unpackState(this, sd, ['_schedulers']);
+    subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
+  }
+}
+
+export class SequentialLR extends SchedulerList {
   readonly optimizer: Optimizer;
   _schedulers: LRScheduler[];
   _milestones: number[];
@@ -13,6 +36,7 @@ export class SequentialLR implements Scheduler {
   _lastLr: number[];
 
   constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+    super();
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
         throw new ArgumentError(`Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
@@ -42,29 +66,16 @@ export class SequentialLR implements Scheduler {
     this._lastLr = s.getLastLr();
   }
 
-  getLastLr(): number[] {
-    return [...this._lastLr];
-  }
-  stateDict(): SchedulerStateDict {
-    return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
-  }
-  loadStateDict(sd: SchedulerStateDict): void {
-    const subs = sd._schedulers;
-    if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
-      throw new CheckpointError(`SequentialLR state dict needs _schedulers with ${this._schedulers.length} entries`);
-    }
-    unpackState(this, sd, ['_schedulers']);
-    subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
-  }
 }
 
 /** ChainedScheduler, as PyTorch 1.13: steps every scheduler each epoch, so their factors multiply. */
-export class ChainedScheduler implements Scheduler {
+export class ChainedScheduler extends SchedulerList {
   readonly optimizer: Optimizer;
   _schedulers: LRScheduler[];
   _lastLr: number[];
 
   constructor(schedulers: LRScheduler[]) {
+    super();
     if (schedulers.length === 0) throw new ArgumentError('ChainedScheduler needs at least one scheduler');
     schedulers.forEach((s, i) => {
       if (s.optimizer !== schedulers[0].optimizer) {
@@ -79,19 +90,5 @@ export class ChainedScheduler implements Scheduler {
   step(): void {
     for (const s of this._schedulers) s.step();
     this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
-  }
-  getLastLr(): number[] {
-    return [...this._lastLr];
-  }
-  stateDict(): SchedulerStateDict {
-    return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
-  }
-  loadStateDict(sd: SchedulerStateDict): void {
-    const subs = sd._schedulers;
-    if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
-      throw new CheckpointError(`ChainedScheduler state dict needs _schedulers with ${this._schedulers.length} entries`);
-    }
-    unpackState(this, sd, ['_schedulers']);
-    subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
   }
 }
