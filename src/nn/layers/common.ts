@@ -1,7 +1,9 @@
-// What every layer shares: the factory options (PyTorch's device= keyword) and parameter creation.
+// What every layer shares: the factory options (PyTorch's device= keyword), parameter creation and
+// the Linear/Conv initialisation.
 import { ArgumentError } from '../../errors.js';
 import { empty } from '../../tensor/creation.js';
 import { defaultDevice, type Device } from '../../tensor/device.js';
+import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init.js';
 import { Parameter } from '../parameter.js';
 
 export interface FactoryOptions {
@@ -24,4 +26,17 @@ export function ntuple(v: number | readonly number[], n: number, name: string, l
     throw new ArgumentError(`${layer}: ${name} must be an int or a list of ${n} ints, got ${JSON.stringify(v)}`);
   }
   return arr;
+}
+
+/**
+ * PyTorch's init for Linear and Conv layers: kaiming_uniform_(a=√5) for the weight (i.e.
+ * U(±1/√fan_in)), U(±1/√fan_in) for the bias.
+ */
+export function resetLinearLike(weight: Parameter, bias: Parameter | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const { fanIn } = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
 }

@@ -3,11 +3,10 @@ import { ArgumentError } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { conv1d, conv2d, type ConvOptions } from '../functional/conv.js';
 import { pad, type PadMode } from '../functional/misc.js';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init.js';
 import { Module } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { py } from '../repr.js';
-import { newParameter, ntuple, type FactoryOptions } from './common.js';
+import { newParameter, ntuple, resetLinearLike, type FactoryOptions } from './common.js';
 
 type IntOrList = number | readonly number[];
 export type PaddingMode = 'zeros' | PadMode;
@@ -78,12 +77,7 @@ abstract class ConvNd extends Module {
 
   /** PyTorch's init: kaiming_uniform_(a=√5) for the weight, U(±1/√fan_in) for the bias. */
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    resetLinearLike(this.weight, this.bias);
   }
 
   protected abstract conv(x: Tensor, o: ConvOptions): Tensor;

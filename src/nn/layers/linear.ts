@@ -1,11 +1,10 @@
 // nn.Linear and nn.Identity.
 import { linear } from '../../autograd/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init.js';
 import { Module } from '../module.js';
 import type { Parameter } from '../parameter.js';
 import { py } from '../repr.js';
-import { newParameter, type FactoryOptions } from './common.js';
+import { newParameter, resetLinearLike, type FactoryOptions } from './common.js';
 
 export interface LinearOptions extends FactoryOptions { bias?: boolean }
 
@@ -28,12 +27,7 @@ export class Linear extends Module {
 
   /** PyTorch's init: kaiming_uniform_(a=√5), i.e. U(±1/√fan_in), for the weight and the bias. */
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    resetLinearLike(this.weight, this.bias);
   }
   override forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
