@@ -14,6 +14,7 @@ import { CpuBackend } from '../../src/kernels/cpu/backend.js';
 import { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import { convOptions } from '../../src/kernels/webgpu/conv.js';
 import { acquireRuntime, releaseRuntime } from '../../src/kernels/webgpu/runtime.js';
+import { registerConv2dGradient } from '../lib/tfjs.js';
 
 /** k: a square window, or kh×kw written "1x3" (conv1d is h = 1 with a 1×k window and no vertical padding) */
 interface Shape { n: number; cIn: number; cOut: number; h: number; w: number; kh: number; kw: number; stride: number; pad: number; groups: number }
@@ -85,7 +86,7 @@ async function ours(be: Backend, a: Conv2dArgs, label: string, nRuns: number): P
 // TF.js: NHWC (its native layout), filter [kh, kw, cIn, cOut]; backward through tf.grads.
 async function tfjs(backend: 'webgpu' | 'wasm', a: Conv2dArgs): Promise<Row> {
   const tf = await import('@tensorflow/tfjs-core');
-  registerConvGradient(tf);
+  registerConv2dGradient(tf);
   if (backend === 'webgpu' && !(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
@@ -116,28 +117,6 @@ async function tfjs(backend: 'webgpu' | 'wasm', a: Conv2dArgs): Promise<Row> {
   });
   x.dispose(); f.dispose();
   return { impl: `tfjs-${backend}`, fwd, fwdBwd };
-}
-
-// The node bundle of tfjs-core ships no gradients (@tensorflow/tfjs registers them). Register
-// Conv2D's exactly as tfjs-core/src/gradients/Conv2D_grad.ts does: its two backprop kernels.
-let gradRegistered = false;
-type TF = typeof import('@tensorflow/tfjs-core');
-function registerConvGradient(tf: TF) {
-  if (gradRegistered) return;
-  gradRegistered = true;
-  tf.registerGradient({
-    kernelName: 'Conv2D', inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved;
-      const { strides, pad, dataFormat, dimRoundingMode } = attrs as Record<string, unknown>;
-      const common = { strides, pad, dataFormat, dimRoundingMode };
-      type T = import('@tensorflow/tfjs-core').Tensor;
-      return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as T, filter }, { ...common, inputShape: x.shape } as never) as T,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as T }, { ...common, filterShape: filter.shape } as never) as T,
-      };
-    },
-  });
 }
 
 async function main() {

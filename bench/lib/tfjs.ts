@@ -60,7 +60,7 @@ export async function tfjsVersion(): Promise<string> {
 // tfjs-core's node bundle registers no gradients (the full @tensorflow/tfjs package does). The
 // conv workload needs Conv2D's: the same definition as tfjs-core/src/gradients/Conv2D_grad.ts,
 // i.e. its two backprop kernels.
-function registerConv2dGradient(tf: TF): void {
+export function registerConv2dGradient(tf: TF): void {
   if (tf.getGradient('Conv2D')) return;
   type T = import('@tensorflow/tfjs-core').Tensor;
   tf.registerGradient({
