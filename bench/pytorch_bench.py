@@ -73,6 +73,18 @@ def matmul(p):
     return lambda: torch.matmul(a, b)
 
 
+def train_step(model, opt, x, y, set_to_none=False):
+    """One training step as the workloads time it: forward, cross-entropy, backward, optimizer, loss read back."""
+    def step():
+        opt.zero_grad(set_to_none=set_to_none)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
 def mlp(p):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(p["inF"], p["hidden"]), torch.nn.ReLU(), torch.nn.Linear(p["hidden"], p["classes"]))
@@ -80,14 +92,7 @@ def mlp(p):
     x = torch.randn(p["batch"], p["inF"])
     y = torch.randint(0, p["classes"], (p["batch"],))
 
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return train_step(model, opt, x, y)
 
 
 def conv2d(p):
@@ -118,14 +123,7 @@ def train_step_smallcnn(p):
     x = torch.randn(p["batch"], 1, 28, 28)
     y = torch.randint(0, p["classes"], (p["batch"],))
 
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return train_step(model, opt, x, y)
 
 
 def resnet18(p):
@@ -156,13 +154,7 @@ def resnet18(p):
                 m.eval()
     opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
 
-    def step():
-        opt.zero_grad(set_to_none=True)  # finetorch's zeroGrad default (and PyTorch 2's)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
+    step = train_step(model, opt, x, y, set_to_none=True)  # finetorch's zeroGrad default (and PyTorch 2's)
     step.stats = lambda: peak_bytes(step, lambda: model_tensors(model, opt) + [x, y])
     return step
 
