@@ -19,6 +19,9 @@ export class DisposedError extends FinetorchError {}
 export class AutogradError extends FinetorchError {}
 /** A bad argument value (negative size, dim out of range, unknown option). */
 export class ArgumentError extends FinetorchError {}
+/** An index outside the dimension it indexes (indexSelect, gather, embedding, class targets); names the op,
+ *  the index value, the dim and its size. An ArgumentError, so code catching that keeps working. */
+export class IndexError extends ArgumentError {}
 /** A checkpoint that is malformed, hostile or unsupported; names the key or byte offset. */
 export class CheckpointError extends FinetorchError {}
 /** An error reported by the WebGPU implementation, naming the kernel that caused it. */

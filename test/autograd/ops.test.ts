@@ -166,7 +166,7 @@ async function runCase(c: Case, T: Record<string, Tensor>, device: Device) {
   }
 }
 
-const FAMILIES = ['elementwise', 'compare', 'reduce', 'linalg', 'shape', 'activation', 'loss'];
+const FAMILIES = ['elementwise', 'compare', 'reduce', 'linalg', 'shape', 'activation', 'loss', 'edge_fixes'];
 const loaded = FAMILIES.map((f) => {
   const { tensors, metadata } = fixture(`ops/${f}`);
   return { family: f, tensors, cases: JSON.parse(metadata.cases) as Case[] };

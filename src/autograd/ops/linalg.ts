@@ -51,7 +51,7 @@ function bmm(a: Tensor, b: Tensor): Tensor {
   const B = numel(batchShape);
   // fold a's batch into rows when b is a single matrix (the linear-layer case)
   if (b.ndim === 2 && a.ndim > 2) {
-    const out = mm(reshape(a, [-1, k]), b);
+    const out = mm(reshape(a, [numel(batchShape) * m, k]), b); // explicit rows: [-1, 0] cannot be inferred when k = 0
     return reshape(out, [...batchShape, m, n]);
   }
   const as3 = numel(ba) === 1 ? reshape(a, [1, m, k]) : reshape(expand(a, [...batchShape, m, k]), [B, m, k]);

@@ -20,7 +20,8 @@ function plan(x: Tensor, dims: Dims) {
   const kept = Array.from({ length: x.ndim }, (_, i) => i).filter((i) => !rd.includes(i));
   const keepShape = x.shape.map((s, i) => (rd.includes(i) ? 1 : s));
   const outShape = kept.map((i) => x.shape[i]);
-  return { rd, kept, keepShape, outShape, rows: numel(outShape), cols: numel(rd.map((i) => x.shape[i])) };
+  // a 0-d tensor reduced over its dim 0 (or -1) reduces one element, as in PyTorch
+  return { rd, kept, keepShape, outShape, rows: numel(outShape), cols: numel(rd.map((i) => x.shape[i] ?? 1)) };
 }
 
 function reduceRaw(op: ReduceOp, x: Tensor, dims: Dims, keepdim: boolean): Tensor {
@@ -144,8 +145,18 @@ export interface VarOptions extends ReduceOptions { correction?: number; unbiase
 export function variance(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
   const n = plan(x, dims).cols;
-  const d = sub(x, mean(x, dims, { keepdim: true }));
-  return div(sum(mul(d, d), dims, opts), Math.max(0, n - correction));
+  const v = () => {
+    const d = sub(x, mean(x, dims, { keepdim: true }));
+    return div(sum(mul(d, d), dims, opts), Math.max(0, n - correction));
+  };
+  // PyTorch 1.13's var_backward over all elements (or of a 0-d tensor) with n == correction: 2 / 0 is
+  // taken as inf and not multiplied by x - mean (0), so the gradient is g · inf (±inf, NaN where g is 0)
+  // rather than the 0 · inf = NaN of the composed ops. Over explicit dims of a ≥1-d tensor it is NaN.
+  if (n === correction && (x.ndim === 0 || dims === undefined || dims === null)) {
+    const out = noGrad(v);
+    return record('VarBackward0', out, [x], (g) => [expand(reshape(mul(g, Infinity), []), x.shape)]);
+  }
+  return v();
 }
 export function std(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
   const v = variance(x, dims, opts);
@@ -158,6 +169,9 @@ export function std(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
 }
 /** log(sum(exp(x))) computed stably: the max is subtracted first */
 export function logsumexp(x: Tensor, dims: Dims, opts: ReduceOptions = {}): Tensor {
+  const p = plan(x, dims);
+  // over a zero-size dim there is no max to shift by: log(0) = -inf, as in PyTorch
+  if (p.cols === 0) return log(sum(exp(x), dims, opts));
   // an infinite max would make x - m NaN: shift by 0 then (the result is ±inf as it should be)
   const m = noGrad(() => {
     const m0 = amax(x, dims, { keepdim: true });
@@ -167,7 +181,7 @@ export function logsumexp(x: Tensor, dims: Dims, opts: ReduceOptions = {}): Tens
   });
   const out = add(log(sum(exp(sub(x, m)), dims, { keepdim: true })), m);
   if (opts.keepdim) return out;
-  return reshape(out, plan(x, dims).outShape);
+  return reshape(out, p.outShape);
 }
 export { permute };
 // `torch.var` (a reserved word can still be an export name)

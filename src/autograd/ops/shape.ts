@@ -7,7 +7,7 @@ import { contiguousStrides, normDim, numel } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
 import { sumTo } from './elementwise.js';
-import { dense, sameDevice, wrap } from './util.js';
+import { checkIndexRange, dense, sameDevice, wrap } from './util.js';
 
 interface Layout { shape: readonly number[]; strides: readonly number[]; offset: number }
 type ViewFn = (t: Tensor) => Layout;
@@ -211,6 +211,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = x.ndim ? normDim(dim, x.ndim) : 0;
   const shape = x.ndim ? [...x.shape] : [1];
   const { outer, size, inner } = split3(shape, d);
+  checkIndexRange('indexSelect', index, size, `dimension ${x.ndim ? d : 0} of input ${fmtShape(x.shape)}`);
   const xd = dense(x), id = dense(index);
   const k = index.numel();
   const out = wrap(x.backend.indexSelect(xd, id, outer, size, inner), [...shape.slice(0, d), k, ...shape.slice(d + 1)]);
@@ -222,18 +223,27 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 export function indexAdd(src: Tensor, dim: number, index: Tensor, shape: readonly number[]): Tensor {
   const d = normDim(dim, shape.length);
   const { outer, size, inner } = split3(shape, d);
+  checkIndexRange('indexAdd', index, size, `dimension ${d} of output ${fmtShape(shape)}`);
   const sd = dense(src);
   const out = wrap(src.backend.indexAdd(sd, dense(index), outer, size, inner), shape);
   if (sd !== src) sd.dispose();
   return record('IndexAddBackward0', out, [src], (g) => [indexSelect(g, d, index)]);
 }
+/**
+ * out[..., j, ...] = x[..., index[..., j, ...], ...] along `dim`. As in PyTorch the index may be smaller
+ * than x in the other dims: x is then read through a slice of the index's extent (a view, whose
+ * backward embeds the gradient into zeros of x's shape).
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex(index, 'gather');
   sameDevice('gather', x, index);
   const d = normDim(dim, x.ndim);
-  if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s !== x.shape[i])) {
-    throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} must match input shape ${fmtShape(x.shape)} except in dim ${d}`);
+  if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i])) {
+    throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} must not be larger than input shape ${fmtShape(x.shape)} apart from dim ${d} (and have as many dims)`);
   }
+  checkIndexRange('gather', index, x.ndim ? x.shape[d] : 1, `dimension ${d} of input ${fmtShape(x.shape)}`);
+  const smaller = index.shape.findIndex((s, i) => i !== d && s < x.shape[i]);
+  if (smaller >= 0) return gather(slice(x, smaller, 0, index.shape[smaller]), d, index);
   const { outer, size, inner } = split3(x.shape, d);
   const xd = dense(x), id = dense(index);
   const out = wrap(x.backend.gather(xd, id, outer, size, index.shape[d], inner), index.shape);
@@ -245,6 +255,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 export function scatterAdd(src: Tensor, dim: number, index: Tensor, shape: readonly number[]): Tensor {
   const d = normDim(dim, shape.length);
   const { outer, size, inner } = split3(shape, d);
+  checkIndexRange('scatterAdd', index, size, `dimension ${d} of output ${fmtShape(shape)}`);
   const sd = dense(src), id = dense(index);
   const out = wrap(src.backend.scatterAdd(sd, id, outer, size, index.shape[d], inner), shape);
   if (sd !== src) sd.dispose();

@@ -1,6 +1,6 @@
 // Helpers every op definition uses: device checks, dtype promotion, dense inputs, broadcasting.
-import { DeviceError, DTypeError, fmtShape } from '../../errors.js';
-import type { DType, Storage } from '../../kernels/backend.js';
+import { DeviceError, DTypeError, fmtShape, IndexError } from '../../errors.js';
+import type { DType, Storage, ValueCheck } from '../../kernels/backend.js';
 import { type Device } from '../../tensor/device.js';
 import { broadcastShapes, contiguousStrides, numel } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -63,6 +63,30 @@ export function resultShape(a: Tensor, b: Tensor, op: string): number[] {
 
 export function requireFloat(t: Tensor, op: string): void {
   if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected a float32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
+}
+
+/**
+ * Values of t outside [check.lo, check.hi] are check.error (Backend.checkValues): thrown at once on
+ * cpu; on webgpu the values stay on the device (reading them here would wait for it), a kernel tests
+ * them and the next readback (data(), item(), synchronize) throws the same error.
+ */
+export function checkValues(t: Tensor, check: ValueCheck): void {
+  const d = dense(t);
+  t.backend.checkValues(d, check);
+  dropTemp(d, t);
+}
+
+/**
+ * Every entry of an int32 index tensor within [0, size) (entries equal to `skip`, an ignoreIndex,
+ * excepted), else an IndexError naming the op, the value, its flat position, the dim and its size;
+ * through checkValues, so nothing is read back here (webgpu throws at the next readback).
+ */
+export function checkIndexRange(op: string, index: Tensor, size: number, where: string, skip?: number): void {
+  if (index.numel() === 0) return;
+  checkValues(index, {
+    key: `${op}|${size}|${where}|${fmtShape(index.shape)}`, lo: 0, hi: size - 1, except: skip,
+    error: (v, i) => new IndexError(`${op}: index ${v} is out of bounds for ${where} with size ${size} (flat position ${i} of index ${fmtShape(index.shape)})`),
+  });
 }
 
 export { contiguousStrides, numel };

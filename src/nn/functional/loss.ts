@@ -3,11 +3,11 @@
 // double backward and frozen-input skipping come from the op set.
 import {
   abs, add, clamp, div, eq, expand, flatten, gather, ge, indexSelect, isGradEnabled, log, logicalAnd, logicalNot,
-  logicalOr, logSoftmax, lt, mean, mul, ne, neg, record, reshape, softmax, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
+  logSoftmax, lt, mean, mul, ne, neg, noGrad, record, reshape, softmax, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
 } from '../../autograd/index.js';
-import { dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
+import { checkValues, dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
 import { arange } from '../../tensor/creation.js';
-import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
+import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -43,18 +43,14 @@ function classLayout(op: string, input: Tensor, target: Tensor, weight: Tensor |
 
 /**
  * Per-element `-w[t] * input[t]` picked along the class dim, the per-element weight (0 where the
- * target is ignored), and the not-ignored mask. Targets outside [0, C) throw on cpu (read
- * synchronously); on webgpu reading them would wait for the device, so their loss is NaN instead.
+ * target is ignored), and the not-ignored mask. Targets outside [0, C) are an IndexError (on webgpu
+ * at the next readback: see checkValues).
  */
 function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, cdim: number, C: number) {
   checkTargetRange(op, input, target, ignoreIndex, C);
   const keep = logicalNot(eq(target, ignoreIndex));
   const safe = where(keep, target, 0); // ignored targets pick class 0, then weigh 0
-  let picked = squeeze(gather(input, cdim, unsqueeze(safe, cdim)), cdim);
-  if (target.device !== 'cpu') {
-    const valid = logicalOr(logicalNot(keep), logicalAnd(ge(target, 0), lt(target, C)));
-    picked = where(valid, picked, NaN);
-  }
+  const picked = squeeze(gather(input, cdim, unsqueeze(safe, cdim)), cdim);
   const wt = weight
     ? where(keep, reshape(indexSelect(weight, 0, flatten(safe)), target.shape), 0)
     : toDtype(keep, 'float32');
@@ -62,14 +58,11 @@ function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | n
 }
 
 function checkTargetRange(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number) {
-  if (target.device !== 'cpu') return;
-  const host = target.dataSync();
-  for (let i = 0; i < host.length; i++) {
-    const v = host[i];
-    if (v !== ignoreIndex && (v < 0 || v >= C)) {
-      throw new ArgumentError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)})`);
-    }
-  }
+  const of = `of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)}`;
+  checkValues(target, {
+    key: `${op}|${C}|${of}`, lo: 0, hi: C - 1, except: ignoreIndex,
+    error: (v, i) => new IndexError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} ${of})`),
+  });
 }
 
 function checkTarget(op: string, target: Tensor, targetShape: readonly number[], input: Tensor) {
@@ -95,7 +88,18 @@ export function nllLoss(input: Tensor, target: Tensor, opts: NllLossOptions = {}
   const { loss, wt } = pickClass(op, input, target, weight, opts.ignoreIndex ?? -100, cdim, C);
   if (reduction === 'none') return loss;
   if (reduction === 'sum') return sum(loss);
-  return div(sum(loss), sum(wt));
+  return divByWeight(sum(loss), sum(wt));
+}
+
+/**
+ * The 'mean' of nllLoss/crossEntropy: total / (summed weights of the kept targets). When every target is
+ * ignored that is 0 / 0: the value is NaN, as in PyTorch, and so is its gradient by the quotient rule
+ * (g / 0 times the zero weights). PyTorch's gradient is 0 there, so the division's gradient uses a
+ * divisor of 1 where the sum is 0 (the terms it reaches all weigh 0 then).
+ */
+function divByWeight(total: Tensor, weightSum: Tensor): Tensor {
+  const none = eq(weightSum, 0);
+  return where(none, NaN, div(total, where(none, 1, weightSum)));
 }
 
 /**
@@ -134,13 +138,13 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
 
   checkTarget(op, target, targetShape, input);
   const { loss, wt, keep } = pickClass(op, logp, target, weight, opts.ignoreIndex ?? -100, cdim, C);
-  const nll = reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : div(sum(loss), sum(wt));
+  const nll = reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : divByWeight(sum(loss), sum(wt));
   if (ls === 0) return nll;
   // label smoothing: the loss against the uniform distribution, mixed in with weight ls
   const smooth = where(keep, neg(sum(wb ? mul(logp, wb) : logp, cdim)), 0);
   const smoothRed = reduction === 'none' ? smooth
     : reduction === 'sum' ? sum(smooth)
-    : div(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
+    : divByWeight(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
   return add(mul(nll, 1 - ls), mul(smoothRed, ls / C));
 }
 
@@ -250,18 +254,33 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const weight = opts.weight ?? null;
   binaryShapes(op, input, target, weight);
-  if (input.device === 'cpu') {
-    const host = input.dataSync();
-    for (let i = 0; i < host.length; i++) {
-      if (!(host[i] >= 0 && host[i] <= 1)) throw new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${host[i]} at flat position ${i} of input ${fmtShape(input.shape)}`);
-    }
-  }
-  const logX = clamp(log(input), { min: -100 });
-  const log1mX = clamp(log(sub(1, input)), { min: -100 });
-  // -(t log x + (1 - t) log(1 - x)) = -(log(1 - x) + t (log x - log(1 - x)))
-  let loss = neg(add(log1mX, mul(target, sub(logX, log1mX))));
+  const of = `of input ${fmtShape(input.shape)}`;
+  checkValues(input, {
+    key: `${op}|${of}`, lo: 0, hi: 1,
+    error: (v, i) => new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${v} at flat position ${i} ${of}`),
+  });
+  let loss = bceTerms(input, target);
   if (weight) loss = mul(loss, weight);
   return reduce(loss, reduction);
+}
+
+/**
+ * The unweighted elementwise -(t log x + (1 - t) log(1 - x)), each log clamped to >= -100, with
+ * PyTorch's own backward: the composed ops would give NaN at x = 0 or 1 (g / x at x = 0, times a
+ * clamp's zero). d/dx = (x - t) / max((1 - x) x, 1e-12) (huge but finite at the ends, as in PyTorch);
+ * d/dt = log(1 - x) - log(x) (PyTorch's -logit(x), unclamped). Written with ops, so createGraph works.
+ */
+function bceTerms(input: Tensor, target: Tensor): Tensor {
+  const out = noGrad(() => {
+    const logX = clamp(log(input), { min: -100 });
+    const log1mX = clamp(log(sub(1, input)), { min: -100 });
+    // -(t log x + (1 - t) log(1 - x)) = -(log(1 - x) + t (log x - log(1 - x)))
+    return neg(add(log1mX, mul(target, sub(logX, log1mX))));
+  });
+  return record('BinaryCrossEntropyBackward0', out, [input, target], (g, need) => [
+    need[0] ? div(mul(g, sub(input, target)), clamp(mul(sub(1, input), input), { min: 1e-12 })) : null,
+    need[1] ? mul(g, sub(log(sub(1, input)), log(input))) : null,
+  ]);
 }
 
 /**

@@ -1,7 +1,7 @@
 // embedding, dropout (element and channel-wise) and pad.
-import { eq, ge, indexAdd, indexSelect, logicalAnd, logicalNot, lt, mul, narrow, record, reshape, unsqueeze, where } from '../../autograd/index.js';
-import { dense, dropTemp, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
-import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
+import { eq, indexAdd, indexSelect, logicalNot, mul, narrow, record, reshape, unsqueeze, where } from '../../autograd/index.js';
+import { checkValues, dense, dropTemp, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
+import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
 import { full } from '../../tensor/creation.js';
 import { defaultGenerator, type Generator } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -10,9 +10,8 @@ import { Tensor } from '../../tensor/tensor.js';
 
 /**
  * `F.embedding(indices (int32, any shape), weight [V, D], { paddingIdx })` → [...indices.shape, D].
- * Row `paddingIdx` receives no gradient. An out-of-range index throws on cpu (the indices are read
- * synchronously); on webgpu they cannot be read without waiting for the device, so such rows come
- * out as NaN and receive no gradient, instead of reading another row's memory.
+ * Row `paddingIdx` receives no gradient. An out-of-range index is an IndexError: at once on cpu, at
+ * the next readback on webgpu (the indices are checked on the device; see checkValues).
  */
 export function embedding(indices: Tensor, weight: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
   const op = 'embedding';
@@ -27,27 +26,18 @@ export function embedding(indices: Tensor, weight: Tensor, opts: { paddingIdx?: 
     if (padIdx < 0) padIdx += v;
   }
   const flat = reshape(indices, [-1]);
-  let idx = flat, valid: Tensor | null = null;
-  if (indices.device === 'cpu') {
-    const host = flat.dataSync();
-    for (let i = 0; i < host.length; i++) {
-      if (host[i] < 0 || host[i] >= v) {
-        throw new ArgumentError(`${op}: index out of range: ${host[i]} at flat position ${i} of indices ${fmtShape(indices.shape)}, weight ${fmtShape(weight.shape)} has ${v} rows`);
-      }
-    }
-  } else {
-    valid = logicalAnd(ge(flat, 0), lt(flat, v));
-    idx = where(valid, flat, 0);
-  }
-  const wd = dense(weight), id = dense(idx);
-  let out = wrap(weight.backend.indexSelect(wd, id, 1, v, d), [flat.numel(), d]);
+  const of = `of indices ${fmtShape(indices.shape)}, weight ${fmtShape(weight.shape)} has ${v} rows`;
+  checkValues(flat, {
+    key: `${op}|${of}`, lo: 0, hi: v - 1,
+    error: (x, i) => new IndexError(`${op}: index out of range: ${x} at flat position ${i} ${of}`),
+  });
+  const wd = dense(weight), id = dense(flat);
+  const out = wrap(weight.backend.indexSelect(wd, id, 1, v, d), [flat.numel(), d]);
   dropTemp(wd, weight);
-  dropTemp(id, idx);
-  if (valid) out = where(unsqueeze(valid, 1), out, NaN);
-  // rows that get a gradient: valid ones, except paddingIdx
-  let keep = valid;
-  if (padIdx !== null) keep = keep ? logicalAnd(keep, logicalNot(eq(idx, padIdx))) : logicalNot(eq(idx, padIdx));
-  const y = record('EmbeddingBackward0', out, [weight], (g) => [indexAdd(keep ? where(unsqueeze(keep, 1), g, 0) : g, 0, idx, [v, d])]);
+  dropTemp(id, flat);
+  // every row gets a gradient except paddingIdx
+  const keep = padIdx !== null ? logicalNot(eq(flat, padIdx)) : null;
+  const y = record('EmbeddingBackward0', out, [weight], (g) => [indexAdd(keep ? where(unsqueeze(keep, 1), g, 0) : g, 0, flat, [v, d])]);
   return reshape(y, [...indices.shape, d]);
 }
 
