@@ -2,6 +2,8 @@
 // told apart by their bytes — torch.load), or a state dict already in memory.
 import { ArgumentError, CheckpointError } from '../errors.js';
 import { load } from '../io/index.js';
+import { preview } from '../io/json.js';
+import { leavesOf } from '../io/walk.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type StateDictSource = string | Uint8Array | Record<string, Tensor> | ReadonlyMap<string, Tensor>;
@@ -25,7 +27,12 @@ export async function readStateDict(source: StateDictSource, what: string): Prom
       }
       throw e;
     }
-    const all = tensorsOf(obj);
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj) || obj instanceof Tensor) {
+      // a .pth may pickle anything at its top level (None, a list, one tensor)
+      for (const t of tensorsOf(obj, what)) t.dispose();
+      throw new CheckpointError(`${what}: ${typeof source === 'string' ? `'${source}'` : 'the checkpoint'} holds ${describeValue(obj)}, not a state dict (a mapping of names to tensors)`);
+    }
+    const all = tensorsOf(obj, what);
     const nested = NESTED.map((k) => (obj as Record<string, unknown>)[k]).find((v) => isTensorDict(v));
     if (!isTensorDict(obj) && nested) {
       // keep the state dict, free the rest (optimizer state and the like)
@@ -47,15 +54,21 @@ export async function readStateDict(source: StateDictSource, what: string): Prom
   throw new ArgumentError(`${what}: expected a file path, bytes, or a state dict (object or Map of tensors), got ${source instanceof Tensor ? 'a Tensor' : typeof source}`);
 }
 
+/** A checkpoint's top-level value in Python's words. */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v instanceof Tensor) return `a single tensor of shape [${v.shape.join(', ')}]`;
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return `the ${typeof v} ${preview(v)}`;
+}
+
 function isTensorDict(v: unknown): boolean {
   return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor) && Object.values(v).length > 0 && Object.values(v).every((x) => x instanceof Tensor);
 }
 
-function tensorsOf(v: unknown, out: Tensor[] = []): Tensor[] {
-  if (v instanceof Tensor) out.push(v);
-  else if (Array.isArray(v)) for (const x of v) tensorsOf(x, out);
-  else if (v && typeof v === 'object') for (const x of Object.values(v)) tensorsOf(x, out);
-  return out;
+/** Every distinct tensor of a loaded checkpoint, in one linear walk (shared and cyclic parts entered once). */
+function tensorsOf(v: unknown, what: string): Tensor[] {
+  return leavesOf(v, (x): x is Tensor => x instanceof Tensor, { what });
 }
 
 function checkTensors(m: ReadonlyMap<string, unknown>, what: string): Map<string, Tensor> {

@@ -43,9 +43,16 @@ async function bytesOf(src: string | Uint8Array): Promise<Uint8Array> {
  * dict as nested plain objects/arrays with tensors in place (dict keys become strings; tuples become
  * arrays). Floating-point tensors load as float32, integers as int32 (int64 outside the int32 range
  * is an error naming the key), booleans as bool. Tensors land on `device` (default cpu).
+ * Objects shared in the file are shared in the result, and cycles stay cycles, as in PyTorch.
+ * `maxViewBytes`: a .pth tensor that is a view on part of a storage (a slice, a transpose, an
+ * expansion) is copied out; these copies together may take at most this many bytes (default: 4× the
+ * file's size, at least 16 MiB), so a small hostile file cannot ask for gigabytes.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function load(src: string | Uint8Array, opts: { device?: Device } = {}): Promise<any> {
+export async function load(src: string | Uint8Array, opts: { device?: Device; maxViewBytes?: number } = {}): Promise<any> {
+  if (opts.maxViewBytes !== undefined && !(Number.isSafeInteger(opts.maxViewBytes) && opts.maxViewBytes >= 0)) {
+    throw new ArgumentError(`load: maxViewBytes must be a non-negative integer, got ${String(opts.maxViewBytes)}`);
+  }
   const bytes = await bytesOf(src);
   if (detectFormat(bytes) === 'safetensors') return loadSafetensors(bytes, opts).tensors;
   return loadPth(bytes, opts);

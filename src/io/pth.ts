@@ -6,17 +6,18 @@
 // restricted unpickler (no tensors yet); (2) walk the result, checking every storage record exists
 // with the declared size; (3) decode each storage once, straight into a tensor's memory, and cut
 // the tensors that use it from it (views that are not the whole storage are made contiguous).
-import { CheckpointError } from '../errors.js';
-import type { DType } from '../kernels/backend.js';
+import { CheckpointError, fmtShape } from '../errors.js';
+import { bytesPerElement, type DType } from '../kernels/backend.js';
 import type { Device } from '../tensor/device.js';
 import { contiguousStrides } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeInto, dtypeOf, ELEM_SIZE } from './dtypes.js';
 import { defineKey, tensorFrom } from './host.js';
 import { describe, Pickler, PY_DICT, PyDict, PyGlobal, PyStorage, PyTensor, PyTuple, unpickle, type PyDictMark, type PyValue } from './pickle.js';
+import { pathForMessage, joinPath, walkLoaded } from './walk.js';
 import { DEFAULT_ZIP_LIMITS, ZipReader, zipChunks, type ZipLimits } from './zip.js';
 
-/** containers nested deeper than this are refused (and cycles, which would be infinitely deep) */
+/** containers nested deeper than this are refused (a cycle is not nesting: it loads as a cycle) */
 export const MAX_NESTING = 1000;
 /** where a tensor goes in the plain object until the tensors are built */
 const TENSOR_SLOT = Symbol('tensor');
@@ -46,17 +47,18 @@ export function openPth(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMIT
 
 interface Slot { holder: unknown[] | Record<string, unknown> | null; key: string | number; t: PyTensor; path: string }
 
-const join = (path: string, k: string | number) => (path === '' ? String(k) : `${path}.${k}`);
-const where = (path: string) => (path === '' ? 'the top-level object' : `'${path}'`);
+const join = joinPath;
+const where = pathForMessage;
 
 /**
  * Turn the unpickled value into plain JS, with TENSOR_SLOT where each tensor goes (listed in `slots`).
- * Shared sub-objects are converted once (a pickle can reference one object from many places); cycles
- * and nesting beyond MAX_NESTING are refused.
+ * The result has the pickle's own shape, as PyTorch builds it: a sub-object referenced from many
+ * places is converted once and shared, and a cycle (a list holding itself, which torch.save writes
+ * and torch.load reads) stays a cycle — so the work is linear in the number of distinct objects.
+ * Nesting beyond MAX_NESTING is refused, and so are dict keys that collide once made strings.
  */
 function toPlain(root: PyValue, slots: Slot[]): unknown {
   const done = new Map<object, unknown>();
-  const active = new Set<object>();
   const rec = (v: PyValue, path: string, depth: number, holder: Slot['holder'], key: string | number): unknown => {
     if (v === null || typeof v !== 'object') return v;
     if (v instanceof PyTensor) {
@@ -65,24 +67,25 @@ function toPlain(root: PyValue, slots: Slot[]): unknown {
     }
     if (v instanceof PyGlobal) throw new CheckpointError(`pth: ${where(path)} is the global '${v.full}' itself, not a value a checkpoint can hold`);
     if (v instanceof PyStorage) throw new CheckpointError(`pth: ${where(path)} is a bare storage ('${v.key}', ${v.typeName}), not a tensor; save tensors instead`);
+    // a container reached again (shared, or a cycle back to an ancestor) is the object made the
+    // first time; a tensor slot inside it is filled once, there
     const seen = done.get(v);
-    if (seen !== undefined) {
-      // a tensor slot inside a shared container is filled once, in the first copy: reuse that object
-      return seen;
-    }
-    if (active.has(v)) throw new CheckpointError(`pth: ${where(path)} contains itself (a cyclic reference)`);
+    if (seen !== undefined) return seen;
     if (depth >= MAX_NESTING) throw new CheckpointError(`pth: ${where(path)} is nested more than ${MAX_NESTING} containers deep`);
-    active.add(v);
-    let out: unknown;
     if (Array.isArray(v) || v instanceof PyTuple) {
       const items = Array.isArray(v) ? v : v.items;
       const arr: unknown[] = new Array(items.length);
+      done.set(v, arr);
       for (let i = 0; i < items.length; i++) arr[i] = rec(items[i], join(path, i), depth + 1, arr, i);
-      out = arr;
-    } else {
+      return arr;
+    }
+    {
       const d = v as PyDict;
       const obj: Record<string, unknown> = {};
+      done.set(v, obj);
       const mark: PyDictMark = { intKeys: new Set(), ordered: d.ordered };
+      // Python keeps 1 and '1' apart; as JS property names they are one key
+      const original = new Map<string, PyValue>();
       for (let i = 0; i < d.keys.length; i++) {
         const k = d.keys[i];
         let name: string;
@@ -93,14 +96,16 @@ function toPlain(root: PyValue, slots: Slot[]): unknown {
         } else if (typeof k === 'boolean') name = k ? 'True' : 'False';
         else if (k === null) name = 'None';
         else throw new CheckpointError(`pth: dict ${where(path)} has a key that is ${describe(k)}; only strings, numbers, booleans and None can be keys here`);
+        const clash = original.get(name);
+        if (clash !== undefined) {
+          throw new CheckpointError(`pth: dict ${where(path)} has the keys ${describe(clash)} and ${describe(k)}, which are both '${name.length > 100 ? `${name.slice(0, 100)}…` : name}' here (object keys are strings); rename one of them`);
+        }
+        original.set(name, k);
         defineKey(obj, name, rec(d.values[i], join(path, name), depth + 1, obj, name));
       }
       Object.defineProperty(obj, PY_DICT, { value: mark, enumerable: false });
-      out = obj;
+      return obj;
     }
-    active.delete(v);
-    done.set(v, out);
-    return out;
   };
   return rec(root, '', 0, null, '');
 }
@@ -132,6 +137,35 @@ const isWhole = (t: PyTensor) => {
   return t.offset === 0 && t.size.reduce((a, b) => a * b, 1) === t.storage.numel && t.size.every((n, i) => n === 1 || c[i] === t.stride[i]);
 };
 
+/** the least `maxViewBytes` by default: room for modest expanded buffers in a small file */
+export const MIN_VIEW_BYTES = 16 * 2 ** 20;
+/** the default `maxViewBytes` is this many times the file's size (or MIN_VIEW_BYTES, if larger) */
+export const VIEW_BYTES_PER_FILE_BYTE = 4;
+export const defaultMaxViewBytes = (fileBytes: number) => Math.max(MIN_VIEW_BYTES, VIEW_BYTES_PER_FILE_BYTE * fileBytes);
+
+/**
+ * A tensor that is a whole storage costs nothing beyond the storage (which is in the file); any other
+ * view — a slice, a transpose, an expansion with stride 0 — is copied out contiguous. A few bytes of
+ * pickle can ask for any size ([2^30] with stride [0] over one element), so the copies together are
+ * bounded, before anything is allocated: by `maxBytes` (default: defaultMaxViewBytes of the file).
+ */
+function checkViews(infos: Map<PyStorage, StorageInfo>, maxBytes: number, fileBytes: number, raised: boolean): void {
+  const counted = new Set<PyTensor>();
+  let total = 0;
+  for (const info of infos.values()) {
+    for (const { t, path } of info.users) {
+      if (counted.has(t) || isWhole(t)) continue;
+      counted.add(t);
+      const numel = t.size.reduce((a, b) => a * b, 1);
+      const bytes = numel * bytesPerElement;
+      total += bytes;
+      if (total <= maxBytes) continue;
+      const limit = raised ? 'the maxViewBytes limit' : `the limit (${VIEW_BYTES_PER_FILE_BYTE}× the ${fileBytes}-byte file, at least ${MIN_VIEW_BYTES})`;
+      throw new CheckpointError(`pth: tensor ${where(path)} is a view of shape ${fmtShape(t.size)} with stride ${fmtShape(t.stride)} at offset ${t.offset} on storage '${t.storage.key}' of ${t.storage.numel} elements; copying it out takes ${bytes} bytes${total > bytes ? ` (${total} with the views before it)` : ''}, over ${limit} of ${maxBytes} bytes for views; if the file is trusted, load it with { maxViewBytes } raised`);
+    }
+  }
+}
+
 /** Decode the storages and build the tensors; on any failure everything made so far is freed. */
 function buildTensors(arch: PthArchive, infos: Map<PyStorage, StorageInfo>, device: Device): Map<PyTensor, Tensor> {
   const made = new Map<PyTensor, Tensor>();
@@ -146,27 +180,32 @@ function buildTensors(arch: PthArchive, infos: Map<PyStorage, StorageInfo>, devi
           const users = [...new Set(info.users.map((u) => where(u.path)))].slice(0, 3).join(', ');
           throw new CheckpointError(`pth: tensor ${users} holds int64 value ${v} at storage element ${i} (record '${info.record}', file offset ${arch.zip.entries.get(info.record)!.dataStart + i * 8}), outside the int32 range tensors here have`);
         }));
+      // whole-storage tensors share one copy of the storage, on the target device too (tied weights stay tied)
+      let placed: Tensor | null = device === 'cpu' ? whole : null;
       try {
         for (const { t } of info.users) {
           if (made.has(t)) continue;
           let out: Tensor;
-          if (isWhole(t)) out = whole._view(t.size, contiguousStrides(t.size), 0);
-          else {
-            // a slice, a transposed or expanded view: materialise it contiguous
+          if (isWhole(t)) {
+            placed ??= whole._transfer(device);
+            out = placed._view(t.size, contiguousStrides(t.size), 0);
+          } else {
+            // a slice, a transposed or expanded view (sized by checkViews): materialise it contiguous
             const view = whole._view(t.size, t.stride, t.offset);
             out = view._contiguousRaw();
             view.dispose();
-          }
-          if (device !== 'cpu') {
-            const moved = out._transfer(device);
-            out.dispose();
-            out = moved;
+            if (device !== 'cpu') {
+              const moved = out._transfer(device);
+              out.dispose();
+              out = moved;
+            }
           }
           if (t.requiresGrad && dtype === 'float32') out.requiresGrad = true;
           made.set(t, out);
         }
       } finally {
         whole.dispose();
+        if (placed !== whole) placed?.dispose();
       }
     }
   } catch (e) {
@@ -176,12 +215,20 @@ function buildTensors(arch: PthArchive, infos: Map<PyStorage, StorageInfo>, devi
   return made;
 }
 
+export interface LoadPthOptions {
+  device?: Device;
+  limits?: ZipLimits;
+  /** most bytes the copies of non-whole-storage views may take together (default: defaultMaxViewBytes) */
+  maxViewBytes?: number;
+}
+
 /** Load a .pth/.pt (zip) checkpoint: the saved object with tensors in place. */
-export function loadPth(bytes: Uint8Array, opts: { device?: Device; limits?: ZipLimits } = {}): unknown {
+export function loadPth(bytes: Uint8Array, opts: LoadPthOptions = {}): unknown {
   const arch = openPth(bytes, opts.limits);
   const slots: Slot[] = [];
   const plain = toPlain(arch.root, slots);
   const infos = checkStorages(arch, slots);
+  checkViews(infos, opts.maxViewBytes ?? defaultMaxViewBytes(bytes.length), bytes.length, opts.maxViewBytes !== undefined);
   const tensors = buildTensors(arch, infos, opts.device ?? 'cpu');
   for (const s of slots) {
     const t = tensors.get(s.t)!;
@@ -205,19 +252,13 @@ export function describePth(bytes: Uint8Array): { tensors: StoredTensor[]; other
     const numel = s.t.size.reduce((a, b) => a * b, 1);
     return { key: s.path, dtype: s.t.storage.kind, shape: s.t.size, numel, bytes: numel * ELEM_SIZE[s.t.storage.kind], requiresGrad: s.t.requiresGrad };
   });
-  // the non-tensor leaves (epoch, hyperparameters), flattened by path
+  // the non-tensor leaves (epoch, hyperparameters), flattened by path (a shared part under its first path)
   const other: Record<string, unknown> = {};
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string) => {
+  walkLoaded(plain, (v, path) => {
     if (v === TENSOR_SLOT) return;
-    if (v === null || typeof v !== 'object') return defineKey(other, path, typeof v === 'bigint' ? v.toString() : v);
-    if (seen.has(v)) return;
-    seen.add(v);
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
-    if (entries.length === 0) defineKey(other, path, Array.isArray(v) ? [] : {});
-    for (const [k, x] of entries) walk(x, join(path, k));
-  };
-  walk(plain, '');
+    if (v !== null && typeof v === 'object') return defineKey(other, path, Array.isArray(v) ? [] : {});
+    defineKey(other, path, typeof v === 'bigint' ? v.toString() : v);
+  }, { what: 'pth' });
   return { tensors, other };
 }
 

@@ -9,6 +9,7 @@ import type { Device } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkedNumel, decodeInto, dtypeOf, ELEM_SIZE, isElemKind, type ElemKind } from './dtypes.js';
 import { concat, defineKey, tensorFrom } from './host.js';
+import { parseFileJson, preview } from './json.js';
 
 export { f16ToF32 } from './dtypes.js';
 
@@ -20,7 +21,10 @@ const MAX_RANK = 64;
 export interface SafetensorsEntry { dtype: ElemKind; shape: number[]; dataOffsets: [number, number] }
 export interface SafetensorsHeader { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number }
 
+/** a string as JSON, for the writer (error messages quote with `preview`, which cuts) */
 const q = (s: string) => JSON.stringify(s);
+/** objects and arrays in the header nest 3 deep; far more is refused before JSON.parse */
+const MAX_HEADER_DEPTH = 16;
 
 /** Parse and validate the header; offsets in entries are relative to the data section (file offset `dataStart`). */
 export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
@@ -31,12 +35,13 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   const hlen = Number(lenBig);
   if (8 + hlen > bytes.length) throw new CheckpointError(`safetensors: header length ${hlen} at offset 0 runs past the end of the ${bytes.length}-byte file (header would end at offset ${8 + hlen})`);
   const dataStart = 8 + hlen;
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
-  } catch (e) {
-    throw new CheckpointError(`safetensors: header (file offsets 8..${dataStart}) is not valid UTF-8 JSON: ${(e as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+  } catch {
+    throw new CheckpointError(`safetensors: header (file offsets 8..${dataStart}) is not valid UTF-8 JSON (bad UTF-8)`);
   }
+  const header = parseFileJson(text, `safetensors: header (file offsets 8..${dataStart})`, MAX_HEADER_DEPTH);
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError(`safetensors: header (file offsets 8..${dataStart}) is not a JSON object`);
   const dataLen = bytes.length - dataStart;
   const entries = new Map<string, SafetensorsEntry>();
@@ -47,22 +52,22 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
       if (typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError('safetensors: __metadata__ must be an object mapping strings to strings');
       metadata = {};
       for (const [mk, mv] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof mv !== 'string') throw new CheckpointError(`safetensors: __metadata__ value for ${q(mk)} is ${JSON.stringify(mv)?.slice(0, 40)}, not a string`);
+        if (typeof mv !== 'string') throw new CheckpointError(`safetensors: __metadata__ value for ${preview(mk)} is ${preview(mv)}, not a string`);
         defineKey(metadata, mk, mv);
       }
       continue;
     }
-    const what = `safetensors: tensor ${q(key)}`;
+    const what = `safetensors: tensor ${preview(key)}`;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CheckpointError(`${what} has a header entry that is not an object`);
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isElemKind(e.dtype)) throw new CheckpointError(`${what} has unknown dtype ${JSON.stringify(e.dtype)?.slice(0, 40)} (supported: ${Object.keys(ELEM_SIZE).join(' ')})`);
+    if (!isElemKind(e.dtype)) throw new CheckpointError(`${what} has unknown dtype ${preview(e.dtype)} (supported: ${Object.keys(ELEM_SIZE).join(' ')})`);
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.length > MAX_RANK || shape.some((s) => !Number.isSafeInteger(s) || s < 0)) {
-      throw new CheckpointError(`${what} has an invalid shape ${JSON.stringify(shape)?.slice(0, 80)} (expected at most ${MAX_RANK} non-negative integers)`);
+      throw new CheckpointError(`${what} has an invalid shape ${preview(shape)} (expected at most ${MAX_RANK} non-negative integers)`);
     }
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || off.some((o) => !Number.isSafeInteger(o) || o < 0) || off[0] > off[1]) {
-      throw new CheckpointError(`${what} has invalid data_offsets ${JSON.stringify(off)?.slice(0, 80)} (expected [begin, end] with 0 <= begin <= end)`);
+      throw new CheckpointError(`${what} has invalid data_offsets ${preview(off)} (expected [begin, end] with 0 <= begin <= end)`);
     }
     const [b, end] = off as [number, number];
     const n = checkedNumel(shape as number[], () => what);
@@ -81,8 +86,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   let covered = 0, prev = '';
   for (const [key, e] of spans) {
     const [b, end] = e.dataOffsets;
-    if (b < covered) throw new CheckpointError(`safetensors: tensors ${q(prev)} and ${q(key)} overlap at data offset ${b} (file offset ${dataStart + b})`);
-    if (b > covered) throw new CheckpointError(`safetensors: data bytes ${covered}..${b} (file offsets ${dataStart + covered}..${dataStart + b}) before tensor ${q(key)} belong to no tensor`);
+    if (b < covered) throw new CheckpointError(`safetensors: tensors ${preview(prev)} and ${preview(key)} overlap at data offset ${b} (file offset ${dataStart + b})`);
+    if (b > covered) throw new CheckpointError(`safetensors: data bytes ${covered}..${b} (file offsets ${dataStart + covered}..${dataStart + b}) before tensor ${preview(key)} belong to no tensor`);
     covered = end;
     prev = key;
   }
@@ -93,7 +98,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
 }
 
 const int64Error = (key: string, i: number, v: bigint, at: number) =>
-  new CheckpointError(`safetensors: tensor ${q(key)} holds int64 value ${v} at element ${i} (file offset ${at}), outside the int32 range tensors here have`);
+  new CheckpointError(`safetensors: tensor ${preview(key)} holds int64 value ${v} at element ${i} (file offset ${at}), outside the int32 range tensors here have`);
 
 /** Read every tensor of a safetensors file, decoding each straight into its tensor's storage. */
 export function loadSafetensors(bytes: Uint8Array, opts: { device?: Device } = {}): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
@@ -106,7 +111,7 @@ export function loadSafetensors(bytes: Uint8Array, opts: { device?: Device } = {
       const at = dataStart + e.dataOffsets[0];
       const raw = bytes.subarray(at, dataStart + e.dataOffsets[1]);
       const n = raw.length / ELEM_SIZE[e.dtype];
-      const t = tensorFrom(`safetensors: tensor ${q(k)}`, e.shape, n, dtypeOf(e.dtype), device, (out) =>
+      const t = tensorFrom(`safetensors: tensor ${preview(k)}`, e.shape, n, dtypeOf(e.dtype), device, (out) =>
         decodeInto(e.dtype, raw, n, out, (i, v) => { throw int64Error(k, i, v, at + i * 8); }));
       made.push(t);
       defineKey(tensors, k, t);
@@ -136,10 +141,10 @@ export function referenceOrder(items: { name: string; dtype: string }[]): { name
 export async function safetensorsChunks(tensors: Record<string, Tensor> | ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array[]> {
   const list: [string, Tensor][] = tensors instanceof Map ? [...(tensors as ReadonlyMap<string, Tensor>)] : Object.entries(tensors as Record<string, Tensor>);
   for (const [k, t] of list) {
-    if (!(t instanceof Tensor)) throw new ArgumentError(`saveSafetensors: value for key ${q(k)} is not a Tensor (safetensors holds tensors only; put other values in metadata as strings)`);
+    if (!(t instanceof Tensor)) throw new ArgumentError(`saveSafetensors: value for key ${preview(k)} is not a Tensor (safetensors holds tensors only; put other values in metadata as strings)`);
     if (k === '__metadata__') throw new ArgumentError("saveSafetensors: '__metadata__' is reserved for the metadata and cannot name a tensor");
   }
-  if (metadata) for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new ArgumentError(`saveSafetensors: metadata value for ${q(k)} is ${typeof v}; safetensors metadata maps strings to strings`);
+  if (metadata) for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new ArgumentError(`saveSafetensors: metadata value for ${preview(k)} is ${typeof v}; safetensors metadata maps strings to strings`);
   const byName = new Map(list);
   const order = referenceOrder(list.map(([name, t]) => ({ name, dtype: ST_DTYPE[t.dtype] })));
   const parts: string[] = [];

@@ -213,8 +213,11 @@ export interface ZipInput { name: string; data: Uint8Array }
 
 /**
  * A STORED zip the way PyTorch's writer lays it out: each record's data starts on a 64-byte boundary
- * (padded with an extra field "FB" of 'Z's, as torch does), sizes and CRC in the local header, and a
- * plain end-of-central-directory record (archives over 4 GiB are refused rather than written zip64).
+ * (padded with an extra field "FB" of 'Z's, as torch does), sizes and CRC in the local header. Past
+ * 65,534 records or 4 GiB the archive is zip64, as torch's own writer (miniz) makes it: a zip64 end
+ * record and locator before the plain end record, whose overflowing fields read 0xFFFF(FFFF), and a
+ * zip64 extra field on each central record whose offset is past 4 GiB. One record of 4 GiB or more
+ * is refused (no tensor here is that large).
  */
 export function zipChunks(files: readonly ZipInput[]): Uint8Array[] {
   const enc = new TextEncoder();
@@ -222,6 +225,7 @@ export function zipChunks(files: readonly ZipInput[]): Uint8Array[] {
   const central: Uint8Array[] = [];
   let off = 0;
   for (const f of files) {
+    if (f.data.length >= 0xffffffff) throw new CheckpointError(`zip: record '${f.name}' of ${f.data.length} bytes is too large for one zip record here (4 GiB at most)`);
     const name = enc.encode(f.name);
     const crc = crc32(f.data);
     const pad = (64 - ((off + 30 + name.length + 4) % 64)) % 64;
@@ -241,31 +245,57 @@ export function zipChunks(files: readonly ZipInput[]): Uint8Array[] {
     dv.setUint16(30 + name.length, 0x4246, true); // "FB"
     dv.setUint16(32 + name.length, pad, true);
     local.fill(0x5a, 34 + name.length);
-    const c = new Uint8Array(46 + name.length);
+    // a local header past 4 GiB is named by a zip64 extra field holding its offset
+    const far = off >= 0xffffffff;
+    const c = new Uint8Array(46 + name.length + (far ? 12 : 0));
     const cv = new DataView(c.buffer);
     cv.setUint32(0, SIG_CENTRAL, true);
-    cv.setUint16(4, 20, true); cv.setUint16(6, 20, true);
+    cv.setUint16(4, far ? 45 : 20, true); cv.setUint16(6, far ? 45 : 20, true);
     cv.setUint16(8, 0x0800, true); cv.setUint16(10, 0, true);
     cv.setUint16(12, 0, true); cv.setUint16(14, 0x21, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, f.data.length, true);
     cv.setUint32(24, f.data.length, true);
     cv.setUint16(28, name.length, true);
-    cv.setUint32(42, off, true);
+    cv.setUint16(30, far ? 12 : 0, true);
+    cv.setUint32(42, far ? 0xffffffff : off, true);
     c.set(name, 46);
+    if (far) {
+      cv.setUint16(46 + name.length, 1, true);
+      cv.setUint16(48 + name.length, 8, true);
+      cv.setBigUint64(50 + name.length, BigInt(off), true);
+    }
     central.push(c);
     chunks.push(local, f.data);
     off += local.length + f.data.length;
   }
   let cdSize = 0;
   for (const c of central) cdSize += c.length;
-  if (off + cdSize > 0xfffffffe || files.length > 0xfffe) throw new CheckpointError(`zip: writing ${off + cdSize} bytes in ${files.length} entries needs zip64, which this writer does not produce`);
+  const zip64 = files.length > 0xfffe || off + cdSize > 0xfffffffe;
+  const tail: Uint8Array[] = [];
+  if (zip64) {
+    const rec = new Uint8Array(56 + 20);
+    const rv = new DataView(rec.buffer);
+    rv.setUint32(0, SIG_EOCD64, true);
+    rv.setBigUint64(4, 44n, true); // size of the rest of this record
+    rv.setUint16(12, 45, true); rv.setUint16(14, 45, true); // version made by / needed: 4.5 (zip64)
+    rv.setBigUint64(24, BigInt(files.length), true);
+    rv.setBigUint64(32, BigInt(files.length), true);
+    rv.setBigUint64(40, BigInt(cdSize), true);
+    rv.setBigUint64(48, BigInt(off), true);
+    // the locator: where the zip64 end record starts
+    rv.setUint32(56, SIG_LOC64, true);
+    rv.setBigUint64(64, BigInt(off + cdSize), true);
+    rv.setUint32(72, 1, true); // one disk
+    tail.push(rec);
+  }
   const end = new Uint8Array(22);
   const ev = new DataView(end.buffer);
   ev.setUint32(0, SIG_EOCD, true);
-  ev.setUint16(8, files.length, true);
-  ev.setUint16(10, files.length, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, off, true);
-  return [...chunks, ...central, end];
+  ev.setUint16(8, Math.min(files.length, 0xffff), true);
+  ev.setUint16(10, Math.min(files.length, 0xffff), true);
+  ev.setUint32(12, zip64 ? 0xffffffff : cdSize, true);
+  ev.setUint32(16, zip64 ? 0xffffffff : off, true);
+  tail.push(end);
+  return [...chunks, ...central, ...tail];
 }

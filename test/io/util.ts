@@ -84,6 +84,14 @@ export function str(s: string): Uint8Array {
   return pk(0x58, b.length & 0xff, (b.length >> 8) & 0xff, (b.length >> 16) & 0xff, b.length >>> 24, b);
 }
 export function int(n: number): Uint8Array {
+  if (n >= 2 ** 31 || n < -(2 ** 31)) {
+    // LONG1 of 8 bytes (two's complement)
+    const b = new Uint8Array(10);
+    b[0] = 0x8a;
+    b[1] = 8;
+    new DataView(b.buffer).setBigInt64(2, BigInt(n), true);
+    return b;
+  }
   const b = new Uint8Array(5);
   b[0] = 0x4a;
   new DataView(b.buffer).setInt32(1, n, true);
