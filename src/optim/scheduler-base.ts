@@ -15,12 +15,12 @@ export interface Scheduler {
 }
 
 // PyTorch's spelling of fields whose camelCase does not map back mechanically
-const SNAKE: Record<string, string> = { tMax: 'T_max' };
+const SNAKE: Record<string, string> = { tMax: 'T_max', t0: 'T_0', tI: 'T_i', tMult: 'T_mult', tCur: 'T_cur' };
 const CAMEL: Record<string, string> = Object.fromEntries(Object.entries(SNAKE).map(([a, b]) => [b, a]));
 const snake = (k: string) => SNAKE[k] ?? toSnake(k);
 const camel = (k: string) => CAMEL[k] ?? toCamel(k);
 /** fields a PyTorch scheduler state dict carries that mean nothing here */
-const PYTORCH_ONLY = new Set(['verbose', '_get_lr_called_within_step', 'anneal_func', '_with_counter']);
+const PYTORCH_ONLY = new Set(['verbose', '_get_lr_called_within_step', 'anneal_func', '_with_counter', '_scale_fn_ref', '_scale_fn_custom']);
 
 /** Plain fields of `obj` (not the optimizer, not functions) as a snake_case state dict, deep-copied. */
 export function packState(obj: object, skip: string[] = []): SchedulerStateDict {

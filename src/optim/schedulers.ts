@@ -4,10 +4,12 @@ import { ArgumentError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { LRScheduler, packState, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
-/** lr = initial lr × lrLambda(epoch); one function, or one per param group. */
-export class LambdaLR extends LRScheduler {
+type Lambdas = ((epoch: number) => number) | ((epoch: number) => number)[];
+
+/** One function per param group (one given for all, or a list), serialised as PyTorch does. */
+abstract class PerGroupLambdaLR extends LRScheduler {
   lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: Optimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[], { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+  constructor(optimizer: Optimizer, lrLambda: Lambdas, lastEpoch: number) {
     super(optimizer, lastEpoch);
     const n = optimizer.paramGroups.length;
     if (Array.isArray(lrLambda)) {
@@ -16,15 +18,33 @@ export class LambdaLR extends LRScheduler {
     } else this.lrLambdas = new Array(n).fill(lrLambda);
     this._initialStep();
   }
-  protected getLr(): number[] {
-    return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
-  }
   /** PyTorch stores `lr_lambdas: [None, ...]` for plain functions (they cannot be serialised). */
   override stateDict(): SchedulerStateDict {
     return { ...packState(this, ['lrLambdas']), lr_lambdas: this.lrLambdas.map(() => null) };
   }
   override loadStateDict(sd: SchedulerStateDict): void {
     unpackState(this, sd, ['lrLambdas']);
+  }
+}
+
+/** lr = initial lr × lrLambda(epoch); one function, or one per param group. */
+export class LambdaLR extends PerGroupLambdaLR {
+  constructor(optimizer: Optimizer, lrLambda: Lambdas, { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+    super(optimizer, lrLambda, lastEpoch);
+  }
+  protected getLr(): number[] {
+    return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
+  }
+}
+
+/** lr = previous lr × lrLambda(epoch) from the first step on (epoch 0 keeps the initial lr). */
+export class MultiplicativeLR extends PerGroupLambdaLR {
+  constructor(optimizer: Optimizer, lrLambda: Lambdas, { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+    super(optimizer, lrLambda, lastEpoch);
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch > 0) return this.groups.map((g, i) => g.lr * this.lrLambdas[i](this.lastEpoch));
+    return this.groups.map((g) => g.lr);
   }
 }
 
@@ -68,6 +88,51 @@ export class MultiStepLR extends LRScheduler {
     let passed = 0; // bisect_right over the sorted milestones with multiplicity
     for (const [m, k] of Object.entries(this.milestones)) if (Number(m) <= this.lastEpoch) passed += k;
     return this.baseLrs.map((b) => b * this.gamma ** passed);
+  }
+}
+
+/** Multiply by `factor` until epoch `totalIters`, then restore the lr. */
+export class ConstantLR extends LRScheduler {
+  factor: number;
+  totalIters: number;
+  constructor(optimizer: Optimizer, { factor = 1 / 3, totalIters = 5, lastEpoch = -1 }: { factor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    if (factor > 1 || factor < 0) throw new ArgumentError('Constant multiplicative factor expected to be between 0 and 1.');
+    super(optimizer, lastEpoch);
+    this.factor = factor;
+    this.totalIters = totalIters;
+    this._initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1.0 / this.factor));
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor)));
+  }
+}
+
+/**
+ * Polynomial decay to 0 over totalIters epochs: lr = initial × (1 - min(t, T)/T)^power, with
+ * PyTorch 2.x's semantics (the reference script checks them against the closed form).
+ */
+export class PolynomialLR extends LRScheduler {
+  totalIters: number;
+  power: number;
+  constructor(optimizer: Optimizer, { totalIters = 5, power = 1.0, lastEpoch = -1 }: { totalIters?: number; power?: number; lastEpoch?: number } = {}) {
+    super(optimizer, lastEpoch);
+    this.totalIters = totalIters;
+    this.power = power;
+    this._initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch > this.totalIters) return this.groups.map((g) => g.lr);
+    const T = this.totalIters, e = this.lastEpoch;
+    const decay = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** this.power;
+    return this.groups.map((g) => g.lr * decay);
+  }
+  protected override closedFormLr(): number[] {
+    return this.baseLrs.map((b) => b * (1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
   }
 }
 

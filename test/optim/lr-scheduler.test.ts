@@ -2,47 +2,15 @@
 // momentum / beta1) of two param groups after construction and after each of 50 steps.
 import { describe, expect, it } from 'vitest';
 import { fixture, torch } from '../harness.js';
+import { expectSeq, record as recordSteps, twoGroups, type Optimizer, type Seq, type Stepper } from './scheduler-util.js';
 
 const { optim } = torch;
 const S = optim.lrScheduler;
-type Optimizer = torch.optim.Optimizer;
-interface Seq { lr: number[][]; momentum: number[][]; args?: Record<string, unknown>; metrics?: number[] }
 
 const fx = fixture('optim/schedulers');
 const seqs = JSON.parse(fx.metadata.sequences) as Record<string, Seq>;
 const STEPS = Number(fx.metadata.steps);
-
-// The sequences are float64 host arithmetic on both sides, done in the same order; only the last
-// bits of cos/pow may differ between V8 and glibc, so they must agree far below float32's TOL.
-const LR_RTOL = 1e-12;
-function expectSeq(actual: number[][], expected: number[][], what: string) {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  actual.forEach((row, i) => row.forEach((x, j) => {
-    const e = expected[i][j];
-    if (Math.abs(x - e) > LR_RTOL * Math.abs(e)) expect.fail(`${what}: step ${i}, group ${j}: got ${x}, expected ${e}`);
-  }));
-}
-
-function twoGroups(kind: 'SGD' | 'Adam' = 'SGD'): Optimizer {
-  const a = torch.zeros([2], { device: 'cpu', requiresGrad: true }), b = torch.zeros([3], { device: 'cpu', requiresGrad: true });
-  const groups = [{ params: [a] }, { params: [b], lr: 0.01 }];
-  return kind === 'Adam' ? new optim.Adam(groups, { lr: 0.1 }) : new optim.SGD(groups, { lr: 0.1, momentum: 0.9 });
-}
-const momentumOf = (o: Optimizer) => o.paramGroups.map((g) => (Array.isArray(g.betas) ? (g.betas as number[])[0] : (g.momentum as number)));
-
-// ReduceLROnPlateau's step takes the metric, the others take nothing
-type Stepper = { step(metric: never): void; getLastLr(): number[] };
-/** lr and momentum after construction and after each step; checks getLastLr against the groups */
-function record(opt: Optimizer, sched: Stepper, metrics?: number[], steps = STEPS) {
-  const lr = [opt.paramGroups.map((g) => g.lr)], momentum = [momentumOf(opt)];
-  for (let i = 0; i < steps; i++) {
-    (sched.step as (m?: number) => void).call(sched, metrics?.[i]);
-    lr.push(opt.paramGroups.map((g) => g.lr));
-    momentum.push(momentumOf(opt));
-    expect(sched.getLastLr()).toEqual(lr[lr.length - 1]);
-  }
-  return { lr, momentum };
-}
+const record = (opt: Optimizer, sched: Stepper, metrics?: number[], steps = STEPS) => recordSteps(opt, sched, steps, metrics);
 
 type Factory = (o: Optimizer) => Stepper;
 const a = (name: string) => seqs[name].args as Record<string, never>;
