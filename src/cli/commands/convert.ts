@@ -4,6 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { CheckpointError } from '../../errors.js';
 import { detectFormat, inspectCheckpoint, load, loadSafetensors, save } from '../../io/index.js';
+import { preview } from '../../io/json.js';
+import { walkLoaded } from '../../io/walk.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { parseFlags } from '../flags.js';
 import type { Command } from '../main.js';
@@ -12,15 +14,15 @@ import { TORCH_DTYPE } from './inspect.js';
 
 const usage = 'finetorch convert IN OUT [--key PATH]   (IN/OUT: .pth, .pt or .safetensors)';
 
-/** Tensors of a nested object by dotted path; the first few non-tensor leaves are reported. */
-function flatten(v: unknown, path: string, out: Map<string, Tensor>, bad: string[]): void {
-  if (v instanceof Tensor) { out.set(path, v); return; }
-  if (v !== null && typeof v === 'object') {
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
-    for (const [k, x] of entries) flatten(x, path ? `${path}.${k}` : k, out, bad);
-    return;
-  }
-  bad.push(`${path || '<top>'} = ${JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`);
+/**
+ * Tensors of a nested object by dotted path; the first few non-tensor leaves are reported. One linear
+ * walk (io/walk.ts): a part shared or cyclic in the file is listed once, under its first path.
+ */
+function flatten(v: unknown, out: Map<string, Tensor>, bad: string[]): void {
+  walkLoaded(v, (x, path) => {
+    if (x instanceof Tensor) out.set(path, x);
+    else if (x === null || typeof x !== 'object') bad.push(`${path || '<top>'} = ${preview(x)}`);
+  }, { what: 'convert' });
 }
 
 export const command: Command = {
@@ -56,7 +58,7 @@ export const command: Command = {
     if (outFormat === 'safetensors') {
       const tensors = new Map<string, Tensor>();
       const bad: string[] = [];
-      flatten(obj, '', tensors, bad);
+      flatten(obj, tensors, bad);
       if (bad.length) {
         throw new CheckpointError(`safetensors holds tensors only, but ${input} also has ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}; pick the tensors with --key (e.g. --key model)`);
       }
@@ -67,7 +69,7 @@ export const command: Command = {
       if (metadata && Object.keys(metadata).length) console.error(`note: the safetensors __metadata__ (${Object.keys(metadata).length} entries) has no place in a .pth and is dropped`);
       await save(obj, output);
       const m = new Map<string, Tensor>();
-      flatten(obj, '', m, []);
+      flatten(obj, m, []);
       count = m.size;
     }
     const widened = [...stored].filter((d) => !['F32', 'I32', 'BOOL'].includes(d)).map((d) => `${TORCH_DTYPE[d] ?? d} → ${d[0] === 'F' || d === 'BF16' ? 'float32' : 'int32'}`);
