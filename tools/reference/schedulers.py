@@ -120,7 +120,9 @@ def schedulers():
 # ---- SWA --------------------------------------------------------------------------------------
 def swa():
     g = torch.Generator().manual_seed(3)
-    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    # a fresh model per case: buffers that are not averaged keep the model's values at construction
+    new_model = lambda: torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))  # noqa: E731
+    model = new_model()
     n_updates = 5
     weights = [{k: torch.randn(v.shape, generator=g) for k, v in model.state_dict().items() if v.dtype == torch.float32} for _ in range(n_updates)]
     tensors = {}
@@ -129,6 +131,7 @@ def swa():
             tensors[f"w.{i}.{k}"] = v
     meta = {}
     for name, kw in {"mean": {}, "ema": {"avg_fn": lambda a, m, n: 0.1 * a + 0.9 * m}, "buffers": {"use_buffers": True}}.items():
+        model = new_model()
         avg = SWA.AveragedModel(model, **kw)
         for i, w in enumerate(weights):
             with torch.no_grad():
@@ -138,6 +141,7 @@ def swa():
             tensors[f"{name}.{k}"] = v
         meta[name] = list(avg.state_dict().keys())
     # update_bn over fixed batches, on the averaged weights of "mean"
+    model = new_model()
     avg = SWA.AveragedModel(model)
     for w in weights:
         with torch.no_grad():
