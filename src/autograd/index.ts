@@ -3,7 +3,9 @@ import './methods.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
-export * from './ops/linalg.js';
+// named, so linalg's helpers stay off the public face (mm/bmm with PyTorch's rank rules are in ops/mm)
+export { matmul, linear } from './ops/linalg.js';
+export * from './ops/mm.js';
 export * from './ops/softmax.js';
 export { backward, grad, type BackwardOptions, type GradOptions } from './engine.js';
 export { enableGrad, isGradEnabled, noGrad, setGradEnabled } from './grad-mode.js';

@@ -9,6 +9,7 @@ import { backward, setEngineOps, type BackwardOptions } from './engine.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as L from './ops/linalg.js';
+import * as MM from './ops/mm.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape.js';
 import * as X from './ops/softmax.js';
@@ -45,7 +46,7 @@ declare module '../tensor/tensor.js' {
     var(dims?: Dims, opts?: R.VarOptions): Tensor; std(dims?: Dims, opts?: R.VarOptions): Tensor;
     logsumexp(dims: Dims, opts?: RO): Tensor;
     softmax(dim: number): Tensor; logSoftmax(dim: number): Tensor;
-    matmul(o: Tensor): Tensor; mm(o: Tensor): Tensor;
+    matmul(o: Tensor): Tensor; mm(o: Tensor): Tensor; bmm(o: Tensor): Tensor;
     reshape(shape: readonly number[]): Tensor; view(shape: readonly number[]): Tensor;
     flatten(startDim?: number, endDim?: number): Tensor;
     unflatten(dim: number, sizes: readonly number[]): Tensor;
@@ -97,7 +98,8 @@ m('argmin', function (d?: number | null, o?: RO) { return R.argmin(this, d, o); 
 m('softmax', function (d: number) { return X.softmax(this, d); });
 m('logSoftmax', function (d: number) { return X.logSoftmax(this, d); });
 m('matmul', function (o: Tensor) { return L.matmul(this, o); });
-m('mm', function (o: Tensor) { return L.mmOp(this, o); });
+m('mm', function (o: Tensor) { return MM.mm(this, o); });
+m('bmm', function (o: Tensor) { return MM.bmm(this, o); });
 for (const op of ['reshape', 'view', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'permute', 't', 'expand', 'expandAs', 'narrow', 'slice', 'select', 'indexSelect', 'gather', 'split', 'chunk', 'contiguous', 'clone'] as const) {
   m(op, function (...a: never[]) { return (S[op] as (x: Tensor, ...r: unknown[]) => unknown)(this, ...a); });
 }
