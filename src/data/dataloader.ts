@@ -93,7 +93,15 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<B, void, undefined> {
-    const batches = this.epochIndices();
+    yield* this.batchesFrom(this.epochIndices());
+  }
+
+  /**
+   * The batches of one epoch whose sample indices are `batches` (as `epochIndices()` returned them),
+   * from batch `start` on: a run resumed inside an epoch continues without making the batches it
+   * already trained on.
+   */
+  async *batchesFrom(batches: readonly Int32Array[], start = 0): AsyncGenerator<B, void, undefined> {
     const device = this.device ?? defaultDevice();
     let pending: Promise<Outcome<B>> | null = null;
     // Runs on a later macrotask: while the caller awaits GPU work or a readback, the next batch is
@@ -104,7 +112,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       });
     });
     try {
-      for (let k = 0; k < batches.length; k++) {
+      for (let k = start; k < batches.length; k++) {
         let batch: B;
         if (pending) {
           const r: Outcome<B> = await pending;

@@ -8,7 +8,7 @@ export { trainability, trainableParameters, Trainability, type TrainabilityRow, 
 export { paramGroups, type GroupSpec, type ParamGroupOut } from './groups.js';
 export { replaceHead } from './head.js';
 export { unfreezeSchedule, UnfreezeSchedule, type UnfreezeScheduleOptions, type UnfreezeEvent, type EpochCallback } from './schedule.js';
-export { fit, evaluate, type FitOptions, type EvaluateOptions, type History, type EpochRecord, type EarlyStopping, type Batches } from './fit.js';
+export { fit, evaluate, NonFiniteLossError, type FitOptions, type EvaluateOptions, type History, type EpochRecord, type EarlyStopping, type Batches } from './fit.js';
 export { accuracy, type Metric, type MetricSpec } from './metrics.js';
 export { EMA } from './ema.js';
 export { learningCurveSvg } from './curve.js';

@@ -232,6 +232,14 @@ describe('fit argument errors', () => {
   ])('%o', async (extra, msg) => {
     await expect(ft.fit(model, { train, optimizer, epochs: 1, log: false, ...extra } as torch.finetune.FitOptions)).rejects.toThrow(msg);
   });
+  it('installs no SIGINT listener unless handleSigint: true (a library does not own the process)', async () => {
+    const before = process.listenerCount('SIGINT');
+    const seen: number[] = [];
+    await ft.fit(model, { train, optimizer, epochs: 1, log: false, onEpoch: () => { seen.push(process.listenerCount('SIGINT')); } });
+    await ft.fit(model, { train, optimizer, epochs: 1, log: false, handleSigint: true, onEpoch: () => { seen.push(process.listenerCount('SIGINT')); } });
+    expect(seen).toEqual([before, before + 1]);
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
   it('a plain array of batches is reused every epoch (not disposed)', async () => {
     const h = await ft.fit(model, { train, optimizer, epochs: 3, log: false });
     expect(h.epochs.length).toBe(3);
