@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // finetorch's public face: `import * as torch from 'finetorch'`.
 // Importing it acquires the WebGPU adapter once (top-level await) and picks the default device:
 // webgpu when an adapter exists, else cpu with a one-line warning. FINETORCH_DEVICE=cpu skips it.

@@ -23,7 +23,7 @@ export interface Dataset<T> {
   readonly length: number;
   get(index: number): T;
   /** optional: how plain-number fields collate (see `FieldDtypes`) */
-  readonly dtypes?: FieldDtypes;
+  readonly dtypes?: FieldDtypes | undefined;
 }
 
 export function checkIndex(i: number, length: number, what: string): void {

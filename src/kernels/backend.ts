@@ -19,6 +19,21 @@ export interface Storage {
   readonly handle: unknown;
 }
 
+/**
+ * A check of tensor values an op cannot make without reading them back (an index or class target
+ * in range, a probability in [0, 1]); see Backend.checkValues.
+ */
+export interface ValueCheck {
+  /** names the check (op and shapes): checks with equal keys build the same error */
+  readonly key: string;
+  readonly lo: number;
+  readonly hi: number;
+  /** a value allowed although outside [lo, hi] (an ignoreIndex) */
+  readonly except?: number;
+  /** the typed error for the first offending value and its flat position */
+  readonly error: (value: number, position: number) => Error;
+}
+
 /** A strided window on a storage: what elementwise kernels read and write. */
 export interface View {
   readonly storage: Storage;
@@ -171,9 +186,9 @@ export interface Backend {
   /**
    * Softmax cross-entropy of dense logits x [rows, c] against int32 class indices [rows]: out [3, rows]
    * = loss (logsumexp − x[t]; 0 where t = ignoreIndex, NaN where t is out of range), weight (0 where
-   * ignored, else 1), logsumexp.
+   * ignored, else 1), logsumexp. A target out of range raises `check` as checkValues does.
    */
-  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage;
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number, check: ValueCheck): Storage;
   /**
    * Its input gradient [rows, c]: (exp(x − lse[r]) − [j = t[r]]) · g[r · gStride] / divisor[0] (no
    * divisor: 1); 0 on rows whose target is ignored or out of range.
@@ -184,6 +199,13 @@ export interface Backend {
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void;
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void;
   rmspropStep(param: View, grad: View, sq: View, buf: View | null, gavg: View | null, a: RmspropArgs): void;
+
+  /**
+   * Values of dense x outside [check.lo, check.hi] (other than check.except; NaN included) are an
+   * error: cpu throws check.error for the first at once, webgpu raises a device-side flag that the
+   * next readback throws (webgpu/error-flag.ts), so the values are never read back here.
+   */
+  checkValues(x: View, check: ValueCheck): void;
 
   /** make queued work run (webgpu submits; cpu is synchronous) */
   flush(): void;

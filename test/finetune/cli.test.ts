@@ -148,7 +148,7 @@ describe('finetorch finetune', () => {
 
   it('Ctrl-C saves a checkpoint and exits 130; --resume continues from it', async () => {
     const out = join(dir, 'sigint');
-    const child = spawn(process.execPath, [join(root, 'bin/finetorch.js'), 'finetune', ...base().slice(0, -6), '--epochs', '500', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', out], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'finetune', ...base().slice(0, -6), '--epochs', '500', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', out], {
       cwd: root, env: { ...process.env, FINETORCH_DEVICE: 'cpu' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

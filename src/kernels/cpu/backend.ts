@@ -2,7 +2,7 @@
 // tested against and the fallback where no adapter exists.
 import type {
   AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, NormEpilogue, Pool2dArgs, ReduceOp,
-  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
+  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, ValueCheck, View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryDense, unaryDense } from './elementwise.js';
@@ -314,7 +314,8 @@ export class CpuBackend implements Backend {
     return this.wrap(bnBackwardInput(f(g)!, f(x), f(mean), f(var_)!, f(weight), f(sums), a), 'float32');
   }
   // softmax cross-entropy, in loss.ts
-  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage {
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number, check: ValueCheck): Storage {
+    this.checkValues(target, check);
     this.dispatches++;
     return this.wrap(ceForward(dense(x) as Float32Array, dense(target) as Int32Array, rows, c, ignoreIndex), 'float32');
   }
@@ -369,6 +370,14 @@ export class CpuBackend implements Backend {
         Bf[i] = a.momentum * Bf[i] + g / avg;
         P[i] -= a.lr * Bf[i];
       } else P[i] -= (a.lr * g) / avg;
+    }
+  }
+  checkValues(x: View, check: ValueCheck): void {
+    const X = dense(x);
+    for (let i = 0; i < X.length; i++) {
+      const v = X[i];
+      // written so that NaN fails, as on webgpu
+      if (!(v >= check.lo && v <= check.hi) && v !== check.except) throw check.error(v, i);
     }
   }
   flush(): void {}

@@ -1,12 +1,13 @@
 // The WebGPU device: implements `Backend` by recording WGSL dispatches on the runtime.
 import type {
   AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, NormEpilogue, Pool2dArgs, ReduceOp,
-  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, View,
+  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, ValueCheck, View,
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
+import { CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
@@ -155,7 +156,10 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(total, x.dtype);
     if (total === 0) return out;
     this.rt.dispatch(`pick:${mode}:${dt(x.dtype)}`, () => pickSource(mode, x.dtype), [buf(x), buf(index), out.handle as GPUBuffer],
-      (u) => { u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = x.offset; u[6] = index.offset; }, grid1d(total, IDX_WG));
+      (u, f) => {
+        u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = x.offset; u[6] = index.offset;
+        if (x.dtype === 'float32') f[7] = NaN;
+      }, grid1d(total, IDX_WG));
     return out;
   }
   private accumulate(mode: 'select' | 'gather', src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
@@ -270,11 +274,12 @@ export class WebGPUBackend implements Backend {
     return out;
   }
   // softmax cross-entropy: WGSL in loss.ts
-  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number): Storage {
+  crossEntropyForward(x: View, target: View, rows: number, c: number, ignoreIndex: number, check: ValueCheck): Storage {
     const out = this.alloc(3 * rows, 'float32');
     if (rows) {
-      this.rt.dispatch('ce_fwd', crossEntropyForwardSource, [buf(x), buf(target), out.handle as GPUBuffer], (u, f, i) => {
-        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; f[5] = NaN;
+      const flag = this.rt.errorFlag, site = flag.site(check, false);
+      this.rt.dispatch('ce_fwd', crossEntropyForwardSource, [buf(x), buf(target), out.handle as GPUBuffer, flag.buffer], (u, f, i) => {
+        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; f[5] = NaN; u[6] = site;
       }, grid1d(rows, LOSS_WG));
     }
     return out;
@@ -318,6 +323,22 @@ export class WebGPUBackend implements Backend {
     this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}${vec ? ':v4' : ''}`, () => rmspropSource(!!b, !!gavg, vec), buffers, (u, f) => {
       u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.alpha; f[3] = a.eps; f[4] = a.weightDecay; f[5] = a.momentum; u[6] = +a.maximize;
     }, grid1d(vec ? n / 4 : n, OPT_WG));
+  }
+  checkValues(x: View, check: ValueCheck): void {
+    const n = numel(x.shape);
+    if (!n) return;
+    const float = x.dtype === 'float32';
+    const flag = this.rt.errorFlag;
+    const site = flag.site(check, float);
+    this.rt.dispatch(`check:${float ? 'f' : 'i'}`, () => checkValuesSource(float), [buf(x), flag.buffer], (u, _f, i) => {
+      u[0] = n; u[1] = x.offset;
+      if (float) { u[2] = orderedKey(check.lo); u[3] = orderedKey(check.hi); } else { i[2] = check.lo; i[3] = check.hi; }
+      if (check.except !== undefined) {
+        if (float) u[4] = new Uint32Array(new Float32Array([check.except === 0 ? 0 : check.except]).buffer)[0]; else i[4] = check.except;
+        u[5] = 1;
+      }
+      u[6] = site;
+    }, grid1d(n, CHECK_WG));
   }
   flush(): void {
     this.rt.flush();

@@ -1,5 +1,8 @@
 // indexSelect / gather read by index; indexAdd / scatterAdd accumulate by index. WGSL has no float
 // atomics, so accumulation is a compare-exchange loop on the float's bits (the output is zeroed first).
+// The ops check their indices before these run (checkValues: an error at the next readback), so an
+// index outside [0, size) only has to stay harmless here: it reads as P[7] (NaN, or 0 for integer
+// dtypes) and adds nothing, instead of touching another row of the buffer.
 import type { DType } from '../backend.js';
 import { FLAT_INDEX, wgslType } from './wgsl.js';
 
@@ -16,7 +19,8 @@ fn atomic_add_f32(idx: u32, v: f32) {
 }`;
 
 /**
- * P: [0] total, [1] outer, [2] size, [3] k, [4] inner, [5] offX, [6] offIndex.
+ * P: [0] total, [1] outer, [2] size, [3] k, [4] inner, [5] offX, [6] offIndex, [7] the bits read for an
+ * index out of range.
  * mode 'select': index has k entries shared by all outer/inner; 'gather': index is [outer, k, inner].
  */
 export function pickSource(mode: 'select' | 'gather', dtype: DType): string {
@@ -35,6 +39,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let j = (i / inner) % k;
   let o = i / (inner * k);
   let src = u32(${idx});
+  if (src >= P[2]) { O[i] = bitcast<${t}>(P[7]); return; }
   O[i] = X[P[5] + (o * P[2] + src) * inner + r];
 }`;
 }
@@ -56,6 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let j = (i / inner) % k;
   let o = i / (inner * k);
   let dst = u32(${idx});
+  if (dst >= P[2]) { return; }
   atomic_add_f32((o * P[2] + dst) * inner + r, S[P[5] + i]);
 }`;
 }

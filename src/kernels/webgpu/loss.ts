@@ -1,16 +1,21 @@
 // Fused softmax cross-entropy over dense logits [rows, c] with int32 class indices: the forward
 // takes one invocation per row (max, log-sum-exp, the target's logit); the backward one invocation
 // per logit (softmax from the saved log-sum-exp, minus the one-hot target, times the row's gradient).
+import { errorFlagWgsl } from './error-flag.js';
 import { FLAT_INDEX } from './wgsl.js';
 
 export const LOSS_WG = 64;
 
-/** out [3, rows]: loss, weight, logsumexp. P: [0] rows, [1] c, [2] offX, [3] offT, [4] ignoreIndex (i32), [5] NaN */
+/**
+ * out [3, rows]: loss, weight, logsumexp; a target out of range raises the error flag (error-flag.ts)
+ * with the check's site. P: [0] rows, [1] c, [2] offX, [3] offT, [4] ignoreIndex (i32), [5] NaN, [6] site
+ */
 export function crossEntropyForwardSource(): string {
   return `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> T: array<i32>;
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
-@group(0) @binding(3) var<storage, read> P: array<u32>;
+${errorFlagWgsl(3)}
+@group(0) @binding(4) var<storage, read> P: array<u32>;
 @compute @workgroup_size(${LOSS_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   ${FLAT_INDEX(LOSS_WG)}
@@ -27,7 +32,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var loss = 0.0;
   if (!ignored) {
     // an out-of-range class gives NaN (P[5] holds its bits: WGSL cannot spell a NaN constant)
-    loss = select(bitcast<f32>(P[5]), lse - X[base + u32(min(max(t, 0), i32(c) - 1))], t >= 0 && u32(t) < c);
+    let valid = t >= 0 && u32(t) < c;
+    if (!valid) { ft_raise(P[6], bitcast<u32>(t), i); }
+    loss = select(bitcast<f32>(P[5]), lse - X[base + u32(min(max(t, 0), i32(c) - 1))], valid);
   }
   O[i] = loss;
   O[rows + i] = select(1.0, 0.0, ignored);

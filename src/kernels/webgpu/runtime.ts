@@ -1,6 +1,7 @@
 // The WebGPU runtime: one adapter and device per process, acquired lazily; a size-bucketed buffer
 // pool; a pipeline cache keyed by kernel name and specialisation; command batching; async readback.
 import { DeviceError, WebGPUError } from '../../errors.js';
+import { withDawnWarningsFiltered } from './quiet-dawn.js';
 
 /** Parameters of one dispatch: up to 64 32-bit words, bound as a read-only storage slice. */
 export const PARAM_WORDS = 64;
@@ -253,7 +254,11 @@ export function acquireRuntime(): Promise<Runtime | null> {
   return acquiring;
 }
 
-async function doAcquire(): Promise<Runtime | null> {
+function doAcquire(): Promise<Runtime | null> {
+  return withDawnWarningsFiltered(acquire);
+}
+
+async function acquire(): Promise<Runtime | null> {
   try {
     if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
     const { create, globals } = await import('webgpu');

@@ -8,6 +8,7 @@ import {
 import { checkValues, dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
 import { arange } from '../../tensor/creation.js';
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
+import type { ValueCheck } from '../../kernels/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -57,12 +58,16 @@ function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | n
   return { loss: neg(mul(picked, wt)), wt, keep };
 }
 
-function checkTargetRange(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number) {
+/** Class targets within [0, C) or equal to ignoreIndex, else an IndexError naming the value, its position and the shapes. */
+function targetCheck(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number): ValueCheck {
   const of = `of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)}`;
-  checkValues(target, {
+  return {
     key: `${op}|${C}|${of}`, lo: 0, hi: C - 1, except: ignoreIndex,
     error: (v, i) => new IndexError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} ${of})`),
-  });
+  };
+}
+function checkTargetRange(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number) {
+  checkValues(target, targetCheck(op, input, target, ignoreIndex, C));
 }
 
 function checkTarget(op: string, target: Tensor, targetShape: readonly number[], input: Tensor) {
@@ -117,7 +122,6 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   // the common case (logits [N, C] or [C], class indices, no weights or smoothing) on fused kernels
   if (target.dtype === 'int32' && !weight && ls === 0 && input.ndim <= 2 && C > 0) {
     checkTarget(op, target, targetShape, input);
-    checkTargetRange(op, input, target, opts.ignoreIndex ?? -100, C);
     return fusedCrossEntropy(input, target, opts.ignoreIndex ?? -100, reduction, C, targetShape);
   }
   const logp = logSoftmax(input, cdim);
@@ -159,7 +163,8 @@ function fusedCrossEntropy(input: Tensor, target: Tensor, ignoreIndex: number, r
   const rows = input.numel() / C;
   const be = input.backend;
   const xd = dense(input), td = dense(target);
-  const perRow = wrap(be.crossEntropyForward(xd, td, rows, C, ignoreIndex), [3, rows]);
+  // the kernel checks the targets itself (one dispatch fewer than checkTargetRange)
+  const perRow = wrap(be.crossEntropyForward(xd, td, rows, C, ignoreIndex, targetCheck('crossEntropy', input, target, ignoreIndex, C)), [3, rows]);
   const losses = perRow._view([rows], [1], 0), weights = perRow._view([rows], [1], rows), lse = perRow._view([rows], [1], 2 * rows);
   const denom = reduction === 'mean' ? sum(weights) : null;
   const out = reduction === 'none' ? reshape(losses, targetShape) : denom ? div(sum(losses), denom) : sum(losses);
