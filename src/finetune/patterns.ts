@@ -27,17 +27,54 @@ export function globToRegExp(pattern: string): RegExp {
       while (j < pattern.length && pattern[j] !== ']') j++;
       if (j >= pattern.length) re += '\\[';
       else {
-        let body = pattern.slice(i + 1, j).replace(/\\/g, '\\\\');
+        re += bracket(pattern, i + 1, j);
         i = j;
-        if (body[0] === '!') body = `^${body.slice(1)}`;
-        else if (body[0] === '^') body = `\\${body}`;
-        re += `[${body}]`;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
   const out = new RegExp(`^(?:${re})$`, 's');
   cache.set(pattern, out);
   return out;
+}
+
+/**
+ * The character class for `pattern[start, end)` (the text between '[' and ']'), as Python 3.11's
+ * fnmatch.translate builds it: ranges whose ends are out of order (`z-a`) are empty and dropped —
+ * a JavaScript RegExp would refuse them with a SyntaxError — so `[z-a]` matches nothing, `[!z-a]`
+ * any one character; backslashes and non-range hyphens are literal.
+ */
+function bracket(pattern: string, start: number, end: number): string {
+  let stuff: string;
+  // a ']' member (first in the set) is literal in Python's re but closes a JavaScript class: escaped
+  const esc = (x: string) => x.replace(/[\\\]]/g, '\\$&');
+  if (!pattern.slice(start, end).includes('-')) stuff = esc(pattern.slice(start, end));
+  else {
+    const chunks: string[] = [];
+    let i = start;
+    let k = pattern[start] === '!' ? start + 2 : start + 1;
+    for (;;) {
+      k = pattern.indexOf('-', k);
+      if (k < 0 || k >= end) break;
+      chunks.push(pattern.slice(i, k));
+      i = k + 1;
+      k += 3;
+    }
+    const last = pattern.slice(i, end);
+    if (last) chunks.push(last);
+    else chunks[chunks.length - 1] += '-';
+    for (let c = chunks.length - 1; c > 0; c--) {
+      if (chunks[c - 1][chunks[c - 1].length - 1] > chunks[c][0]) {
+        chunks[c - 1] = chunks[c - 1].slice(0, -1) + chunks[c].slice(1);
+        chunks.splice(c, 1);
+      }
+    }
+    stuff = chunks.map((x) => esc(x).replace(/-/g, '\\-')).join('-');
+  }
+  if (!stuff) return '(?!)'; // an empty set never matches
+  if (stuff === '!') return '.'; // a negated empty set matches any character
+  if (stuff[0] === '!') stuff = `^${stuff.slice(1)}`;
+  else if (stuff[0] === '^' || stuff[0] === '[') stuff = `\\${stuff}`;
+  return `[${stuff}]`;
 }
 
 /** `fnmatch.fnmatchcase(name, pattern)`. */
