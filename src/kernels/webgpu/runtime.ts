@@ -1,6 +1,7 @@
 // The WebGPU runtime: one adapter and device per process, acquired lazily; a size-bucketed buffer
 // pool; a pipeline cache keyed by kernel name and specialisation; command batching; async readback.
 import { DeviceError, WebGPUError } from '../../errors.js';
+import { ErrorFlag, FLAG_BYTES } from './error-flag.js';
 import { withDawnWarningsFiltered } from './quiet-dawn.js';
 
 /** Parameters of one dispatch: up to 64 32-bit words, bound as a read-only storage slice. */
@@ -44,11 +45,14 @@ export class Runtime {
   private paramBuffer: GPUBuffer;
   private errors: string[] = [];
   private lost: string | null = null;
+  /** set by kernels that validate tensor values; read with the next readback (error-flag.ts) */
+  readonly errorFlag: ErrorFlag;
 
   constructor(device: GPUDevice, info: AdapterInfo) {
     this.device = device;
     this.info = info;
     this.paramBuffer = this.newParamBuffer();
+    this.errorFlag = new ErrorFlag(device);
     // collect, don't print: the errors are thrown at the next readback, naming the kernel
     device.onuncapturederror = (ev) => {
       ev.preventDefault?.();
@@ -185,24 +189,42 @@ export class Runtime {
     }
   }
 
+  /**
+   * Read `bytes` (a multiple of 4) from `buf`. While a value-checking kernel has run since the error
+   * flag was last read clean, the flag travels in the same staging buffer, after the data, and a
+   * raised flag throws its check's error instead of returning.
+   */
   async read(buf: GPUBuffer, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
-    const size = Math.max(4, bytes);
+    const flag = this.errorFlag.armed;
+    const size = Math.max(4, bytes + (flag ? FLAG_BYTES : 0));
     const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (bytes > 0) this.copyBuffer(buf, byteOffset, staging, 0, bytes);
+    if (flag) this.copyBuffer(this.errorFlag.buffer, 0, staging, bytes, FLAG_BYTES);
+    const gen = this.errorFlag.snapshot();
     this.flush();
     try {
       await politeWait(staging.mapAsync(GPUMapMode.READ));
       // errors raised by the scopes resolve asynchronously; let them land before we return
       await new Promise((r) => setImmediate(r));
       this.checkErrors();
-      return staging.getMappedRange(0, size).slice(0, bytes);
+      const range = staging.getMappedRange(0, size);
+      if (flag) {
+        const err = this.errorFlag.settle(new Uint32Array(range, bytes, FLAG_BYTES / 4), gen);
+        if (err) throw err;
+      }
+      return range.slice(0, bytes);
     } finally {
       staging.destroy();
     }
   }
 
-  /** Wait for all submitted work (benchmarks). */
+  /** Wait for all submitted work (benchmarks, `torch.webgpu.synchronize`); throws a raised error flag. */
   async sync(): Promise<void> {
+    if (this.errorFlag.armed) {
+      // mapping waits for the submitted work just as onSubmittedWorkDone does
+      await this.read(this.errorFlag.buffer, 0, 0);
+      return;
+    }
     this.flush();
     await politeWait(this.device.queue.onSubmittedWorkDone());
     this.checkErrors();
