@@ -2,6 +2,7 @@
 // CHW float32 (`Image`), which the default collate stacks into an [N, C, H, W] tensor.
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { ArgumentError } from '../errors.js';
 import { DatasetError } from './errors.js';
 
 /** A decoded image file: height × width × channels, uint8. */
@@ -15,11 +16,53 @@ const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50
 const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
 /**
+ * The largest image decoded, in megapixels (jpeg-js's `maxResolutionInMP`, whose default it keeps).
+ * Decoding holds the whole image several times over (a 12000×12000 PNG peaked at 1 GB), so a larger
+ * one is refused from its header, before any pixel is decoded. Raise it here for every decode, or
+ * per call with `decodeImage(..., { maxResolutionInMP })` — as PIL's `Image.MAX_IMAGE_PIXELS`.
+ */
+export const imageLimits = { maxResolutionInMP: 100 };
+
+export interface DecodeOptions {
+  /** refuse images over this many megapixels (default `imageLimits.maxResolutionInMP`) */
+  maxResolutionInMP?: number;
+}
+
+/** Width and height from a PNG's IHDR chunk (bytes 16..24), which the PNG format requires first. */
+function pngSize(b: Uint8Array): [number, number] | null {
+  if (b.length < 24 || String.fromCharCode(b[12], b[13], b[14], b[15]) !== 'IHDR') return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return [v.getUint32(16), v.getUint32(20)];
+}
+
+/** Width and height from a JPEG's first start-of-frame marker (SOF0..SOF15 except DHT/JPG/DAC). */
+function jpegSize(b: Uint8Array): [number, number] | null {
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1];
+    if (marker === 0xff) { i++; continue; } // fill byte
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; } // no length
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return [(b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]];
+    }
+    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
+  }
+  return null;
+}
+
+/**
  * Decode PNG or JPEG bytes (recognised by their signature, not the file name) to `mode`: 'RGB'
  * (grey is replicated, alpha dropped — PIL's `convert('RGB')`, torchvision's default loader) or
  * 'L' (PIL's ITU-R 601-2 luma). `name` appears in errors.
  */
-export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMode = 'RGB'): RawImage {
+export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMode = 'RGB', opts: DecodeOptions = {}): RawImage {
+  const maxMP = opts.maxResolutionInMP ?? imageLimits.maxResolutionInMP;
+  if (!(maxMP > 0)) throw new ArgumentError(`decodeImage: maxResolutionInMP must be a positive number of megapixels, got ${maxMP}`);
+  const size = isPng(bytes) ? pngSize(bytes) : isJpeg(bytes) ? jpegSize(bytes) : null;
+  if (size && size[0] * size[1] > maxMP * 1e6) {
+    throw new DatasetError(`cannot decode image '${name}': ${size[0]}x${size[1]} is ${((size[0] * size[1]) / 1e6).toFixed(1)} megapixels, over the limit of ${maxMP} (maxResolutionInMP; raise data.imageLimits.maxResolutionInMP for larger images)`);
+  }
   let rgba: Uint8Array, height: number, width: number, stride: number;
   try {
     if (isPng(bytes)) {
@@ -28,15 +71,17 @@ export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMod
       rgba = png.data;
       stride = 4;
     } else if (isJpeg(bytes)) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false });
+      // jpeg-js checks the frame size too (a second SOF we did not see); its memory cap grows with ours
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxMP, maxMemoryUsageInMB: Math.max(512, Math.ceil(maxMP * 5.12)) });
       ({ height, width } = img);
       rgba = img.data;
       stride = 3;
     } else {
-      throw new Error('not a PNG or JPEG file (unrecognised signature)');
+      throw new DatasetError(`cannot decode image '${name}': not a PNG or JPEG file (unrecognised signature)`);
     }
   } catch (e) {
-    throw new DatasetError(`cannot decode image '${name}': ${(e as Error).message ?? e}`);
+    if (e instanceof DatasetError) throw e;
+    throw new DatasetError(`cannot decode image '${name}': ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!width || !height || rgba.length < width * height * stride) {
     throw new DatasetError(`cannot decode image '${name}': decoder returned ${rgba.length} bytes for ${width}x${height}`);
