@@ -5,6 +5,8 @@ export { SmallCNN } from './smallcnn.js';
 import { resnet18, resnet34, resnet50 } from './resnet.js';
 import { SmallCNN } from './smallcnn.js';
 import type { Module } from '../nn/module.js';
+import { ArgumentError } from '../errors.js';
+import { IMAGE_MODELS } from './names.js';
 
 /** Build an image model by name (the CLI's `--model`). */
 export function create(name: string, opts: { numClasses?: number } = {}): Module {
@@ -14,5 +16,5 @@ export function create(name: string, opts: { numClasses?: number } = {}): Module
     case 'resnet50': return resnet50(opts);
     case 'smallcnn': return new SmallCNN(opts);
   }
-  throw new Error(`unknown model '${name}' (expected resnet18, resnet34, resnet50, smallcnn)`);
+  throw new ArgumentError(`models.create: unknown model '${name}' (expected ${IMAGE_MODELS.join(', ')})`);
 }

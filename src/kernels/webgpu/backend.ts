@@ -4,6 +4,7 @@ import type {
   RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, ValueCheck, View,
 } from '../backend.js';
 import { isContiguous, numel } from '../cpu/strided.js';
+import { fmtShape, ShapeError } from '../../errors.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
@@ -64,7 +65,7 @@ export class WebGPUBackend implements Backend {
   /** one elementwise dispatch over `shape`: inputs are views, output a view (usually fresh); layouts in elementwise.ts */
   private ew(name: string, expr: string, inputs: View[], out: View, p0 = 0, p1 = 0, intDiv = false) {
     const shape = out.shape;
-    if (shape.length > MAX_DIMS) throw new Error(`webgpu: ${name} supports at most ${MAX_DIMS} dims, got ${shape.length}`);
+    if (shape.length > MAX_DIMS) throw new ShapeError(`webgpu: ${name} supports at most ${MAX_DIMS} dims, got ${fmtShape(shape)} (${shape.length} dims; the cpu device has no limit)`);
     const n = numel(shape);
     if (n === 0) return;
     const plan = planElementwise(shape, [...inputs, out]);

@@ -16,6 +16,7 @@
 // is blended with the loop mask; workgroup barriers are coroutine switches. So the kernels avoid
 // barriers and workgroup memory (a shared-memory-staged variant ran ~1.7× slower), load as few
 // elements per FMA as they can, and keep the hot loop small enough for the instruction cache.
+import { ArgumentError, ShapeError } from '../../errors.js';
 import type { MatmulArgs, View } from '../backend.js';
 import type { Runtime } from './runtime.js';
 
@@ -72,7 +73,7 @@ export function parseMatmulConfig(s: string): MatmulConfig {
   if (kind === 'sg' && v.length === 3 && v.every((x) => x > 0)) return { kind: 'subgroup', tm: v[0], nb: v[1], un: v[2] };
   if (kind === 'pk' && v.length === 2 && v.every((x) => x > 0)) return { kind: 'packed', tm: v[0], nb: v[1] };
   if (kind === 'tile' && v.length === 4 && v.every((x) => x > 0)) return { kind: 'tile', tm: v[0], tn: v[1], wgx: v[2], wgy: v[3] };
-  throw new Error(`matmul config '${s}': expected tile:TMxTNxWGXxWGY, sg:TMxNBxUN or pk:TMxNB`);
+  throw new ArgumentError(`matmul config '${s}': expected tile:TMxTNxWGXxWGY, sg:TMxNBxUN or pk:TMxNB`);
 }
 export function formatMatmulConfig(c: MatmulConfig): string {
   if (c.kind === 'packed') return `pk:${c.tm}x${c.nb}`;
@@ -113,7 +114,7 @@ function grid(g: MatmulArgs, tileCols: number, tileRows: number, maxPerDim: numb
   const gy = Math.ceil(rowBlocks / ySplit);
   const gz = g.batch * ySplit;
   if (gx > maxPerDim || gz > maxPerDim) {
-    throw new RangeError(`webgpu matmul: [${g.batch}, ${g.m}, ${g.k}] @ [${g.k}, ${g.n}] needs a grid of ${gx}×${gy}×${gz} workgroups, over the adapter's ${maxPerDim} per dimension`);
+    throw new ShapeError(`webgpu matmul: [${g.batch}, ${g.m}, ${g.k}] @ [${g.k}, ${g.n}] needs a grid of ${gx}×${gy}×${gz} workgroups, over the adapter's ${maxPerDim} per dimension`);
   }
   return { aMode, bMode, groups: [gx, gy, gz], ySplit };
 }
