@@ -6,9 +6,9 @@ import { zeros } from '../tensor/creation.js';
 import { keep } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ArgumentError } from '../errors.js';
-import { checkNonNegative, Optimizer, type ParamGroup, type ParamState, type Params, type StateValue } from './optimizer.js';
+import { checkNonNegative, implementationFlags, Optimizer, type ImplementationFlags, type ParamGroup, type ParamState, type Params, type StateValue } from './optimizer.js';
 
-export interface AdamOptions {
+export interface AdamOptions extends ImplementationFlags {
   lr?: number;
   betas?: [number, number];
   eps?: number;
@@ -25,7 +25,8 @@ const zerosKept = (p: Tensor) => keep(zeros(p.shape, { device: p.device }));
 abstract class AdamBase extends Optimizer<AdamGroup> {
   protected abstract readonly decoupled: boolean;
 
-  constructor(params: Params, opts: AdamOptions, defaultWeightDecay: number) {
+  /** `flags`: the implementation switches this class has in PyTorch 1.13 (AdamW has fewer) */
+  constructor(params: Params, opts: AdamOptions, defaultWeightDecay: number, flags: readonly (keyof ImplementationFlags)[]) {
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = defaultWeightDecay, amsgrad = false, maximize = false } = opts;
     checkNonNegative('learning rate', lr);
     checkNonNegative('epsilon value', eps);
@@ -33,7 +34,7 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
       if (!(b >= 0 && b < 1)) throw new ArgumentError(`Invalid beta parameter at index ${i}: ${b}`);
     });
     checkNonNegative('weight_decay value', weightDecay);
-    super(params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad, maximize });
+    super(params, { lr, betas: [betas[0], betas[1]], eps, weightDecay, amsgrad, maximize, ...implementationFlags(flags, opts) });
   }
 
   protected override update(p: Tensor, g: Tensor, group: AdamGroup, state: ParamState): void {
@@ -62,7 +63,7 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: Params, opts: AdamOptions = {}) {
-    super(params, opts, 0);
+    super(params, opts, 0, ['foreach', 'capturable', 'differentiable', 'fused']);
   }
 }
 
@@ -70,6 +71,6 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: Params, opts: AdamOptions = {}) {
-    super(params, opts, 1e-2);
+    super(params, opts, 1e-2, ['foreach', 'capturable']);
   }
 }

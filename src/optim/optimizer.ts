@@ -260,6 +260,24 @@ function importState(where: string, key: string, v: unknown, p: Tensor, made: Te
   return out;
 }
 
+/**
+ * PyTorch 1.13's implementation switches, accepted so its code and state dicts carry over: every
+ * step here is one fused kernel per parameter whatever `foreach`/`fused`/`capturable` say; a step
+ * cannot be differentiated, so `differentiable: true` is refused.
+ */
+export interface ImplementationFlags {
+  foreach?: boolean | null;
+  differentiable?: boolean;
+  capturable?: boolean;
+  fused?: boolean;
+}
+/** The flags `keys` (the ones this optimizer class has in PyTorch 1.13) with PyTorch's defaults. */
+export function implementationFlags(keys: readonly (keyof ImplementationFlags)[], opts: ImplementationFlags): Record<string, unknown> {
+  if (opts.differentiable) throw new ArgumentError('differentiable=true is not supported: finetorch\'s optimizer steps are fused kernels that autograd does not record');
+  const dflt: Required<ImplementationFlags> = { foreach: null, differentiable: false, capturable: false, fused: false };
+  return Object.fromEntries(keys.map((k) => [k, opts[k] ?? dflt[k]]));
+}
+
 /** Shared argument checks, with PyTorch's messages. */
 export function checkNonNegative(what: string, v: number): void {
   if (!(v >= 0)) throw new ArgumentError(`Invalid ${what}: ${v}`);

@@ -3,9 +3,9 @@
 import { zeros } from '../tensor/creation.js';
 import { keep } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkNonNegative, Optimizer, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { checkNonNegative, implementationFlags, Optimizer, type ImplementationFlags, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
-export interface RMSpropOptions {
+export interface RMSpropOptions extends Pick<ImplementationFlags, 'foreach' | 'differentiable'> {
   lr?: number;
   alpha?: number;
   eps?: number;
@@ -28,7 +28,7 @@ export class RMSprop extends Optimizer<RMSpropGroup> {
     checkNonNegative('momentum value', momentum);
     checkNonNegative('weight_decay value', weightDecay);
     checkNonNegative('alpha value', alpha);
-    super(params, { lr, alpha, eps, weightDecay, momentum, centered, maximize });
+    super(params, { lr, alpha, eps, weightDecay, momentum, centered, maximize, ...implementationFlags(['foreach', 'differentiable'], opts) });
   }
 
   protected override update(p: Tensor, g: Tensor, group: RMSpropGroup, state: ParamState): void {

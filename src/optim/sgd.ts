@@ -5,9 +5,9 @@
 import { ArgumentError } from '../errors.js';
 import { keep } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkNonNegative, Optimizer, required, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { checkNonNegative, implementationFlags, Optimizer, required, type ImplementationFlags, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
-export interface SGDOptions {
+export interface SGDOptions extends Pick<ImplementationFlags, 'foreach' | 'differentiable'> {
   /** required here or in every param group */
   lr?: number;
   momentum?: number;
@@ -27,7 +27,7 @@ export class SGD extends Optimizer<SGDGroup> {
     checkNonNegative('momentum value', momentum);
     checkNonNegative('weight_decay value', weightDecay);
     if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError('Nesterov momentum requires a momentum and zero dampening');
-    super(params, { lr: lr ?? required, momentum, dampening, weightDecay, nesterov, maximize });
+    super(params, { lr: lr ?? required, momentum, dampening, weightDecay, nesterov, maximize, ...implementationFlags(['foreach', 'differentiable'], opts) });
   }
 
   protected override update(p: Tensor, g: Tensor, group: SGDGroup, state: ParamState): void {

@@ -98,7 +98,9 @@ eachDevice((device) => {
     sgd.step();
     // PyTorch 1.13 records momentum_buffer = None when momentum is 0
     expect(sgd.stateDict().state).toEqual({ 0: { momentum_buffer: null } });
-    expect(sgd.stateDict().param_groups[0]).toEqual({ lr: 0.1, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, params: [0] });
+    expect(sgd.stateDict().param_groups[0]).toEqual({
+      lr: 0.1, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, foreach: null, differentiable: false, params: [0],
+    });
   });
 
   it('a frozen parameter (grad null) stays bitwise identical and gets no state', async () => {
@@ -236,5 +238,32 @@ describe('construction errors, as PyTorch', () => {
     expect(() => swapped.loadStateDict(sd)).toThrow(/shape \[2\] does not match .* \[3\]/);
     expect(swapped.state.size).toBe(0);
     expect(swapped.paramGroups[0].lr).toBe(0.5);
+  });
+});
+
+describe('param groups carry PyTorch 1.13\'s keys, so state dicts load in torch.optim', () => {
+  // torch/optim/{sgd,adam,adamw,rmsprop}.py 1.13: each class's `defaults` (the live round trip in
+  // torch-roundtrip.test.ts checks SGD and Adam against torch itself)
+  const keys: [string, () => torch.optim.Optimizer, string[]][] = [
+    ['SGD', () => new optim.SGD([torch.zeros([1], { device: 'cpu', requiresGrad: true })], { lr: 0.1 }),
+      ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable']],
+    ['Adam', () => new optim.Adam([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused']],
+    ['AdamW', () => new optim.AdamW([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'foreach', 'maximize', 'capturable']],
+    ['RMSprop', () => new optim.RMSprop([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'momentum', 'alpha', 'eps', 'centered', 'weight_decay', 'foreach', 'maximize', 'differentiable']],
+  ];
+  for (const [name, make, expected] of keys) {
+    it(name, () => {
+      const g = make().stateDict().param_groups[0];
+      expect(Object.keys(g).filter((k) => k !== 'params').sort()).toEqual([...expected].sort());
+      expect(g).toMatchObject({ foreach: null });
+    });
+  }
+  it('the implementation switches are recorded, differentiable steps refused', () => {
+    const p = torch.zeros([1], { device: 'cpu', requiresGrad: true });
+    expect(new optim.Adam([p], { foreach: true, fused: true }).stateDict().param_groups[0]).toMatchObject({ foreach: true, fused: true, capturable: false });
+    expect(() => new optim.SGD([p], { lr: 0.1, differentiable: true })).toThrow(/differentiable=true is not supported/);
   });
 });
