@@ -86,6 +86,8 @@ describe('finetorch finetune', () => {
       expect(saved['fc.weight'].shape).toEqual([2, 576]);
       expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(2);
       expect(readFileSync(join(out, 'curve.svg'), 'utf8')).toMatch(/<svg/);
+      // what predict reads back: the preprocessing this run trained with
+      expect(JSON.parse(readFileSync(join(out, 'preprocess.json'), 'utf8'))).toEqual({ model: 'smallcnn', mode: 'L', resize: 28, crop: 28, mean: [0.1307], std: [0.3081] });
       // a frozen conv is bitwise the pretrained one
       const pre = await torch.load(weights);
       expect(Array.from(saved['conv2.weight'].dataSync())).toEqual(Array.from(pre['conv2.weight'].dataSync()));
@@ -108,6 +110,15 @@ describe('finetorch finetune', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/loaded 7 of 9 model tensors, 2 shape-mismatched/);
     expect(r.out).toMatch(/^embedding\s+Embedding\s+800\s+0\s+frozen$/m);
+    // a malformed vocab.json: one line naming the file
+    for (const [text, re] of [['{"itos": [', /not valid JSON/], ['{"itos": [1, 2]}', /expected \{"itos": \[token, \.\.\.\]\}/]] as const) {
+      writeFileSync(join(data, 'vocab.json'), text);
+      const bad = await run(['--model', 'textcnn', '--weights', pretrained, '--num-classes', '2', '--data', data, '--epochs', '1', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', join(dir, 'text-bad')]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toHaveLength(1);
+      expect(bad.err[0]).toMatch(/^finetorch finetune: DatasetError: '.*vocab\.json': /);
+      expect(bad.err[0]).toMatch(re);
+    }
   });
 
   /** The base flags with some replaced (a null value drops the flag), plus extra ones. */
@@ -136,9 +147,13 @@ describe('finetorch finetune', () => {
     ['everything frozen', () => withFlags({}, ['--freeze', '*']), /^finetorch finetune: every parameter is frozen: add --unfreeze PATTERN/],
     ['incompatible weights', () => withFlags({ weights: resnetWeights }), /^finetorch finetune: CheckpointError: incompatible weights for smallcnn: no tensor of the checkpoint fits the model$/],
     ['a file that is not a checkpoint', () => withFlags({ weights: join(dir, 'junk.bin') }), /^finetorch finetune: CheckpointError: loadPretrained: not a checkpoint/],
+    ['a .pth whose top level is None', () => withFlags({ weights: join(dir, 'none.pth') }), /^finetorch finetune: CheckpointError: loadPretrained: '.*none\.pth' holds None, not a state dict/],
+    ['an empty character range', () => withFlags({}, ['--freeze', '[z-a]']), /^finetorch finetune: ArgumentError: freeze: pattern '\[z-a\]' matches no parameter/],
+    ['a prototype name as a flag', () => withFlags({}, ['--constructor']), /^finetorch finetune: unknown flag --constructor$/],
   ];
   it.each(cases)('%s: one line and exit code 2', async (_what, args, msg) => {
     writeFileSync(join(dir, 'junk.bin'), 'definitely not a checkpoint');
+    if (!existsSync(join(dir, 'none.pth'))) await torch.save(null, join(dir, 'none.pth'));
     const r = await run(args());
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(msg);

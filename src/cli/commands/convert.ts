@@ -8,8 +8,7 @@ import { preview } from '../../io/json.js';
 import { walkLoaded } from '../../io/walk.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { parseFlags } from '../flags.js';
-import type { Command } from '../main.js';
-import { UsageError } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 import { TORCH_DTYPE } from './inspect.js';
 
 const usage = 'finetorch convert IN OUT [--key PATH]   (IN/OUT: .pth, .pt or .safetensors)';

@@ -2,22 +2,25 @@
 // count, load the pretrained weights that fit (printing the load report), freeze/unfreeze by pattern
 // (printing the trainability table), train with `finetune.fit`, evaluate the best weights, and leave
 // DIR/model.safetensors, DIR/metrics.jsonl and DIR/curve.svg (plus DIR/checkpoint.safetensors, which
-// --resume continues from). Ctrl-C saves the checkpoint and exits with 130.
+// --resume continues from, and for images DIR/preprocess.json, which `finetorch predict` reads).
+// Ctrl-C saves the checkpoint and exits with 130.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from '../main.js';
-import { UsageError } from '../main.js';
+import { DatasetError } from '../../data/errors.js';
+import { CheckpointError } from '../../errors.js';
+import { readStateDict } from '../../finetune/source.js';
+import { IMAGE_MODELS } from '../../models/names.js';
+import { UsageError, type Command } from '../command.js';
+import { parseDevice, useDevice, type CliDevice } from '../device.js';
 import { parseFlags } from '../flags.js';
+import { defaultPreprocess, transformOf, writePreprocess, type Preprocess } from '../preprocess.js';
 
-const MODELS = ['resnet18', 'resnet34', 'resnet50', 'textcnn', 'smallcnn'] as const;
+const MODELS = ['resnet18', 'resnet34', 'resnet50', 'textcnn', 'smallcnn'] as const satisfies readonly (typeof IMAGE_MODELS[number] | 'textcnn')[];
 type ModelName = (typeof MODELS)[number];
 
 const usage = 'finetorch finetune --model resnet18|resnet34|resnet50|textcnn|smallcnn --weights FILE --num-classes N ' +
   '[--freeze PATTERN]... [--unfreeze PATTERN]... --data DIR|mnist --epochs E --lr LR --batch-size B ' +
   '[--optimizer sgd|adamw] [--device cpu|webgpu] [--image-size S] [--limit N] [--seed S] [--resume] --out DIR';
-
-const IMAGENET_MEAN = [0.485, 0.456, 0.406], IMAGENET_STD = [0.229, 0.224, 0.225];
-const MNIST_MEAN = [0.1307], MNIST_STD = [0.3081];
 
 type Torch = typeof import('../../index.js');
 type Tensor = InstanceType<Torch['Tensor']>;
@@ -25,7 +28,7 @@ type AnyDataset = import('../../data/dataset.js').Dataset<unknown>;
 
 interface Opts {
   model: ModelName; weights: string; numClasses: number; freeze: string[]; unfreeze: string[]; data: string;
-  epochs: number; lr: number; batchSize: number; optimizer: 'sgd' | 'adamw'; device?: string; out: string;
+  epochs: number; lr: number; batchSize: number; optimizer: 'sgd' | 'adamw'; device?: CliDevice; out: string;
   imageSize?: number; limit?: number; seed: number; resume: boolean;
 }
 
@@ -47,8 +50,7 @@ function parse(args: string[]): Opts {
   for (const k of ['num-classes', 'epochs', 'lr', 'batch-size', 'image-size', 'limit']) positive(k);
   const optimizer = (f.optimizer as string | undefined) ?? 'sgd';
   if (optimizer !== 'sgd' && optimizer !== 'adamw') throw new UsageError(`--optimizer must be sgd or adamw, got '${optimizer}'`);
-  const device = f.device as string | undefined;
-  if (device !== undefined && device !== 'cpu' && device !== 'webgpu') throw new UsageError(`--device must be cpu or webgpu, got '${device}'`);
+  const device = parseDevice(f.device);
   return {
     model: model as ModelName, weights: f.weights as string, numClasses: f['num-classes'] as number,
     freeze: (f.freeze as string[] | undefined) ?? [], unfreeze: (f.unfreeze as string[] | undefined) ?? [],
@@ -75,13 +77,28 @@ function splitOrFolders<T>(torch: Torch, dir: string, make: (root: string) => im
 }
 const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
 
-async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } | null) {
+/** DIR/vocab.json ({ itos: [...] }, as Vocabulary.toJSON writes it), checked before use. */
+function readVocab(torch: Torch, file: string) {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new DatasetError(`'${file}': ${e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message}`);
+  }
+  const itos = j && typeof j === 'object' ? (j as { itos?: unknown }).itos : undefined;
+  if (!Array.isArray(itos) || !itos.every((t) => typeof t === 'string')) {
+    throw new DatasetError(`'${file}': expected {"itos": [token, ...]} (a list of strings, as Vocabulary.toJSON writes)`);
+  }
+  return torch.data.Vocabulary.fromJSON({ itos });
+}
+
+async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } | null, prep: Preprocess | null) {
   const { data } = torch;
   if (o.data === 'mnist') {
     if (o.model !== 'smallcnn') throw new UsageError(`--data mnist needs --model smallcnn (28×28 grey images), not ${o.model}`);
     if (o.numClasses > 10) throw new UsageError(`--data mnist has 10 classes; --num-classes ${o.numClasses} is too many`);
     const digits = Array.from({ length: o.numClasses }, (_, i) => i);
-    const transform = data.transforms.normalize(MNIST_MEAN, MNIST_STD);
+    const transform = data.transforms.normalize(prep!.mean, prep!.std); // MNIST images are 28×28 already
     const train = data.MNIST({ digits, train: true, relabel: true, transform });
     const val = data.MNIST({ digits, train: false, relabel: true, transform });
     // a limit takes an evenly spread subset, so every class is in it
@@ -97,7 +114,7 @@ async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } 
     if (!existsSync(trainCsv)) throw new UsageError(`--data for textcnn must be a CSV (columns text,label) or a directory with train.csv, and '${trainCsv}' does not exist`);
     let vocab: InstanceType<typeof data.Vocabulary> | undefined;
     const vocabFile = dir ? join(dir, 'vocab.json') : null;
-    if (vocabFile && existsSync(vocabFile)) vocab = data.Vocabulary.fromJSON(JSON.parse(readFileSync(vocabFile, 'utf8')) as { itos: string[] });
+    if (vocabFile && existsSync(vocabFile)) vocab = readVocab(torch, vocabFile);
     else console.log(`note: no vocab.json beside the data; building the vocabulary from ${trainCsv} (token ids match the pretrained embedding only if it was built the same way)`);
     const train = new data.TextClassificationCsv(trainCsv, { vocab, maxSize: textVocab?.vocabSize });
     if (train.vocab.length > (textVocab?.vocabSize ?? Infinity)) throw new UsageError(`vocabulary has ${train.vocab.length} tokens but the pretrained embedding only ${textVocab!.vocabSize}`);
@@ -110,13 +127,10 @@ async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } 
     return { train: limit(torch, s.train, o.limit), val: s.val && limit(torch, s.val, o.limit), classes: train.classes };
   }
   if (!isDir(o.data)) throw new UsageError(`--data '${o.data}' must be a directory of class folders (ImageFolder) or 'mnist'`);
-  const grey = o.model === 'smallcnn';
-  const size = o.imageSize ?? (grey ? 28 : 224);
-  const t = data.transforms;
-  const transform = t.compose([t.toTensor(), t.resize(size), t.centerCrop(size), t.normalize(grey ? MNIST_MEAN : IMAGENET_MEAN, grey ? MNIST_STD : IMAGENET_STD)]);
+  const transform = transformOf(prep!);
   let classes: string[] | null = null;
   const s = splitOrFolders(torch, o.data, (root) => {
-    const f = new data.ImageFolder(root, { transform, mode: grey ? 'L' : 'RGB' });
+    const f = new data.ImageFolder(root, { transform, mode: prep!.mode });
     if (classes && classes.join() !== f.classes.join()) throw new UsageError(`class folders differ between train and val: [${classes.join(', ')}] vs [${f.classes.join(', ')}]`);
     classes = f.classes;
     return f as AnyDataset;
@@ -127,13 +141,14 @@ async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } 
 }
 
 /** TextCNN's hyperparameters read off its weights (vocabulary, embedding width, kernel sizes, filters). */
-function textCnnShape(sd: Record<string, Tensor>) {
-  const emb = sd['embedding.weight'];
-  const convs = Object.keys(sd).filter((k) => /^convs\.\d+\.weight$/.test(k)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+function textCnnShape(sd: ReadonlyMap<string, Tensor>) {
+  const emb = sd.get('embedding.weight');
+  const keys = [...sd.keys()];
+  const convs = keys.filter((k) => /^convs\.\d+\.weight$/.test(k) && sd.get(k)!.ndim === 3).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
   if (!emb || emb.ndim !== 2 || convs.length === 0) {
-    throw new Error(`incompatible weights: a TextCNN checkpoint needs embedding.weight and convs.N.weight (found ${Object.keys(sd).slice(0, 6).join(', ')}${Object.keys(sd).length > 6 ? ', ...' : ''})`);
+    throw new CheckpointError(`incompatible weights for textcnn: a TextCNN checkpoint needs a 2-D embedding.weight and 3-D convs.N.weight (found ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', ...' : ''})`);
   }
-  return { vocabSize: emb.shape[0], embedDim: emb.shape[1], kernelSizes: convs.map((k) => sd[k].shape[2]), numFilters: sd[convs[0]].shape[0] };
+  return { vocabSize: emb.shape[0], embedDim: emb.shape[1], kernelSizes: convs.map((k) => sd.get(k)!.shape[2]), numFilters: sd.get(convs[0])!.shape[0] };
 }
 
 export const command: Command = {
@@ -144,21 +159,21 @@ export const command: Command = {
     if (!existsSync(o.weights)) throw new UsageError(`--weights '${o.weights}' does not exist`);
     const torch = await import('../../index.js');
     const { finetune: ft, optim } = torch;
-    const device = (o.device ?? torch.defaultDevice()) as 'cpu' | 'webgpu';
-    if (!torch.isAvailable(device)) throw new torch.DeviceError(`--device ${device} is not available on this machine (no WebGPU adapter); use --device cpu`);
-    torch.setDefaultDevice(device);
+    // the model is built on the device (not moved there), so its parameters are created there
+    const device = useDevice(torch, o.device);
     torch.manualSeed(o.seed);
 
     // the model, with the new class count; TextCNN's shape comes from the checkpoint
-    let weights: Record<string, Tensor> | string = o.weights;
+    let weights: ReadonlyMap<string, Tensor> | string = o.weights;
     let model: InstanceType<Torch['nn']['Module']>;
     let textShape: ReturnType<typeof textCnnShape> | null = null;
     if (o.model === 'textcnn') {
-      weights = (await torch.load(o.weights)) as Record<string, Tensor>;
+      weights = (await readStateDict(o.weights, '--weights')).tensors;
       textShape = textCnnShape(weights);
       model = new torch.models.TextCNN({ ...textShape, numClasses: o.numClasses });
     } else model = torch.models.create(o.model, { numClasses: o.numClasses });
-    const { train, val, classes } = await datasets(torch, o, textShape);
+    const prep = o.model === 'textcnn' ? null : defaultPreprocess(o.model, o.data === 'mnist' ? undefined : o.imageSize);
+    const { train, val, classes } = await datasets(torch, o, textShape, prep);
 
     const report = await ft.loadPretrained(model, weights);
     console.log(`weights: ${o.weights}\n${report}`);
@@ -178,10 +193,12 @@ export const command: Command = {
       : new optim.AdamW(params, { lr: o.lr });
 
     const loader = (ds: AnyDataset, shuffle: boolean) => new torch.data.DataLoader(ds, { batchSize: o.batchSize, shuffle, generator: new torch.Generator(o.seed + 1), device });
+    // what predict must do to an image: saved before training, so an interrupted run has it too
+    if (prep) writePreprocess(o.out, prep);
     console.log(`data: ${train.length} training samples, ${val ? val.length : 0} validation samples${classes ? ` (classes: ${(classes as string[]).join(', ')})` : ''}; device ${device}`);
     const history = await ft.fit(model, {
       train: loader(train as AnyDataset, true), val: val ? loader(val as AnyDataset, false) : undefined,
-      optimizer, epochs: o.epochs, device, checkpointDir: o.out, resume: o.resume,
+      optimizer, epochs: o.epochs, device, checkpointDir: o.out, resume: o.resume, handleSigint: true,
     });
     if (history.interrupted) {
       console.log(`interrupted: rerun with --resume to continue from ${history.files.checkpoint}`);

@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { CheckpointError } from '../../errors.js';
 import { inspectCheckpoint } from '../../io/index.js';
 import { parseFlags } from '../flags.js';
-import type { Command } from '../main.js';
-import { UsageError } from '../main.js';
+import { UsageError, type Command } from '../command.js';
 
 const usage = 'finetorch inspect FILE [--json]';
 

@@ -1,15 +1,32 @@
 // `finetorch predict`: what a user does after fine-tuning — top-k classes with probabilities for
-// each image, preprocessed as in training (SmallCNN: grey 28×28 with MNIST statistics; ResNet:
-// RGB, resize 256, center crop 224, ImageNet statistics). The class count comes from the weights.
+// each image, preprocessed as in training: with the preprocess.json `finetorch finetune` wrote beside
+// the weights, else the model's default preset (../preprocess.ts). The class count comes from the weights.
 import { readFileSync } from 'node:fs';
-import type { Command } from '../main.js';
-import { UsageError } from '../main.js';
+import { decodeImage } from '../../data/image.js';
+import { ArgumentError } from '../../errors.js';
+import { readStateDict } from '../../finetune/source.js';
+import { IMAGE_MODELS } from '../../models/names.js';
+import { UsageError, type Command } from '../command.js';
+import { parseDevice, useDevice } from '../device.js';
 import { parseFlags } from '../flags.js';
+import { readPreprocess, transformOf } from '../preprocess.js';
 
-const usage = 'finetorch predict --model resnet18|resnet34|resnet50|smallcnn --weights W [--classes names.json] [--top-k K] [--device cpu|webgpu] IMAGE...';
+const usage = `finetorch predict --model ${IMAGE_MODELS.join('|')} --weights W [--classes names.json] [--top-k K] [--device cpu|webgpu] IMAGE...`;
 
-export const MNIST_STATS = { mean: [0.1307], std: [0.3081] };
-export const IMAGENET_STATS = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+/** Class names from a JSON list (or an object's keys, e.g. a class-to-index map), one per output. */
+function readClasses(file: string, numClasses: number): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ArgumentError(`--classes '${file}': ${err.code === 'ENOENT' ? 'no such file' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : err.message}`);
+  }
+  if (!parsed || typeof parsed !== 'object') throw new ArgumentError(`--classes '${file}': expected a JSON list of class names (or an object keyed by them), got ${JSON.stringify(parsed)}`);
+  const list = Array.isArray(parsed) ? parsed.map(String) : Object.keys(parsed);
+  if (list.length !== numClasses) throw new ArgumentError(`--classes '${file}' names ${list.length} classes but the weights have ${numClasses}`);
+  return list;
+}
 
 export const command: Command = {
   summary: 'top-k classes with probabilities for PNG/JPEG images',
@@ -17,36 +34,36 @@ export const command: Command = {
   async run(args) {
     const f = parseFlags(args, { model: 'string', weights: 'string', classes: 'string', 'top-k': 'int', device: 'string' });
     if (!f.model || !f.weights) throw new UsageError('--model and --weights are required');
+    const model = f.model as string, weights = f.weights as string;
+    if (!(IMAGE_MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${IMAGE_MODELS.join(', ')}, got '${model}'`);
+    const topK = (f['top-k'] as number | undefined) ?? 3;
+    if (topK < 1) throw new UsageError(`--top-k must be at least 1, got ${topK}`);
     if (!f._.length) throw new UsageError('give at least one image');
+    const wanted = parseDevice(f.device);
     const torch = await import('../../index.js');
-    const { data, models } = torch;
-    const sd = (await torch.load(f.weights as string)) as Record<string, InstanceType<typeof torch.Tensor>>;
-    const head = sd['fc.weight'];
-    if (!head || head.ndim !== 2) throw new UsageError(`${f.weights} has no 2-D 'fc.weight': not weights for ${f.model}`);
+    const { preprocess } = readPreprocess(weights, model);
+    const sd = (await readStateDict(weights, '--weights')).tensors;
+    const head = sd.get('fc.weight');
+    if (!head || head.ndim !== 2) throw new torch.CheckpointError(`--weights '${weights}' has no 2-D 'fc.weight': not weights for ${model}`);
     const numClasses = head.shape[0];
-    let names: string[] = Array.from({ length: numClasses }, (_, i) => String(i));
-    if (f.classes) {
-      const parsed = JSON.parse(readFileSync(f.classes as string, 'utf8')) as unknown;
-      const list = Array.isArray(parsed) ? parsed.map(String) : Object.keys(parsed as object);
-      if (list.length !== numClasses) throw new UsageError(`${f.classes} names ${list.length} classes but the weights have ${numClasses}`);
-      names = list;
-    }
-    const device = (f.device as string | undefined) ?? torch.defaultDevice();
-    if (device !== 'cpu' && device !== 'webgpu') throw new UsageError(`--device must be cpu or webgpu, got '${device}'`);
-    torch.setDefaultDevice('cpu');
-    const model = models.create(f.model as string, { numClasses });
-    model.loadStateDict(sd, { strict: true });
-    model.to(device).eval();
-    const T = data.transforms;
-    const grey = f.model === 'smallcnn';
-    const prep = grey
-      ? T.compose([T.toTensor(), T.resize([28, 28]), T.normalize(MNIST_STATS.mean, MNIST_STATS.std)])
-      : T.compose([T.toTensor(), T.resize(256), T.centerCrop(224), T.normalize(IMAGENET_STATS.mean, IMAGENET_STATS.std)]);
-    const k = Math.min((f['top-k'] as number | undefined) ?? 3, numClasses);
+    const names = f.classes ? readClasses(f.classes as string, numClasses) : Array.from({ length: numClasses }, (_, i) => String(i));
+    const device = useDevice(torch, wanted);
+    const net = torch.models.create(model, { numClasses });
+    net.loadStateDict(sd, { strict: true });
+    for (const t of sd.values()) t.dispose(); // copied into the model
+    net.eval();
+    const prep = transformOf(preprocess);
+    const k = Math.min(topK, numClasses);
     for (const path of f._) {
-      const img = prep(data.decodeImage(readFileSync(path), path, grey ? 'L' : 'RGB')) as { data: Float32Array; channels: number; height: number; width: number };
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new ArgumentError(`cannot read image '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+      const img = prep(decodeImage(bytes, path, preprocess.mode));
       const x = torch.tensor(img.data, { device }).reshape([1, img.channels, img.height, img.width]);
-      const probs = Array.from((await torch.noGrad(() => model.call(x).softmax(1)).data()) as ArrayLike<number>);
+      const probs = Array.from((await torch.noGrad(() => net.call(x).softmax(1)).data()) as ArrayLike<number>);
       const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, k);
       console.log(`${path}: ${order.map((i) => `${names[i]} ${(probs[i] * 100).toFixed(1)}%`).join(', ')}`);
     }

@@ -1,0 +1,77 @@
+// The image preprocessing of a run, defined once: `finetorch finetune` builds its transform from it
+// and writes it beside the weights (DIR/preprocess.json), `finetorch predict` reads that file back,
+// so a prediction sees exactly what training saw. Without the file (weights from elsewhere) predict
+// uses the model's default preset — the one finetune would have used.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import type { ColorMode, Image, RawImage } from '../data/image.js';
+import * as T from '../data/transforms.js';
+
+/** decode to `mode`, resize the shorter side to `resize`, center-crop `crop`×`crop`, normalise per channel */
+export interface Preprocess {
+  model: string;
+  mode: ColorMode;
+  resize: number;
+  crop: number;
+  mean: number[];
+  std: number[];
+}
+
+export const PREPROCESS_FILE = 'preprocess.json';
+export const MNIST_STATS = { mean: [0.1307], std: [0.3081] };
+export const IMAGENET_STATS = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/**
+ * The preset of an image model: SmallCNN grey 28×28 with MNIST statistics; ResNet RGB, resize 256 and
+ * center crop 224 with ImageNet statistics (torchvision's ResNet weights' transforms). `imageSize`
+ * sets the crop; a ResNet resizes to 256/224 of it first, as torchvision does.
+ */
+export function defaultPreprocess(model: string, imageSize?: number): Preprocess {
+  if (model === 'smallcnn') {
+    const s = imageSize ?? 28;
+    return { model, mode: 'L', resize: s, crop: s, ...MNIST_STATS };
+  }
+  const crop = imageSize ?? 224;
+  return { model, mode: 'RGB', resize: Math.round((crop * 256) / 224), crop, ...IMAGENET_STATS };
+}
+
+/** The host transform of a preset: decoded image → normalised CHW float32 image. */
+export function transformOf(p: Preprocess): (raw: RawImage) => Image {
+  return T.compose<RawImage, Image>([T.toTensor(), T.resize(p.resize), T.centerCrop(p.crop), T.normalize(p.mean, p.std)]);
+}
+
+export function writePreprocess(dir: string, p: Preprocess): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, PREPROCESS_FILE);
+  writeFileSync(file, `${JSON.stringify(p, null, 1)}\n`);
+  return file;
+}
+
+/** The preset saved beside `weights` (checked field by field), else the default of `model`. */
+export function readPreprocess(weights: string, model: string): { preprocess: Preprocess; file: string | null } {
+  const file = join(dirname(weights), PREPROCESS_FILE);
+  if (!existsSync(file)) return { preprocess: defaultPreprocess(model), file: null };
+  const bad = (why: string) => new CheckpointError(`'${file}' (the preprocessing saved with the weights) ${why}`);
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw bad(`is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw bad('is not a JSON object');
+  const o = j as Record<string, unknown>;
+  if (o.model !== model) throw bad(`was written for --model ${JSON.stringify(o.model)}, not ${model}`);
+  if (o.mode !== 'RGB' && o.mode !== 'L') throw bad(`has mode ${JSON.stringify(o.mode)} (expected "RGB" or "L")`);
+  for (const k of ['resize', 'crop'] as const) {
+    if (!Number.isInteger(o[k]) || (o[k] as number) <= 0) throw bad(`has ${k} ${JSON.stringify(o[k])} (expected a positive integer)`);
+  }
+  const channels = o.mode === 'L' ? 1 : 3;
+  for (const k of ['mean', 'std'] as const) {
+    const v = o[k];
+    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (k === 'mean' || x > 0))) {
+      throw bad(`has ${k} ${JSON.stringify(v)} (expected ${channels} ${k === 'std' ? 'positive ' : ''}number${channels > 1 ? 's' : ''} for mode ${o.mode})`);
+    }
+  }
+  return { preprocess: { model, mode: o.mode, resize: o.resize as number, crop: o.crop as number, mean: o.mean as number[], std: o.std as number[] }, file };
+}
