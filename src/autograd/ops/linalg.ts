@@ -8,7 +8,7 @@ import { record } from '../node.js';
 import { add, sumTo } from './elementwise.js';
 import { sum } from './reduce.js';
 import { expand, reshape, squeeze, transpose, unsqueeze } from './shape.js';
-import { requireFloat, sameDevice, wrap } from './util.js';
+import { dense, requireFloat, sameDevice, wrap } from './util.js';
 
 interface Operand { t: Tensor; trans: boolean; batchStride: number; tmp: boolean }
 
@@ -105,10 +105,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) throw new ShapeError(`linear: bias shape ${fmtShape(bias.shape)} does not match out_features ${outF}`);
   if (x.ndim === 1) return squeeze(linear(unsqueeze(x, 0), weight, bias), 0);
   const lead = x.shape.slice(0, -1);
-  const x2 = x.ndim === 2 ? x : reshape(x, [-1, inF]);
+  const x2 = x.ndim === 2 ? x : reshape(x, [numel(lead), inF]); // explicit rows: [-1, 0] cannot be inferred
   const wt = weight._view([inF, outF], [weight.strides[1], weight.strides[0]], weight.offset);
-  const out = mmRaw(x2, wt, bias ?? null);
+  const bd = bias ? dense(bias) : null; // the kernels read the bias densely (an expanded one has stride 0)
+  const out = mmRaw(x2, wt, bd);
   wt.dispose();
+  if (bias && bd !== bias) bd!.dispose();
   const y = record('AddmmBackward0', out, [x2, weight, bias ?? null], (g, need) => [
     need[0] ? matmul(g, weight) : null,
     need[1] ? matmul(transpose(g, 0, 1), x2) : null,

@@ -209,6 +209,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   sameDevice('indexSelect', x, index);
   if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
   const d = x.ndim ? normDim(dim, x.ndim) : 0;
+  if (!x.ndim && index.numel() !== 1) throw new ShapeError(`indexSelect: the index of a 0-d input must have one value, got shape ${fmtShape(index.shape)}`);
   const shape = x.ndim ? [...x.shape] : [1];
   const { outer, size, inner } = split3(shape, d);
   checkIndexRange('indexSelect', index, size, `dimension ${x.ndim ? d : 0} of input ${fmtShape(x.shape)}`);
@@ -217,7 +218,10 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const out = wrap(x.backend.indexSelect(xd, id, outer, size, inner), [...shape.slice(0, d), k, ...shape.slice(d + 1)]);
   if (xd !== x) xd.dispose();
   if (id !== index) id.dispose();
-  return record('IndexSelectBackward0', x.ndim ? out : reshape(out, index.ndim ? [k] : []), [x], (g) => [indexAdd(g, d, index, x.shape)]);
+  // a 0-d x is indexed as [1] and gives a 0-d result (PyTorch); its gradient is viewed back as 0-d
+  return record('IndexSelectBackward0', x.ndim ? out : reshape(out, []), [x], (g) => [
+    x.ndim ? indexAdd(g, d, index, x.shape) : reshape(indexAdd(reshape(g, [k]), 0, index, [1]), []),
+  ]);
 }
 /** zeros of `shape` with rows of `src` added at `index` along `dim` (the adjoint of indexSelect) */
 export function indexAdd(src: Tensor, dim: number, index: Tensor, shape: readonly number[]): Tensor {
