@@ -1,12 +1,13 @@
 // ImageFolder: root/<class>/**/<image>, as torchvision's. Class names are the sorted sub-folder names
 // and map to indices 0..K-1; files are listed once (sorted, recursively, by extension) and decoded
 // lazily in `get` (PNG via pngjs, JPEG via jpeg-js: pure JS, no native build).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { decodeImage, type ColorMode, type Image, type RawImage } from './image.js';
 import { toImage } from './image-ops.js';
+import { checkNumClasses } from './labels.js';
 
 export const IMG_EXTENSIONS = ['.png', '.jpg', '.jpeg'] as const;
 
@@ -17,6 +18,8 @@ export interface ImageFolderOptions<X> {
   extensions?: readonly string[];
   /** 'RGB' (default; grey replicated, alpha dropped, like torchvision's loader) or 'L' (luma) */
   mode?: ColorMode;
+  /** the model's class count: more class folders than this is an error (their labels would be out of range) */
+  numClasses?: number;
 }
 
 const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
@@ -24,15 +27,31 @@ const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch {
 // order for every character outside the astral planes.
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Every file under `dir` with an allowed extension: folders in sorted path order, names sorted. */
-function walk(dir: string, extensions: readonly string[]): string[] {
+const realpath = (p: string) => { try { return realpathSync(p); } catch { return null; } };
+
+/**
+ * Every file under `dir` with an allowed extension: folders in sorted path order, names sorted.
+ * Symbolic links are followed, but each real folder and file is taken once (`seen`, shared by all
+ * classes and holding the root and every class folder from the start): a link back to an ancestor
+ * or into another class would otherwise repeat files forever or give them the wrong label.
+ */
+function walk(dir: string, extensions: readonly string[], seen: Set<string>): string[] {
   const roots: [string, string[]][] = [];
   const visit = (d: string) => {
     const files: string[] = [];
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) visit(p);
-      else if (extensions.some((x) => e.name.toLowerCase().endsWith(x))) files.push(e.name);
+      if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) {
+        const real = realpath(p);
+        if (real === null || seen.has(real)) continue;
+        seen.add(real);
+        visit(p);
+      } else if (extensions.some((x) => e.name.toLowerCase().endsWith(x))) {
+        const real = realpath(p) ?? p;
+        if (seen.has(real)) continue;
+        seen.add(real);
+        files.push(e.name);
+      }
     }
     roots.push([d, files.sort(byName)]);
   };
@@ -60,11 +79,16 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
       .map((e) => e.name)
       .sort(byName);
     if (this.classes.length === 0) throw new DatasetError(`ImageFolder: couldn't find any class folder in '${root}'`);
+    checkNumClasses(o.numClasses, 'ImageFolder');
+    if (o.numClasses !== undefined && this.classes.length > o.numClasses) {
+      throw new DatasetError(`ImageFolder: '${root}' has ${this.classes.length} class folders (${this.classes.join(', ')}) but numClasses is ${o.numClasses}`);
+    }
     this.classToIdx = Object.fromEntries(this.classes.map((c, i) => [c, i]));
     this.samples = [];
     const empty: string[] = [];
+    const seen = new Set([root, ...this.classes.map((c) => join(root, c))].map((p) => realpath(p) ?? p));
     this.classes.forEach((c, label) => {
-      const files = walk(join(root, c), extensions);
+      const files = walk(join(root, c), extensions, seen);
       if (files.length === 0) empty.push(join(root, c));
       for (const f of files) this.samples.push([f, label]);
     });

@@ -3,6 +3,7 @@ export { TensorDataset, Subset, randomSplit, permutation, type Dataset, type Hos
 export { DataLoader, type DataLoaderOptions } from './dataloader.js';
 export { defaultCollate, collateHost, uploadBatch, StackedField, type Collated, type CollateOptions } from './collate.js';
 export { DatasetError } from './errors.js';
+export { checkClassLabels } from './labels.js';
 export { decodeImage, imageLimits, type DecodeOptions, type Image, type RawImage, type ColorMode } from './image.js';
 export * as transforms from './transforms.js';
 export { MNIST, MNISTDataset, loadMnist, parseDigitFile, MNIST_SIZE, type MNISTOptions, type MnistArrays } from './mnist.js';

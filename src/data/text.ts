@@ -5,6 +5,7 @@ import { ArgumentError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';
+import { checkLabels, checkNumClasses } from './labels.js';
 
 /**
  * Lowercase words: runs of letters and digits, keeping inner apostrophes ("don't"); punctuation and
@@ -80,6 +81,8 @@ export interface TextClassificationCsvOptions extends VocabularyOptions {
   vocab?: Vocabulary;
   /** label names → indices; default: labels are integers as written, or else the sorted distinct labels */
   classes?: readonly string[];
+  /** the model's class count: every label must then be an index below it (checked here, naming the line) */
+  numClasses?: number;
   tokenizer?: (text: string) => string[];
 }
 
@@ -110,6 +113,7 @@ export class TextClassificationCsv implements Dataset<TextSample> {
     } catch (e) {
       throw new DatasetError(`TextClassificationCsv: cannot read '${path}': ${(e as Error).message}`);
     }
+    checkNumClasses(o.numClasses, 'TextClassificationCsv');
     const rows = parseCsv(text, path);
     if (rows.length === 0) throw new DatasetError(`${path}: empty file (expected a header with columns text,label[,value])`);
     const header = rows[0].fields.map((h) => h.trim().toLowerCase());
@@ -147,6 +151,12 @@ export class TextClassificationCsv implements Dataset<TextSample> {
     } else {
       this.classes = null;
       raw.forEach((s, i) => { this.labels[i] = Number(s); });
+    }
+    if (o.numClasses !== undefined) {
+      if (this.classes && this.classes.length > o.numClasses) {
+        throw new DatasetError(`${path}: ${this.classes.length} label names [${this.classes.join(', ')}] but numClasses is ${o.numClasses}`);
+      }
+      checkLabels(this.labels, o.numClasses, (i) => `${path}: line ${body[i].line}`);
     }
 
     if (vi >= 0) {
