@@ -11,7 +11,7 @@ export const QUOTE_CHARS = 100;
 
 /** A short, safe description of a value from a file: strings and numbers quoted (cut), containers by size. */
 export function preview(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > QUOTE_CHARS ? v.slice(0, QUOTE_CHARS) : v).slice(0, QUOTE_CHARS + 12) + (v.length > QUOTE_CHARS ? '…' : '');
+  if (typeof v === 'string') return JSON.stringify(v.length > QUOTE_CHARS ? `${v.slice(0, QUOTE_CHARS)}…` : v);
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) {

@@ -368,6 +368,8 @@ export function storageBytes(s: PyStorage): number {
 /** A tensor as the pickler writes it: a storage record key plus the view on it. */
 export interface TensorRecord { key: string; storageType: string; numel: number; size: readonly number[]; stride: readonly number[]; requiresGrad: boolean; parameter: boolean }
 
+const UTF8 = new TextEncoder();
+
 /** Values the pickler writes: plain data, with tensors given by `tensorRecord`. */
 export class Pickler {
   private buf = new Uint8Array(1024);
@@ -410,7 +412,7 @@ export class Pickler {
     const seen = this.globals.get(full);
     if (seen !== undefined) return this.get(seen);
     this.byte(0x63);
-    this.raw(new TextEncoder().encode(full));
+    this.raw(UTF8.encode(full));
     this.globals.set(full, this.memoize());
   }
   private raw(b: Uint8Array): void {
@@ -419,7 +421,7 @@ export class Pickler {
     this.n += b.length;
   }
   str(s: string): void {
-    const b = new TextEncoder().encode(s);
+    const b = UTF8.encode(s);
     this.byte(0x58);
     this.u32(b.length);
     this.raw(b);

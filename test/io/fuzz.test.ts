@@ -1,37 +1,26 @@
 // Seeded fuzzing of the readers: random truncations and byte flips of valid files (whole files,
-// safetensors headers, and pickles re-zipped with a valid CRC so the unpickler itself is fuzzed).
-// Every case must either load or throw a CheckpointError: never a hang, never another error.
+// safetensors headers, and pickles re-zipped with a valid CRC so the unpickler itself is fuzzed),
+// then hostile structures with random parameters (shared-reference bombs, huge shapes and strides,
+// deep nesting, lying length fields) and flips of those. Every case must either load or throw a
+// CheckpointError: never a hang, never another error. A loaded value is also walked, inspected and
+// saved again, since those walks are where a shared or cyclic graph would blow up.
 import { describe, expect, it } from 'vitest';
-import { load } from '../../src/io/index.js';
+import { inspectCheckpoint, load, serializeCheckpoint } from '../../src/io/index.js';
+import { walkLoaded } from '../../src/io/walk.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { torch } from '../harness.js';
+import { hostile, mutate, rng } from './fuzz-gen.js';
+import { safetensorsBytes } from './hostile.js';
 import { pthBytes, readFixture } from './util.js';
 
-/** mulberry32: a small seeded generator, so a failure can be replayed */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function mutate(src: Uint8Array, r: () => number, region: [number, number] = [0, src.length]): Uint8Array {
-  const kind = r();
-  if (kind < 0.3) return src.slice(0, Math.floor(r() * src.length));
-  const out = src.slice();
-  const flips = 1 + Math.floor(r() * 4);
-  for (let i = 0; i < flips; i++) {
-    const at = region[0] + Math.floor(r() * (region[1] - region[0]));
-    out[at] = kind < 0.65 ? out[at] ^ (1 << Math.floor(r() * 8)) : Math.floor(r() * 256);
-  }
-  return out;
-}
-
-async function survive(bytes: Uint8Array, what: string): Promise<'loaded' | 'refused'> {
+async function survive(bytes: Uint8Array, what: string, deep = false): Promise<'loaded' | 'refused'> {
   try {
+    if (deep) inspectCheckpoint(bytes);
     const v = await load(bytes);
+    if (deep) {
+      walkLoaded(v, () => undefined);
+      await serializeCheckpoint(v, 'pth');
+    }
     disposeAll(v);
     return 'loaded';
   } catch (e) {
@@ -81,5 +70,35 @@ describe('fuzz (seeded)', () => {
     }
     expect(outcome.refused).toBeGreaterThan(100);
     expect(outcome.loaded).toBeGreaterThan(0);
+  });
+});
+
+describe('fuzz: hostile structures (seeded)', () => {
+  it('reference bombs, cycles, huge views, deep nesting, lying lengths — and flips of them', async () => {
+    const r = rng(2024);
+    const outcome = { loaded: 0, refused: 0 };
+    for (let i = 0; i < 160; i++) {
+      const f = hostile(r);
+      outcome[await survive(f, `hostile case ${i}`, true)]++;
+      outcome[await survive(mutate(f, r), `hostile case ${i}, mutated`, true)]++;
+    }
+    expect(outcome.refused).toBeGreaterThan(100);
+    expect(outcome.loaded).toBeGreaterThan(20);
+  });
+  it('safetensors: duplicate keys, long values and random header bytes', async () => {
+    const r = rng(5);
+    const outcome = { loaded: 0, refused: 0 };
+    const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+    const base = [
+      safetensorsBytes(`{"w":${entry},"w":${entry}}`, new Uint8Array(4)),
+      safetensorsBytes(`{"__metadata__":{"a":"${'x'.repeat(5000)}"},"w":${entry}}`, new Uint8Array(4)),
+      safetensorsBytes(`{"w":${entry}}`, new Uint8Array(4)),
+    ];
+    for (let i = 0; i < 150; i++) {
+      const src = base[i % base.length];
+      const hlen = Number(new DataView(src.buffer).getBigUint64(0, true));
+      outcome[await survive(mutate(src, r, [8, 8 + hlen]), `safetensors case ${i}`, true)]++;
+    }
+    expect(outcome.refused).toBeGreaterThan(50);
   });
 });
