@@ -1,4 +1,6 @@
 // Whether ops record the graph. `noGrad(fn)` for evaluation and in-place parameter updates.
+import { ArgumentError } from '../errors.js';
+
 let enabled = true;
 
 export function isGradEnabled(): boolean {
@@ -14,7 +16,7 @@ function withMode<T>(mode: boolean, fn: () => T): T {
     const r = fn();
     if (r && typeof (r as { then?: unknown }).then === 'function') {
       // an async fn keeps the mode only until its first await; say so rather than leak the mode
-      throw new TypeError('noGrad/enableGrad take a synchronous function');
+      throw new ArgumentError('noGrad/enableGrad take a synchronous function');
     }
     return r;
   } finally {

@@ -1,5 +1,6 @@
 // Memory accounting and scopes. Storages are reference counted by the tensors that view them;
 // `dispose()` and `scope()` free deterministically, a FinalizationRegistry catches the rest.
+import { ArgumentError } from '../errors.js';
 import type { Storage } from '../kernels/backend.js';
 import { backendFor, type Device } from './device.js';
 
@@ -97,7 +98,7 @@ export function scope<T>(fn: () => T): T {
   }
   scopes.pop();
   if (result && typeof (result as { then?: unknown }).then === 'function') {
-    throw new TypeError('torch.scope: fn returned a Promise; scopes track synchronous work only (await outside the scope)');
+    throw new ArgumentError('torch.scope: fn returned a Promise; scopes track synchronous work only (await outside the scope)');
   }
   const kept = new Set<Disposable>();
   collect(result, kept, new Set());

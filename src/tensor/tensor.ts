@@ -1,7 +1,7 @@
 // The Tensor: a strided view on a reference-counted storage on one device. Differentiable methods
 // (`add`, `matmul`, `sum`, ...) are installed on the prototype by src/autograd (declaration merging
 // keeps them typed), so this layer knows nothing of the ops above it.
-import { AutogradError, DeviceError, DisposedError, DTypeError, fmtShape } from '../errors.js';
+import { AutogradError, DeviceError, DisposedError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import type { Backend, DType, HostArray, Storage, View } from '../kernels/backend.js';
 import { backendFor, type Device } from './device.js';
 import { releaseStorage, retainStorage, track, untrack } from './memory.js';
@@ -53,7 +53,7 @@ export class Tensor implements View {
 
   /** A new contiguous tensor from host values (copied) on `device`. */
   static fromHost(data: HostArray, shape: readonly number[], dtype: DType, device: Device): Tensor {
-    if (data.length !== numel(shape)) throw new Error(`fromHost: ${data.length} values for shape ${fmtShape(shape)}`);
+    if (data.length !== numel(shape)) throw new ShapeError(`fromHost: ${data.length} values for shape ${fmtShape(shape)}`);
     return new Tensor(backendFor(device).upload(data, dtype), shape);
   }
   /** A new uninitialised contiguous tensor. */

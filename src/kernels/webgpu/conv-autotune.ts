@@ -3,6 +3,7 @@
 // gradient, so this choice covers two of a convolution's three passes. Per output-width class it
 // times a few (tm, rows, wg) candidates on one representative 3×3 convolution, round-robin so a
 // change in background load favours none, and caches the fastest.
+import { ArgumentError } from '../../errors.js';
 import { autotuneMode, cachePath, readCache, writeCache, type CacheEntry } from './autotune.js';
 import {
   CONV_CLASSES, convForward, convOptions, defaultConvTile, setConvTiles, type ConvClass, type ConvTile,
@@ -22,7 +23,7 @@ export const convCacheKey = (info: AdapterInfo, cls: ConvClass) =>
 export const formatConvTile = (t: ConvTile) => `${t.tm}x${t.rows}x${t.wg}`;
 export function parseConvTile(s: string): ConvTile {
   const m = /^(4|8)x([1-8])x(\d+)$/.exec(s);
-  if (!m) throw new Error(`not a conv tile: ${s}`);
+  if (!m) throw new ArgumentError(`not a conv tile: '${s.slice(0, 40)}' (expected TMxROWSxWG, e.g. 8x4x8)`);
   return { tm: Number(m[1]), rows: Number(m[2]), wg: Number(m[3]) };
 }
 
