@@ -5,5 +5,7 @@ export {
 export * from './loss.js';
 export * from './conv.js';
 export * from './pool.js';
+export * from './unpool.js';
 export * from './norm.js';
 export * from './misc.js';
+export * from './vision.js';
