@@ -8,4 +8,3 @@ export * from './pool.js';
 export * from './unpool.js';
 export * from './norm.js';
 export * from './misc.js';
-export * from './vision.js';
