@@ -6,6 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import { save } from '../io/index.js';
 import { loadSafetensors } from '../io/safetensors.js';
+import { removeStaleTemps, tempPathFor } from '../io/temp-files.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export const CHECKPOINT_FORMAT = 'finetorch.fit/1';
@@ -56,7 +57,8 @@ export function unflatten(v: unknown, tensors: Record<string, Tensor>): unknown 
 
 /** Write `bytes` to `path` atomically (a crash mid-write never leaves a truncated checkpoint). */
 export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  await removeStaleTemps(path);
+  const tmp = tempPathFor(path);
   await writeFile(tmp, bytes);
   await rename(tmp, path);
 }

@@ -7,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { concat } from './host.js';
 import { describePth, loadPth, pthChunks, type StoredTensor } from './pth.js';
 import { loadSafetensors, parseSafetensorsHeader, safetensorsChunks } from './safetensors.js';
+import { removeStaleTemps, tempPathFor } from './temp-files.js';
 
 export { loadSafetensors, saveSafetensors, parseSafetensorsHeader } from './safetensors.js';
 export { loadPth, type StoredTensor } from './pth.js';
@@ -87,7 +88,8 @@ async function chunksFor(obj: unknown, format: CheckpointFormat, opts: { metadat
  */
 export async function save(obj: unknown, path: string, opts: { metadata?: Record<string, string> } = {}): Promise<void> {
   const chunks = await chunksFor(obj, formatFor(path), opts);
-  const tmp = `${path}.${process.pid}.tmp`;
+  await removeStaleTemps(path);
+  const tmp = tempPathFor(path);
   const fh = await open(tmp, 'w');
   try {
     for (const c of chunks) {
