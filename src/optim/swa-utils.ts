@@ -46,8 +46,9 @@ export class AveragedModel<M extends Module = Module> extends Module {
     this.useBuffers = opts.useBuffers ?? false;
   }
 
-  override forward(...args: unknown[]): unknown {
-    return (this.module.call as (...a: unknown[]) => unknown)(...args);
+  /** the averaged copy's forward (with its hooks), typed as the model's */
+  override forward(...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    return this.module.call(...args);
   }
 
   private count(): number {

@@ -69,7 +69,7 @@ eachDevice((device) => {
     expect(copy).not.toBe(lin);
     expect(Array.from(await copy.weight.data())).not.toContain(7);
     expect(String(avg.module)).toBe(String(m));
-    const y = avg.call(torch.ones([2, 3], { device })) as torch.Tensor;
+    const y: torch.Tensor = avg.call(torch.ones([2, 3], { device }));
     expect(y.shape).toEqual([2, 4]);
   });
 });
