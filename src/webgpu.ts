@@ -9,6 +9,14 @@ export const isAvailable = () => webgpuBackend() !== null;
 export async function synchronize(): Promise<void> {
   await webgpuBackend()?.rt.sync();
 }
+/**
+ * Destroy every pooled GPU buffer that no tensor uses (PyTorch's `torch.cuda.empty_cache()`): the
+ * memory `torch.memory().webgpu.pooledBytes` reports goes back to the driver. Live tensors are
+ * untouched. The pool also shrinks on its own (runtime.ts: idle buffers and a byte limit).
+ */
+export function emptyCache(): void {
+  webgpuBackend()?.rt.trimPool();
+}
 /** Dispatches issued so far on a device (tests count them). */
 export function dispatchCount(): number {
   return webgpuBackend()?.dispatches ?? 0;

@@ -1,5 +1,14 @@
 // The WebGPU runtime: one adapter and device per process, acquired lazily; a size-bucketed buffer
 // pool; a pipeline cache keyed by kernel name and specialisation; command batching; async readback.
+//
+// The pool keeps freed buffers for reuse (creating one costs an allocation and Dawn's zero-fill), but
+// not forever: a training loop written without scope/dispose frees its tensors only when the garbage
+// collector runs, in bursts of hundreds of MB that would otherwise stay pooled. So a pooled buffer
+// that no allocation has taken for IDLE_SUBMITS submits is destroyed (a steady loop reuses its
+// working set every step, so only the excess of a burst or of a finished phase goes), and the pool
+// never holds more than `poolLimit` bytes (default 1 GiB, FINETORCH_WEBGPU_POOL_MB to change): a
+// buffer freed while the pool is full is destroyed at once. `torch.webgpu.emptyCache()` destroys every pooled
+// buffer (PyTorch's torch.cuda.empty_cache()).
 import { DeviceError, WebGPUError } from '../../errors.js';
 import { ErrorFlag, FLAG_BYTES } from './error-flag.js';
 import { withDawnWarningsFiltered } from './quiet-dawn.js';
@@ -9,6 +18,15 @@ export const PARAM_WORDS = 64;
 const SLOT_BYTES = 256; // minStorageBufferOffsetAlignment is at most 256
 /** dispatches recorded before the batch is submitted on its own */
 const MAX_BATCH = 256;
+/** a pooled buffer unused for this many submits is destroyed (checked every IDLE_SWEEP submits) */
+const IDLE_SUBMITS = 64;
+const IDLE_SWEEP = 8;
+const DEFAULT_POOL_MB = 1024;
+
+function poolLimitFromEnv(): number {
+  const mb = Number(process.env.FINETORCH_WEBGPU_POOL_MB);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : DEFAULT_POOL_MB) * 2 ** 20;
+}
 
 export interface AdapterInfo {
   vendor: string; architecture: string; device: string; description: string;
@@ -31,9 +49,13 @@ export class Runtime {
   readonly device: GPUDevice;
   readonly info: AdapterInfo;
   dispatches = 0;
-  private pool = new Map<number, GPUBuffer[]>();
+  /** per bucket size, oldest first; each with the submit count when it was pooled */
+  private pool = new Map<number, { buf: GPUBuffer; at: number }[]>();
   private pendingFree: GPUBuffer[] = [];
   pooledBytes = 0;
+  /** the most bytes the pool keeps (see the header) */
+  poolLimit = poolLimitFromEnv();
+  private submits = 0;
   private pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -75,7 +97,7 @@ export class Runtime {
     const list = this.pool.get(size);
     if (list && list.length) {
       this.pooledBytes -= size;
-      return list.pop()!;
+      return list.pop()!.buf;
     }
     if (size > this.info.limits.maxBufferSize) {
       throw new DeviceError(`webgpu: a buffer of ${bytes} bytes exceeds the adapter's maxBufferSize ${this.info.limits.maxBufferSize}`);
@@ -90,16 +112,30 @@ export class Runtime {
     else this.toPool(buf);
   }
   private toPool(buf: GPUBuffer) {
+    // over the limit the buffer goes instead of a pooled one: O(1), and the idle sweep retires stale ones
+    if (this.pooledBytes + buf.size > this.poolLimit) {
+      buf.destroy();
+      return;
+    }
     const list = this.pool.get(buf.size) ?? [];
-    list.push(buf);
+    list.push({ buf, at: this.submits });
     this.pool.set(buf.size, list);
     this.pooledBytes += buf.size;
   }
-  /** Destroy pooled buffers (memory pressure, tests). */
+  /** Destroy the buffers pooled before submit `before` (each bucket's list is oldest first). */
+  private releasePooled(before: number): void {
+    for (const [size, list] of this.pool) {
+      let n = 0;
+      while (n < list.length && list[n].at < before) list[n++].buf.destroy();
+      if (n === list.length) this.pool.delete(size);
+      else if (n) list.splice(0, n);
+      this.pooledBytes -= n * size;
+    }
+  }
+  /** Destroy every pooled buffer (`torch.webgpu.emptyCache()`, tests); buffers in use are untouched. */
   trimPool(): void {
-    for (const list of this.pool.values()) for (const b of list) b.destroy();
-    this.pool.clear();
-    this.pooledBytes = 0;
+    this.flush(); // buffers freed under the batch being recorded join the pool first
+    this.releasePooled(Infinity);
   }
 
   upload(buf: GPUBuffer, data: ArrayBufferView): void {
@@ -171,6 +207,7 @@ export class Runtime {
       }
       this.device.queue.submit([this.encoder.finish()]);
       this.encoder = null;
+      if (++this.submits % IDLE_SWEEP === 0) this.releasePooled(this.submits - IDLE_SUBMITS);
     }
     this.batch = 0;
     for (const b of this.pendingFree) this.toPool(b);
