@@ -119,6 +119,13 @@ describe('finetorch finetune', () => {
       expect(bad.err[0]).toMatch(/^finetorch finetune: DatasetError: '.*vocab\.json': /);
       expect(bad.err[0]).toMatch(re);
     }
+    // a label outside --num-classes: refused when the dataset is built, never trained into a NaN loss
+    writeFileSync(join(data, 'vocab.json'), JSON.stringify({ itos: vocab }));
+    writeFileSync(join(data, 'train.csv'), [...rows.slice(0, 5), 'w1 w2 w3,7', ...rows.slice(5)].join('\n'));
+    const label = await run(['--model', 'textcnn', '--weights', pretrained, '--num-classes', '2', '--data', data, '--epochs', '1', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', join(dir, 'text-label')]);
+    expect(label.code).toBe(2);
+    expect(label.err).toHaveLength(1);
+    expect(label.err[0]).toMatch(/^finetorch finetune: DatasetError: .*train\.csv.*line 6.*7.*2/);
   });
 
   /** The base flags with some replaced (a null value drops the flag), plus extra ones. */

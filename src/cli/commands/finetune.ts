@@ -116,11 +116,11 @@ async function datasets(torch: Torch, o: Opts, textVocab: { vocabSize: number } 
     const vocabFile = dir ? join(dir, 'vocab.json') : null;
     if (vocabFile && existsSync(vocabFile)) vocab = readVocab(torch, vocabFile);
     else console.log(`note: no vocab.json beside the data; building the vocabulary from ${trainCsv} (token ids match the pretrained embedding only if it was built the same way)`);
-    const train = new data.TextClassificationCsv(trainCsv, { vocab, maxSize: textVocab?.vocabSize });
+    const train = new data.TextClassificationCsv(trainCsv, { vocab, maxSize: textVocab?.vocabSize, numClasses: o.numClasses });
     if (train.vocab.length > (textVocab?.vocabSize ?? Infinity)) throw new UsageError(`vocabulary has ${train.vocab.length} tokens but the pretrained embedding only ${textVocab!.vocabSize}`);
     const valCsv = dir ? join(dir, 'val.csv') : null;
     if (valCsv && existsSync(valCsv)) {
-      const val = new data.TextClassificationCsv(valCsv, { vocab: train.vocab, maxLen: train.maxLen, classes: train.classes ?? undefined });
+      const val = new data.TextClassificationCsv(valCsv, { vocab: train.vocab, maxLen: train.maxLen, classes: train.classes ?? undefined, numClasses: o.numClasses });
       return { train: limit(torch, train, o.limit), val: limit(torch, val, o.limit), classes: train.classes };
     }
     const s = splitOrFolders(torch, o.data, () => train, o.seed);
