@@ -1,7 +1,8 @@
 // torchvision-compatible ResNet: the same module tree and state-dict keys (`conv1`, `bn1`,
 // `layer1.0.conv1`, `layer2.0.downsample.0`, `fc`, ...), so a torchvision checkpoint loads with
 // strict: true and prints the same `print(model)` tree. BasicBlock for 18/34, Bottleneck (stride on
-// the 3×3 conv, torchvision's "v1.5") for 50.
+// the 3×3 conv, torchvision's "v1.5") for 50/101/152, and ResNeXt (grouped 3×3 convs: `groups`,
+// `widthPerGroup`) for resnext50_32x4d.
 //
 // Eval fusion: a BatchNorm in eval mode followed by the ReLU (bn → relu, and the blocks' bn → +
 // identity → relu) runs as one kernel pass (normalise, affine, residual, relu) instead of two or
@@ -10,6 +11,7 @@ import { add, flatten } from '../autograd/index.js';
 import { evalBatchNormReLU } from '../nn/functional/batch-norm-fused.js';
 import * as nn from '../nn/index.js';
 import { constant_, kaimingNormal_ } from '../nn/init.js';
+import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** `FINETORCH_FUSE_BN_RELU=0` turns the eval fusion off; read at each call, so one process can A/B it */
@@ -38,15 +40,16 @@ function bnRelu(bn: nn.BatchNorm2d, relu: nn.ReLU, x: Tensor, identity?: () => T
   return relu.call(identity ? add(out, identity()) : out);
 }
 
-const conv3x3 = (inp: number, out: number, stride = 1) => new nn.Conv2d(inp, out, 3, { stride, padding: 1, bias: false });
+const conv3x3 = (inp: number, out: number, stride = 1, groups = 1) => new nn.Conv2d(inp, out, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (inp: number, out: number, stride = 1) => new nn.Conv2d(inp, out, 1, { stride, bias: false });
 
 export class BasicBlock extends nn.Module {
   static expansion = 1;
   declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare relu: nn.ReLU;
   declare conv2: nn.Conv2d; declare bn2: nn.BatchNorm2d; declare downsample: nn.Module | null;
-  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null) {
+  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null, groups = 1, baseWidth = 64) {
     super();
+    if (groups !== 1 || baseWidth !== 64) throw new ArgumentError('BasicBlock only supports groups=1 and base_width=64');
     this.conv1 = conv3x3(inplanes, planes, stride);
     this.bn1 = new nn.BatchNorm2d(planes);
     this.relu = new nn.ReLU({ inplace: true });
@@ -65,13 +68,14 @@ export class Bottleneck extends nn.Module {
   static expansion = 4;
   declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare conv2: nn.Conv2d; declare bn2: nn.BatchNorm2d;
   declare conv3: nn.Conv2d; declare bn3: nn.BatchNorm2d; declare relu: nn.ReLU; declare downsample: nn.Module | null;
-  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null) {
+  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null, groups = 1, baseWidth = 64) {
     super();
-    this.conv1 = conv1x1(inplanes, planes);
-    this.bn1 = new nn.BatchNorm2d(planes);
-    this.conv2 = conv3x3(planes, planes, stride);
-    this.bn2 = new nn.BatchNorm2d(planes);
-    this.conv3 = conv1x1(planes, planes * 4);
+    const width = Math.floor(planes * (baseWidth / 64)) * groups;
+    this.conv1 = conv1x1(inplanes, width);
+    this.bn1 = new nn.BatchNorm2d(width);
+    this.conv2 = conv3x3(width, width, stride, groups);
+    this.bn2 = new nn.BatchNorm2d(width);
+    this.conv3 = conv1x1(width, planes * 4);
     this.bn3 = new nn.BatchNorm2d(planes * 4);
     this.relu = new nn.ReLU({ inplace: true });
     // torchvision assigns None when there is no downsample: a plain attribute, not a child
@@ -85,7 +89,14 @@ export class Bottleneck extends nn.Module {
 }
 
 type Block = typeof BasicBlock | typeof Bottleneck;
-export interface ResNetOptions { numClasses?: number; zeroInitResidual?: boolean }
+export interface ResNetOptions {
+  numClasses?: number;
+  zeroInitResidual?: boolean;
+  /** ResNeXt's cardinality: groups of the Bottleneck's 3×3 conv (default 1) */
+  groups?: number;
+  /** channels per group at the first stage (default 64; Wide ResNet-50-2 uses 128) */
+  widthPerGroup?: number;
+}
 
 export class ResNet extends nn.Module {
   declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare relu: nn.ReLU; declare maxpool: nn.MaxPool2d;
@@ -94,9 +105,13 @@ export class ResNet extends nn.Module {
   /** the head; replace it to fine-tune: `model.fc = new nn.Linear(512, 2)` */
   declare fc: nn.Module;
   private inplanes = 64;
+  private groups: number;
+  private baseWidth: number;
 
   constructor(block: Block, layers: [number, number, number, number], opts: ResNetOptions = {}) {
     super();
+    this.groups = opts.groups ?? 1;
+    this.baseWidth = opts.widthPerGroup ?? 64;
     this.conv1 = new nn.Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false });
     this.bn1 = new nn.BatchNorm2d(64);
     this.relu = new nn.ReLU({ inplace: true });
@@ -125,9 +140,9 @@ export class ResNet extends nn.Module {
     if (stride !== 1 || this.inplanes !== planes * block.expansion) {
       downsample = new nn.Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), new nn.BatchNorm2d(planes * block.expansion));
     }
-    const list: nn.Module[] = [new block(this.inplanes, planes, stride, downsample)];
+    const list: nn.Module[] = [new block(this.inplanes, planes, stride, downsample, this.groups, this.baseWidth)];
     this.inplanes = planes * block.expansion;
-    for (let i = 1; i < blocks; i++) list.push(new block(this.inplanes, planes));
+    for (let i = 1; i < blocks; i++) list.push(new block(this.inplanes, planes, 1, null, this.groups, this.baseWidth));
     return new nn.Sequential(...list);
   }
 
@@ -145,3 +160,7 @@ export class ResNet extends nn.Module {
 export const resnet18 = (opts: ResNetOptions = {}) => new ResNet(BasicBlock, [2, 2, 2, 2], opts);
 export const resnet34 = (opts: ResNetOptions = {}) => new ResNet(BasicBlock, [3, 4, 6, 3], opts);
 export const resnet50 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], opts);
+export const resnet101 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 4, 23, 3], opts);
+export const resnet152 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 8, 36, 3], opts);
+/** ResNeXt-50 32×4d: 32 groups of 4 channels per group at the first stage */
+export const resnext50_32x4d = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], { groups: 32, widthPerGroup: 4, ...opts });

@@ -8,3 +8,4 @@ export * from './pool.js';
 export * from './unpool.js';
 export * from './norm.js';
 export * from './misc.js';
+export * from './vision.js';

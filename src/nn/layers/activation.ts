@@ -2,6 +2,7 @@
 // prints `ReLU(inplace=True)`); the result is computed out of place, with the same values.
 import { gelu, leakyRelu, logSoftmax, relu, sigmoid, silu, softmax, tanh } from '../../autograd/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { hardsigmoid, hardswish, relu6 } from '../functional/vision.js';
 import { Module } from '../module.js';
 import { py, pyFloat } from '../repr.js';
 
@@ -62,6 +63,45 @@ export class SiLU extends Module {
   }
   override extraRepr(): string {
     return inplaceRepr(this.inplace);
+  }
+}
+
+/** min(max(x, 0), 6) (MobileNetV2); prints `ReLU6(inplace=True)` like PyTorch */
+export class ReLU6 extends Module {
+  inplace: boolean;
+  constructor(opts: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = opts.inplace ?? false;
+  }
+  override forward(x: Tensor): Tensor {
+    return relu6(x);
+  }
+  override extraRepr(): string {
+    return inplaceRepr(this.inplace);
+  }
+}
+
+/** x · relu6(x + 3) / 6 (MobileNetV3). PyTorch keeps `inplace` but does not print it. */
+export class Hardswish extends Module {
+  inplace: boolean;
+  constructor(opts: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = opts.inplace ?? false;
+  }
+  override forward(x: Tensor): Tensor {
+    return hardswish(x);
+  }
+}
+
+/** relu6(x + 3) / 6 (MobileNetV3's squeeze-excitation gate). `inplace` kept, not printed, as in PyTorch. */
+export class Hardsigmoid extends Module {
+  inplace: boolean;
+  constructor(opts: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = opts.inplace ?? false;
+  }
+  override forward(x: Tensor): Tensor {
+    return hardsigmoid(x);
   }
 }
 
