@@ -23,6 +23,6 @@ describe('typed errors from the device code', () => {
   });
   it('models.create with an unknown name: ArgumentError listing the names', () => {
     expect(() => torch.models.create('vgg16')).toThrow(torch.ArgumentError);
-    expect(() => torch.models.create('vgg16')).toThrow(/^models\.create: unknown model 'vgg16' \(expected resnet18, resnet34, resnet50, smallcnn\)$/);
+    expect(() => torch.models.create('vgg16')).toThrow(/^models\.create: unknown model 'vgg16' \(expected resnet18, resnet34, resnet50, .*smallcnn\)$/);
   });
 });
