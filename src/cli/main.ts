@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./commands/inspect.js')).command,
   convert: async () => (await import('./commands/convert.js')).command,
   finetune: async () => (await import('./commands/finetune.js')).command,
+  models: async () => (await import('./commands/models.js')).command,
 };
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

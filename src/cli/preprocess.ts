@@ -3,10 +3,12 @@
 // so a prediction sees exactly what training saw. Without the file (weights from elsewhere) predict
 // uses the model's default preset — the one finetune would have used.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import type { ColorMode, Image, RawImage } from '../data/image.js';
-import * as T from '../data/transforms.js';
+import { CATALOG } from '../models/weights/catalog.js';
+import { presetTransform } from '../models/weights/preset.js';
+import type { Interpolation } from '../models/weights/types.js';
 
 /** decode to `mode`, resize the shorter side to `resize`, center-crop `crop`×`crop`, normalise per channel */
 export interface Preprocess {
@@ -16,6 +18,8 @@ export interface Preprocess {
   crop: number;
   mean: number[];
   std: number[];
+  /** the resize's interpolation; absent means bilinear (files written before the field existed) */
+  interpolation?: Interpolation;
 }
 
 export const PREPROCESS_FILE = 'preprocess.json';
@@ -23,22 +27,41 @@ export const MNIST_STATS = { mean: [0.1307], std: [0.3081] };
 export const IMAGENET_STATS = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 /**
- * The preset of an image model: SmallCNN grey 28×28 with MNIST statistics; ResNet RGB, resize 256 and
- * center crop 224 with ImageNet statistics (torchvision's ResNet weights' transforms). `imageSize`
- * sets the crop; a ResNet resizes to 256/224 of it first, as torchvision does.
+ * The preset of an image model: SmallCNN grey 28×28 with MNIST statistics; a model with pretrained
+ * weights the transforms of `weights` (a member name, default its DEFAULT weights: torchvision's
+ * ImageClassification preset — resize, crop, interpolation, ImageNet statistics); otherwise resize
+ * 256, crop 224. `imageSize` sets the crop, and the resize keeps the preset's resize/crop ratio.
  */
-export function defaultPreprocess(model: string, imageSize?: number): Preprocess {
+export function defaultPreprocess(model: string, imageSize?: number, weights?: string): Preprocess {
   if (model === 'smallcnn') {
     const s = imageSize ?? 28;
     return { model, mode: 'L', resize: s, crop: s, ...MNIST_STATS };
   }
-  const crop = imageSize ?? 224;
-  return { model, mode: 'RGB', resize: Math.round((crop * 256) / 224), crop, ...IMAGENET_STATS };
+  const entry = Object.hasOwn(CATALOG, model) ? CATALOG[model] : undefined;
+  const w = entry?.weights[weights && weights !== 'DEFAULT' ? weights : entry.default];
+  const base = w ? { resize: w.resize, crop: w.crop, mean: w.mean, std: w.std, interpolation: w.interpolation } : { resize: 256, crop: 224, ...IMAGENET_STATS, interpolation: 'bilinear' as const };
+  const crop = imageSize ?? base.crop;
+  return { model, mode: 'RGB', ...base, resize: Math.round((crop * base.resize) / base.crop), crop };
 }
 
-/** The host transform of a preset: decoded image → normalised CHW float32 image. */
+/**
+ * The member of `model`'s weights that `spec` names: a member ('IMAGENET1K_V1', 'DEFAULT'), the full
+ * name ('ResNet18_Weights.IMAGENET1K_V1'), or a path whose file name is one of torchvision's (a
+ * torchvision checkpoint used as it is); undefined otherwise.
+ */
+export function weightsMemberOf(model: string, spec: string): string | undefined {
+  const entry = Object.hasOwn(CATALOG, model) ? CATALOG[model] : undefined;
+  if (!entry) return undefined;
+  const name = spec.startsWith(`${entry.enumName}.`) ? spec.slice(entry.enumName.length + 1) : spec;
+  if (name === 'DEFAULT') return entry.default;
+  if (Object.hasOwn(entry.weights, name)) return name;
+  const file = basename(spec);
+  return Object.entries(entry.weights).find(([, w]) => w.file === file || w.aliases?.includes(file))?.[0];
+}
+
+/** The host transform of a preset: decoded image → normalised CHW float32 image (the weights' own, models/weights/preset.ts). */
 export function transformOf(p: Preprocess): (raw: RawImage) => Image {
-  return T.compose<RawImage, Image>([T.toTensor(), T.resize(p.resize), T.centerCrop(p.crop), T.normalize(p.mean, p.std)]);
+  return presetTransform(p);
 }
 
 export function writePreprocess(dir: string, p: Preprocess): string {
@@ -51,7 +74,7 @@ export function writePreprocess(dir: string, p: Preprocess): string {
 /** The preset saved beside `weights` (checked field by field), else the default of `model`. */
 export function readPreprocess(weights: string, model: string): { preprocess: Preprocess; file: string | null } {
   const file = join(dirname(weights), PREPROCESS_FILE);
-  if (!existsSync(file)) return { preprocess: defaultPreprocess(model), file: null };
+  if (!existsSync(file)) return { preprocess: defaultPreprocess(model, undefined, weightsMemberOf(model, weights)), file: null };
   const bad = (why: string) => new CheckpointError(`'${file}' (the preprocessing saved with the weights) ${why}`);
   let j: unknown;
   try {
@@ -73,5 +96,7 @@ export function readPreprocess(weights: string, model: string): { preprocess: Pr
       throw bad(`has ${k} ${JSON.stringify(v)} (expected ${channels} ${k === 'std' ? 'positive ' : ''}number${channels > 1 ? 's' : ''} for mode ${o.mode})`);
     }
   }
-  return { preprocess: { model, mode: o.mode, resize: o.resize as number, crop: o.crop as number, mean: o.mean as number[], std: o.std as number[] }, file };
+  if (o.interpolation !== undefined && o.interpolation !== 'bilinear' && o.interpolation !== 'bicubic') throw bad(`has interpolation ${JSON.stringify(o.interpolation)} (expected "bilinear" or "bicubic")`);
+  const interpolation = o.interpolation === undefined ? {} : { interpolation: o.interpolation as Interpolation };
+  return { preprocess: { model, mode: o.mode, resize: o.resize as number, crop: o.crop as number, mean: o.mean as number[], std: o.std as number[], ...interpolation }, file };
 }

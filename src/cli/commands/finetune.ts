@@ -9,16 +9,17 @@ import { join } from 'node:path';
 import { DatasetError } from '../../data/errors.js';
 import { CheckpointError } from '../../errors.js';
 import { readStateDict } from '../../finetune/source.js';
-import { IMAGE_MODELS } from '../../models/names.js';
+import { IMAGE_MODEL_HEADS, IMAGE_MODELS } from '../../models/names.js';
 import { UsageError, type Command } from '../command.js';
 import { parseDevice, useDevice, type CliDevice } from '../device.js';
 import { parseFlags } from '../flags.js';
-import { defaultPreprocess, transformOf, writePreprocess, type Preprocess } from '../preprocess.js';
+import { defaultPreprocess, transformOf, weightsMemberOf, writePreprocess, type Preprocess } from '../preprocess.js';
+import { parseWeightsFlag, weightsPath } from '../weights-flag.js';
 
-const MODELS = ['resnet18', 'resnet34', 'resnet50', 'textcnn', 'smallcnn'] as const satisfies readonly (typeof IMAGE_MODELS[number] | 'textcnn')[];
+const MODELS = [...IMAGE_MODELS, 'textcnn'] as const;
 type ModelName = (typeof MODELS)[number];
 
-const usage = 'finetorch finetune --model resnet18|resnet34|resnet50|textcnn|smallcnn --weights FILE --num-classes N ' +
+const usage = `finetorch finetune --model ${MODELS.join('|')} --weights FILE|DEFAULT|WEIGHTS_NAME --num-classes N ` +
   '[--freeze PATTERN]... [--unfreeze PATTERN]... --data DIR|mnist --epochs E --lr LR --batch-size B ' +
   '[--optimizer sgd|adamw] [--device cpu|webgpu] [--image-size S] [--limit N] [--seed S] [--resume] --out DIR';
 
@@ -156,7 +157,8 @@ export const command: Command = {
   usage,
   async run(args) {
     const o = parse(args);
-    if (!existsSync(o.weights)) throw new UsageError(`--weights '${o.weights}' does not exist`);
+    const named = parseWeightsFlag(o.model, o.weights);
+    if (named.kind === 'named' && o.model === 'textcnn') throw new UsageError('--weights for textcnn must be a checkpoint file');
     const torch = await import('../../index.js');
     const { finetune: ft, optim } = torch;
     // the model is built on the device (not moved there), so its parameters are created there
@@ -164,20 +166,24 @@ export const command: Command = {
     torch.manualSeed(o.seed);
 
     // the model, with the new class count; TextCNN's shape comes from the checkpoint
-    let weights: ReadonlyMap<string, Tensor> | string = o.weights;
+    // a weights name: torch.hub's cache, downloaded there first when absent
+    const file = await weightsPath(torch, named);
+    let weights: ReadonlyMap<string, Tensor> | string = file;
     let model: InstanceType<Torch['nn']['Module']>;
     let textShape: ReturnType<typeof textCnnShape> | null = null;
     if (o.model === 'textcnn') {
-      weights = (await readStateDict(o.weights, '--weights')).tensors;
+      weights = (await readStateDict(file, '--weights')).tensors;
       textShape = textCnnShape(weights);
       model = new torch.models.TextCNN({ ...textShape, numClasses: o.numClasses });
     } else model = torch.models.create(o.model, { numClasses: o.numClasses });
-    const prep = o.model === 'textcnn' ? null : defaultPreprocess(o.model, o.data === 'mnist' ? undefined : o.imageSize);
+    // the preprocessing of the weights (by name, or a torchvision file name), else the model's default weights'
+    const prep = o.model === 'textcnn' ? null : defaultPreprocess(o.model, o.data === 'mnist' ? undefined : o.imageSize, weightsMemberOf(o.model, o.weights));
     const { train, val, classes } = await datasets(torch, o, textShape, prep);
 
     const report = await ft.loadPretrained(model, weights);
-    console.log(`weights: ${o.weights}\n${report}`);
-    const head = (k: string) => k.startsWith('fc.');
+    console.log(`weights: ${named.kind === 'named' ? `${named.label} (${file})` : o.weights}\n${report}`);
+    const headName = o.model === 'textcnn' ? 'fc' : IMAGE_MODEL_HEADS[o.model];
+    const head = (k: string) => k.startsWith(`${headName}.`);
     const bad = [...report.missing.filter((k) => !head(k)), ...report.mismatched.filter((m) => !head(m.key)).map((m) => m.key)];
     if (report.loaded.length === 0 || bad.length) {
       const what = report.loaded.length === 0 ? 'no tensor of the checkpoint fits the model' : `${bad.length} backbone tensors missing or of another shape (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''})`;
@@ -187,7 +193,7 @@ export const command: Command = {
     if (o.unfreeze.length) ft.unfreeze(model, o.unfreeze);
     console.log(`\n${ft.trainability(model)}\n`);
     const params = ft.trainableParameters(model);
-    if (params.length === 0) throw new UsageError('every parameter is frozen: add --unfreeze PATTERN (e.g. --unfreeze fc)');
+    if (params.length === 0) throw new UsageError(`every parameter is frozen: add --unfreeze PATTERN (e.g. --unfreeze ${headName})`);
     const optimizer = o.optimizer === 'sgd'
       ? new optim.SGD(params, { lr: o.lr, momentum: 0.9 })
       : new optim.AdamW(params, { lr: o.lr });

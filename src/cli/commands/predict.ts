@@ -5,13 +5,16 @@ import { readFileSync } from 'node:fs';
 import { decodeImage } from '../../data/image.js';
 import { ArgumentError } from '../../errors.js';
 import { readStateDict } from '../../finetune/source.js';
-import { IMAGE_MODELS } from '../../models/names.js';
+import { IMAGE_MODEL_HEADS, IMAGE_MODELS } from '../../models/names.js';
+import { CATALOG } from '../../models/weights/catalog.js';
+import { IMAGENET_CATEGORIES } from '../../models/weights/categories.js';
 import { UsageError, type Command } from '../command.js';
 import { parseDevice, useDevice } from '../device.js';
 import { parseFlags } from '../flags.js';
-import { readPreprocess, transformOf } from '../preprocess.js';
+import { defaultPreprocess, readPreprocess, transformOf } from '../preprocess.js';
+import { parseWeightsFlag, weightsPath } from '../weights-flag.js';
 
-const usage = `finetorch predict --model ${IMAGE_MODELS.join('|')} --weights W [--classes names.json] [--top-k K] [--device cpu|webgpu] IMAGE...`;
+const usage = `finetorch predict --model ${IMAGE_MODELS.join('|')} --weights FILE|DEFAULT|WEIGHTS_NAME [--classes names.json] [--top-k K] [--device cpu|webgpu] IMAGE...`;
 
 /** Class names from a JSON list (or an object's keys, e.g. a class-to-index map), one per output. */
 function readClasses(file: string, numClasses: number): string[] {
@@ -40,13 +43,18 @@ export const command: Command = {
     if (topK < 1) throw new UsageError(`--top-k must be at least 1, got ${topK}`);
     if (!f._.length) throw new UsageError('give at least one image');
     const wanted = parseDevice(f.device);
+    const named = parseWeightsFlag(model, weights);
     const torch = await import('../../index.js');
-    const { preprocess } = readPreprocess(weights, model);
-    const sd = (await readStateDict(weights, '--weights')).tensors;
-    const head = sd.get('fc.weight');
-    if (!head || head.ndim !== 2) throw new torch.CheckpointError(`--weights '${weights}' has no 2-D 'fc.weight': not weights for ${model}`);
+    // named weights: their own preset; a file: the preprocess.json beside it, else the model's default
+    const { preprocess } = named.kind === 'named' ? { preprocess: defaultPreprocess(model, undefined, named.member) } : readPreprocess(weights, model);
+    const sd = (await readStateDict(await weightsPath(torch, named), '--weights')).tensors;
+    const headKey = `${IMAGE_MODEL_HEADS[model as keyof typeof IMAGE_MODEL_HEADS]}.weight`;
+    const head = sd.get(headKey);
+    if (!head || head.ndim !== 2) throw new torch.CheckpointError(`--weights '${weights}' has no 2-D '${headKey}': not weights for ${model}`);
     const numClasses = head.shape[0];
-    const names = f.classes ? readClasses(f.classes as string, numClasses) : Array.from({ length: numClasses }, (_, i) => String(i));
+    // the head of ImageNet weights left as it was: their categories name the outputs
+    const imagenet = Object.hasOwn(CATALOG, model) && numClasses === IMAGENET_CATEGORIES.length;
+    const names = f.classes ? readClasses(f.classes as string, numClasses) : imagenet ? [...IMAGENET_CATEGORIES] : Array.from({ length: numClasses }, (_, i) => String(i));
     const device = useDevice(torch, wanted);
     const net = torch.models.create(model, { numClasses });
     net.loadStateDict(sd, { strict: true });
