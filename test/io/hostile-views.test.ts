@@ -5,9 +5,9 @@
 // transposes, modest expanded buffers) still load.
 import { describe, expect, it } from 'vitest';
 import { load } from '../../src/io/index.js';
-import { torch } from '../harness.js';
+import { devices, torch } from '../harness.js';
 import { manyViewsPth, viewPth } from './hostile.js';
-import { readFixture } from './util.js';
+import { expected, expectExact, flatten, readFixture } from './util.js';
 
 async function refused(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   const before = torch.memory().cpu.liveTensors;
@@ -60,8 +60,16 @@ describe('legitimate views still load', () => {
     const sl = (await load(viewPth([2], [1], 6, 3))).w as torch.Tensor;
     expect(Array.from(await sl.data())).toEqual([4, 5]);
   });
-  it('the torch-written views fixture (views sharing storages)', async () => {
-    const v = await load(readFixture('views.pth'));
-    expect(Object.keys(v).length).toBeGreaterThan(0);
-  });
+  for (const device of devices) {
+    it(`the torch-written views and shared-storage fixtures, exact, on ${device}`, async () => {
+      for (const name of ['views.pth', 'shared.pth']) {
+        const { tensors } = flatten(await load(readFixture(name), { device }));
+        expect([...tensors.keys()].sort()).toEqual(Object.keys(expected[name].tensors).sort());
+        for (const [k, t] of tensors) {
+          expect(t.device).toBe(device);
+          await expectExact(t, expected[name].tensors[k], `${name} ${k}`);
+        }
+      }
+    });
+  }
 });
