@@ -1,0 +1,62 @@
+// Live parity with torchvision for the zoo's models: tools/reference/zoo.py live writes a seeded
+// torchvision model's state dict (BatchNorm/LayerNorm affine, running statistics and ConvNeXt's
+// layer scales all non-trivial) and its eval logits and loss gradients for a 2×3×64×64 input into
+// test/fixtures/live/zoo (ignored by git: 10–110 MB each). Each model loads it strictly on cpu,
+// moves to the device, and must reproduce the logits and the gradients. Needs /usr/bin/python3
+// with torch and torchvision (always so in CI; FINETORCH_REQUIRE_TORCH=1 makes its absence an error).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { eachDevice, expectClose, fixture, fixturesDir, LOOSE, onDevice, torch } from '../harness.js';
+
+const { models } = torch;
+const F = torch.nn.functional;
+
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
+if (!hasTorch) {
+  if (process.env.FINETORCH_REQUIRE_TORCH === '1') throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
+  console.warn('zoo-live.test: /usr/bin/python3 has no torch/torchvision: the live torchvision parity tests do not run here (CI installs them)');
+}
+
+// one model per family (ResNet-101/152 and EfficientNet B1–B3 are these blocks at other depths and widths)
+const MODELS: [string, () => torch.nn.Module][] = [
+  ['mobilenet_v2', () => new models.MobileNetV2()],
+  ['mobilenet_v3_small', () => models.mobilenetV3Small()],
+  ['mobilenet_v3_large', () => models.mobilenetV3Large()],
+  ['efficientnet_b0', () => models.efficientnetB0()],
+  ['resnext50_32x4d', () => models.resnext50_32x4d()],
+  ['convnext_tiny', () => models.convnextTiny()],
+];
+const dir = join(fixturesDir, 'live', 'zoo');
+
+describe.runIf(hasTorch)('the zoo against torchvision (live)', () => {
+  const ensure = (name: string) => {
+    if (existsSync(join(dir, `${name}_io.safetensors`))) return;
+    const r = spawnSync('/usr/bin/python3', ['tools/reference/zoo.py', 'live', dir, name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tools/reference/zoo.py live ${name} failed: ${r.stderr}`);
+  };
+  eachDevice((device) => {
+    for (const [name, build] of MODELS) {
+      it(`${name}: a torchvision state dict loads strict; eval logits and gradients match`, async () => {
+        ensure(name);
+        const initial = torch.defaultDevice();
+        torch.setDefaultDevice('cpu'); // build on the cpu like PyTorch, load, then move
+        let m: torch.nn.Module;
+        try { m = build(); } finally { torch.setDefaultDevice(initial); }
+        const sd = (await torch.load(join(dir, `${name}.safetensors`))) as Record<string, torch.Tensor>;
+        m.loadStateDict(sd, { strict: true });
+        for (const t of Object.values(sd)) t.dispose();
+        m.to(device).eval();
+        const io = fixture(`live/zoo/${name}_io`).tensors;
+        const logits = m.call(onDevice(io.input, device));
+        await expectClose(logits, io.logits, { rtol: 1e-4, atol: 1e-4 }, `${name} logits`);
+        F.crossEntropy(logits, onDevice(io.target, device)).backward();
+        for (const [k, v] of Object.entries(io)) {
+          if (k.startsWith('grad.')) await expectClose(m.getParameter(k.slice(5)).grad!, v, LOOSE, k);
+        }
+        for (const t of [...m.parameters(), ...m.buffers()]) t.dispose();
+      });
+    }
+  });
+});
