@@ -7,7 +7,20 @@
 //   input gradient:  gcol  [K,  N] = W_gᵀ [K, og] · (gy_gᵀ)ᵀ      (gy_gᵀ [N, og]), then col2im
 //   weight gradient: gW_g  [og, K] = gy_g [og, N] · colᵀ          (col [K, N]; summed over images)
 // with K = cIn/groups · kh · kw and N = oh · ow.
+// Depthwise convolutions (groups == cIn) have one input channel per group: K is only kh·kw and the
+// GEMMs degenerate into dot products of 9 or 25 terms behind a full im2col copy (measured ~0.25
+// GFLOP/s). They take row loops of their own instead (see depthwise below).
 import type { Conv2dArgs } from '../backend.js';
+
+/** Switch for benchmarks: depthwise convolutions through their own loops (off: im2col + GEMM). */
+export const cpuConvOptions = { depthwise: true };
+const isDepthwise = (a: Conv2dArgs) => cpuConvOptions.depthwise && a.groups === a.cIn && a.groups > 1;
+
+/** output columns ox in [lo, hi) whose input column ox·sw + off lies inside [0, w) */
+function columns(off: number, sw: number, w: number, ow: number): [number, number] {
+  const lo = Math.min(ow, Math.max(0, Math.ceil(-off / sw)));
+  return [lo, Math.max(lo, Math.min(ow, Math.floor((w - 1 - off) / sw) + 1))];
+}
 
 /**
  * The column matrix of image b, group g: element (k, n) = x[b, g·cg + i, iy, ix] (or 0 outside
@@ -24,8 +37,7 @@ function im2col(x: Float32Array, a: Conv2dArgs, b: number, g: number, col: Float
         const k = (i * kh + ky) * kw + kx;
         // output columns whose input column is inside the image: ox in [lo, hi)
         const off = kx * dw - pw;
-        const lo = Math.min(ow, Math.max(0, Math.ceil(-off / sw)));
-        const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 - off) / sw) + 1));
+        const [lo, hi] = columns(off, sw, w, ow);
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - ph + ky * dh;
           let at = k * sk + oy * ow * sn;
@@ -50,8 +62,7 @@ function col2im(gcol: Float32Array, a: Conv2dArgs, b: number, g: number, gx: Flo
       for (let kx = 0; kx < kw; kx++) {
         const row = ((i * kh + ky) * kw + kx) * N;
         const off = kx * dw - pw;
-        const lo = Math.min(ow, Math.max(0, Math.ceil(-off / sw)));
-        const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 - off) / sw) + 1));
+        const [lo, hi] = columns(off, sw, w, ow);
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - ph + ky * dh;
           if (iy < 0 || iy >= h) continue;
@@ -101,8 +112,68 @@ function dotGemm(a: Float32Array, aOff: number, b: Float32Array, bOff: number, c
   for (let m = 0; m < M4; m++) for (let j = J4; j < J; j++) dot(m, j);
 }
 
+/**
+ * Depthwise: for every (image, output channel o = c·M + m, tap) pair, one pass over the output rows
+ * the tap reaches, each a strided run over the valid columns: `fn(planeX, planeY, o, tap, iy·w +
+ * off, oy·ow, lo, hi)` with input column ox·sw + off for output column ox. The bounds are worked
+ * out once per row, so the inner loops are plain multiply-adds.
+ */
+function depthwise(a: Conv2dArgs, fn: (px: number, py: number, o: number, tap: number, src: number, dst: number, lo: number, hi: number) => void): void {
+  const { h, w, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilH: dh, dilW: dw } = a;
+  const M = a.cOut / a.cIn;
+  for (let b = 0; b < a.n; b++)
+    for (let o = 0; o < a.cOut; o++) {
+      const px = (b * a.cIn + Math.floor(o / M)) * h * w, py = (b * a.cOut + o) * oh * ow;
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const off = kx * dw - pw;
+          const [lo, hi] = columns(off, sw, w, ow);
+          if (lo === hi) continue;
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy * sh - ph + ky * dh;
+            if (iy >= 0 && iy < h) fn(px, py, o, ky * kw + kx, iy * w + off, oy * ow, lo, hi);
+          }
+        }
+    }
+}
+
+function depthwiseForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, a: Conv2dArgs): Float32Array {
+  const N = a.oh * a.ow, taps = a.kh * a.kw, sw = a.strideW;
+  const out = new Float32Array(a.n * a.cOut * N);
+  if (bias) for (let b = 0; b < a.n; b++) for (let o = 0; o < a.cOut; o++) out.fill(bias[o], (b * a.cOut + o) * N, (b * a.cOut + o + 1) * N);
+  depthwise(a, (px, py, o, tap, src, dst, lo, hi) => {
+    const wv = w[o * taps + tap], s = px + src, d = py + dst;
+    for (let ox = lo; ox < hi; ox++) out[d + ox] += wv * x[s + ox * sw];
+  });
+  return out;
+}
+
+function depthwiseBackwardInput(gy: Float32Array, w: Float32Array, a: Conv2dArgs): Float32Array {
+  const taps = a.kh * a.kw, sw = a.strideW;
+  const gx = new Float32Array(a.n * a.cIn * a.h * a.w);
+  depthwise(a, (px, py, o, tap, src, dst, lo, hi) => {
+    const wv = w[o * taps + tap], s = px + src, d = py + dst;
+    for (let ox = lo; ox < hi; ox++) gx[s + ox * sw] += wv * gy[d + ox];
+  });
+  return gx;
+}
+
+function depthwiseBackwardWeight(gy: Float32Array, x: Float32Array, a: Conv2dArgs): Float32Array {
+  const taps = a.kh * a.kw, sw = a.strideW;
+  // sums in double (JS numbers), rounded to float32 once
+  const gw = new Float64Array(a.cOut * taps);
+  depthwise(a, (px, py, o, tap, src, dst, lo, hi) => {
+    const s = px + src, d = py + dst;
+    let acc = 0;
+    for (let ox = lo; ox < hi; ox++) acc += gy[d + ox] * x[s + ox * sw];
+    gw[o * taps + tap] += acc;
+  });
+  return Float32Array.from(gw);
+}
+
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → [n, cOut, oh, ow] */
 export function conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Array | null, a: Conv2dArgs): Float32Array {
+  if (isDepthwise(a)) return depthwiseForward(x, w, bias, a);
   const cg = a.cIn / a.groups, og = a.cOut / a.groups, K = cg * a.kh * a.kw, N = a.oh * a.ow;
   const out = new Float32Array(a.n * a.cOut * N);
   if (bias) for (let b = 0; b < a.n; b++) for (let o = 0; o < a.cOut; o++) out.fill(bias[o], (b * a.cOut + o) * N, (b * a.cOut + o + 1) * N);
@@ -117,6 +188,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, bias: Float32Arr
 
 /** gy [n, cOut, oh, ow], w → gx [n, cIn, h, w] */
 export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, a: Conv2dArgs): Float32Array {
+  if (isDepthwise(a)) return depthwiseBackwardInput(gy, w, a);
   const cg = a.cIn / a.groups, og = a.cOut / a.groups, K = cg * a.kh * a.kw, N = a.oh * a.ow;
   const gx = new Float32Array(a.n * a.cIn * a.h * a.w);
   // W_gᵀ [K, og] and gy_gᵀ [N, og]: both with rows along the reduction over output channels
@@ -139,6 +211,7 @@ export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, a: Conv2d
 
 /** gy [n, cOut, oh, ow], x [n, cIn, h, w] → gw [cOut, cIn/groups, kh, kw] */
 export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, a: Conv2dArgs): Float32Array {
+  if (isDepthwise(a)) return depthwiseBackwardWeight(gy, x, a);
   const cg = a.cIn / a.groups, og = a.cOut / a.groups, K = cg * a.kh * a.kw, N = a.oh * a.ow;
   const gw = new Float32Array(a.cOut * K);
   const col = new Float32Array(K * N);

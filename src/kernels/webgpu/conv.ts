@@ -12,8 +12,11 @@
 // - 1×1, stride-1, unpadded, ungrouped convolutions are GEMMs over the channels: all three go to the
 //   device's batched matmul (measured ~2× the tiled kernels there, which have no window to reuse
 //   loads across) plus a bias pass / a sum over the batch.
+// - depthwise convolutions (groups == cIn, small channel multiplier) have kernels of their own
+//   (conv-depthwise.ts): the tiled kernels' channel blocks are 1 wide there.
 import type { Conv2dArgs, View } from '../backend.js';
 import { gemmBackwardInput, gemmBackwardWeight, gemmForward, useGemm, type MatmulFn } from './conv-gemm.js';
+import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward, isDepthwise } from './conv-depthwise.js';
 import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv-direct.js';
 import {
   channelBiasSource, interleaveSource, padSource, sumLeadingSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
@@ -35,13 +38,15 @@ const WGRAD_MAX_ACC = 72;
 
 /**
  * Switches for benchmarks and tests (both paths must stay correct): use subgroup operations where
- * the device has them; `fwd` overrides the forward tile the planner picks (tile sweeps).
+ * the device has them; send depthwise convolutions to their own kernels (off: the generic path,
+ * for before/after benchmarks); `fwd` overrides the forward tile the planner picks (tile sweeps).
  */
 export const convOptions: {
   subgroups: boolean;
+  depthwise: boolean;
   fwd?: { tm?: number; rows?: number; wg?: number };
   wgrad?: { tm?: number; rw?: number; wg?: number; lanes?: number };
-} = { subgroups: true };
+} = { subgroups: true, depthwise: true };
 
 /**
  * Forward-tile limits, per adapter and output-width class (chosen by conv-autotune.ts; the
@@ -194,6 +199,7 @@ const geom = (a: Conv2dArgs): ConvGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, 
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → out [n, cOut, oh, ow] */
 export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const total = a.n * a.cOut * a.oh * a.ow;
+  if (convOptions.depthwise && isDepthwise(a)) return depthwiseForward(rt, x, w, bias, a);
   if (mm && total > 0 && isPointwise(a)) {
     // out[b] = W [cOut, cIn] · x[b] [cIn, h·w]
     const hw = a.h * a.w;
@@ -257,6 +263,7 @@ function axisPhase(c: number, k: number, s: number, d: number, p: number, size: 
  */
 export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const total = a.n * a.cIn * a.h * a.w;
+  if (convOptions.depthwise && isDepthwise(a)) return depthwiseBackwardInput(rt, gy, w, a);
   if (mm && total > 0 && isPointwise(a)) {
     // gx[b] = Wᵀ [cIn, cOut] · gy[b] [cOut, h·w]
     const hw = a.h * a.w;
@@ -303,6 +310,7 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
 export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
   const cg = a.cIn / a.groups, og = a.cOut / a.groups, taps = a.kh * a.kw;
   const total = a.cOut * cg * taps;
+  if (convOptions.depthwise && isDepthwise(a)) return depthwiseBackwardWeight(rt, gy, x, a);
   const out = rt.createBuffer(total * 4);
   if (total === 0) return out;
   if (taps > MAX_TILED_TAPS) {
