@@ -8,7 +8,7 @@
 //   npx tsx bench/kernels/matmul.ts [--n 1024] [--runs 5] [--configs tile:8x8x8x1,sg:32x1x1,pk:32x1]
 //                                   [--trans NN|NT|TN|TT] [--batch 1] [--check]
 import type { MatmulArgs, View } from '../../src/kernels/backend.js';
-import { encodeMatmul, formatMatmulConfig, parseMatmulConfig, SOFTWARE_TILE } from '../../src/kernels/webgpu/matmul.js';
+import { encodeMatmul, formatMatmulConfig, parseMatmulConfig, SOFTWARE_TILE } from '../../src/kernels/webgpu/matmul/index.js';
 import { acquireRuntime, releaseRuntime } from '../../src/kernels/webgpu/runtime.js';
 import { loadavg } from 'node:os';
 

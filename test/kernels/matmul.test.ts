@@ -15,8 +15,9 @@ import {
 } from '../../src/kernels/webgpu/autotune.js';
 import {
   formatMatmulConfig, parseMatmulConfig, planPacked, SOFTWARE_PACKED, type MatmulConfig, type TileConfig,
-} from '../../src/kernels/webgpu/matmul.js';
-import { backendFor, webgpuBackend } from '../../src/tensor/device.js';
+} from '../../src/kernels/webgpu/matmul/index.js';
+import { backendFor } from '../../src/tensor/device.js';
+import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 
 interface Case {

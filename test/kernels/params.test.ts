@@ -4,8 +4,7 @@
 // device) where the webgpu device exists.
 import { describe, expect, it } from 'vitest';
 import { paramBinding, paramBlock, SLOT_WORDS } from '../../src/kernels/webgpu/params.js';
-import { PARAM_WORDS } from '../../src/kernels/webgpu/runtime.js';
-import { webgpuBackend } from '../../src/tensor/device.js';
+import { acquireRuntime, PARAM_WORDS } from '../../src/kernels/webgpu/runtime.js';
 import { devices } from '../harness.js';
 
 const P = paramBlock({ total: 'u32', top: 'i32', eps: 'f32', on: 'bool', shape: ['u32', 4], tail: 'u32' });
@@ -75,7 +74,7 @@ describe('paramBlock', () => {
 
 describe.skipIf(!devices.includes('webgpu'))('paramBlock on the device', () => {
   it('the preamble reads back what the writer wrote', async () => {
-    const rt = webgpuBackend()!.rt;
+    const rt = (await acquireRuntime())!;
     const out = rt.createBuffer(5 * 4);
     const src = `@group(0) @binding(0) var<storage, read_write> O: array<u32>;
 ${paramBinding(1)}

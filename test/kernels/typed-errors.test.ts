@@ -2,7 +2,7 @@
 // RangeError: a tensor of more dims than the webgpu elementwise kernels index, a matmul grid over the
 // adapter's limit, a malformed matmul config (bench / autotune notation); and models.create's name.
 import { describe, expect, it } from 'vitest';
-import { parseMatmulConfig, planMatmul, SOFTWARE_TILE } from '../../src/kernels/webgpu/matmul.js';
+import { parseMatmulConfig, planMatmul, SOFTWARE_TILE } from '../../src/kernels/webgpu/matmul/index.js';
 import { devices, torch } from '../harness.js';
 
 describe('typed errors from the device code', () => {

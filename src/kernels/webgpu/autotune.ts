@@ -12,7 +12,7 @@ import type { MatmulArgs, View } from '../backend.js';
 import {
   encodeMatmul, formatMatmulConfig, GPU_TILE, parseMatmulConfig, planPacked, SOFTWARE_PACKED, SOFTWARE_SG, SOFTWARE_TILE, sgFits,
   type MatmulConfig, type TileConfig,
-} from './matmul.js';
+} from './matmul/index.js';
 import type { AdapterInfo, Runtime } from './runtime.js';
 
 /** Small products (a 64×784 @ 784×256 layer) and large ones (~400³ and up) want different kernels:

@@ -9,7 +9,7 @@ import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
 import { CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
-import { encodeMatmul } from './matmul.js';
+import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
 import { crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
