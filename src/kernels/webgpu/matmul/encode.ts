@@ -24,7 +24,7 @@ export function encodeMatmul(rt: Runtime, a: View, b: View, g: MatmulArgs, out: 
   }
   const buffers = bias ? [gpuBuf(a), gpuBuf(b), gpuBuf(bias), out] : [gpuBuf(a), gpuBuf(b), out];
   const maxDim = rt.info.limits.maxComputeWorkgroupsPerDimension;
-  const params = (p: MatmulPlan) => (u: Uint32Array) => matmulParams(u, g, a.offset, b.offset, bias ? bias.offset : 0, p);
+  const params = (p: MatmulPlan) => (u: Uint32Array, f: Float32Array, i: Int32Array) => matmulParams(u, f, i, g, a.offset, b.offset, bias ? bias.offset : 0, p);
   // k = 0 needs no special case: the loop runs zero times and the kernel stores 0 (+ bias)
   if (config.kind === 'subgroup' && sgFits(g, a.offset, b.offset, config, S)) {
     const plan = planSg(g, config, S, maxDim);

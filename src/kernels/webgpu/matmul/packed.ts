@@ -13,6 +13,7 @@
 import type { MatmulArgs, View } from '../../backend.js';
 import type { Runtime } from '../runtime.js';
 import { formatMatmulConfig, type PackedConfig } from './config.js';
+import { paramBinding, paramBlock } from '../params.js';
 import { aligned, C, gpuBuf, range } from './plan.js';
 
 /** lanes per workgroup of the packing passes (llvmpipe: a dispatch of many 8-lane workgroups spends
@@ -55,11 +56,18 @@ export function planPacked(g: MatmulArgs, offA: number, offB: number, c: PackedC
   };
 }
 
+/** packing A: strideA and offA in vec4s when `vec`; rows: padded rows per batch entry */
+export const PACK_A_PARAMS = paramBlock({ m: 'u32', k: 'u32', k4: 'u32', strideA: 'u32', offA: 'u32', rows: 'u32' });
+/** packing B: strideB and offB in vec4s when `vec`; kp: k rounded up to quads; quads: padded column
+ *  quads per batch entry */
+export const PACK_B_PARAMS = paramBlock({ n: 'u32', k: 'u32', kp: 'u32', strideB: 'u32', offB: 'u32', quads: 'u32' });
+/** the main kernel: Ap / Bp strides per batch entry in vec4s (0 for a broadcast operand), bias offset */
+export const PACKED_PARAMS = paramBlock({ m: 'u32', n: 'u32', k4: 'u32', strideA: 'u32', strideB: 'u32', offBias: 'u32' });
+
 /**
  * Pack A into Ap (layout above). One invocation per output vec4; grid x runs along A's contiguous
  * dimension (k quads, or rows when A is stored transposed) in workgroups of PACK_WG, y along the
- * other, z over batch entries. P: [0] m, [1] k, [2] k4, [3] strideA, [4] offA (both in vec4s when
- * `vec`), [5] padded rows per batch entry.
+ * other, z over batch entries. Parameters: PACK_A_PARAMS.
  */
 export function packASource(transA: boolean, vec: boolean, tm: number): string {
   const load = vec
@@ -71,25 +79,24 @@ export function packASource(transA: boolean, vec: boolean, tm: number): string {
   }`;
   return `@group(0) @binding(0) var<storage, read> A: array<${vec ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(${PACK_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let m = P[0]; let k = P[1]; let k4 = P[2];
+  ${PACK_A_PARAMS.preamble()}
   let p4 = gid.${transA ? 'y' : 'x'}; let row = gid.${transA ? 'x' : 'y'}; let bz = gid.z;
-  if (p4 >= k4 || row >= P[5]) { return; }
-  let base = P[4] + bz * P[3];
+  if (p4 >= k4 || row >= rows) { return; }
+  let base = offA + bz * strideA;
   var v = vec4<f32>(0.0);
   ${load}
   let r = row % ${tm}u;
-  O[(bz * P[5] + row - r) * k4 + p4 * ${tm}u + r] = v;
+  O[(bz * rows + row - r) * k4 + p4 * ${tm}u + r] = v;
 }`;
 }
 
 /**
  * Pack B into Bp (layout above). One invocation per output vec4; grid x runs along B's contiguous
  * dimension (column quads, or k when B is stored transposed) in workgroups of PACK_WG, y along the
- * other (k rounded up to quads), z over batch entries. P: [0] n, [1] k, [2] 4·k4, [3] strideB,
- * [4] offB (both in vec4s when `vec`), [5] padded column quads per batch entry.
+ * other (k rounded up to quads), z over batch entries. Parameters: PACK_B_PARAMS.
  */
 export function packBSource(transB: boolean, vec: boolean, w: number): string {
   const load = vec
@@ -101,24 +108,23 @@ export function packBSource(transB: boolean, vec: boolean, w: number): string {
   }`;
   return `@group(0) @binding(0) var<storage, read> B: array<${vec ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(${PACK_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n = P[0]; let k = P[1]; let kp = P[2];
+  ${PACK_B_PARAMS.preamble()}
   let cq = gid.${transB ? 'y' : 'x'}; let kk = gid.${transB ? 'x' : 'y'}; let bz = gid.z;
-  if (cq >= P[5] || kk >= kp) { return; }
-  let base = P[4] + bz * P[3];
+  if (cq >= quads || kk >= kp) { return; }
+  let base = offB + bz * strideB;
   var v = vec4<f32>(0.0);
   ${load}
   let c = cq % ${w}u;
-  O[(bz * P[5] + cq - c) * kp + kk * ${w}u + c] = v;
+  O[(bz * quads + cq - c) * kp + kk * ${w}u + c] = v;
 }`;
 }
 
 /**
  * The main kernel on packed operands: one subgroup (workgroup of S lanes) per tm × 4·nb·S output
- * tile; grid (row blocks, column blocks, batch). P: [0] m, [1] n, [2] k4, [3] Ap stride per batch
- * entry, [4] Bp stride (vec4s; 0 for a broadcast operand), [5] offBias.
+ * tile; grid (row blocks, column blocks, batch). Parameters: PACKED_PARAMS.
  */
 export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, vecOut: boolean): string {
   const { tm, nb } = c;
@@ -139,7 +145,7 @@ export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, ve
   const stores: string[] = [];
   for (const j of js) {
     stores.push(`let cq${j} = wid.y * ${W}u + ${j * S}u + lane;`);
-    if (bias) stores.push(`let bias${j} = vec4<f32>(${range(4).map((e) => `Bias[P[5] + min(cq${j} * 4u + ${e}u, n - 1u)]`).join(', ')});`);
+    if (bias) stores.push(`let bias${j} = vec4<f32>(${range(4).map((e) => `Bias[offBias + min(cq${j} * 4u + ${e}u, n - 1u)]`).join(', ')});`);
   }
   for (const r of rows) {
     stores.push(`if (row0 + ${r}u < m) {`);
@@ -160,13 +166,14 @@ export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, ve
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
 ${bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> O: array<${vecOut ? 'vec4<f32>' : 'f32'}>;
-@group(0) @binding(${bias ? 4 : 3}) var<storage, read> P: array<u32>;
+${paramBinding(bias ? 4 : 3)}
 @compute @workgroup_size(${S}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-  let m = P[0]; let n = P[1]; let k4 = P[2]; let n4 = n / 4u;
+  ${PACKED_PARAMS.preamble()}
+  let n4 = n / 4u;
   let row0 = wid.x * ${tm}u;
-  let aP = wid.z * P[3] + wid.x * k4 * ${tm}u + lane;
-  let bP = wid.z * P[4] + wid.y * k4 * ${4 * W}u + lane;
+  let aP = wid.z * strideA + wid.x * k4 * ${tm}u + lane;
+  let bP = wid.z * strideB + wid.y * k4 * ${4 * W}u + lane;
   ${rows.map((r) => js.map((j) => `var acc${r}_${j} = vec4<f32>(0.0);`).join(' ')).join('\n  ')}
   for (var p4 = 0u; p4 < k4; p4++) {
     ${L.join('\n    ')}
@@ -182,19 +189,19 @@ export function encodePacked(rt: Runtime, a: View, b: View, g: MatmulArgs, out: 
   const Ap = rt.createBuffer(p.aBytes), Bp = rt.createBuffer(p.bBytes);
   const da = p.vecA ? 4 : 1, db = p.vecB ? 4 : 1;
   rt.dispatch(`matmul:packA:${g.transA ? 'T' : 'N'}:${p.vecA ? 'v' : 's'}:${c.tm}`, () => packASource(g.transA, p.vecA, c.tm), [gpuBuf(a), Ap],
-    (u) => { u[0] = g.m; u[1] = g.k; u[2] = p.k4; u[3] = g.strideA / da; u[4] = a.offset / da; u[5] = p.mBlocks * c.tm; },
+    (u, f, i) => PACK_A_PARAMS.write(u, f, i, { m: g.m, k: g.k, k4: p.k4, strideA: g.strideA / da, offA: a.offset / da, rows: p.mBlocks * c.tm }),
     g.transA ? [Math.ceil(p.mBlocks * c.tm / PACK_WG), p.k4, p.batchA] : [Math.ceil(p.k4 / PACK_WG), p.mBlocks * c.tm, p.batchA]);
   rt.dispatch(`matmul:packB:${g.transB ? 'T' : 'N'}:${p.vecB ? 'v' : 's'}:${W}`, () => packBSource(g.transB, p.vecB, W), [gpuBuf(b), Bp],
-    (u) => { u[0] = g.n; u[1] = g.k; u[2] = 4 * p.k4; u[3] = g.strideB / db; u[4] = b.offset / db; u[5] = p.nBlocks * W; },
+    (u, f, i) => PACK_B_PARAMS.write(u, f, i, { n: g.n, k: g.k, kp: 4 * p.k4, strideB: g.strideB / db, offB: b.offset / db, quads: p.nBlocks * W }),
     g.transB ? [Math.ceil(4 * p.k4 / PACK_WG), p.nBlocks * W, p.batchB] : [Math.ceil(p.nBlocks * W / PACK_WG), 4 * p.k4, p.batchB]);
   const bias = g.bias;
   rt.dispatch(`matmul:${formatMatmulConfig(c)}:${bias ? 'bias' : ''}:${p.vecOut ? 'v' : 's'}`, () => matmulPackedSource(!!bias, c, S, p.vecOut),
     bias ? [Ap, Bp, gpuBuf(bias), out] : [Ap, Bp, out],
-    (u) => {
-      u[0] = g.m; u[1] = g.n; u[2] = p.k4;
-      u[3] = p.batchA > 1 ? p.mBlocks * c.tm * p.k4 : 0; u[4] = p.batchB > 1 ? p.nBlocks * W * 4 * p.k4 : 0;
-      u[5] = bias ? bias.offset : 0;
-    },
+    (u, f, i) => PACKED_PARAMS.write(u, f, i, {
+      m: g.m, n: g.n, k4: p.k4,
+      strideA: p.batchA > 1 ? p.mBlocks * c.tm * p.k4 : 0, strideB: p.batchB > 1 ? p.nBlocks * W * 4 * p.k4 : 0,
+      offBias: bias ? bias.offset : 0,
+    }),
     [p.mBlocks, p.nBlocks, g.batch]);
   rt.releaseBuffer(Ap); rt.releaseBuffer(Bp);
 }

@@ -3,6 +3,7 @@
 // and subgroup kernels.
 import { ShapeError } from '../../../errors.js';
 import type { MatmulArgs, View } from '../../backend.js';
+import { paramBlock } from '../params.js';
 import { formatMatmulConfig, type SgConfig, type TileConfig } from './config.js';
 
 /** How each operand is read; chosen per call from the shape, the flags and the offsets. */
@@ -50,14 +51,20 @@ export function matmulKey(g: MatmulArgs, bias: boolean, c: TileConfig | SgConfig
 }
 
 /**
- * Params P (u32): [0] m, [1] n, [2] k, [3] strideA, [4] strideB, [5] offA, [6] offB (A/B strides and
- * offsets in units of the binding's element: vec4 for a vector mode), [7] offBias, [8] ySplit.
+ * The slot of the tiled and subgroup kernels: A/B strides per batch entry and offsets in units of the
+ * binding's element (vec4 for a vector mode), the bias offset in elements, and the y-chunks per batch
+ * entry.
  */
-export function matmulParams(u: Uint32Array, g: MatmulArgs, offA: number, offB: number, offBias: number, p: MatmulPlan): void {
+export const MATMUL_PARAMS = paramBlock({
+  m: 'u32', n: 'u32', k: 'u32', strideA: 'u32', strideB: 'u32', offA: 'u32', offB: 'u32', offBias: 'u32', ySplit: 'u32',
+});
+
+export function matmulParams(u: Uint32Array, f: Float32Array, i: Int32Array, g: MatmulArgs, offA: number, offB: number, offBias: number, p: MatmulPlan): void {
   const da = p.aMode === 's' ? 1 : 4, db = p.bMode === 's' ? 1 : 4;
-  u[0] = g.m; u[1] = g.n; u[2] = g.k;
-  u[3] = g.strideA / da; u[4] = g.strideB / db; u[5] = offA / da; u[6] = offB / db;
-  u[7] = offBias; u[8] = p.ySplit;
+  MATMUL_PARAMS.write(u, f, i, {
+    m: g.m, n: g.n, k: g.k, strideA: g.strideA / da, strideB: g.strideB / db, offA: offA / da, offB: offB / db,
+    offBias, ySplit: p.ySplit,
+  });
 }
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -10,7 +10,8 @@
 // ran 2× slower.
 import type { MatmulArgs } from '../../backend.js';
 import type { SgConfig } from './config.js';
-import { aligned, C, grid, range, type MatmulPlan } from './plan.js';
+import { paramBinding } from '../params.js';
+import { aligned, C, grid, MATMUL_PARAMS, range, type MatmulPlan } from './plan.js';
 
 /** Whether the subgroup kernel can run this call (vec4 bindings need aligned shapes and offsets). */
 export function sgFits(g: MatmulArgs, offA: number, offB: number, c: SgConfig, S: number): boolean {
@@ -85,7 +86,7 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
 
   // n % 4 == 0 here: one vec4 store per row and column group; the bias is loaded once per group
   const stores: string[] = [];
-  if (bias) for (const j of js) stores.push(`let bias${j} = vec4<f32>(${es.map((e) => `Bias[P[7] + min(cq${j}, n4 - 1u) * 4u + ${e}u]`).join(', ')});`);
+  if (bias) for (const j of js) stores.push(`let bias${j} = vec4<f32>(${es.map((e) => `Bias[offBias + min(cq${j}, n4 - 1u) * 4u + ${e}u]`).join(', ')});`);
   for (const r of rows) {
     stores.push(`if (row0 + ${r}u < m) {`);
     for (const j of js) stores.push(`  if (cq${j} < n4) { O[(batch * m + row0 + ${r}u) * n4 + cq${j}] = acc${r}_${j}${bias ? ` + bias${j}` : ''}; }`);
@@ -97,20 +98,19 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
 ${bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(${bias ? 4 : 3}) var<storage, read> P: array<u32>;
+${paramBinding(bias ? 4 : 3)}
 @compute @workgroup_size(${S}, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let m = P[0]; let n = P[1]; let k = P[2];
+  ${MATMUL_PARAMS.preamble()}
   let k4 = k / 4u; let m4 = m / 4u; let n4 = n / 4u;
-  let ySplit = P[8];
   let batch = wid.z / ySplit;
   // x walks row blocks: consecutive workgroups reuse one B column panel (L2) and the TLB entries
   // of its strided rows
   let rb = wid.x + (wid.z % ySplit) * nwg.x;
   let row0 = rb * ${tm}u;
   let colBase4 = wid.y * ${nb * S}u;
-  let aBase = P[5] + batch * P[3];
-  let bBase = P[6] + batch * P[4];
+  let aBase = offA + batch * strideA;
+  let bBase = offB + batch * strideB;
   ${setup.join('\n  ')}
   ${rows.map((r) => js.map((j) => `var acc${r}_${j} = vec4<f32>(0.0);`).join(' ')).join('\n  ')}
   let kMain = k / ${4 * un}u * ${4 * un}u;

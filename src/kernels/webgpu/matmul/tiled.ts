@@ -3,7 +3,8 @@
 // where the shape and offsets allow, scalar loads otherwise. The GPU default and the fallback of the
 // other two kernels (index.ts). It has no early return and no barriers, for llvmpipe (index.ts).
 import type { TileConfig } from './config.js';
-import { C, range, type AMode, type BMode } from './plan.js';
+import { paramBinding } from '../params.js';
+import { C, MATMUL_PARAMS, range, type AMode, type BMode } from './plan.js';
 
 export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c: TileConfig, aMode: AMode, bMode: BMode): string {
   const { tm, tn, wgx, wgy } = c;
@@ -62,7 +63,7 @@ export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c:
 
   // bias loaded once per column (every load site is long code on llvmpipe)
   const stores: string[] = [];
-  if (bias) for (const q of cols) stores.push(`let bias${q} = Bias[P[7] + c${q}];`);
+  if (bias) for (const q of cols) stores.push(`let bias${q} = Bias[offBias + c${q}];`);
   for (const r of rows) {
     stores.push(`if (row0 + ${r}u < m) {`);
     stores.push(`  let o${r} = (batch * m + row0 + ${r}u) * n + col0;`);
@@ -79,11 +80,10 @@ export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c:
 @group(0) @binding(1) var<storage, read> B: array<${bT}>;
 ${bias ? '@group(0) @binding(2) var<storage, read> Bias: array<f32>;' : ''}
 @group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> O: array<f32>;
-@group(0) @binding(${bias ? 4 : 3}) var<storage, read> P: array<u32>;
+${paramBinding(bias ? 4 : 3)}
 @compute @workgroup_size(${wgx}, ${wgy}, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let m = P[0]; let n = P[1]; let k = P[2];
-  let ySplit = P[8];
+  ${MATMUL_PARAMS.preamble()}
   let batch = wid.z / ySplit;
   let rb = wid.y + (wid.z % ySplit) * nwg.y;
   let row0 = ${rowExpr};
@@ -91,8 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // no early return for lanes past the edge: on llvmpipe a divergent return makes everything after
   // it run under a mask (masked blends on every update). Loads clamp their indices instead and only
   // the stores are guarded.
-  let aBase = P[5] + batch * P[3];
-  let bBase = P[6] + batch * P[4];
+  let aBase = offA + batch * strideA;
+  let bBase = offB + batch * strideB;
   ${setup.join('\n  ')}
   ${rows.map((r) => cols.map((q) => `var acc${r}_${q} = 0.0;`).join(' ')).join('\n  ')}
   ${U === 4 ? 'for (var p4 = 0u; p4 < k / 4u; p4++) {\n    let p = p4 * 4u;' : 'for (var p = 0u; p < k; p++) {'}
