@@ -15,7 +15,7 @@ import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnSta
 import { crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
-import { RED_WG, reduceAxisSource, reduceSource } from './reduce.js';
+import { RED_WG, REDUCE_AXIS_PARAMS, REDUCE_PARAMS, reduceAxisSource, reduceSource } from './reduce.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
 
@@ -134,7 +134,7 @@ export class WebGPUBackend implements Backend {
     const perRow = rows >= 256 || cols <= 32 ? 'thread' : 'workgroup';
     const groups = perRow === 'thread' ? grid1d(rows, RED_WG) : grid1d(rows, 1);
     this.rt.dispatch(`reduce:${op}:${dt(x.dtype)}:${perRow}`, () => reduceSource(op, x.dtype, perRow), [buf(x), out.handle as GPUBuffer],
-      (u) => { u[0] = rows; u[1] = cols; u[2] = x.offset; }, groups);
+      (u, f, i) => REDUCE_PARAMS.write(u, f, i, { rows, cols, offset: x.offset }), groups);
     return out;
   }
   reduceAxis(op: ReduceOp, x: View, outer: number, size: number, inner: number): Storage {
@@ -143,7 +143,7 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(n, isArg ? 'int32' : x.dtype);
     if (n === 0) return out;
     this.rt.dispatch(`reduce_axis:${op}:${dt(x.dtype)}`, () => reduceAxisSource(op, x.dtype), [buf(x), out.handle as GPUBuffer],
-      (u) => { u[0] = n; u[1] = size; u[2] = x.offset; u[3] = inner; }, grid1d(n, RED_WG));
+      (u, f, i) => REDUCE_AXIS_PARAMS.write(u, f, i, { total: n, size, offset: x.offset, inner }), grid1d(n, RED_WG));
     return out;
   }
   matmul(a: View, b: View, g: MatmulArgs): Storage {

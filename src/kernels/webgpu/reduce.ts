@@ -1,6 +1,7 @@
 // Row reductions over a contiguous [rows, cols] input. Many rows: one invocation per row. Few long
 // rows: one workgroup per row, strided partial results combined through workgroup memory.
 import type { DType, ReduceOp } from '../backend.js';
+import { paramBinding, paramBlock } from './params.js';
 import { wgslType } from './wgsl.js';
 
 export const RED_WG = 64;
@@ -18,23 +19,27 @@ function combine(op: ReduceOp): string {
 }
 const IS_NAN = 'fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }';
 
-/** P: [0] rows, [1] cols, [2] offset */
+/** row reductions: offset of the first row's first element */
+export const REDUCE_PARAMS = paramBlock({ rows: 'u32', cols: 'u32', offset: 'u32' });
+/** middle-dim reductions: total = outer·inner outputs */
+export const REDUCE_AXIS_PARAMS = paramBlock({ total: 'u32', size: 'u32', offset: 'u32', inner: 'u32' });
+
 export function reduceSource(op: ReduceOp, dtype: DType, perRow: 'thread' | 'workgroup'): string {
   const isArg = op === 'argmax' || op === 'argmin';
   const outT = isArg ? 'i32' : wgslType(dtype);
   const store = isArg ? 'i32(ai)' : dtype === 'float32' ? 'acc' : 'i32(acc)';
   const head = `@group(0) @binding(0) var<storage, read> X: array<${wgslType(dtype)}>;
 @group(0) @binding(1) var<storage, read_write> O: array<${outT}>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 ${IS_NAN}`;
   if (perRow === 'thread') {
     return `${head}
 @compute @workgroup_size(${RED_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${REDUCE_PARAMS.preamble()}
   let r = gid.x + gid.y * nwg.x * ${RED_WG}u;
-  if (r >= P[0]) { return; }
-  let cols = P[1];
-  let base = P[2] + r * cols;
+  if (r >= rows) { return; }
+  let base = offset + r * cols;
   var acc: f32 = ${INIT(op)};
   var ai: u32 = 0u;
   for (var c = 0u; c < cols; c++) {
@@ -52,11 +57,11 @@ var<workgroup> si: array<u32, ${RED_WG}>;
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = wid.x + wid.y * nwg.x;
   let t = lid.x;
-  let cols = P[1];
-  let base = P[2] + r * cols;
+  ${REDUCE_PARAMS.preamble()}
+  let base = offset + r * cols;
   var acc: f32 = 0.0;
   var ai: u32 = 0u;
-  if (r < P[0]) {
+  if (r < rows) {
     acc = ${INIT(op)};
     for (var c = t; c < cols; c += ${RED_WG}u) {
       let v = f32(X[base + c]);
@@ -79,7 +84,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     workgroupBarrier();
   }
-  if (t == 0u && r < P[0]) {
+  if (t == 0u && r < rows) {
     acc = sv[0];
     ai = si[0];
     O[r] = ${store};
@@ -90,7 +95,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 /**
  * Reduce the middle dim of a contiguous [outer, size, inner] input: one invocation per output
  * (o, i) walks k with stride `inner`, so neighbouring lanes read neighbouring elements and no
- * permuted copy of the input is needed. P: [0] outer·inner, [1] size, [2] offset, [3] inner
+ * permuted copy of the input is needed. Parameters: REDUCE_AXIS_PARAMS.
  */
 export function reduceAxisSource(op: ReduceOp, dtype: DType): string {
   const isArg = op === 'argmax' || op === 'argmin';
@@ -98,15 +103,15 @@ export function reduceAxisSource(op: ReduceOp, dtype: DType): string {
   const store = isArg ? 'i32(ai)' : dtype === 'float32' ? 'acc' : 'i32(acc)';
   return `@group(0) @binding(0) var<storage, read> X: array<${wgslType(dtype)}>;
 @group(0) @binding(1) var<storage, read_write> O: array<${outT}>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 ${IS_NAN}
 @compute @workgroup_size(${RED_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${REDUCE_AXIS_PARAMS.preamble()}
   let r = gid.x + gid.y * nwg.x * ${RED_WG}u;
-  if (r >= P[0]) { return; }
-  let size = P[1]; let inner = P[3];
+  if (r >= total) { return; }
   let o = r / inner;
-  let base = P[2] + o * size * inner + (r - o * inner);
+  let base = offset + o * size * inner + (r - o * inner);
   var acc: f32 = ${INIT(op)};
   var ai: u32 = 0u;
   for (var k = 0u; k < size; k++) {
