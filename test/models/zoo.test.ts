@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { IMAGE_MODEL_HEADS, IMAGE_MODELS } from '../../src/models/names.js';
 import { fixturesDir, torch } from '../harness.js';
 
 const { models, nn, finetune } = torch;
@@ -36,6 +37,8 @@ describe('structure against torchvision 0.14', () => {
         // and replaceHead finds the head (the models are slow to build: check it on this one)
         const old = m.getSubmodule(heads[name]) as torch.nn.Linear;
         expect(finetune.headPath(m)).toBe(heads[name]);
+        expect(IMAGE_MODEL_HEADS[name as keyof typeof IMAGE_MODEL_HEADS]).toBe(heads[name]); // the CLI's table agrees
+        expect(IMAGE_MODELS).toContain(name);
         const head = finetune.replaceHead(m, 5);
         expect(m.getSubmodule(heads[name])).toBe(head);
         expect([head.inFeatures, head.outFeatures]).toEqual([old.inFeatures, 5]);
