@@ -7,7 +7,7 @@ import { isContiguous, numel } from '../cpu/strided.js';
 import { fmtShape, ShapeError } from '../../errors.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
-import { accumulateSource, IDX_WG, pickSource } from './indexing.js';
+import { accumulateSource, IDX_WG, INDEX_PARAMS, NAN_BITS, pickSource } from './indexing.js';
 import { CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
@@ -157,10 +157,9 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(total, x.dtype);
     if (total === 0) return out;
     this.rt.dispatch(`pick:${mode}:${dt(x.dtype)}`, () => pickSource(mode, x.dtype), [buf(x), buf(index), out.handle as GPUBuffer],
-      (u, f) => {
-        u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = x.offset; u[6] = index.offset;
-        if (x.dtype === 'float32') f[7] = NaN;
-      }, grid1d(total, IDX_WG));
+      (u, f, i) => INDEX_PARAMS.write(u, f, i, {
+        total, outer, size, k, inner, offData: x.offset, offIndex: index.offset, missing: x.dtype === 'float32' ? NAN_BITS : 0,
+      }), grid1d(total, IDX_WG));
     return out;
   }
   private accumulate(mode: 'select' | 'gather', src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
@@ -169,7 +168,8 @@ export class WebGPUBackend implements Backend {
     const total = outer * k * inner;
     if (total === 0) return out;
     this.rt.dispatch(`accumulate:${mode}`, () => accumulateSource(mode), [buf(src), buf(index), out.handle as GPUBuffer],
-      (u) => { u[0] = total; u[1] = outer; u[2] = size; u[3] = k; u[4] = inner; u[5] = src.offset; u[6] = index.offset; }, grid1d(total, IDX_WG));
+      (u, f, i) => INDEX_PARAMS.write(u, f, i, { total, outer, size, k, inner, offData: src.offset, offIndex: index.offset, missing: 0 }),
+      grid1d(total, IDX_WG));
     return out;
   }
   indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
