@@ -12,7 +12,7 @@ import { CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
-import { crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
+import { CE_BACKWARD_PARAMS, CE_FORWARD_PARAMS, crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
 import { RED_WG, REDUCE_AXIS_PARAMS, REDUCE_PARAMS, reduceAxisSource, reduceSource } from './reduce.js';
@@ -279,19 +279,19 @@ export class WebGPUBackend implements Backend {
     const out = this.alloc(3 * rows, 'float32');
     if (rows) {
       const flag = this.rt.errorFlag, site = flag.site(check, false);
-      this.rt.dispatch('ce_fwd', crossEntropyForwardSource, [buf(x), buf(target), out.handle as GPUBuffer, flag.buffer], (u, f, i) => {
-        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; f[5] = NaN; u[6] = site;
-      }, grid1d(rows, LOSS_WG));
+      this.rt.dispatch('ce_fwd', crossEntropyForwardSource, [buf(x), buf(target), out.handle as GPUBuffer, flag.buffer], (u, f, i) => CE_FORWARD_PARAMS.write(u, f, i, {
+        rows, c, offX: x.offset, offT: target.offset, ignoreIndex, nan: NaN, site,
+      }), grid1d(rows, LOSS_WG));
     }
     return out;
   }
   crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage {
     const out = this.alloc(rows * c, 'float32');
     if (rows * c) {
-      this.rt.dispatch('ce_bwd', crossEntropyBackwardSource, [buf(x), buf(target), buf(lse), buf(g), buf(divisor ?? g), out.handle as GPUBuffer], (u, _f, i) => {
-        u[0] = rows; u[1] = c; u[2] = x.offset; u[3] = target.offset; i[4] = ignoreIndex; u[5] = lse.offset;
-        u[6] = g.offset; u[7] = gStride; u[8] = divisor ? divisor.offset : 0; u[9] = +!!divisor;
-      }, grid1d(rows * c, LOSS_WG));
+      this.rt.dispatch('ce_bwd', crossEntropyBackwardSource, [buf(x), buf(target), buf(lse), buf(g), buf(divisor ?? g), out.handle as GPUBuffer], (u, f, i) => CE_BACKWARD_PARAMS.write(u, f, i, {
+        rows, c, offX: x.offset, offT: target.offset, ignoreIndex, offLse: lse.offset, offG: g.offset, gStride,
+        offD: divisor ? divisor.offset : 0, divided: !!divisor,
+      }), grid1d(rows * c, LOSS_WG));
     }
     return out;
   }
