@@ -1,5 +1,6 @@
 // The differentiable op set. Importing this module installs the Tensor methods.
 import './methods.js';
+export * from './ops/broadcast.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';

@@ -3,20 +3,21 @@
 import { ArgumentError } from '../errors.js';
 import type { DType } from '../kernels/backend.js';
 import { onesLike } from '../tensor/creation.js';
-import type { Device } from '../tensor/device.js';
+import { isDeviceName, type Device } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backward, setEngineOps, type BackwardOptions } from './engine.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
-import * as E from './ops/elementwise.js';
-import * as L from './ops/linalg.js';
-import * as MM from './ops/mm.js';
-import * as R from './ops/reduce.js';
-import * as S from './ops/shape.js';
-import * as X from './ops/softmax.js';
+import * as broadcast from './ops/broadcast.js';
+import * as elementwise from './ops/elementwise.js';
+import * as linalg from './ops/linalg.js';
+import * as mm from './ops/mm.js';
+import * as reduce from './ops/reduce.js';
+import * as shape from './ops/shape.js';
+import * as softmax from './ops/softmax.js';
 import type { TensorOrScalar } from './ops/util.js';
 
-type Dims = R.Dims;
-type RO = R.ReduceOptions;
+type Dims = reduce.Dims;
+type RO = reduce.ReduceOptions;
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
@@ -43,7 +44,7 @@ declare module '../tensor/tensor.js' {
     max(): Tensor; max(dim: number, opts?: RO): { values: Tensor; indices: Tensor };
     min(): Tensor; min(dim: number, opts?: RO): { values: Tensor; indices: Tensor };
     argmax(dim?: number | null, opts?: RO): Tensor; argmin(dim?: number | null, opts?: RO): Tensor;
-    var(dims?: Dims, opts?: R.VarOptions): Tensor; std(dims?: Dims, opts?: R.VarOptions): Tensor;
+    var(dims?: Dims, opts?: reduce.VarOptions): Tensor; std(dims?: Dims, opts?: reduce.VarOptions): Tensor;
     logsumexp(dims: Dims, opts?: RO): Tensor;
     softmax(dim: number): Tensor; logSoftmax(dim: number): Tensor;
     matmul(o: Tensor): Tensor; mm(o: Tensor): Tensor; bmm(o: Tensor): Tensor;
@@ -75,44 +76,47 @@ const m = (name: string, fn: (this: Tensor, ...a: never[]) => unknown) => {
 };
 
 m('backward', function (g?: Tensor | null, o?: BackwardOptions) { backward(this, g, o); });
-for (const op of ['add', 'sub'] as const) m(op, function (o: TensorOrScalar, opt?: { alpha?: number }) { return E[op](this, o, opt); });
+for (const op of ['add', 'sub'] as const) m(op, function (o: TensorOrScalar, opt?: { alpha?: number }) { return elementwise[op](this, o, opt); });
 for (const op of ['mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
-  m(op, function (o: never) { return (E[op] as (a: Tensor, b: unknown) => Tensor)(this, o); });
+  m(op, function (o: never) { return (elementwise[op] as (a: Tensor, b: unknown) => Tensor)(this, o); });
 }
 for (const op of ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'reciprocal', 'square', 'erf', 'silu', 'logicalNot'] as const) {
-  m(op, function () { return (E[op] as (a: Tensor) => Tensor)(this); });
+  m(op, function () { return (elementwise[op] as (a: Tensor) => Tensor)(this); });
 }
-m('gelu', function (o?: { approximate?: 'none' | 'tanh' }) { return E.gelu(this, o); });
-m('leakyRelu', function (s?: number) { return E.leakyRelu(this, s); });
+m('gelu', function (o?: { approximate?: 'none' | 'tanh' }) { return elementwise.gelu(this, o); });
+m('leakyRelu', function (s?: number) { return elementwise.leakyRelu(this, s); });
 m('clamp', function (a: number | null | { min?: number | null; max?: number | null }, b?: number | null) {
-  return E.clamp(this, typeof a === 'object' && a !== null ? a : { min: a, max: b });
+  return elementwise.clamp(this, typeof a === 'object' && a !== null ? a : { min: a, max: b });
 });
-m('where', function (cond: Tensor, other: TensorOrScalar) { return E.where(cond, this, other); });
-for (const op of ['sum', 'mean', 'amax', 'amin', 'logsumexp'] as const) m(op, function (d?: Dims, o?: RO) { return R[op](this, d as never, o); });
-m('var', function (d?: Dims, o?: R.VarOptions) { return R.variance(this, d, o); });
-m('std', function (d?: Dims, o?: R.VarOptions) { return R.std(this, d, o); });
-m('max', function (d?: number, o?: RO) { return d === undefined ? R.max(this) : R.max(this, d, o); });
-m('min', function (d?: number, o?: RO) { return d === undefined ? R.min(this) : R.min(this, d, o); });
-m('argmax', function (d?: number | null, o?: RO) { return R.argmax(this, d, o); });
-m('argmin', function (d?: number | null, o?: RO) { return R.argmin(this, d, o); });
-m('softmax', function (d: number) { return X.softmax(this, d); });
-m('logSoftmax', function (d: number) { return X.logSoftmax(this, d); });
-m('matmul', function (o: Tensor) { return L.matmul(this, o); });
-m('mm', function (o: Tensor) { return MM.mm(this, o); });
-m('bmm', function (o: Tensor) { return MM.bmm(this, o); });
-for (const op of ['reshape', 'view', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'permute', 't', 'expand', 'expandAs', 'narrow', 'slice', 'select', 'indexSelect', 'gather', 'split', 'chunk', 'contiguous', 'clone'] as const) {
-  m(op, function (...a: never[]) { return (S[op] as (x: Tensor, ...r: unknown[]) => unknown)(this, ...a); });
+m('where', function (cond: Tensor, other: TensorOrScalar) { return elementwise.where(cond, this, other); });
+m('sum', function (d?: Dims, o?: RO) { return broadcast.sum(this, d, o); });
+for (const op of ['mean', 'amax', 'amin', 'logsumexp'] as const) m(op, function (d?: Dims, o?: RO) { return reduce[op](this, d as never, o); });
+m('var', function (d?: Dims, o?: reduce.VarOptions) { return reduce.variance(this, d, o); });
+m('std', function (d?: Dims, o?: reduce.VarOptions) { return reduce.std(this, d, o); });
+m('max', function (d?: number, o?: RO) { return d === undefined ? reduce.max(this) : reduce.max(this, d, o); });
+m('min', function (d?: number, o?: RO) { return d === undefined ? reduce.min(this) : reduce.min(this, d, o); });
+m('argmax', function (d?: number | null, o?: RO) { return reduce.argmax(this, d, o); });
+m('argmin', function (d?: number | null, o?: RO) { return reduce.argmin(this, d, o); });
+m('softmax', function (d: number) { return softmax.softmax(this, d); });
+m('logSoftmax', function (d: number) { return softmax.logSoftmax(this, d); });
+m('matmul', function (o: Tensor) { return linalg.matmul(this, o); });
+m('mm', function (o: Tensor) { return mm.mm(this, o); });
+m('bmm', function (o: Tensor) { return mm.bmm(this, o); });
+for (const op of ['reshape', 'view', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'permute', 't', 'narrow', 'slice', 'select', 'indexSelect', 'gather', 'split', 'chunk', 'contiguous', 'clone'] as const) {
+  m(op, function (...a: never[]) { return (shape[op] as (x: Tensor, ...r: unknown[]) => unknown)(this, ...a); });
 }
+m('expand', function (s: readonly number[]) { return broadcast.expand(this, s); });
+m('expandAs', function (o: Tensor) { return broadcast.expandAs(this, o); });
 m('to', function (target: Device | DType | { device?: Device; dtype?: DType }) {
-  const o = typeof target === 'string' ? (target === 'cpu' || target === 'webgpu' ? { device: target } : { dtype: target }) : target;
+  const o = typeof target === 'string' ? (isDeviceName(target) ? { device: target } : { dtype: target as DType }) : target;
   let r: Tensor = this;
-  if (o.device) r = S.to(r, o.device);
-  if (o.dtype) r = E.toDtype(r, o.dtype);
+  if (o.device) r = shape.to(r, o.device);
+  if (o.dtype) r = elementwise.toDtype(r, o.dtype);
   return r;
 });
-m('float', function () { return E.toDtype(this, 'float32'); });
-m('int', function () { return E.toDtype(this, 'int32'); });
-m('bool', function () { return E.toDtype(this, 'bool'); });
+m('float', function () { return elementwise.toDtype(this, 'float32'); });
+m('int', function () { return elementwise.toDtype(this, 'int32'); });
+m('bool', function () { return elementwise.toDtype(this, 'bool'); });
 
 // ---- in-place, outside autograd ----
 function checkInPlace(t: Tensor, op: string) {
@@ -123,7 +127,7 @@ function checkInPlace(t: Tensor, op: string) {
 
 /** write `src` (broadcast) into t's view */
 function writeInto(t: Tensor, src: Tensor) {
-  const v = S.expand(src.detach(), t.shape);
+  const v = broadcast.expand(src.detach(), t.shape);
   const s2 = v.dtype === t.dtype ? v : v.to(t.dtype);
   t.backend.copy(s2, t);
   if (v !== src) v.dispose();
@@ -144,12 +148,12 @@ function inPlace(t: Tensor, op: string, f: () => Tensor) {
   r.dispose();
   return t;
 }
-m('mul_', function (v: number | Tensor) { return inPlace(this, 'mul_', () => E.mul(this.detach(), v)); });
-m('add_', function (v: Tensor | number, o?: { alpha?: number }) { return inPlace(this, 'add_', () => E.add(this.detach(), v, o)); });
-m('clamp_', function (lo: number | null, hi?: number | null) { return inPlace(this, 'clamp_', () => E.clamp(this.detach(), { min: lo, max: hi })); });
+m('mul_', function (v: number | Tensor) { return inPlace(this, 'mul_', () => elementwise.mul(this.detach(), v)); });
+m('add_', function (v: Tensor | number, o?: { alpha?: number }) { return inPlace(this, 'add_', () => elementwise.add(this.detach(), v, o)); });
+m('clamp_', function (lo: number | null, hi?: number | null) { return inPlace(this, 'clamp_', () => elementwise.clamp(this.detach(), { min: lo, max: hi })); });
 
 setEngineOps({
-  add: (a, b) => E.add(a, b),
+  add: (a, b) => elementwise.add(a, b),
   onesLike: (t) => onesLike(t),
-  clone: (t) => S.clone(t),
+  clone: (t) => shape.clone(t),
 });

@@ -2,6 +2,7 @@
 // the clip coefficient stay on the device (no readback), and the gradients are scaled by
 // min(1, maxNorm / (norm + 1e-6)) unconditionally, which is how PyTorch avoids a host sync.
 import { noGrad } from '../autograd/grad-mode.js';
+import { sum } from '../autograd/ops/broadcast.js';
 import * as E from '../autograd/ops/elementwise.js';
 import * as R from '../autograd/ops/reduce.js';
 import { stack } from '../autograd/ops/shape.js';
@@ -17,10 +18,10 @@ const asList = (p: Params): Tensor[] => (p instanceof Tensor ? [p] : Array.from(
 function pNorm(x: Tensor, p: number): Tensor {
   if (p === Infinity) return R.amax(E.abs(x));
   if (p === -Infinity) return R.amin(E.abs(x));
-  if (p === 0) return R.sum(E.toDtype(E.ne(x, 0), 'float32'));
-  if (p === 1) return R.sum(E.abs(x));
-  if (p === 2) return E.sqrt(R.sum(E.mul(x, x)));
-  return E.pow(R.sum(E.pow(E.abs(x), p)), 1 / p);
+  if (p === 0) return sum(E.toDtype(E.ne(x, 0), 'float32'));
+  if (p === 1) return sum(E.abs(x));
+  if (p === 2) return E.sqrt(sum(E.mul(x, x)));
+  return E.pow(sum(E.pow(E.abs(x), p)), 1 / p);
 }
 
 /**

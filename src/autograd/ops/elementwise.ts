@@ -6,8 +6,7 @@ import { broadcastShapes } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { isGradEnabled } from '../grad-mode.js';
 import { record } from '../node.js';
-import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { sumTo } from './broadcast.js';
 import { broadcastView, castRaw, promote, requireFloat, resultShape, sameDevice, wrap, type TensorOrScalar } from './util.js';
 
 // ---------- raw kernels (no autograd) ----------
@@ -26,15 +25,6 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, boolOut = false): Tensor 
   return wrap(s, shape);
 }
 
-/** Reduce a broadcast gradient back to `shape`. */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
-  const lead = g.ndim - shape.length;
-  const dims: number[] = [];
-  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  const s = dims.length ? sum(g, dims, { keepdim: true }) : g;
-  return reshape(s, shape);
-}
 
 /**
  * An op's output used in its own derivative (exp, tanh, ...). In a plain backward (grad mode off)

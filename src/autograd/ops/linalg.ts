@@ -5,9 +5,9 @@ import { fmtShape, ShapeError } from '../../errors.js';
 import { broadcastShapes, numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
-import { add, sumTo } from './elementwise.js';
-import { sum } from './reduce.js';
-import { expand, reshape, squeeze, transpose, unsqueeze } from './shape.js';
+import { expand, sum, sumTo } from './broadcast.js';
+import { add } from './elementwise.js';
+import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
 import { dense, requireFloat, sameDevice, wrap } from './util.js';
 
 interface Operand { t: Tensor; trans: boolean; batchStride: number; tmp: boolean }

@@ -1,19 +1,19 @@
 // Shape ops. Views (reshape of a compatible layout, transpose, permute, expand, narrow, select,
-// squeeze) share storage as in PyTorch; cat/stack/indexSelect/gather copy.
+// squeeze) share storage as in PyTorch; cat/stack/indexSelect/gather copy. expand is in broadcast.ts,
+// beside sum, its adjoint.
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
 import { zeros } from '../../tensor/creation.js';
 import type { Device } from '../../tensor/device.js';
 import { contiguousStrides, normDim, numel } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
-import { sumTo } from './elementwise.js';
 import { checkIndexRange, dense, sameDevice, wrap } from './util.js';
 
 interface Layout { shape: readonly number[]; strides: readonly number[]; offset: number }
 type ViewFn = (t: Tensor) => Layout;
 
 /** A differentiable view: `fn` computes the layout from the source's own strides. */
-function viewOp(name: string, x: Tensor, fn: ViewFn, backward: (g: Tensor) => Tensor): Tensor {
+export function viewOp(name: string, x: Tensor, fn: ViewFn, backward: (g: Tensor) => Tensor): Tensor {
   const l = fn(x);
   return record(name, x._view(l.shape, l.strides, l.offset), [x], (g) => [backward(g)]);
 }
@@ -131,22 +131,6 @@ export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new ShapeError(`t() expects a tensor with <= 2 dimensions, but got shape ${fmtShape(x.shape)}`);
   return x.ndim < 2 ? x : transpose(x, 0, 1);
 }
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (shape.length < x.ndim) throw new ShapeError(`expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`);
-  const lead = shape.length - x.ndim;
-  const target = shape.map((s, i) => (s === -1 && i >= lead ? x.shape[i - lead] : s));
-  for (let i = 0; i < x.ndim; i++) {
-    const s = x.shape[i], want = target[i + lead];
-    if (s !== want && s !== 1) throw new ShapeError(`expand: the expanded size of the tensor (${want}) must match the existing size (${s}) at non-singleton dimension ${i + lead}; target ${fmtShape(shape)}, tensor ${fmtShape(x.shape)}`);
-  }
-  if (lead === 0 && target.every((s, i) => s === x.shape[i])) return x;
-  return viewOp('ExpandBackward0', x, (t) => ({
-    shape: target,
-    strides: target.map((s, i) => (i < lead || (t.shape[i - lead] === 1 && s !== 1) ? 0 : t.strides[i - lead])),
-    offset: t.offset,
-  }), (g) => sumTo(g, x.shape));
-}
-export const expandAs = (x: Tensor, other: Tensor) => expand(x, other.shape);
 
 /** `x.narrow(dim, start, length)`: a view of `length` entries from `start` along `dim`. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {

@@ -1,8 +1,9 @@
 // softmax and logSoftmax, stable: the row maximum is subtracted before exponentiating. An empty
 // input has no maximum to subtract (amax refuses a zero-size dim) and gives an empty result.
 import type { Tensor } from '../../tensor/tensor.js';
+import { sum } from './broadcast.js';
 import { div, exp, log, sub } from './elementwise.js';
-import { amax, sum } from './reduce.js';
+import { amax } from './reduce.js';
 import { noGrad } from '../grad-mode.js';
 
 /** x minus its maximum along dim (a constant shift: the gradient is unchanged); x itself when empty */
