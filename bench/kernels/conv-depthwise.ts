@@ -4,7 +4,8 @@
 // on the CPU (/usr/bin/python3 or $PYTHON; its thread count printed), all in one run. Kernels are
 // called through the Backend (no autograd); each run ends with its outputs read back. Medians of
 // `--runs` after a warm-up (which compiles the pipelines). FLOPs: forward 2·n·cOut·oh·ow·kh·kw,
-// forward + backward 3× that.
+// forward + backward 3× that. GFLOP/s from wall time; the CPU-time columns (all threads of the
+// process) are the steadier numbers on a shared machine.
 //
 //   npx tsx bench/kernels/conv-depthwise.ts [--shape n,c,h,k,stride[,multiplier]] [--runs 5]
 //                                           [--only new,old,cpu,cpu-old,torch]
@@ -34,15 +35,19 @@ const fwdFlops = (a: Conv2dArgs) => 2 * a.n * a.cOut * a.oh * a.ow * a.kh * a.kw
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 const rand = (len: number) => { const r = new Float32Array(len); for (let i = 0; i < len; i++) r[i] = Math.random() * 2 - 1; return r; };
 
-async function time(fn: () => Promise<void>): Promise<number> {
+/** median wall ms, and process CPU ms per run (all threads, lavapipe's included: steadier on a busy machine) */
+type Timing = [number, number];
+async function time(fn: () => Promise<void>): Promise<Timing> {
   await fn();
   const ts: number[] = [];
+  const c0 = process.cpuUsage();
   for (let i = 0; i < runs; i++) { const t0 = performance.now(); await fn(); ts.push(performance.now() - t0); }
-  return median(ts);
+  const c = process.cpuUsage(c0);
+  return [median(ts), (c.user + c.system) / 1000 / runs];
 }
 
-/** [forward ms, forward + both gradients ms] */
-async function ours(be: Backend, a: Conv2dArgs): Promise<[number, number]> {
+/** forward, forward + both gradients */
+async function ours(be: Backend, a: Conv2dArgs): Promise<[Timing, Timing]> {
   const view = (s: Storage, shape: number[]): View => {
     const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
     return { storage: s, shape, strides, offset: 0, dtype: 'float32' };
@@ -65,10 +70,10 @@ for a in s["shapes"]:
     conv = lambda: F.conv2d(x, w, None, a["strideH"], a["padH"], 1, a["groups"])
     gy = torch.randn_like(conv())
     def t(fn):
-        fn(); ts = []
+        fn(); ts = []; c0 = time.process_time()
         for _ in range(runs):
             t0 = time.perf_counter(); fn(); ts.append((time.perf_counter() - t0) * 1e3)
-        return sorted(ts)[len(ts) // 2]
+        return [sorted(ts)[len(ts) // 2], (time.process_time() - c0) * 1e3 / runs]
     with torch.no_grad(): f = t(conv)
     out["rows"].append([f, t(lambda: torch.autograd.grad(conv(), (x, w), gy))])
 print(json.dumps(out))`;
@@ -79,7 +84,7 @@ async function main() {
   const gpu = rt ? new WebGPUBackend(rt) : null;
   if (rt) console.log(`adapter: ${rt.info.description}`);
   const all = shapes.map(argsOf);
-  let torch: { threads: number; rows: [number, number][] } | null = null;
+  let torch: { threads: number; rows: [Timing, Timing][] } | null = null;
   if (only.includes('torch')) {
     try {
       torch = JSON.parse(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', TORCH, JSON.stringify({ shapes: all, runs })], { encoding: 'utf8' }));
@@ -90,15 +95,17 @@ async function main() {
   for (const [i, a] of all.entries()) {
     const fl = fwdFlops(a);
     console.log(`\ndepthwise x[${a.n},${a.cIn},${a.h},${a.w}] ${a.kh}x${a.kw} stride ${a.strideH} multiplier ${a.cOut / a.cIn}: ${(fl / 1e6).toFixed(1)} MFLOP fwd`);
-    const rows: [string, [number, number]][] = [];
+    const rows: [string, [Timing, Timing]][] = [];
     if (gpu && only.includes('new')) { convOptions.depthwise = true; rows.push(['webgpu depthwise', await ours(gpu, a)]); }
     if (gpu && only.includes('old')) { convOptions.depthwise = false; rows.push(['webgpu generic', await ours(gpu, a)]); convOptions.depthwise = true; }
     if (only.includes('cpu')) { cpuConvOptions.depthwise = true; rows.push(['cpu depthwise', await ours(cpu, a)]); }
     if (only.includes('cpu-old')) { cpuConvOptions.depthwise = false; rows.push(['cpu im2col', await ours(cpu, a)]); cpuConvOptions.depthwise = true; }
     if (torch) rows.push([`pytorch (${torch.threads}t)`, torch.rows[i]]);
-    console.log('impl                fwd ms  fwd GFLOP/s  fwd+bwd ms  fwd+bwd GFLOP/s');
+    console.log('impl                fwd ms  (cpu ms)  fwd GFLOP/s  fwd+bwd ms  (cpu ms)  fwd+bwd GFLOP/s');
     const f = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
-    for (const [name, [fw, fb]] of rows) console.log(`${name.padEnd(18)} ${f(fw, 2, 7)}  ${f(fl / fw / 1e6, 2, 11)}  ${f(fb, 2, 10)}  ${f(3 * fl / fb / 1e6, 2, 15)}`);
+    for (const [name, [fw, fb]] of rows) {
+      console.log(`${name.padEnd(18)} ${f(fw[0], 2, 7)}  ${f(fw[1], 1, 8)}  ${f(fl / fw[0] / 1e6, 2, 11)}  ${f(fb[0], 2, 10)}  ${f(fb[1], 1, 8)}  ${f(3 * fl / fb[0] / 1e6, 2, 15)}`);
+    }
   }
   if (rt) releaseRuntime();
   process.exit(0);

@@ -13,6 +13,8 @@ import { args, data, naive, run, type Case } from './conv-helpers.js';
 const dw = (c: Omit<Case, 'groups'>): Case => ({ ...c, groups: c.cIn });
 const cases: Case[] = [
   dw({ name: '3x3 s1 p1, odd sizes, bias, view offsets', n: 2, cIn: 5, cOut: 5, h: 7, w: 9, kh: 3, kw: 3, ph: 1, pw: 1, bias: true, offsets: [3, 5, 1, 2] }),
+  dw({ name: '3x3 s1 p1, rows of whole vec4s (vec4 stores), gy at an unaligned offset', n: 2, cIn: 3, cOut: 3, h: 6, w: 8, kh: 3, kw: 3, ph: 1, pw: 1, offsets: [1, 2, 3, 1] }),
+  dw({ name: '3x3 s1 p1, rows of whole vec4s, gy at an aligned offset (vec4 gy loads)', n: 2, cIn: 3, cOut: 6, h: 5, w: 12, kh: 3, kw: 3, ph: 1, pw: 1, offsets: [0, 0, 4, 0] }),
   dw({ name: '3x3 s2 p1, batch 16, odd sizes', n: 16, cIn: 3, cOut: 3, h: 9, w: 11, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 }),
   dw({ name: '3x3 s2 p1, even sizes (MobileNet downsampling)', n: 2, cIn: 4, cOut: 4, h: 12, w: 16, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, bias: true }),
   dw({ name: '5x5 s1 p2, batch 1, bias', n: 1, cIn: 3, cOut: 3, h: 10, w: 13, kh: 5, kw: 5, ph: 2, pw: 2, bias: true }),

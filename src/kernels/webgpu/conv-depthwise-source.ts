@@ -21,8 +21,13 @@
 import { type ConvGeom } from './conv-tiled.js';
 
 export interface DwGeom extends ConvGeom { ph: number; pw: number }
-/** compile-time tile: R output rows × TN output columns per step; M the channel multiplier */
-export interface DwTile { R: number; TN: number; M: number; wg: number }
+/**
+ * compile-time tile: R output rows × TN output columns per step; M the channel multiplier; v4: the
+ * rows TN = 4 columns at a time cross (the output's in the gather kernels, gy's in the weight
+ * gradient) are whole aligned vec4s (row length and offset multiples of 4), so each is one vec4
+ * access instead of 4 masked scalar ones (stores measured ~40 % of the forward on llvmpipe)
+ */
+export interface DwTile { R: number; TN: number; M: number; wg: number; v4: boolean }
 
 const range = (k: number) => Array.from({ length: k }, (_, i) => i);
 const mod = (a: number, m: number) => ((a % m) + m) % m;
@@ -101,9 +106,9 @@ function tileLoads(rows: number[], cols: number[], step: number, planes: number)
   return { setup, columns, row, carry, name };
 }
 
-const HEAD = (bias: boolean, wg: number) => `@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
-@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+const HEAD = (bias: boolean, wg: number, v4W = false, v4O = false) => `@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> W: array<${v4W ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read_write> O: array<${v4O ? 'vec4<f32>' : 'f32'}>;
 ${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read> P: array<u32>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -130,7 +135,8 @@ export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: 
   const inPlanes = fwd ? 1 : M, outPlanes = fwd ? M : 1;
   const ld = tileLoads(rows, cols, step, inPlanes);
   const kk = g.kh * g.kw;
-  const L: string[] = [HEAD(bias && fwd, t.wg) + `${R}u;`];
+  const v4 = t.v4 && TN === 4;
+  const L: string[] = [HEAD(bias && fwd, t.wg, false, v4) + `${R}u;`];
   L.push(`  let rowBase = i32(${fwd ? `oy0 * ${g.sh}u` : `oy0 / ${g.sh}u`});`);
   L.push(`  let colBase = 0;`);
   for (const i of range(inPlanes)) L.push(`  let inBase${i} = P[8] + (p * ${inPlanes}u + ${i}u) * hIn * wIn;`);
@@ -158,9 +164,10 @@ export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: 
   L.push(...ld.carry);
   for (const q of range(TN)) L.push(`    let ox${q} = tx * ${TN}u + ${q}u; let colOk${q} = ox${q} < wOut;`);
   for (const o of range(outPlanes))
-    for (const r of range(R))
-      for (const q of range(TN))
-        L.push(`    if (rowOk${r} && colOk${q}) { O[ob${o} + (oy0 + ${r}u) * wOut + ox${q}] = a${o}_${r * TN + q}; }`);
+    for (const r of range(R)) {
+      if (v4) L.push(`    if (rowOk${r}) { O[(ob${o} + (oy0 + ${r}u) * wOut) / 4u + tx] = vec4<f32>(${range(4).map((q) => `a${o}_${r * TN + q}`).join(', ')}); }`);
+      else for (const q of range(TN)) L.push(`    if (rowOk${r} && colOk${q}) { O[ob${o} + (oy0 + ${r}u) * wOut + ox${q}] = a${o}_${r * TN + q}; }`);
+    }
   L.push(`  }`, `}`);
   return L.join('\n');
 }
@@ -179,7 +186,8 @@ export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
   const rows = uniq(taps.flat().map((x) => x.ro)), cols = uniq(taps.flat().map((x) => x.co));
   const ld = tileLoads(rows, cols, TN * g.sw, 1);
   const kk = g.kh * g.kw;
-  const L: string[] = [HEAD(false, t.wg) + `${R}u;`];
+  const v4 = t.v4 && TN === 4;
+  const L: string[] = [HEAD(false, t.wg, v4) + `${R}u;`];
   L.push(`  let rowBase = i32(oy0 * ${g.sh}u);`, `  let colBase = 0;`, `  let inBase0 = P[8] + p * hIn * wIn;`);
   for (const m of range(M)) L.push(`  let gb${m} = P[9] + (p * ${M}u + ${m}u) * hOut * wOut;`);
   // gy rows past the image read row 0 and count as 0
@@ -191,9 +199,14 @@ export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
   L.push(...ld.columns('cb'));
   for (const q of range(TN)) L.push(`    let ox${q} = tx * ${TN}u + ${q}u; let colOk${q} = ox${q} < wOut; let oc${q} = select(0u, ox${q}, colOk${q});`);
   for (const m of range(M))
-    for (const r of range(R))
-      for (const q of range(TN))
-        L.push(`    let g${m}_${r * TN + q} = select(0.0, W[gb${m} + gr${r} + oc${q}], rowOk${r} && colOk${q});`);
+    for (const r of range(R)) {
+      if (v4) {
+        L.push(`    let gv${m}_${r} = select(vec4<f32>(0.0), W[(gb${m} + gr${r}) / 4u + tx], rowOk${r});`);
+        for (const q of range(TN)) L.push(`    let g${m}_${r * TN + q} = gv${m}_${r}[${q}];`);
+      } else {
+        for (const q of range(TN)) L.push(`    let g${m}_${r * TN + q} = select(0.0, W[gb${m} + gr${r} + oc${q}], rowOk${r} && colOk${q});`);
+      }
+    }
   for (const ro of rows) {
     L.push(...ld.row(ro));
     for (const m of range(M))

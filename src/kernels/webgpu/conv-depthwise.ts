@@ -28,15 +28,19 @@ export function isDepthwise(a: Conv2dArgs): boolean {
 
 const buf = (v: View) => v.storage.handle as GPUBuffer;
 const geomOf = (a: Conv2dArgs): DwGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, dh: a.dilH, dw: a.dilW, ph: a.padH, pw: a.padW });
-const keyOf = (g: DwGeom, t: DwTile) => `${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:p${g.ph}x${g.pw}:${t.R}x${t.TN}:m${t.M}:${t.wg}`;
-/** R and TN are multiples of the strides: the input gradient's taps per position are then fixed */
-const tileOf = (a: Conv2dArgs): DwTile => ({ R: dwSide(a.strideH), TN: dwSide(a.strideW), M: a.cOut / a.cIn, wg: WG });
+const keyOf = (g: DwGeom, t: DwTile) => `${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:p${g.ph}x${g.pw}:${t.R}x${t.TN}:m${t.M}:${t.wg}${t.v4 ? ':v4' : ''}`;
+/**
+ * R and TN are multiples of the strides (the input gradient's taps per position are then fixed);
+ * `rowLen`/`offset`: the row length and element offset of the buffer read or written as vec4s
+ */
+const tileOf = (a: Conv2dArgs, rowLen: number, offset: number): DwTile =>
+  ({ R: dwSide(a.strideH), TN: dwSide(a.strideW), M: a.cOut / a.cIn, wg: WG, v4: rowLen % 4 === 0 && offset % 4 === 0 });
 
 /** x [n, cIn, h, w], w [cOut, 1, kh, kw], bias [cOut] → [n, cOut, oh, ow] */
 export function depthwiseForward(rt: Runtime, x: View, w: View, bias: View | null, a: Conv2dArgs): GPUBuffer {
   const out = rt.createBuffer(a.n * a.cOut * a.oh * a.ow * 4);
   if (a.n * a.cOut * a.oh * a.ow === 0) return out;
-  const g = geomOf(a), t = tileOf(a);
+  const g = geomOf(a), t = tileOf(a, a.ow, 0);
   const bands = Math.ceil(a.oh / t.R), lanes = a.n * a.cIn * bands;
   const buffers = bias ? [buf(x), buf(w), out, buf(bias)] : [buf(x), buf(w), out];
   rt.dispatch(`conv_dw_fwd:${keyOf(g, t)}${bias ? ':bias' : ''}`, () => dwGatherSource('fwd', g, t, !!bias), buffers, (u) => {
@@ -49,7 +53,7 @@ export function depthwiseForward(rt: Runtime, x: View, w: View, bias: View | nul
 export function depthwiseBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs): GPUBuffer {
   const out = rt.createBuffer(a.n * a.cIn * a.h * a.w * 4);
   if (a.n * a.cIn * a.h * a.w === 0) return out;
-  const g = geomOf(a), t = tileOf(a);
+  const g = geomOf(a), t = tileOf(a, a.w, 0);
   const bands = Math.ceil(a.h / t.R), lanes = a.n * a.cIn * bands;
   rt.dispatch(`conv_dw_bgx:${keyOf(g, t)}`, () => dwGatherSource('bgx', g, t, false), [buf(gy), buf(w), out], (u) => {
     u.set([lanes, a.cIn, bands, a.oh, a.ow, a.h, a.w, Math.ceil(a.w / t.TN), gy.offset, w.offset, 0]);
@@ -61,7 +65,7 @@ export function depthwiseBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2d
 export function depthwiseBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs): GPUBuffer {
   const len = a.cOut * a.kh * a.kw;
   const out = rt.createBuffer(len * 4);
-  const g = geomOf(a), t = tileOf(a);
+  const g = geomOf(a), t = tileOf(a, a.ow, gy.offset);
   const bands = Math.ceil(a.oh / t.R), splits = a.n * bands, lanes = a.n * a.cIn * bands;
   const partial = rt.createBuffer(Math.max(1, splits * len) * 4);
   if (lanes > 0 && a.ow > 0) {
