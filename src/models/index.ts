@@ -13,6 +13,12 @@ export {
   efficientnetB0, efficientnetB1, efficientnetB2, efficientnetB3, convnextTiny,
 } from './pretrained.js';
 export * from './weights/index.js';
+/** torchvision's own builder names, so code moved over from Python reads the same */
+export {
+  mobilenetV2 as mobilenet_v2, mobilenetV3Small as mobilenet_v3_small, mobilenetV3Large as mobilenet_v3_large,
+  efficientnetB0 as efficientnet_b0, efficientnetB1 as efficientnet_b1, efficientnetB2 as efficientnet_b2,
+  efficientnetB3 as efficientnet_b3, convnextTiny as convnext_tiny,
+} from './pretrained.js';
 import {
   resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, mobilenetV2, mobilenetV3Small, mobilenetV3Large,
   efficientnetB0, efficientnetB1, efficientnetB2, efficientnetB3, convnextTiny, smallcnn,
