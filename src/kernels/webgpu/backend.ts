@@ -13,7 +13,7 @@ import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
 import { CE_BACKWARD_PARAMS, CE_FORWARD_PARAMS, crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
-import { adamSource, OPT_WG, rmspropSource, sgdSource } from './optim.js';
+import { ADAM_PARAMS, adamSource, OPT_WG, RMSPROP_PARAMS, rmspropSource, SGD_PARAMS, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
 import { RED_WG, REDUCE_AXIS_PARAMS, REDUCE_PARAMS, reduceAxisSource, reduceSource } from './reduce.js';
 import type { Runtime } from './runtime.js';
@@ -303,27 +303,27 @@ export class WebGPUBackend implements Backend {
     const n = numel(param.shape);
     const vec = this.optVec(n, [param, grad, b]);
     const buffers = b ? [buf(param), buf(grad), buf(b)] : [buf(param), buf(grad)];
-    this.rt.dispatch(`sgd:${b ? 'm' : ''}${vec ? ':v4' : ''}`, () => sgdSource(!!b, vec), buffers, (u, f) => {
-      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.momentum; f[3] = a.dampening; f[4] = a.weightDecay;
-      u[5] = +a.nesterov; u[6] = +a.maximize; u[7] = +a.firstStep;
-    }, grid1d(vec ? n / 4 : n, OPT_WG));
+    this.rt.dispatch(`sgd:${b ? 'm' : ''}${vec ? ':v4' : ''}`, () => sgdSource(!!b, vec), buffers, (u, f, i) => SGD_PARAMS.write(u, f, i, {
+      n: vec ? n / 4 : n, lr: a.lr, momentum: a.momentum, dampening: a.dampening, weightDecay: a.weightDecay,
+      nesterov: a.nesterov, maximize: a.maximize, firstStep: a.firstStep,
+    }), grid1d(vec ? n / 4 : n, OPT_WG));
   }
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
     const n = numel(param.shape);
     const vec = this.optVec(n, [param, grad, m, v, vmax]);
     const buffers = [buf(param), buf(grad), buf(m), buf(v), ...(vmax ? [buf(vmax)] : [])];
-    this.rt.dispatch(`adam:${vmax ? 'ams' : ''}${vec ? ':v4' : ''}`, () => adamSource(!!vmax, vec), buffers, (u, f) => {
-      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.beta1; f[3] = a.beta2; f[4] = a.eps; f[5] = a.weightDecay;
-      u[6] = +a.decoupled; u[7] = +a.maximize; f[8] = a.bc1; f[9] = a.bc2;
-    }, grid1d(vec ? n / 4 : n, OPT_WG));
+    this.rt.dispatch(`adam:${vmax ? 'ams' : ''}${vec ? ':v4' : ''}`, () => adamSource(!!vmax, vec), buffers, (u, f, i) => ADAM_PARAMS.write(u, f, i, {
+      n: vec ? n / 4 : n, lr: a.lr, beta1: a.beta1, beta2: a.beta2, eps: a.eps, weightDecay: a.weightDecay,
+      decoupled: a.decoupled, maximize: a.maximize, bc1: a.bc1, bc2: a.bc2,
+    }), grid1d(vec ? n / 4 : n, OPT_WG));
   }
   rmspropStep(param: View, grad: View, sq: View, b: View | null, gavg: View | null, a: RmspropArgs): void {
     const n = numel(param.shape);
     const vec = this.optVec(n, [param, grad, sq, b, gavg]);
     const buffers = [buf(param), buf(grad), buf(sq), ...(b ? [buf(b)] : []), ...(gavg ? [buf(gavg)] : [])];
-    this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}${vec ? ':v4' : ''}`, () => rmspropSource(!!b, !!gavg, vec), buffers, (u, f) => {
-      u[0] = vec ? n / 4 : n; f[1] = a.lr; f[2] = a.alpha; f[3] = a.eps; f[4] = a.weightDecay; f[5] = a.momentum; u[6] = +a.maximize;
-    }, grid1d(vec ? n / 4 : n, OPT_WG));
+    this.rt.dispatch(`rmsprop:${b ? 'm' : ''}${gavg ? 'c' : ''}${vec ? ':v4' : ''}`, () => rmspropSource(!!b, !!gavg, vec), buffers, (u, f, i) => RMSPROP_PARAMS.write(u, f, i, {
+      n: vec ? n / 4 : n, lr: a.lr, alpha: a.alpha, eps: a.eps, weightDecay: a.weightDecay, momentum: a.momentum, maximize: a.maximize,
+    }), grid1d(vec ? n / 4 : n, OPT_WG));
   }
   checkValues(x: View, check: ValueCheck): void {
     const n = numel(x.shape);
