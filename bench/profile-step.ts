@@ -18,7 +18,8 @@
 // this script maps FT_NORM=wg-serial-vec onto the batch-norm statistics kernels' options).
 import * as torch from '../src/index.js';
 import type { Backend } from '../src/kernels/backend.js';
-import { backendFor, webgpuBackend } from '../src/tensor/device.js';
+import { backendFor } from '../src/tensor/device.js';
+import { webgpuBackend } from '../src/kernels/webgpu/register.js';
 import type { Runtime } from '../src/kernels/webgpu/runtime.js';
 import { normOptions } from '../src/kernels/webgpu/norm.js';
 

@@ -2,6 +2,10 @@
 // finetorch's public face: `import * as torch from 'finetorch'`.
 // Importing it acquires the WebGPU adapter once (top-level await) and picks the default device:
 // webgpu when an adapter exists, else cpu with a one-line warning. FINETORCH_DEVICE=cpu skips it.
+// The devices are the backends registered here (src/kernels/registry.ts); a browser entry would
+// register its own GPU in place of Node's.
+import './kernels/cpu/register.js';
+import './kernels/webgpu/register.js';
 import { init } from './tensor/device.js';
 import './autograd/methods.js';
 

@@ -1,5 +1,5 @@
 // `torch.webgpu`: the adapter behind the webgpu device.
-import { webgpuBackend, webgpuInfo } from './tensor/device.js';
+import { webgpuBackend, webgpuInfo } from './kernels/webgpu/register.js';
 import { releaseRuntime } from './kernels/webgpu/runtime.js';
 
 /** Adapter info: vendor, architecture, description, whether it is a software/fallback adapter, limits. */
@@ -12,7 +12,7 @@ export async function synchronize(): Promise<void> {
 /**
  * Destroy every pooled GPU buffer that no tensor uses (PyTorch's `torch.cuda.empty_cache()`): the
  * memory `torch.memory().webgpu.pooledBytes` reports goes back to the driver. Live tensors are
- * untouched. The pool also shrinks on its own (runtime.ts: idle buffers and a byte limit).
+ * untouched. The pool also shrinks on its own (buffer-pool.ts: idle buffers and a byte limit).
  */
 export function emptyCache(): void {
   webgpuBackend()?.rt.trimPool();

@@ -122,14 +122,14 @@ export interface RunningStats { mean: View; var: View; momentum: number }
 export interface NormEpilogue { residual?: View | null; relu?: boolean }
 
 /**
- * What a device must implement. Outputs are freshly allocated contiguous storages unless the
- * method writes into a given view. Inputs named "contiguous" must be dense, row-major, offset
- * included in the view.
+ * What a device must implement: its memory and its kernels. Devices register by name in
+ * registry.ts; everything above src/kernels/ sees only this interface.
  */
-export interface Backend {
+export interface Backend extends MemoryBackend, ComputeBackend {}
+
+/** A device's memory: storages, host transfers, copies, and the queue that orders them. */
+export interface MemoryBackend {
   readonly device: DeviceType;
-  /** kernels launched so far (tests count them to prove frozen work is skipped) */
-  dispatches: number;
 
   alloc(length: number, dtype: DType): Storage;
   release(s: Storage): void;
@@ -138,6 +138,20 @@ export interface Backend {
   read(s: Storage, offset: number, length: number): Promise<HostArray>;
   /** elementwise copy between two views of equal shape; converts dtype when they differ */
   copy(src: View, dst: View): void;
+
+  /** make queued work run (webgpu submits; cpu is synchronous) */
+  flush(): void;
+  memory(): { pooledBytes: number };
+}
+
+/**
+ * A device's kernels. Outputs are freshly allocated contiguous storages unless the method writes
+ * into a given view. Inputs named "contiguous" must be dense, row-major, offset included in the view.
+ */
+export interface ComputeBackend {
+  /** kernels launched so far (tests count them to prove frozen work is skipped) */
+  dispatches: number;
+
   fill(dst: View, value: number): void;
 
   unary(op: UnaryOp, x: View, outDtype: DType, p0?: number, p1?: number): Storage;
@@ -206,10 +220,6 @@ export interface Backend {
    * next readback throws (webgpu/error-flag.ts), so the values are never read back here.
    */
   checkValues(x: View, check: ValueCheck): void;
-
-  /** make queued work run (webgpu submits; cpu is synchronous) */
-  flush(): void;
-  memory(): { pooledBytes: number };
 }
 
 export const isFloat = (d: DType) => d === 'float32';

@@ -1,63 +1,56 @@
-// Which backends exist and which device tensors land on by default.
-import { DeviceError } from '../errors.js';
-import type { Backend, DeviceType } from '../kernels/backend.js';
-import { CpuBackend } from '../kernels/cpu/backend.js';
-import { WebGPUBackend } from '../kernels/webgpu/backend.js';
-import { prepareConvTiles } from '../kernels/webgpu/conv-autotune.js';
-import { acquireRuntime, webgpuFailure, type AdapterInfo } from '../kernels/webgpu/runtime.js';
+// Which device tensors land on by default. The devices themselves are whatever registered in
+// src/kernels/registry.ts (the entry point's imports decide: cpu and webgpu for src/index.ts); this
+// file only runs their acquisition once and picks the default among those available.
+import type { DeviceType } from '../kernels/backend.js';
+import {
+  acquireBackends, backendFor, devicesAbove, isAvailable as registered, isDevice, preferredDevice, unavailableReason,
+} from '../kernels/registry.js';
 
+export { backendFor };
 export type Device = DeviceType;
-const cpu = new CpuBackend();
-let webgpu: WebGPUBackend | null = null;
+
 let defaultDev: Device = 'cpu';
-let initialised = false;
+let initialising: Promise<Device> | null = null;
 let warned = false;
 
+/** An environment variable, where there is an environment (not in a browser). */
+const env = (name: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
+
 /**
- * Acquire the WebGPU adapter (once) and choose the default device: webgpu when an adapter exists,
- * else cpu with a one-line warning. `FINETORCH_DEVICE=cpu` skips the adapter entirely.
+ * Acquire the registered devices (the WebGPU adapter, once) and choose the default: the available
+ * device with the highest priority (webgpu when an adapter exists), with a one-line warning for each
+ * preferred device that is missing. `FINETORCH_DEVICE=cpu` (any device available without
+ * acquisition) skips acquiring the others and makes it the default.
  */
-export async function init(): Promise<Device> {
-  if (initialised) return defaultDev;
-  initialised = true;
-  const wanted = process.env.FINETORCH_DEVICE;
-  if (wanted === 'cpu') {
-    defaultDev = 'cpu';
+export function init(): Promise<Device> {
+  initialising ??= choose();
+  return initialising;
+}
+
+async function choose(): Promise<Device> {
+  const wanted = env('FINETORCH_DEVICE');
+  if (wanted && registered(wanted)) {
+    await acquireBackends((name) => (name === wanted ? null : `FINETORCH_DEVICE=${wanted}`));
+    defaultDev = wanted as Device;
     return defaultDev;
   }
-  const rt = await acquireRuntime();
-  if (rt) {
-    webgpu = new WebGPUBackend(rt);
-    await webgpu.prepareMatmul();
-    await prepareConvTiles(rt);
-    defaultDev = 'webgpu';
-  } else {
-    if (process.env.FINETORCH_REQUIRE_WEBGPU === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);
-    if (!warned) console.warn(`finetorch: ${webgpuFailure()}; using the cpu device`);
-    warned = true;
-    defaultDev = 'cpu';
+  await acquireBackends();
+  defaultDev = (preferredDevice() ?? 'cpu') as Device;
+  for (const d of devicesAbove(defaultDev)) {
+    const reason = unavailableReason(d);
+    if (reason !== null && !warned) console.warn(`finetorch: ${reason}; using the ${defaultDev} device`);
   }
+  warned = true;
   return defaultDev;
 }
 
-export function backendFor(device: Device): Backend {
-  if (device === 'cpu') return cpu;
-  if (device === 'webgpu') {
-    if (!webgpu) {
-      throw new DeviceError(initialised
-        ? `device 'webgpu' is not available: ${webgpuFailure() || 'FINETORCH_DEVICE=cpu'}`
-        : `device 'webgpu' is not initialised: await torch.init() first`);
-    }
-    return webgpu;
-  }
-  throw new DeviceError(`unknown device '${String(device)}' (expected 'cpu' or 'webgpu')`);
-}
-
-export function webgpuBackend(): WebGPUBackend | null {
-  return webgpu;
-}
+/** Whether `device` is registered and usable now. */
 export function isAvailable(device: Device): boolean {
-  return device === 'cpu' || (device === 'webgpu' && webgpu !== null);
+  return registered(device);
+}
+/** Whether `name` names a registered device (a string that is not one is a dtype, in `t.to(x)`). */
+export function isDeviceName(name: string): name is Device {
+  return isDevice(name);
 }
 export function defaultDevice(): Device {
   return defaultDev;
@@ -65,7 +58,4 @@ export function defaultDevice(): Device {
 export function setDefaultDevice(d: Device): void {
   backendFor(d);
   defaultDev = d;
-}
-export function webgpuInfo(): AdapterInfo | null {
-  return webgpu ? webgpu.rt.info : null;
 }

@@ -2,44 +2,53 @@
 // `dispose()` and `scope()` free deterministically, a FinalizationRegistry catches the rest.
 import { ArgumentError } from '../errors.js';
 import type { Storage } from '../kernels/backend.js';
+import { devices } from '../kernels/registry.js';
 import { backendFor, type Device } from './device.js';
 
 export interface MemoryStats { liveTensors: number; liveBytes: number; pooledBytes: number; peakBytes: number }
-const stats: Record<Device, { liveTensors: number; liveBytes: number; peakBytes: number }> = {
-  cpu: { liveTensors: 0, liveBytes: 0, peakBytes: 0 },
-  webgpu: { liveTensors: 0, liveBytes: 0, peakBytes: 0 },
-};
+type Counts = { liveTensors: number; liveBytes: number; peakBytes: number };
+const stats = new Map<string, Counts>();
+/** a device's counters, made on first use (devices register at startup, see kernels/registry.ts) */
+function countsOf(device: string): Counts {
+  let st = stats.get(device);
+  if (!st) stats.set(device, (st = { liveTensors: 0, liveBytes: 0, peakBytes: 0 }));
+  return st;
+}
 
 export function retainStorage(s: Storage): void {
+  const st = countsOf(s.device);
   if (s.refs === 0) {
-    const st = stats[s.device];
     st.liveBytes += s.length * 4;
     if (st.liveBytes > st.peakBytes) st.peakBytes = st.liveBytes;
   }
   s.refs++;
-  stats[s.device].liveTensors++;
+  st.liveTensors++;
 }
 
 export function releaseStorage(s: Storage): void {
-  stats[s.device].liveTensors--;
+  const st = countsOf(s.device);
+  st.liveTensors--;
   if (--s.refs === 0) {
-    stats[s.device].liveBytes -= s.length * 4;
+    st.liveBytes -= s.length * 4;
     backendFor(s.device).release(s);
   }
 }
 
-/** Per device: live tensors and bytes, bytes parked in the buffer pool, and the peak of live bytes. */
+/** Per registered device: live tensors and bytes, bytes parked in the buffer pool, and the peak of live bytes. */
 export function memory(): Record<Device, MemoryStats> {
   const out = {} as Record<Device, MemoryStats>;
-  for (const d of ['cpu', 'webgpu'] as Device[]) {
+  for (const d of devices() as Device[]) {
     let pooledBytes = 0;
     try { pooledBytes = backendFor(d).memory().pooledBytes; } catch { /* device absent */ }
-    out[d] = { ...stats[d], pooledBytes };
+    out[d] = { ...countsOf(d), pooledBytes };
   }
   return out;
 }
 export function resetPeak(device?: Device): void {
-  for (const d of device ? [device] : (['cpu', 'webgpu'] as Device[])) stats[d].peakBytes = stats[d].liveBytes;
+  for (const d of device ? [device] : (devices() as Device[])) {
+    const st = countsOf(d);
+    st.peakBytes = st.liveBytes;
+  }
 }
 
 /** Anything that can be freed by a scope. */

@@ -11,7 +11,7 @@ import {
   cachedConvTiles, convCacheKey, convCandidates, formatConvTile, prepareConvTiles, tuneConv,
 } from '../../src/kernels/webgpu/conv-autotune.js';
 import { convTile, defaultConvTile, setConvTiles, type ConvTile } from '../../src/kernels/webgpu/conv.js';
-import { webgpuBackend } from '../../src/tensor/device.js';
+import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 
 describe.runIf(devices.includes('webgpu'))('conv forward tuner', () => {

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { convOptions, subgroupSize } from '../../src/kernels/webgpu/conv.js';
 import { useGemm } from '../../src/kernels/webgpu/conv-gemm.js';
-import { webgpuBackend, backendFor } from '../../src/tensor/device.js';
+import { backendFor } from '../../src/tensor/device.js';
+import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 import { args, data, naive, run, type Case } from './conv-helpers.js';
 

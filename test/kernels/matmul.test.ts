@@ -16,7 +16,8 @@ import {
 import {
   formatMatmulConfig, parseMatmulConfig, planPacked, SOFTWARE_PACKED, type MatmulConfig, type TileConfig,
 } from '../../src/kernels/webgpu/matmul/index.js';
-import { backendFor, webgpuBackend } from '../../src/tensor/device.js';
+import { backendFor } from '../../src/tensor/device.js';
+import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
 import { devices, expectClose, LOOSE } from '../harness.js';
 
 interface Case {

@@ -1,11 +1,11 @@
 // A training loop written without torch.scope or dispose frees its tensors only when the garbage
 // collector finalizes them, in bursts. The webgpu buffer pool must not keep such a burst: it stays
 // under its byte limit and hands idle buffers back to the driver after IDLE_SUBMITS submits
-// (runtime.ts), and torch.webgpu.emptyCache() empties it. Bounds are bytes, never times.
+// (buffer-pool.ts), and torch.webgpu.emptyCache() empties it. Bounds are bytes, never times.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { webgpuBackend } from '../../src/tensor/device.js';
+import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
 import { torch } from '../harness.js';
 
 // a real collection (with finalizers) at chosen steps makes the bursts deterministic
