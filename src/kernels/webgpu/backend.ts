@@ -8,7 +8,7 @@ import { fmtShape, ShapeError } from '../../errors.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
 import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, INDEX_PARAMS, NAN_BITS, pickSource } from './indexing.js';
-import { CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
+import { CHECK_FLOAT_PARAMS, CHECK_INT_PARAMS, CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
@@ -331,14 +331,14 @@ export class WebGPUBackend implements Backend {
     const float = x.dtype === 'float32';
     const flag = this.rt.errorFlag;
     const site = flag.site(check, float);
-    this.rt.dispatch(`check:${float ? 'f' : 'i'}`, () => checkValuesSource(float), [buf(x), flag.buffer], (u, _f, i) => {
-      u[0] = n; u[1] = x.offset;
-      if (float) { u[2] = orderedKey(check.lo); u[3] = orderedKey(check.hi); } else { i[2] = check.lo; i[3] = check.hi; }
-      if (check.except !== undefined) {
-        if (float) u[4] = new Uint32Array(new Float32Array([check.except === 0 ? 0 : check.except]).buffer)[0]; else i[4] = check.except;
-        u[5] = 1;
+    this.rt.dispatch(`check:${float ? 'f' : 'i'}`, () => checkValuesSource(float), [buf(x), flag.buffer], (u, f, i) => {
+      const hasAllowed = check.except !== undefined, e = check.except ?? 0;
+      if (float) {
+        const allowed = hasAllowed ? new Uint32Array(new Float32Array([e === 0 ? 0 : e]).buffer)[0] : 0;
+        CHECK_FLOAT_PARAMS.write(u, f, i, { n, offset: x.offset, lo: orderedKey(check.lo), hi: orderedKey(check.hi), allowed, hasAllowed, site });
+      } else {
+        CHECK_INT_PARAMS.write(u, f, i, { n, offset: x.offset, lo: check.lo, hi: check.hi, allowed: e, hasAllowed, site });
       }
-      u[6] = site;
     }, grid1d(n, CHECK_WG));
   }
   flush(): void {

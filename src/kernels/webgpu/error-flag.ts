@@ -8,6 +8,7 @@
 // cpu device throws at once — as CUDA's device-side asserts surface at the next synchronisation.
 import { WebGPUError } from '../../errors.js';
 import type { ValueCheck } from '../backend.js';
+import { paramBinding, paramBlock } from './params.js';
 
 export const FLAG_BYTES = 16;
 
@@ -100,27 +101,37 @@ export function orderedKey(x: number): number {
   return (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
 }
 
+/** The float check's slot: lo and hi as orderedKey, the allowed exception as f32 bits. */
+export const CHECK_FLOAT_PARAMS = paramBlock({
+  n: 'u32', offset: 'u32', lo: 'u32', hi: 'u32', allowed: 'u32', hasAllowed: 'bool', site: 'u32',
+});
+/** The int check's slot: the same words, as i32. */
+export const CHECK_INT_PARAMS = paramBlock({
+  n: 'u32', offset: 'u32', lo: 'i32', hi: 'i32', allowed: 'i32', hasAllowed: 'bool', site: 'u32',
+});
+
 /**
  * The check kernel of Backend.checkValues: one invocation per element of a dense view; raises the
  * flag for a value outside [lo, hi] that is not the exception. Floats compare as orderedKey (so NaN
- * fails every range), ints as i32. P: [0] n, [1] offset, [2] lo, [3] hi, [4] except, [5] has except, [6] site.
+ * fails every range), ints as i32.
  */
 export function checkValuesSource(float: boolean): string {
   const test = float
-    ? `var u = bitcast<u32>(X[P[1] + i]);
+    ? `var u = bitcast<u32>(X[offset + i]);
   if (u == 0x80000000u) { u = 0u; }
   let k = select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
-  let bad = ((k < P[2]) | (k > P[3])) & !((P[5] != 0u) & (u == P[4]));`
-    : `let v = X[P[1] + i];
-  let bad = ((v < bitcast<i32>(P[2])) | (v > bitcast<i32>(P[3]))) & !((P[5] != 0u) & (v == bitcast<i32>(P[4])));`;
+  let bad = ((k < lo) | (k > hi)) & !(hasAllowed & (u == allowed));`
+    : `let v = X[offset + i];
+  let bad = ((v < lo) | (v > hi)) & !(hasAllowed & (v == allowed));`;
   return `@group(0) @binding(0) var<storage, read> X: array<${float ? 'f32' : 'i32'}>;
 ${errorFlagWgsl(1)}
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(${CHECK_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${(float ? CHECK_FLOAT_PARAMS : CHECK_INT_PARAMS).preamble()}
   let i = gid.x + gid.y * nwg.x * ${CHECK_WG}u;
-  if (i >= P[0]) { return; }
+  if (i >= n) { return; }
   ${test}
-  if (bad) { ft_raise(P[6], bitcast<u32>(X[P[1] + i]), i); }
+  if (bad) { ft_raise(site, bitcast<u32>(X[offset + i]), i); }
 }`;
 }
