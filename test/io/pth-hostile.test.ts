@@ -4,7 +4,7 @@ import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { load } from '../../src/io/index.js';
 import { loadPth } from '../../src/io/pth.js';
-import { unpickle } from '../../src/io/pickle.js';
+import { unpickle } from '../../src/io/pickle/index.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { torch } from '../harness.js';
 import { binget, binput, dictPickle, f32bytes, global, int, OP, pk, pthBytes, readFixture, str, tensorCall } from './util.js';
