@@ -30,7 +30,7 @@ describe('webgpu buffer pool', () => {
   it('a buffer freed while the pool is at its limit is destroyed, not pooled', () => {
     const pool = new BufferPool<FakeBuffer>(1000);
     const kept = [new FakeBuffer(512), new FakeBuffer(256)];
-    kept.forEach((b) => pool.put(b));
+    for (const b of kept) pool.put(b);
     const over = new FakeBuffer(512);
     pool.put(over);
     expect(over.destroyed).toBe(true);

@@ -48,7 +48,7 @@ export class BufferPool<B extends PoolBuffer> {
   /** A pooled buffer of exactly `size` bytes (a bucket size), the most recently pooled first. */
   take(size: number): B | undefined {
     const list = this.lists.get(size);
-    if (list && list.length) {
+    if (list?.length) {
       this.bytes -= size;
       return list.pop()!.buf;
     }
