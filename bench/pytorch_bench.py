@@ -159,6 +159,30 @@ def resnet18(p):
     return step
 
 
+def mobile_nets(p):
+    import torchvision
+
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, p["model"])()
+    x = torch.randn(p["batch"], 3, p["size"], p["size"])
+    y = torch.randint(0, 1000, (p["batch"],))
+    head = model.classifier[-1]
+    if p["frozen"]:
+        for q in model.parameters():
+            q.requires_grad = False
+        for q in head.parameters():
+            q.requires_grad = True
+    model.train()
+    if p["frozen"]:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+    opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
+    step = train_step(model, opt, x, y, set_to_none=True)
+    step.stats = lambda: peak_bytes(step, lambda: model_tensors(model, opt) + [x, y])
+    return step
+
+
 def demo_epoch(p):
     """One epoch of examples/demo.ts's fine-tuning: SmallCNN with the pretrained 0–4 backbone
     (examples/assets), a new 5-way head, everything but fc frozen (BatchNorm in eval), SGD over fc,
@@ -209,7 +233,7 @@ def demo_epoch(p):
     return epoch
 
 
-WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d, "train_step_smallcnn": train_step_smallcnn, "resnet18": resnet18, "demo_epoch": demo_epoch}
+WORKLOADS = {"matmul": matmul, "mlp": mlp, "conv2d": conv2d, "train_step_smallcnn": train_step_smallcnn, "resnet18": resnet18, "mobile_nets": mobile_nets, "demo_epoch": demo_epoch}
 
 
 def time_step(fn, t):
