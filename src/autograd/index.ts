@@ -4,6 +4,8 @@ export * from './ops/broadcast.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
 export * from './ops/shape.js';
+// named: the unchecked forms are for the library's own indices
+export { gather, indexAdd, indexSelect, scatterAdd } from './ops/indexing.js';
 // named, so linalg's helpers stay off the public face (mm/bmm with PyTorch's rank rules are in ops/mm)
 export { matmul, linear } from './ops/linalg.js';
 export * from './ops/mm.js';

@@ -9,6 +9,7 @@ import { backward, setEngineOps, type BackwardOptions } from './engine.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as broadcast from './ops/broadcast.js';
 import * as elementwise from './ops/elementwise.js';
+import * as indexing from './ops/indexing.js';
 import * as linalg from './ops/linalg.js';
 import * as mm from './ops/mm.js';
 import * as reduce from './ops/reduce.js';
@@ -102,9 +103,11 @@ m('logSoftmax', function (d: number) { return softmax.logSoftmax(this, d); });
 m('matmul', function (o: Tensor) { return linalg.matmul(this, o); });
 m('mm', function (o: Tensor) { return mm.mm(this, o); });
 m('bmm', function (o: Tensor) { return mm.bmm(this, o); });
-for (const op of ['reshape', 'view', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'permute', 't', 'narrow', 'slice', 'select', 'indexSelect', 'gather', 'split', 'chunk', 'contiguous', 'clone'] as const) {
+for (const op of ['reshape', 'view', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'permute', 't', 'narrow', 'slice', 'select', 'split', 'chunk', 'contiguous', 'clone'] as const) {
   m(op, function (...a: never[]) { return (shape[op] as (x: Tensor, ...r: unknown[]) => unknown)(this, ...a); });
 }
+m('indexSelect', function (d: number, i: Tensor) { return indexing.indexSelect(this, d, i); });
+m('gather', function (d: number, i: Tensor) { return indexing.gather(this, d, i); });
 m('expand', function (s: readonly number[]) { return broadcast.expand(this, s); });
 m('expandAs', function (o: Tensor) { return broadcast.expandAs(this, o); });
 m('to', function (target: Device | DType | { device?: Device; dtype?: DType }) {

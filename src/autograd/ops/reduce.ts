@@ -7,7 +7,8 @@ import { isGradEnabled, noGrad } from '../grad-mode.js';
 import { expand, sum, unreduce } from './broadcast.js';
 import { add, div, eq, exp, log, mul, sqrt, sub, where, abs } from './elementwise.js';
 import { plan, reduceRaw, type Dims, type ReduceOptions } from './reduce-kernel.js';
-import { gather, reshape, squeeze } from './shape.js';
+import { gatherUnchecked } from './indexing.js';
+import { reshape, squeeze } from './shape.js';
 import { castRaw } from './util.js';
 
 export type { Dims, ReduceOptions };
@@ -60,7 +61,7 @@ function valuesIndices(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim:
   const d = normDim(dim, x.ndim);
   const idx = reduceRaw(op, x, d, true);
   // values through gather, so the gradient routes to the chosen element only
-  const values = gather(x, d, idx);
+  const values = gatherUnchecked(x, d, idx);
   if (keepdim) return { values, indices: idx };
   return { values: squeeze(values, d), indices: squeeze(idx, d) };
 }

@@ -1,13 +1,13 @@
 // Shape ops. Views (reshape of a compatible layout, transpose, permute, expand, narrow, select,
-// squeeze) share storage as in PyTorch; cat/stack/indexSelect/gather copy. expand is in broadcast.ts,
-// beside sum, its adjoint.
+// squeeze) share storage as in PyTorch; cat/stack copy. expand is in broadcast.ts, beside sum, its
+// adjoint; indexSelect/gather and their adjoints in indexing.ts.
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from '../../errors.js';
 import { zeros } from '../../tensor/creation.js';
 import type { Device } from '../../tensor/device.js';
 import { contiguousStrides, normDim, numel } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
-import { checkIndexRange, dense, sameDevice, wrap } from './util.js';
+import { sameDevice } from './util.js';
 
 interface Layout { shape: readonly number[]; strides: readonly number[]; offset: number }
 type ViewFn = (t: Tensor) => Layout;
@@ -179,76 +179,6 @@ export function clone(x: Tensor): Tensor {
 export function to(x: Tensor, device: Device): Tensor {
   if (x.device === device) return x;
   return record('ToCopyBackward0', x._transfer(device), [x], (g) => [to(g, x.device)]);
-}
-
-function checkIndex(index: Tensor, op: string) {
-  if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} (shape ${fmtShape(index.shape)})`);
-}
-function split3(shape: readonly number[], d: number) {
-  return { outer: numel(shape.slice(0, d)), size: shape[d], inner: numel(shape.slice(d + 1)) };
-}
-
-export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkIndex(index, 'indexSelect');
-  sameDevice('indexSelect', x, index);
-  if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
-  const d = x.ndim ? normDim(dim, x.ndim) : 0;
-  if (!x.ndim && index.numel() !== 1) throw new ShapeError(`indexSelect: the index of a 0-d input must have one value, got shape ${fmtShape(index.shape)}`);
-  const shape = x.ndim ? [...x.shape] : [1];
-  const { outer, size, inner } = split3(shape, d);
-  checkIndexRange('indexSelect', index, size, `dimension ${x.ndim ? d : 0} of input ${fmtShape(x.shape)}`);
-  const xd = dense(x), id = dense(index);
-  const k = index.numel();
-  const out = wrap(x.backend.indexSelect(xd, id, outer, size, inner), [...shape.slice(0, d), k, ...shape.slice(d + 1)]);
-  if (xd !== x) xd.dispose();
-  if (id !== index) id.dispose();
-  // a 0-d x is indexed as [1] and gives a 0-d result (PyTorch); its gradient is viewed back as 0-d
-  return record('IndexSelectBackward0', x.ndim ? out : reshape(out, []), [x], (g) => [
-    x.ndim ? indexAdd(g, d, index, x.shape) : reshape(indexAdd(reshape(g, [k]), 0, index, [1]), []),
-  ]);
-}
-/** zeros of `shape` with rows of `src` added at `index` along `dim` (the adjoint of indexSelect) */
-export function indexAdd(src: Tensor, dim: number, index: Tensor, shape: readonly number[]): Tensor {
-  const d = normDim(dim, shape.length);
-  const { outer, size, inner } = split3(shape, d);
-  checkIndexRange('indexAdd', index, size, `dimension ${d} of output ${fmtShape(shape)}`);
-  const sd = dense(src);
-  const out = wrap(src.backend.indexAdd(sd, dense(index), outer, size, inner), shape);
-  if (sd !== src) sd.dispose();
-  return record('IndexAddBackward0', out, [src], (g) => [indexSelect(g, d, index)]);
-}
-/**
- * out[..., j, ...] = x[..., index[..., j, ...], ...] along `dim`. As in PyTorch the index may be smaller
- * than x in the other dims: x is then read through a slice of the index's extent (a view, whose
- * backward embeds the gradient into zeros of x's shape).
- */
-export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  checkIndex(index, 'gather');
-  sameDevice('gather', x, index);
-  const d = normDim(dim, x.ndim);
-  if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s > x.shape[i])) {
-    throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} must not be larger than input shape ${fmtShape(x.shape)} apart from dim ${d} (and have as many dims)`);
-  }
-  checkIndexRange('gather', index, x.ndim ? x.shape[d] : 1, `dimension ${d} of input ${fmtShape(x.shape)}`);
-  const smaller = index.shape.findIndex((s, i) => i !== d && s < x.shape[i]);
-  if (smaller >= 0) return gather(slice(x, smaller, 0, index.shape[smaller]), d, index);
-  const { outer, size, inner } = split3(x.shape, d);
-  const xd = dense(x), id = dense(index);
-  const out = wrap(x.backend.gather(xd, id, outer, size, index.shape[d], inner), index.shape);
-  if (xd !== x) xd.dispose();
-  if (id !== index) id.dispose();
-  return record('GatherBackward0', out, [x], (g) => [scatterAdd(g, d, index, x.shape)]);
-}
-/** zeros of `shape`, then out[..., index[i], ...] += src[i] along dim (the adjoint of gather) */
-export function scatterAdd(src: Tensor, dim: number, index: Tensor, shape: readonly number[]): Tensor {
-  const d = normDim(dim, shape.length);
-  const { outer, size, inner } = split3(shape, d);
-  checkIndexRange('scatterAdd', index, size, `dimension ${d} of output ${fmtShape(shape)}`);
-  const sd = dense(src), id = dense(index);
-  const out = wrap(src.backend.scatterAdd(sd, id, outer, size, index.shape[d], inner), shape);
-  if (sd !== src) sd.dispose();
-  if (id !== index) id.dispose();
-  return record('ScatterAddBackward0', out, [src], (g) => [gather(g, d, index)]);
 }
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {

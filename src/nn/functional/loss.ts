@@ -2,9 +2,10 @@
 // object). Each is composed from differentiable ops (logSoftmax, gather, where, ...), so gradients,
 // double backward and frozen-input skipping come from the op set.
 import {
-  abs, add, clamp, div, eq, expand, flatten, gather, ge, indexSelect, isGradEnabled, log, logicalAnd, logicalNot,
+  abs, add, clamp, div, eq, expand, flatten, ge, isGradEnabled, log, logicalAnd, logicalNot,
   logSoftmax, lt, mean, mul, ne, neg, noGrad, record, reshape, softmax, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
 } from '../../autograd/index.js';
+import { gatherUnchecked, indexSelectUnchecked } from '../../autograd/ops/indexing.js';
 import { checkValues, dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
 import { arange } from '../../tensor/creation.js';
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
@@ -51,9 +52,10 @@ function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | n
   checkTargetRange(op, input, target, ignoreIndex, C);
   const keep = logicalNot(eq(target, ignoreIndex));
   const safe = where(keep, target, 0); // ignored targets pick class 0, then weigh 0
-  const picked = squeeze(gather(input, cdim, unsqueeze(safe, cdim)), cdim);
+  // safe is in [0, C) once the check above passes (webgpu: it throws at the readback), so the picks skip a second check
+  const picked = squeeze(gatherUnchecked(input, cdim, unsqueeze(safe, cdim)), cdim);
   const wt = weight
-    ? where(keep, reshape(indexSelect(weight, 0, flatten(safe)), target.shape), 0)
+    ? where(keep, reshape(indexSelectUnchecked(weight, 0, flatten(safe)), target.shape), 0)
     : toDtype(keep, 'float32');
   return { loss: neg(mul(picked, wt)), wt, keep };
 }

@@ -1,5 +1,6 @@
 // embedding, dropout (element and channel-wise) and pad.
-import { eq, indexAdd, indexSelect, logicalNot, mul, narrow, record, reshape, unsqueeze, where } from '../../autograd/index.js';
+import { eq, logicalNot, mul, narrow, record, reshape, unsqueeze, where } from '../../autograd/index.js';
+import { indexAddUnchecked, indexSelectUnchecked } from '../../autograd/ops/indexing.js';
 import { checkValues, dense, dropTemp, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
 import { full } from '../../tensor/creation.js';
@@ -37,7 +38,7 @@ export function embedding(indices: Tensor, weight: Tensor, opts: { paddingIdx?: 
   dropTemp(id, flat);
   // every row gets a gradient except paddingIdx
   const keep = padIdx !== null ? logicalNot(eq(flat, padIdx)) : null;
-  const y = record('EmbeddingBackward0', out, [weight], (g) => [indexAdd(keep ? where(unsqueeze(keep, 1), g, 0) : g, 0, flat, [v, d])]);
+  const y = record('EmbeddingBackward0', out, [weight], (g) => [indexAddUnchecked(keep ? where(unsqueeze(keep, 1), g, 0) : g, 0, flat, [v, d])]);
   return reshape(y, [...indices.shape, d]);
 }
 
@@ -116,7 +117,7 @@ export function pad(x: Tensor, pad: readonly number[], opts: { mode?: PadMode; v
         : mode === 'circular' ? ((i % size) + size) % size
           : i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
     }
-    cur = indexSelect(cur, dim, Tensor.fromHost(src, [src.length], 'int32', x.device));
+    cur = indexSelectUnchecked(cur, dim, Tensor.fromHost(src, [src.length], 'int32', x.device));
   }
   return cur;
 }

@@ -4,7 +4,8 @@
 // Gradients: max pooling routes each output gradient to its argmax (the kernel's int32 indices,
 // scatterAdd, whose backward is a gather, so double backward works); average pooling's backward is
 // the adjoint kernel, recorded so that its own backward is the forward pool again.
-import { add, cat, gather, matmul, max, mul, narrow, record, reshape, scatterAdd, squeeze, unsqueeze } from '../../autograd/index.js';
+import { add, cat, matmul, max, mul, narrow, record, reshape, squeeze, unsqueeze } from '../../autograd/index.js';
+import { gatherUnchecked, scatterAddUnchecked } from '../../autograd/ops/indexing.js';
 import { dense, dropTemp, requireFloat, wrap } from '../../autograd/ops/util.js';
 import { ArgumentError, fmtShape, ShapeError } from '../../errors.js';
 import type { Pool2dArgs } from '../../kernels/backend.js';
@@ -95,7 +96,7 @@ function maxPoolOp(x4: Tensor, a: Pool2dArgs): [Tensor, Tensor] {
 /** Gradient of a max pool: each output gradient added at its input's flat (h*w) index. */
 function routeToIndices(g: Tensor, idx: Tensor, shape: readonly number[]): Tensor {
   const planes = shape[0] * shape[1], outPer = g.shape[2] * g.shape[3];
-  const flat = scatterAdd(reshape(g, [planes, outPer]), 1, reshape(idx, [planes, outPer]), [planes, shape[2] * shape[3]]);
+  const flat = scatterAddUnchecked(reshape(g, [planes, outPer]), 1, reshape(idx, [planes, outPer]), [planes, shape[2] * shape[3]]);
   return reshape(flat, shape);
 }
 
@@ -249,7 +250,7 @@ function adaptiveMaxNd(op: string, nd: 1 | 2, x: Tensor, outputSize: AdaptiveSiz
     const cols = adaptiveMaxAlong(x4, 3, ow); // [n, c, h, ow]
     const rows = adaptiveMaxAlong(cols.values, 2, oh); // [n, c, oh, ow]
     y = rows.values;
-    idx = returnIndices ? add(mul(rows.index, w), gather(cols.index, 2, rows.index)) : rows.index;
+    idx = returnIndices ? add(mul(rows.index, w), gatherUnchecked(cols.index, 2, rows.index)) : rows.index;
   }
   const out = lower(y, nd, batched);
   return returnIndices ? [out, lower(idx, nd, batched)] : out;

@@ -4,7 +4,8 @@
 // when they agree, as they do after max pooling (PyTorch's CPU kernel keeps the last write, CUDA an
 // arbitrary one). The gradient is PyTorch's: each input takes the output gradient at its index.
 // Indices outside the output plane are an IndexError (on webgpu at the next readback).
-import { clamp, div, gather, noGrad, record, reshape, scatterAdd } from '../../autograd/index.js';
+import { clamp, div, noGrad, record, reshape } from '../../autograd/index.js';
+import { gatherUnchecked, scatterAddUnchecked } from '../../autograd/ops/indexing.js';
 import { checkValues, requireFloat } from '../../autograd/ops/util.js';
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
 import { onesLike } from '../../tensor/creation.js';
@@ -60,12 +61,12 @@ function maxUnpoolNd(op: string, nd: 1 | 2, x: Tensor, indices: Tensor, kernelSi
   const idx = reshape(indices, [planes, inPer]);
   const y = noGrad(() => scope(() => {
     const src = reshape(x.detach(), [planes, inPer]);
-    const sum = scatterAdd(src, 1, idx, [planes, outPer]);
-    const hits = scatterAdd(onesLike(src), 1, idx, [planes, outPer]);
+    const sum = scatterAddUnchecked(src, 1, idx, [planes, outPer]);
+    const hits = scatterAddUnchecked(onesLike(src), 1, idx, [planes, outPer]);
     return div(sum, clamp(hits, { min: 1 }));
   }));
   const shape = [...(batched ? lead : [lead[1]]), ...out];
-  return record('MaxUnpool2DBackward0', reshape(y, shape), [x], (g) => [reshape(gather(reshape(g, [planes, outPer]), 1, idx), x.shape)]);
+  return record('MaxUnpool2DBackward0', reshape(y, shape), [x], (g) => [reshape(gatherUnchecked(reshape(g, [planes, outPer]), 1, idx), x.shape)]);
 }
 
 /**
