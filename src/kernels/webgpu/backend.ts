@@ -14,7 +14,7 @@ import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice 
 import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
 import { CE_BACKWARD_PARAMS, CE_FORWARD_PARAMS, crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { ADAM_PARAMS, adamSource, OPT_WG, RMSPROP_PARAMS, rmspropSource, SGD_PARAMS, sgdSource } from './optim.js';
-import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_WG } from './pool.js';
+import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_PARAMS, POOL_WG } from './pool.js';
 import { RED_WG, REDUCE_AXIS_PARAMS, REDUCE_PARAMS, reduceAxisSource, reduceSource } from './reduce.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
@@ -195,25 +195,28 @@ export class WebGPUBackend implements Backend {
   conv2dBackwardWeight(gy: View, x: View, g: Conv2dArgs): Storage {
     return this.wrap(convBackwardWeight(this.rt, gy, x, g, this.convMatmul), g.cOut * (g.cIn / g.groups) * g.kh * g.kw, 'float32');
   }
-  private poolParams(u: Uint32Array, total: number, a: Pool2dArgs, off: number) {
-    u.set([total, a.h, a.w, a.oh, a.ow, a.kh, a.kw, a.strideH, a.strideW, a.padH, a.padW, a.dilH, a.dilW, a.countIncludePad ? 1 : 0, a.divisor ?? 0, off]);
+  private poolParams(total: number, a: Pool2dArgs, offX: number) {
+    return (u: Uint32Array, f: Float32Array, i: Int32Array) => POOL_PARAMS.write(u, f, i, {
+      total, h: a.h, w: a.w, oh: a.oh, ow: a.ow, kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, ph: a.padH, pw: a.padW,
+      dh: a.dilH, dw: a.dilW, countIncludePad: !!a.countIncludePad, divisorOverride: a.divisor ?? 0, offX,
+    });
   }
   maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage] {
     const total = a.n * a.c * a.oh * a.ow;
     const out = this.alloc(total, 'float32'), idx = this.alloc(total, 'int32');
-    if (total) this.rt.dispatch('maxpool2d', maxPoolSource, [buf(x), out.handle as GPUBuffer, idx.handle as GPUBuffer], (u) => this.poolParams(u, total, a, x.offset), grid1d(total, POOL_WG));
+    if (total) this.rt.dispatch('maxpool2d', maxPoolSource, [buf(x), out.handle as GPUBuffer, idx.handle as GPUBuffer], this.poolParams(total, a, x.offset), grid1d(total, POOL_WG));
     return [out, idx];
   }
   avgPool2d(x: View, a: Pool2dArgs): Storage {
     const total = a.n * a.c * a.oh * a.ow;
     const out = this.alloc(total, 'float32');
-    if (total) this.rt.dispatch('avgpool2d', avgPoolSource, [buf(x), out.handle as GPUBuffer], (u) => this.poolParams(u, total, a, x.offset), grid1d(total, POOL_WG));
+    if (total) this.rt.dispatch('avgpool2d', avgPoolSource, [buf(x), out.handle as GPUBuffer], this.poolParams(total, a, x.offset), grid1d(total, POOL_WG));
     return out;
   }
   avgPool2dBackward(gy: View, a: Pool2dArgs): Storage {
     const total = a.n * a.c * a.h * a.w;
     const out = this.alloc(total, 'float32');
-    if (total) this.rt.dispatch('avgpool2d_bw', avgPoolBackwardSource, [buf(gy), out.handle as GPUBuffer], (u) => this.poolParams(u, total, a, gy.offset), grid1d(total, POOL_WG));
+    if (total) this.rt.dispatch('avgpool2d_bw', avgPoolBackwardSource, [buf(gy), out.handle as GPUBuffer], this.poolParams(total, a, gy.offset), grid1d(total, POOL_WG));
     return out;
   }
   // batch norm: WGSL in norm.ts
