@@ -11,7 +11,7 @@ import { accumulateSource, IDX_WG, INDEX_PARAMS, NAN_BITS, pickSource } from './
 import { CHECK_FLOAT_PARAMS, CHECK_INT_PARAMS, CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul/index.js';
 import { defaultMatmulChoice, prepareMatmulChoice, sizeClass, type MatmulChoice } from './autotune.js';
-import { applyGroups, applyLayout, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
+import { applyGroups, applyLayout, BN_BACKWARD_INPUT_PARAMS, BN_FORWARD_PARAMS, BN_STATS_PARAMS, BN_SUMS_PARAMS, bnBackwardInputSource, bnForwardSource, bnStatsSource, bnSumsSource, epilogueKey, innerLanes, normOptions, statsVec } from './norm.js';
 import { CE_BACKWARD_PARAMS, CE_FORWARD_PARAMS, crossEntropyBackwardSource, crossEntropyForwardSource, LOSS_WG } from './loss.js';
 import { ADAM_PARAMS, adamSource, OPT_WG, RMSPROP_PARAMS, rmspropSource, SGD_PARAMS, sgdSource } from './optim.js';
 import { avgPoolBackwardSource, avgPoolSource, maxPoolSource, POOL_PARAMS, POOL_WG } from './pool.js';
@@ -226,10 +226,10 @@ export class WebGPUBackend implements Backend {
     const buffers = [buf(x), out.handle as GPUBuffer, ...(running ? [buf(running.mean), buf(running.var)] : [])];
     const vec = statsVec(a.inner, [x.offset]);
     const o = normOptions;
-    this.rt.dispatch(`bn_stats:${running ? 'run' : ''}:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnStatsSource(!!running, vec), buffers, (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = innerLanes(a.inner / vec);
-      if (running) { f[5] = running.momentum; u[6] = running.mean.offset; u[7] = running.var.offset; }
-    }, [a.c, 1, 1]);
+    this.rt.dispatch(`bn_stats:${running ? 'run' : ''}:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnStatsSource(!!running, vec), buffers, (u, f, i) => BN_STATS_PARAMS.write(u, f, i, {
+      outer: a.outer, c: a.c, inner: a.inner, offX: x.offset, lanes: innerLanes(a.inner / vec),
+      momentum: running ? running.momentum : 0, offRM: running ? running.mean.offset : 0, offRV: running ? running.var.offset : 0,
+    }), [a.c, 1, 1]);
     return out;
   }
   batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue: NormEpilogue = {}): Storage {
@@ -242,11 +242,11 @@ export class WebGPUBackend implements Backend {
     const key = `bn_fwd:${l.kind === 'flat' ? 'flat' : `planes${l.vec}`}${epilogueKey(ep)}`;
     // an absent weight or bias is flagged; its binding holds the (read-only) input
     const buffers = [buf(x), buf(mean), buf(var_), buf(weight ?? x), buf(bias ?? x), ...(res ? [buf(res)] : []), out.handle as GPUBuffer];
-    this.rt.dispatch(key, () => bnForwardSource(l, ep), buffers, (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = x.offset; u[4] = mean.offset; u[5] = var_.offset;
-      u[6] = weight ? weight.offset : 0; u[7] = bias ? bias.offset : 0; f[8] = a.eps; u[9] = +!!weight; u[10] = +!!bias;
-      u[11] = res ? res.offset : 0;
-    }, applyGroups(l, a.outer, a.c, a.inner));
+    this.rt.dispatch(key, () => bnForwardSource(l, ep), buffers, (u, f, i) => BN_FORWARD_PARAMS.write(u, f, i, {
+      outer: a.outer, c: a.c, inner: a.inner, offX: x.offset, offMean: mean.offset, offVar: var_.offset,
+      offW: weight ? weight.offset : 0, offB: bias ? bias.offset : 0, eps: a.eps, hasW: !!weight, hasB: !!bias,
+      offR: res ? res.offset : 0,
+    }), applyGroups(l, a.outer, a.c, a.inner));
     return out;
   }
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
@@ -254,10 +254,10 @@ export class WebGPUBackend implements Backend {
     if (!a.c) return out;
     const vec = statsVec(a.inner, [g.offset, x.offset]);
     const o = normOptions;
-    this.rt.dispatch(`bn_sums:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnSumsSource(vec), [buf(g), buf(x), buf(mean), buf(var_), out.handle as GPUBuffer], (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = innerLanes(a.inner / vec); f[5] = a.eps;
-      u[6] = x.offset; u[7] = mean.offset; u[8] = var_.offset;
-    }, [a.c, 1, 1]);
+    this.rt.dispatch(`bn_sums:v${vec}:${o.wg}${o.serial ? 's' : 't'}`, () => bnSumsSource(vec), [buf(g), buf(x), buf(mean), buf(var_), out.handle as GPUBuffer], (u, f, i) => BN_SUMS_PARAMS.write(u, f, i, {
+      outer: a.outer, c: a.c, inner: a.inner, offG: g.offset, lanes: innerLanes(a.inner / vec), eps: a.eps,
+      offX: x.offset, offMean: mean.offset, offVar: var_.offset,
+    }), [a.c, 1, 1]);
     return out;
   }
   batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage {
@@ -271,10 +271,10 @@ export class WebGPUBackend implements Backend {
     const buffers = batch
       ? [buf(g), buf(x!), buf(mean!), buf(var_), w, buf(sums!), out.handle as GPUBuffer]
       : [buf(g), buf(var_), w, out.handle as GPUBuffer];
-    this.rt.dispatch(key, () => bnBackwardInputSource(l, batch), buffers, (u, f) => {
-      u[0] = a.outer; u[1] = a.c; u[2] = a.inner; u[3] = g.offset; u[4] = x ? x.offset : 0; u[5] = mean ? mean.offset : 0;
-      u[6] = var_.offset; u[7] = weight ? weight.offset : 0; u[8] = sums ? sums.offset : 0; f[9] = a.eps; u[10] = +!!weight;
-    }, applyGroups(l, a.outer, a.c, a.inner));
+    this.rt.dispatch(key, () => bnBackwardInputSource(l, batch), buffers, (u, f, i) => BN_BACKWARD_INPUT_PARAMS.write(u, f, i, {
+      outer: a.outer, c: a.c, inner: a.inner, offG: g.offset, offX: x ? x.offset : 0, offMean: mean ? mean.offset : 0,
+      offVar: var_.offset, offW: weight ? weight.offset : 0, offSums: sums ? sums.offset : 0, eps: a.eps, hasW: !!weight,
+    }), applyGroups(l, a.outer, a.c, a.inner));
     return out;
   }
   // softmax cross-entropy: WGSL in loss.ts

@@ -11,6 +11,7 @@
 // Normalise and input gradient: one invocation per element (four on the vec4 path). With enough
 // spatial extent the grid is [inner blocks, c, outer], so the channel is the workgroup's y index;
 // otherwise a flat grid derives it from the element index.
+import { paramBinding, paramBlock } from './params.js';
 import { FLAT_INDEX } from './wgsl.js';
 
 export const APPLY_WG = 64;
@@ -52,7 +53,7 @@ export function applyGroups(l: ApplyLayout, outer: number, c: number, inner: num
  */
 function reductionParts(T: string, vec: number) {
   const wg = normOptions.wg;
-  const lanes = `let tr = P[4];
+  const lanes = `let tr = lanes;
   let rl = t % tr;
   let ol = t / tr;
   let to = ${wg}u / tr;
@@ -93,9 +94,27 @@ fn wsum(t: u32, v: ${T}) -> ${T} {
 }
 const hsum = (vec: number, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))` : e);
 
+/** statistics: lanes over inner (innerLanes); momentum, offRM, offRV for the running statistics */
+export const BN_STATS_PARAMS = paramBlock({
+  outer: 'u32', c: 'u32', inner: 'u32', offX: 'u32', lanes: 'u32', momentum: 'f32', offRM: 'u32', offRV: 'u32',
+});
+/** gradient sums */
+export const BN_SUMS_PARAMS = paramBlock({
+  outer: 'u32', c: 'u32', inner: 'u32', offG: 'u32', lanes: 'u32', eps: 'f32', offX: 'u32', offMean: 'u32', offVar: 'u32',
+});
+/** normalise: hasW / hasB flag a present weight / bias; offR: the residual's offset */
+export const BN_FORWARD_PARAMS = paramBlock({
+  outer: 'u32', c: 'u32', inner: 'u32', offX: 'u32', offMean: 'u32', offVar: 'u32', offW: 'u32', offB: 'u32', eps: 'f32',
+  hasW: 'bool', hasB: 'bool', offR: 'u32',
+});
+/** input gradient */
+export const BN_BACKWARD_INPUT_PARAMS = paramBlock({
+  outer: 'u32', c: 'u32', inner: 'u32', offG: 'u32', offX: 'u32', offMean: 'u32', offVar: 'u32', offW: 'u32', offSums: 'u32',
+  eps: 'f32', hasW: 'bool',
+});
+
 /**
  * Per-channel mean and biased variance → S [2c]. With `running`, lane 0 also updates RM / RV in place.
- * P: [0] outer, [1] c, [2] inner, [3] offX, [4] lanes over inner, [5] momentum (f32), [6] offRM, [7] offRV
  */
 export function bnStatsSource(running: boolean, vec: number): string {
   const V = vec === 4 ? 'vec4<f32>' : 'f32';
@@ -104,13 +123,14 @@ export function bnStatsSource(running: boolean, vec: number): string {
 @group(0) @binding(1) var<storage, read_write> S: array<f32>;
 ${running ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
 @group(0) @binding(3) var<storage, read_write> RV: array<f32>;` : ''}
-@group(0) @binding(${running ? 4 : 2}) var<storage, read> P: array<u32>;
+${paramBinding(running ? 4 : 2)}
 ${wsum}
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.x;
   let ch = wid.x;
-  let outer = P[0]; let c = P[1]; let inner = P[2]; let off = P[3] / ${vec}u;
+  ${BN_STATS_PARAMS.preamble()}
+  let off = offX / ${vec}u;
   let m = f32(outer * inner);
   ${lanes}
   var s = ${V}(0.0);
@@ -122,17 +142,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   if (t == 0u) {
     S[ch] = mean;
     S[c + ch] = qs / m;
-    ${running ? `let k = bitcast<f32>(P[5]);
-    RM[P[6] + ch] = (1.0 - k) * RM[P[6] + ch] + k * mean;
-    RV[P[7] + ch] = (1.0 - k) * RV[P[7] + ch] + k * qs / (m - 1.0);` : ''}
+    ${running ? `let k = momentum;
+    RM[offRM + ch] = (1.0 - k) * RM[offRM + ch] + k * mean;
+    RV[offRV + ch] = (1.0 - k) * RV[offRV + ch] + k * qs / (m - 1.0);` : ''}
   }
 }`;
 }
 
-/**
- * Σ g and Σ g·x̂ per channel → S [2c].
- * P: [0] outer, [1] c, [2] inner, [3] offG, [4] lanes over inner, [5] eps (f32), [6] offX, [7] offMean, [8] offVar
- */
+/** Σ g and Σ g·x̂ per channel → S [2c]. */
 export function bnSumsSource(vec: number): string {
   const V = vec === 4 ? 'vec4<f32>' : 'f32';
   const { lanes, loop, wsum, wg } = reductionParts('vec2<f32>', vec);
@@ -141,22 +158,23 @@ export function bnSumsSource(vec: number): string {
 @group(0) @binding(2) var<storage, read> M: array<f32>;
 @group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read_write> S: array<f32>;
-@group(0) @binding(5) var<storage, read> P: array<u32>;
+${paramBinding(5)}
 ${wsum}
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let t = lid.x;
   let ch = wid.x;
-  let outer = P[0]; let c = P[1]; let inner = P[2]; let offG = P[3] / ${vec}u; let offX = P[6] / ${vec}u;
-  let mu = M[P[7] + ch];
+  ${BN_SUMS_PARAMS.preamble()}
+  let gOff = offG / ${vec}u; let xOff = offX / ${vec}u;
+  let mu = M[offMean + ch];
   ${lanes}
   var sg = ${V}(0.0);
   var sgx = ${V}(0.0);
-  ${loop('let g = G[offG + e]; sg += g; sgx += g * (X[offX + e] - mu);')}
+  ${loop('let g = G[gOff + e]; sg += g; sgx += g * (X[xOff + e] - mu);')}
   let r = wsum(t, vec2<f32>(${hsum(vec, 'sg')}, ${hsum(vec, 'sgx')}));
   if (t == 0u) {
     S[ch] = r.x;
-    S[c + ch] = r.y / sqrt(V[P[8] + ch] + bitcast<f32>(P[5]));
+    S[c + ch] = r.y / sqrt(V[offVar + ch] + eps);
   }
 }`;
 }
@@ -174,14 +192,15 @@ function elementHead(l: ApplyLayout): string {
   let ch = wid.y;
   let e = (wid.z * c + ch) * inner + r;`;
 }
-const ENTRY = (l: ApplyLayout) => `@compute @workgroup_size(${APPLY_WG})
+/** the entry point of the element kernels, with the parameters' lets */
+const ENTRY = (preamble: string) => `@compute @workgroup_size(${APPLY_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let outer = P[0]; let c = P[1]; let inner = P[2];`;
+  ${preamble}`;
 const vt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'vec4<f32>' : 'f32');
-/** read element(s) at element index `e` + offset word k of P (the vec path indexes in vec4 units) */
-const at = (l: ApplyLayout, name: string, k: number) =>
-  l.kind === 'planes' && l.vec === 4 ? `${name}[(P[${k}] + e) / 4u]` : `${name}[P[${k}] + e]`;
+/** read element(s) at element index `e` + the offset `off` (the vec path indexes in vec4 units) */
+const at = (l: ApplyLayout, name: string, off: string) =>
+  l.kind === 'planes' && l.vec === 4 ? `${name}[(${off} + e) / 4u]` : `${name}[${off} + e]`;
 const outAt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'O[e / 4u]' : 'O[e]');
 
 /** the fused epilogue of the normalise kernel: + residual, then relu (eval BatchNorm + ReLU) */
@@ -191,14 +210,12 @@ export const epilogueKey = (e: ForwardEpilogue) => `${e.residual ? ':res' : ''}$
 /**
  * y = (x - mean) · w · rstd + b [+ r] [then relu]. Absent weight / bias are flagged (their
  * binding holds any buffer).
- * P: [0] outer, [1] c, [2] inner, [3] offX, [4] offMean, [5] offVar, [6] offW, [7] offB, [8] eps (f32), [9] hasW, [10] hasB,
- *    [11] offR
  */
 export function bnForwardSource(l: ApplyLayout, ep: ForwardEpilogue = { residual: false, relu: false }): string {
   const T = vt(l);
   const r = ep.residual ? 1 : 0;
-  let y = `(${at(l, 'X', 3)} - M[P[4] + ch]) * scale + b`;
-  if (ep.residual) y = `${y} + ${at(l, 'R', 11)}`;
+  let y = `(${at(l, 'X', 'offX')} - M[offMean + ch]) * scale + b`;
+  if (ep.residual) y = `${y} + ${at(l, 'R', 'offR')}`;
   // relu as PyTorch's clamp_min(y, 0): y < 0 → 0, NaN and -0 kept. The test is on the bits (the
   // negative patterns -FLT_TRUE_MIN ... -inf), as in the relu kernel: llvmpipe compiles float
   // comparisons with fast-math, which may assume no NaN.
@@ -212,20 +229,18 @@ export function bnForwardSource(l: ApplyLayout, ep: ForwardEpilogue = { residual
 @group(0) @binding(3) var<storage, read> W: array<f32>;
 @group(0) @binding(4) var<storage, read> B: array<f32>;
 ${ep.residual ? `@group(0) @binding(5) var<storage, read> R: array<${T}>;\n` : ''}@group(0) @binding(${5 + r}) var<storage, read_write> O: array<${T}>;
-@group(0) @binding(${6 + r}) var<storage, read> P: array<u32>;
-${ENTRY(l)}
+${paramBinding(6 + r)}
+${ENTRY(BN_FORWARD_PARAMS.preamble())}
   ${elementHead(l)}
-  let w = select(1.0, W[P[6] + ch], P[9] != 0u);
-  let b = select(0.0, B[P[7] + ch], P[10] != 0u);
-  let scale = w / sqrt(V[P[5] + ch] + bitcast<f32>(P[8]));
+  let w = select(1.0, W[offW + ch], hasW);
+  let b = select(0.0, B[offB + ch], hasB);
+  let scale = w / sqrt(V[offVar + ch] + eps);
   ${store}
 }`;
 }
 
 /**
  * dx = w · rstd · (g - Σg/M - x̂ · Σ(g·x̂)/M) (batch statistics) or w · rstd · g (fixed statistics).
- * P: [0] outer, [1] c, [2] inner, [3] offG, [4] offX, [5] offMean, [6] offVar, [7] offW, [8] offSums,
- *    [9] eps (f32), [10] hasW
  */
 export function bnBackwardInputSource(l: ApplyLayout, batchStats: boolean): string {
   const T = vt(l);
@@ -237,23 +252,23 @@ export function bnBackwardInputSource(l: ApplyLayout, batchStats: boolean): stri
 @group(0) @binding(4) var<storage, read> W: array<f32>;
 @group(0) @binding(5) var<storage, read> S: array<f32>;
 @group(0) @binding(6) var<storage, read_write> O: array<${T}>;
-@group(0) @binding(7) var<storage, read> P: array<u32>;`
+${paramBinding(7)}`
     : `@group(0) @binding(0) var<storage, read> G: array<${T}>;
 @group(0) @binding(1) var<storage, read> V: array<f32>;
 @group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<${T}>;
-@group(0) @binding(4) var<storage, read> P: array<u32>;`;
+${paramBinding(4)}`;
   const body = batchStats
     ? `let m = f32(outer * inner);
-  let gm = S[P[8] + ch] / m;
-  let k = S[P[8] + c + ch] / m * rstd;
-  ${outAt(l)} = (${at(l, 'G', 3)} - gm - (${at(l, 'X', 4)} - M[P[5] + ch]) * k) * scale;`
-    : `${outAt(l)} = ${at(l, 'G', 3)} * scale;`;
+  let gm = S[offSums + ch] / m;
+  let k = S[offSums + c + ch] / m * rstd;
+  ${outAt(l)} = (${at(l, 'G', 'offG')} - gm - (${at(l, 'X', 'offX')} - M[offMean + ch]) * k) * scale;`
+    : `${outAt(l)} = ${at(l, 'G', 'offG')} * scale;`;
   return `${decl}
-${ENTRY(l)}
+${ENTRY(BN_BACKWARD_INPUT_PARAMS.preamble())}
   ${elementHead(l)}
-  let rstd = 1.0 / sqrt(V[P[6] + ch] + bitcast<f32>(P[9]));
-  let scale = select(1.0, W[P[7] + ch], P[10] != 0u) * rstd;
+  let rstd = 1.0 / sqrt(V[offVar + ch] + eps);
+  let scale = select(1.0, W[offW + ch], hasW) * rstd;
   ${body}
 }`;
 }
