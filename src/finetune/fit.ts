@@ -179,18 +179,8 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
 
   function applyEpochCallback(epoch: number): string[] | undefined {
     if (!o.unfreeze) return undefined;
-    const before = optimizer.paramGroups.length;
+    // groups it adds reach the schedulers through the optimizer (onParamGroupAdded)
     const ev = o.unfreeze.onEpochStart(epoch, optimizer);
-    // keep an LR scheduler's per-group lists in step with groups added to the optimizer
-    const added = optimizer.paramGroups.slice(before);
-    if (added.length && scheduler) {
-      const s = scheduler as unknown as { baseLrs?: number[]; minLrs?: number[]; _lastLr?: number[] };
-      for (const g of added) {
-        if (Array.isArray(s.baseLrs) && s.baseLrs.length < optimizer.paramGroups.length) s.baseLrs.push(g.initialLr ?? g.lr);
-        if (Array.isArray(s.minLrs) && s.minLrs.length < optimizer.paramGroups.length) s.minLrs.push(s.minLrs[0] ?? 0);
-        if (Array.isArray(s._lastLr) && s._lastLr.length < optimizer.paramGroups.length) s._lastLr.push(g.lr);
-      }
-    }
     return ev ? ev.unfrozen : undefined;
   }
 

@@ -73,10 +73,8 @@ export class UnfreezeSchedule implements EpochCallback {
     const fresh = this.model.parameters().filter((p) => p.requiresGrad && !inOpt.has(p));
     if (!fresh.length) return 0;
     const extra = typeof this.opts.groupOptions === 'function' ? this.opts.groupOptions(stage) : this.opts.groupOptions ?? {};
+    // schedulers attached to the optimizer extend their per-group state themselves (scheduler-base.ts)
     optimizer.addParamGroup({ ...extra, params: fresh });
-    const g = optimizer.paramGroups[optimizer.paramGroups.length - 1];
-    // a scheduler attached earlier set `initialLr` on the groups it knew; the new one starts from its lr
-    if (optimizer.paramGroups.some((x) => x.initialLr !== undefined)) g.initialLr = g.lr;
     return fresh.length;
   }
 }

@@ -3,8 +3,10 @@
 // ('triangular', 'triangular2') or per iteration ('exp_range'), or by a custom scaleFn. With
 // cycleMomentum the momentum moves inversely between maxMomentum and baseMomentum. PyTorch 1.13
 // refuses Adam there; like PyTorch 2.x, an optimizer with `betas` has its beta1 cycled instead.
+// A group added later cycles from its lr up to the first group's max/base ratio, with the first
+// group's momentum bounds.
 import { ArgumentError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
 import { LRScheduler, packState, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
 export type CyclicMode = 'triangular' | 'triangular2' | 'exp_range';
@@ -90,6 +92,16 @@ export class CyclicLR extends LRScheduler {
     // the first step runs with base_lrs from `initial_lr`, then they become baseLr (as PyTorch's order)
     this._initialStep();
     this.baseLrs = baseLrs;
+  }
+
+  override onParamGroupAdded(group: ParamGroup): void {
+    super.onParamGroupAdded(group); // baseLrs: its initialLr, i.e. its lr
+    const base = this.baseLrs[this.baseLrs.length - 1];
+    this.maxLrs.push(this.baseLrs[0] !== 0 ? (base * this.maxLrs[0]) / this.baseLrs[0] : this.maxLrs[0]);
+    if (this.cycleMomentum) {
+      this.baseMomentums.push(this.baseMomentums[0]);
+      this.maxMomentums.push(this.maxMomentums[0]);
+    }
   }
 
   scaleFn(x: number): number {

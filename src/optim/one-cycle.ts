@@ -1,9 +1,10 @@
 // OneCycleLR (Smith & Topin's 1cycle), as PyTorch 1.13: warm up from maxLr/divFactor to maxLr, anneal
 // to initial/finalDivFactor (cos or linear), optionally in three phases; cycles SGD's momentum or
 // Adam's beta1 inversely to the lr. It writes `initialLr`, `maxLr`, `minLr`, `maxMomentum`,
-// `baseMomentum` into each param group, as PyTorch does.
+// `baseMomentum` into each param group, as PyTorch does. A group added later has its lr as its max
+// lr and the first group's cycle shape (divFactor, finalDivFactor, momentum bounds).
 import { ArgumentError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
 import { LRScheduler } from './scheduler-base.js';
 
 export interface OneCycleLROptions {
@@ -97,6 +98,19 @@ export class OneCycleLR extends LRScheduler {
     this.cycleMomentum = cycleMomentum;
     this.useBeta1 = useBeta1;
     this._initialStep();
+  }
+
+  override onParamGroupAdded(group: ParamGroup): void {
+    const first = this.groups[0];
+    const scale = (first.maxLr as number) !== 0 ? group.lr / (first.maxLr as number) : 1;
+    group.maxLr = group.lr;
+    group.initialLr = (first.initialLr as number) * scale;
+    group.minLr = (first.minLr as number) * scale;
+    if (this.cycleMomentum) {
+      group.maxMomentum = first.maxMomentum;
+      group.baseMomentum = first.baseMomentum;
+    }
+    super.onParamGroupAdded(group);
   }
 
   private anneal(start: number, end: number, pct: number): number {

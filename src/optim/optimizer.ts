@@ -42,11 +42,21 @@ export const toCamel = (k: string) => {
   return lead + k.slice(lead.length).replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 };
 
+/**
+ * Keeps state per param group and must hear of groups added after it attached (LR schedulers;
+ * scheduler-base.ts says why PyTorch has no such hook and this library does).
+ */
+export interface ParamGroupListener {
+  onParamGroupAdded(group: ParamGroup): void;
+}
+
 export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   readonly defaults: Record<string, unknown>;
   paramGroups: G[] = [];
   /** per-parameter state, created on a parameter's first step */
   state = new Map<Tensor, ParamState>();
+  /** told of each group `addParamGroup` adds, in the order they attached */
+  private readonly paramGroupListeners: ParamGroupListener[] = [];
 
   constructor(params: Params, defaults: Record<string, unknown>) {
     this.defaults = defaults;
@@ -92,6 +102,12 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       if (dup) throw new ArgumentError(`some parameters appear in more than one parameter group (shape ${fmtShape(dup.shape)})`);
     }
     this.paramGroups.push(out as G);
+    for (const l of this.paramGroupListeners) l.onParamGroupAdded(out as G);
+  }
+
+  /** @internal Called by a scheduler's constructor: `onParamGroupAdded` then runs for every later group. */
+  _addParamGroupListener(l: ParamGroupListener): void {
+    if (!this.paramGroupListeners.includes(l)) this.paramGroupListeners.push(l);
   }
 
   /** Clear the gradients: drop them (default, frees their memory now) or fill them with zeros. */

@@ -1,10 +1,12 @@
 // ReduceLROnPlateau, as PyTorch 1.13: multiply each group's lr by `factor` once the metric has not
 // improved (beyond `threshold`, relative or absolute) for more than `patience` steps, then wait
-// `cooldown` steps; never below `minLr`, and changes smaller than `eps` are skipped.
+// `cooldown` steps; never below `minLr`, and changes smaller than `eps` are skipped. It extends
+// SchedulerBase, not LRScheduler: its `step` takes the metric, and its PyTorch state dict has no
+// `base_lrs` or `_step_count`.
 import { ArgumentError, DeviceError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Optimizer } from './optimizer.js';
-import { packState, unpackState, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
+import { SchedulerBase } from './scheduler-base.js';
 
 export interface ReduceLROnPlateauOptions {
   mode?: 'min' | 'max';
@@ -17,8 +19,7 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
-export class ReduceLROnPlateau implements Scheduler {
-  readonly optimizer: Optimizer;
+export class ReduceLROnPlateau extends SchedulerBase {
   factor: number;
   minLrs: number[];
   patience: number;
@@ -32,13 +33,11 @@ export class ReduceLROnPlateau implements Scheduler {
   modeWorse: number;
   eps: number;
   lastEpoch = 0;
-  _lastLr: number[];
 
   constructor(optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
     if (factor >= 1.0) throw new ArgumentError('Factor should be < 1.0.');
-    if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${(optimizer as object)?.constructor?.name ?? typeof optimizer} is not an Optimizer`);
-    this.optimizer = optimizer;
+    super(optimizer);
     this.factor = factor;
     const n = optimizer.paramGroups.length;
     if (Array.isArray(minLr)) {
@@ -56,6 +55,13 @@ export class ReduceLROnPlateau implements Scheduler {
     this.modeWorse = mode === 'min' ? Infinity : -Infinity;
     this.best = this.modeWorse;
     this._lastLr = optimizer.paramGroups.map((g) => g.lr);
+    this.attach();
+  }
+
+  /** The new group's floor is the first group's `minLr`. */
+  override onParamGroupAdded(group: ParamGroup): void {
+    this.minLrs.push(this.minLrs[0] ?? 0);
+    super.onParamGroupAdded(group);
   }
 
   get inCooldown(): boolean {
@@ -100,15 +106,5 @@ export class ReduceLROnPlateau implements Scheduler {
       const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
       if (oldLr - newLr > this.eps) g.lr = newLr;
     });
-  }
-
-  getLastLr(): number[] {
-    return [...this._lastLr];
-  }
-  stateDict(): SchedulerStateDict {
-    return packState(this);
-  }
-  loadStateDict(sd: SchedulerStateDict): void {
-    unpackState(this, sd);
   }
 }

@@ -1,7 +1,7 @@
 // The epoch-indexed schedules of PyTorch 1.13, each with its recursive `getLr` (what `step()` uses)
 // and, where PyTorch has one, its closed form (used by `step(epoch)`).
 import { ArgumentError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
 import { LRScheduler, packState, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
 type Lambdas = ((epoch: number) => number) | ((epoch: number) => number)[];
@@ -17,6 +17,15 @@ abstract class PerGroupLambdaLR extends LRScheduler {
       this.lrLambdas = [...lrLambda];
     } else this.lrLambdas = new Array(n).fill(lrLambda);
     this._initialStep();
+  }
+  /**
+   * A group added later follows the function when one was given for all groups; with one function
+   * per group there is none that is its, and it keeps its lr (a factor of 1), as PyTorch leaves it.
+   */
+  override onParamGroupAdded(group: ParamGroup): void {
+    const first = this.lrLambdas[0];
+    this.lrLambdas.push(this.lrLambdas.every((f) => f === first) ? first : () => 1);
+    super.onParamGroupAdded(group);
   }
   /** PyTorch stores `lr_lambdas: [None, ...]` for plain functions (they cannot be serialised). */
   override stateDict(): SchedulerStateDict {

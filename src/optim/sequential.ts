@@ -1,24 +1,20 @@
 // SequentialLR and ChainedScheduler, as PyTorch 1.13. SequentialLR hands control from one scheduler
 // to the next at each milestone, where the incoming one restarts at epoch 0 through its closed form
-// (`step(0)`); ChainedScheduler steps them all every epoch.
+// (`step(0)`); ChainedScheduler steps them all every epoch. A param group added later reaches each
+// inner scheduler directly (they attached first); these only extend their own `_lastLr`.
 import { ArgumentError, CheckpointError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
-import { LRScheduler, packState, unpackState, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
+import { LRScheduler, packState, SchedulerBase, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
 /** What both share: their schedulers' state dicts nest under `_schedulers`. */
-abstract class SchedulerList implements Scheduler {
-  abstract readonly optimizer: Optimizer;
+abstract class SchedulerList extends SchedulerBase {
   abstract _schedulers: LRScheduler[];
-  abstract _lastLr: number[];
   abstract step(): void;
 
-  getLastLr(): number[] {
-    return [...this._lastLr];
-  }
-  stateDict(): SchedulerStateDict {
+  override stateDict(): SchedulerStateDict {
     return { ...packState(this, ['_schedulers']), _schedulers: this._schedulers.map((s) => s.stateDict()) };
   }
-  loadStateDict(sd: SchedulerStateDict): void {
+  override loadStateDict(sd: SchedulerStateDict): void {
     const subs = sd._schedulers;
     if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
       throw new CheckpointError(`${this.constructor.name} state dict needs _schedulers with ${this._schedulers.length} entries`);
@@ -29,14 +25,12 @@ abstract class SchedulerList implements Scheduler {
 }
 
 export class SequentialLR extends SchedulerList {
-  readonly optimizer: Optimizer;
   _schedulers: LRScheduler[];
   _milestones: number[];
   lastEpoch: number;
-  _lastLr: number[];
 
   constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
-    super();
+    super(optimizer);
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
         throw new ArgumentError(`Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
@@ -45,7 +39,6 @@ export class SequentialLR extends SchedulerList {
     if (milestones.length !== schedulers.length - 1) {
       throw new ArgumentError(`Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`);
     }
-    this.optimizer = optimizer;
     this._schedulers = [...schedulers];
     this._milestones = [...milestones];
     this.lastEpoch = lastEpoch + 1;
@@ -54,6 +47,7 @@ export class SequentialLR extends SchedulerList {
     for (const s of this._schedulers) s.lastEpoch -= 1;
     this._schedulers[0]._initialStep();
     this._lastLr = this._schedulers[0].getLastLr();
+    this.attach();
   }
 
   step(): void {
@@ -65,26 +59,23 @@ export class SequentialLR extends SchedulerList {
     else s.step();
     this._lastLr = s.getLastLr();
   }
-
 }
 
 /** ChainedScheduler, as PyTorch 1.13: steps every scheduler each epoch, so their factors multiply. */
 export class ChainedScheduler extends SchedulerList {
-  readonly optimizer: Optimizer;
   _schedulers: LRScheduler[];
-  _lastLr: number[];
 
   constructor(schedulers: LRScheduler[]) {
-    super();
     if (schedulers.length === 0) throw new ArgumentError('ChainedScheduler needs at least one scheduler');
     schedulers.forEach((s, i) => {
       if (s.optimizer !== schedulers[0].optimizer) {
         throw new ArgumentError(`ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at index 0 and ${i} to be different`);
       }
     });
+    super(schedulers[0].optimizer);
     this._schedulers = [...schedulers];
-    this.optimizer = schedulers[0].optimizer;
     this._lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+    this.attach();
   }
 
   step(): void {

@@ -1,9 +1,11 @@
 // SWALR (PyTorch 1.13's torch.optim.swa_utils.SWALR): anneals each group's lr to its `swa_lr` over
 // annealEpochs steps (cos or linear), then holds it. Each step undoes the previous blend to recover
 // the lr it started from, so another scheduler may have moved the lr before SWALR takes over.
-// Each group carries `swaLr` (`swa_lr` in a state dict), as PyTorch's do.
+// Each group carries `swaLr` (`swa_lr` in a state dict), as PyTorch's do. A group added later takes
+// the first group's swaLr unless it has its own, and its lr is blended to where the anneal stands,
+// since each step reads the lr it finds as already blended.
 import { ArgumentError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
 import { LRScheduler } from './scheduler-base.js';
 
 export interface SWALROptions {
@@ -44,13 +46,28 @@ export class SWALR extends LRScheduler {
     return (lr - alpha * swaLr) / (1 - alpha);
   }
 
+  /** how far (0 → 1) the lr has moved to swaLr after `step` steps */
+  private alphaAt(step: number): number {
+    return this.annealFunc(Math.max(0, Math.min(1, step / Math.max(1, this.annealEpochs))));
+  }
+  /** the anneal step the last `step()` ran */
+  private get annealStep(): number {
+    const step = this._stepCount - 1;
+    return this.annealEpochs === 0 ? Math.max(1, step) : step;
+  }
+
+  override onParamGroupAdded(group: ParamGroup): void {
+    if (group.swaLr === undefined) group.swaLr = this.groups[0].swaLr;
+    super.onParamGroupAdded(group);
+    const alpha = this.alphaAt(this.annealStep);
+    group.lr = (group.swaLr as number) * alpha + group.lr * (1 - alpha);
+    this._lastLr[this._lastLr.length - 1] = group.lr;
+  }
+
   protected getLr(): number[] {
-    let step = this._stepCount - 1;
-    if (this.annealEpochs === 0) step = Math.max(1, step);
-    const prevT = Math.max(0, Math.min(1, (step - 1) / Math.max(1, this.annealEpochs)));
-    const prevAlpha = this.annealFunc(prevT);
-    const t = Math.max(0, Math.min(1, step / Math.max(1, this.annealEpochs)));
-    const alpha = this.annealFunc(t);
+    const step = this.annealStep;
+    const prevAlpha = this.alphaAt(step - 1);
+    const alpha = this.alphaAt(step);
     return this.groups.map((g) => {
       const prev = SWALR.initialLr(g.lr, g.swaLr as number, prevAlpha);
       return (g.swaLr as number) * alpha + prev * (1 - alpha);
