@@ -2,6 +2,8 @@
 // Kernels take strided views for elementwise work and contiguous buffers for the rest; every
 // element is 4 bytes (float32 → f32, int32 → i32, bool → i32 holding 0/1), which keeps WGSL simple.
 
+import type { BinaryOp, UnaryOp } from './ops-table.js';
+
 export type DType = 'float32' | 'int32' | 'bool';
 export type DeviceType = 'cpu' | 'webgpu';
 export type HostArray = Float32Array | Int32Array;
@@ -43,24 +45,8 @@ export interface View {
   readonly dtype: DType;
 }
 
-export type UnaryOp =
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid'
-  | 'relu' | 'reciprocal' | 'gelu' | 'gelu_tanh' | 'silu' | 'erf' | 'not' | 'cast'
-  // with scalar parameters p0, p1:
-  | 'affine'      // x * p0 + p1
-  | 'pow_s'       // x ** p0
-  | 'rpow_s'      // p0 ** x
-  | 'rdiv_s'      // p0 / x
-  | 'clamp'       // min(max(x, p0), p1)
-  | 'leaky_relu'  // x > 0 ? x : p0 * x
-  | 'elu'         // x > 0 ? x : p0 * (exp(x) - 1)
-  | 'softplus'    // beta = p0, threshold = p1
-  | 'eq_s' | 'ne_s' | 'lt_s' | 'le_s' | 'gt_s' | 'ge_s';
-
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or'
-  | 'relu_bw'; // a * (b > 0): ReLU's backward, one dispatch
+/** the elementwise ops: the keys of the one table that defines each op for every device */
+export type { BinaryOp, UnaryOp };
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
@@ -222,5 +208,4 @@ export interface ComputeBackend {
   checkValues(x: View, check: ValueCheck): void;
 }
 
-export const isFloat = (d: DType) => d === 'float32';
 export const bytesPerElement = 4;

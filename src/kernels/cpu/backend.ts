@@ -5,9 +5,8 @@ import type {
   RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, ValueCheck, View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
-import { binaryDense, unaryDense } from './elementwise.js';
+import { binaryDense, binaryStrided, unaryDense, unaryStrided } from './elementwise.js';
 import { ceBackward, ceForward } from './loss.js';
-import { binaryFn, unaryFn } from './math.js';
 import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
 import { matmulHost } from './matmul.js';
 import { elementOffsets, isContiguous, numel } from './strided.js';
@@ -83,13 +82,13 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const n = numel(x.shape);
     const out = make(n, outDtype);
-    if (isContiguous(x.shape, x.strides) && unaryDense(op, data(x), x.offset, out, n, p0, p1)) return this.wrap(out, outDtype);
-    const r = reader(x);
-    const f = unaryFn(op, p0, p1);
-    const castInt = outDtype !== 'float32' && op === 'cast';
-    if (castInt && outDtype === 'bool') for (let i = 0; i < n; i++) out[i] = +(r(i) !== 0);
-    else if (castInt) for (let i = 0; i < n; i++) out[i] = Math.trunc(r(i));
-    else for (let i = 0; i < n; i++) out[i] = f(r(i));
+    if (op === 'cast' && outDtype !== 'float32') {
+      // float → int truncates; float → bool tests nonzero (0.5 and NaN are true)
+      const r = reader(x);
+      if (outDtype === 'bool') for (let i = 0; i < n; i++) out[i] = +(r(i) !== 0);
+      else for (let i = 0; i < n; i++) out[i] = Math.trunc(r(i));
+    } else if (isContiguous(x.shape, x.strides)) unaryDense(op, data(x), x.offset, out, n, p0, p1);
+    else unaryStrided(op, reader(x), out, n, p0, p1);
     return this.wrap(out, outDtype);
   }
   binary(op: BinaryOp, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
@@ -97,12 +96,8 @@ export class CpuBackend implements Backend {
     const n = numel(shape);
     const out = make(n, outDtype);
     const intDiv = a.dtype !== 'float32' && b.dtype !== 'float32';
-    if (isContiguous(shape, a.strides) && isContiguous(shape, b.strides) && binaryDense(op, data(a), a.offset, data(b), b.offset, out, n, intDiv)) {
-      return this.wrap(out, outDtype);
-    }
-    const ra = reader(a, shape), rb = reader(b, shape);
-    const f = binaryFn(op, intDiv);
-    for (let i = 0; i < n; i++) out[i] = f(ra(i), rb(i));
+    if (isContiguous(shape, a.strides) && isContiguous(shape, b.strides)) binaryDense(op, intDiv, data(a), a.offset, data(b), b.offset, out, n);
+    else binaryStrided(op, intDiv, reader(a, shape), reader(b, shape), out, n);
     return this.wrap(out, outDtype);
   }
   where(c: View, a: View, b: View, shape: readonly number[], outDtype: DType): Storage {
@@ -163,10 +158,10 @@ export class CpuBackend implements Backend {
     }
     return this.wrap(out, isArg ? 'int32' : x.dtype);
   }
-  matmul(a: View, b: View, g: MatmulArgs): Storage {
+  matmul(a: View, b: View, args: MatmulArgs): Storage {
     this.dispatches++;
     // operands arrive as stored (a transposed operand is a strided view): index the storage
-    return this.wrap(matmulHost(data(a) as Float32Array, a.offset, data(b) as Float32Array, b.offset, g, g.bias ? dense(g.bias) as Float32Array : null), 'float32');
+    return this.wrap(matmulHost(data(a) as Float32Array, a.offset, data(b) as Float32Array, b.offset, args, args.bias ? dense(args.bias) as Float32Array : null), 'float32');
   }
   indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
     this.dispatches++;

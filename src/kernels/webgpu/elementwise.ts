@@ -4,14 +4,16 @@
 // the rest a flat index decomposed over the merged rank (integer division is scalarised on software
 // adapters, so fewer dims is faster).
 import type { DType } from '../backend.js';
+import { BINARY, UNARY, type BinaryOp, type UnaryOp } from '../ops-table.js';
+import { paramBinding, paramBlock } from './params.js';
 import { FLAT_INDEX, grid1d, MATH_FNS, storeAs, wgslType } from './wgsl.js';
 
 export const MAX_DIMS = 8;
 export const EW_WG = 256;
 
-// NaN and sign tests on the bits. llvmpipe compiles with fast-math: it folds `a != a` to false,
-// answers `NaN != x` false and max/min drop a NaN operand, while PyTorch propagates NaN through
-// relu, clamp, maximum and minimum and counts NaN as true. The tests below are integer ops, so no
+// NaN and sign tests on the bits, for the op formulas of ../ops-table.ts. llvmpipe compiles with
+// fast-math: it folds `a != a` to false, answers `NaN != x` false and max/min drop a NaN operand,
+// while PyTorch propagates NaN through relu, clamp, maximum and minimum and counts NaN as true. The tests below are integer ops, so no
 // float rewrite can touch them; `|` rather than `||` keeps them branch-free.
 const BIT_FNS = /* wgsl */ `
 fn ft_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
@@ -22,34 +24,6 @@ fn ft_le0(x: f32) -> bool { let u = bitcast<u32>(x); return (u == 0u) | (u - 0x8
 // x as a bool: nonzero, NaN included
 fn ft_nz(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) != 0u; }
 `;
-
-// relu is x < 0 ? 0 : x, as PyTorch's clamp_min(x, 0): NaN stays NaN and -0 stays -0
-const UNARY: Record<string, string> = {
-  neg: '-a', abs: 'abs(a)', sign: 'sign(a)', exp: 'exp(a)', log: 'log(a)', sqrt: 'sqrt(a)',
-  rsqrt: '1.0 / sqrt(a)', sin: 'sin(a)', cos: 'cos(a)', tanh: 'ft_tanh(a)',
-  sigmoid: '1.0 / (1.0 + exp(-a))', relu: 'select(a, 0.0, ft_lt0(a))', reciprocal: '1.0 / a',
-  erf: 'ft_erf(a)', gelu: '0.5 * a * (1.0 + ft_erf(a * 0.7071067811865476))',
-  gelu_tanh: '0.5 * a * (1.0 + ft_tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)))',
-  silu: 'a / (1.0 + exp(-a))', not: 'select(1.0, 0.0, ft_nz(a))', cast: 'a',
-  affine: 'a * p0 + p1', pow_s: 'ft_pow(a, p0)', rpow_s: 'ft_pow(p0, a)', rdiv_s: 'p0 / a',
-  clamp: 'select(min(max(a, p0), p1), a, ft_isnan(a))', leaky_relu: 'select(p0 * a, a, a > 0.0)',
-  elu: 'select(p0 * ft_expm1(a), a, a > 0.0)',
-  softplus: 'select(ft_log1p(exp(a * p0)) / p0, a, a * p0 > p1)',
-  eq_s: 'f32(a == p0)', ne_s: 'f32((a != p0) | ft_isnan(a) | ft_isnan(p0))', lt_s: 'f32(a < p0)', le_s: 'f32(a <= p0)',
-  gt_s: 'f32(a > p0)', ge_s: 'f32(a >= p0)',
-};
-const BINARY: Record<string, string> = {
-  add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b', pow: 'ft_pow(a, b)',
-  maximum: 'select(select(max(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
-  minimum: 'select(select(min(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
-  eq: 'f32(a == b)', ne: 'f32((a != b) | ft_isnan(a) | ft_isnan(b))', lt: 'f32(a < b)', le: 'f32(a <= b)',
-  gt: 'f32(a > b)', ge: 'f32(a >= b)', and: 'f32(ft_nz(a) & ft_nz(b))', or: 'f32(ft_nz(a) | ft_nz(b))',
-  // PyTorch's threshold_backward: y <= 0 ? 0 : g, so a NaN input passes its gradient
-  relu_bw: 'select(a, 0.0, ft_le0(b))',
-};
-
-export function hasUnary(op: string) { return op in UNARY; }
-export function hasBinary(op: string) { return op in BINARY; }
 
 /** An elementwise dispatch after its dims are simplified: how the kernel walks the elements. */
 export type EwLayout =
@@ -107,10 +81,19 @@ export function ewGroups(p: EwPlan): [number, number, number] {
 }
 
 /**
- * Params: [0] n (vec4s on the vec4 path), [1] rank, [2..4] element offsets of inputs 0..2, [5] of the
- * output, [6] p0 (f32), [7] p1 (f32), [8..15] shape, [16..23] [24..31] [32..39] input strides,
- * [40..47] output strides. The expression is scalar: the vec4 path applies it per component.
+ * The slot: n elements (vec4s on the vec4 path), the merged rank, element offsets of inputs A, B, C
+ * and the output, the op's scalars p0 and p1, the merged shape and each operand's strides (unused
+ * inputs and dims left 0).
  */
+export const EW_PARAMS = paramBlock({
+  n: 'u32', rank: 'u32', offA: 'u32', offB: 'u32', offC: 'u32', offO: 'u32', p0: 'f32', p1: 'f32',
+  shape: ['u32', MAX_DIMS], stridesA: ['u32', MAX_DIMS], stridesB: ['u32', MAX_DIMS], stridesC: ['u32', MAX_DIMS],
+  stridesO: ['u32', MAX_DIMS],
+});
+const OFFSETS = ['offA', 'offB', 'offC'] as const;
+const STRIDES = ['stridesA', 'stridesB', 'stridesC'] as const;
+
+/** The expression is scalar: the vec4 path applies it per component. */
 export function elementwiseSource(expr: string, inputs: DType[], out: DType, layout: EwLayout, intDiv = false): string {
   const names = ['A', 'B', 'C'];
   const vars = ['a', 'b', 'c'];
@@ -128,35 +111,38 @@ export function elementwiseSource(expr: string, inputs: DType[], out: DType, lay
     r.${q} = ${storeAs(out, e)};
   }`).join('\n  ');
     body = `${FLAT_INDEX(EW_WG)}
-  if (i >= P[0]) { return; }
-  ${inputs.map((_, k) => `let v${k} = ${names[k]}[P[${2 + k}] / 4u + i];`).join('\n  ')}
+  if (i >= n) { return; }
+  ${inputs.map((_, k) => `let v${k} = ${names[k]}[${OFFSETS[k]} / 4u + i];`).join('\n  ')}
   var r: vec4<${wgslType(out)}>;
   ${comps}
-  O[P[5] / 4u + i] = r;`;
+  O[offO / 4u + i] = r;`;
   } else {
     let index: string;
     if (layout.kind === 'contig') {
       index = `${FLAT_INDEX(EW_WG)}
-  if (i >= P[0]) { return; }
-  ${inputs.map((_, k) => `let i${k} = P[${2 + k}] + i;`).join(' ')}
-  let io = P[5] + i;`;
+  if (i >= n) { return; }
+  ${inputs.map((_, k) => `let i${k} = ${OFFSETS[k]} + i;`).join(' ')}
+  let io = offO + i;`;
     } else if (layout.kind === 'grid') {
-      const at = (base: number, off: number) => `P[${off}] + gid.z * P[${base}] + gid.y * P[${base + 1}] + gid.x * P[${base + 2}]`;
-      index = `if (gid.x >= P[10]) { return; }
-  ${inputs.map((_, k) => `let i${k} = ${at(16 + 8 * k, 2 + k)};`).join('\n  ')}
-  let io = ${at(40, 5)};`;
+      type Strides = (typeof STRIDES)[number] | 'stridesO';
+      const at = (s: Strides, off: string) =>
+        `${off} + gid.z * ${EW_PARAMS.at(s, 0)} + gid.y * ${EW_PARAMS.at(s, 1)} + gid.x * ${EW_PARAMS.at(s, 2)}`;
+      index = `if (gid.x >= ${EW_PARAMS.at('shape', 2)}) { return; }
+  ${inputs.map((_, k) => `let i${k} = ${at(STRIDES[k], OFFSETS[k])};`).join('\n  ')}
+  let io = ${at('stridesO', 'offO')};`;
     } else {
       // the flat index decomposed from the innermost dim out; the outermost needs no division
       const steps: string[] = [];
       for (let d = layout.rank - 1; d >= 0; d--) {
-        const c = d > 0 ? `rem % P[${8 + d}]` : 'rem';
-        steps.push(`{ let c = ${c};${d > 0 ? ` rem = rem / P[${8 + d}];` : ''} ${inputs.map((_, k) => `i${k} += c * P[${16 + 8 * k + d}];`).join(' ')} io += c * P[${40 + d}]; }`);
+        const size = EW_PARAMS.at('shape', d);
+        const c = d > 0 ? `rem % ${size}` : 'rem';
+        steps.push(`{ let c = ${c};${d > 0 ? ` rem = rem / ${size};` : ''} ${inputs.map((_, k) => `i${k} += c * ${EW_PARAMS.at(STRIDES[k], d)};`).join(' ')} io += c * ${EW_PARAMS.at('stridesO', d)}; }`);
       }
       index = `${FLAT_INDEX(EW_WG)}
-  if (i >= P[0]) { return; }
+  if (i >= n) { return; }
   var rem = i;
-  ${inputs.map((_, k) => `var i${k} = P[${2 + k}];`).join(' ')}
-  var io = P[5];
+  ${inputs.map((_, k) => `var i${k} = ${OFFSETS[k]};`).join(' ')}
+  var io = offO;
   ${steps.join('\n  ')}`;
     }
     body = `${index}
@@ -165,19 +151,15 @@ export function elementwiseSource(expr: string, inputs: DType[], out: DType, lay
   }
   return `${decl}
 @group(0) @binding(${n}) var<storage, read_write> O: array<${vec ? `vec4<${wgslType(out)}>` : wgslType(out)}>;
-@group(0) @binding(${n + 1}) var<storage, read> P: array<u32>;
+${paramBinding(n + 1)}
 ${MATH_FNS}${BIT_FNS}
 @compute @workgroup_size(${EW_WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let p0 = bitcast<f32>(P[6]);
-  let p1 = bitcast<f32>(P[7]);
+  ${EW_PARAMS.preamble(['n', ...OFFSETS.slice(0, n), 'offO', 'p0', 'p1'])}
   ${body}
 }`;
 }
 
-export function unaryExpr(op: string): string {
-  return UNARY[op];
-}
-export function binaryExpr(op: string): string {
-  return BINARY[op];
-}
+/** an op's WGSL formula (../ops-table.ts), in `a` (and `b`), p0, p1 */
+export const unaryExpr = (op: UnaryOp): string => UNARY[op].wgsl;
+export const binaryExpr = (op: BinaryOp): string => BINARY[op].wgsl;
