@@ -6,7 +6,7 @@ import type {
 import { isContiguous, numel } from '../cpu/strided.js';
 import { fmtShape, ShapeError } from '../../errors.js';
 import { convBackwardInput, convBackwardWeight, convForward } from './conv.js';
-import { binaryExpr, elementwiseSource, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
+import { binaryExpr, elementwiseSource, EW_PARAMS, ewGroups, layoutKey, MAX_DIMS, planElementwise, unaryExpr } from './elementwise.js';
 import { accumulateSource, IDX_WG, INDEX_PARAMS, NAN_BITS, pickSource } from './indexing.js';
 import { CHECK_FLOAT_PARAMS, CHECK_INT_PARAMS, CHECK_WG, checkValuesSource, orderedKey } from './error-flag.js';
 import { encodeMatmul } from './matmul/index.js';
@@ -22,6 +22,8 @@ import { grid1d } from './wgsl.js';
 const buf = (v: View | Storage): GPUBuffer => ('storage' in v ? v.storage.handle : v.handle) as GPUBuffer;
 const dense = (v: View) => isContiguous(v.shape, v.strides);
 const dt = (d: DType) => (d === 'float32' ? 'f' : d === 'int32' ? 'i' : 'b');
+/** an absent operand's strides */
+const NONE: number[] = [];
 
 export class WebGPUBackend implements Backend {
   readonly device = 'webgpu' as const;
@@ -73,17 +75,13 @@ export class WebGPUBackend implements Backend {
     const buffers = [...inputs.map(buf), buf(out)];
     const k = inputs.length;
     this.rt.dispatch(key, () => elementwiseSource(expr, inputs.map((v) => v.dtype), out.dtype, plan.layout, intDiv), buffers,
-      (u, f) => {
-        u[0] = plan.layout.kind === 'vec4' ? n / 4 : n; u[1] = plan.shape.length;
-        inputs.forEach((v, j) => { u[2 + j] = v.offset; });
-        u[5] = out.offset;
-        f[6] = p0; f[7] = p1;
-        for (let d = 0; d < plan.shape.length; d++) {
-          u[8 + d] = plan.shape[d];
-          for (let j = 0; j < k; j++) u[16 + 8 * j + d] = plan.strides[j][d];
-          u[40 + d] = plan.strides[k][d];
-        }
-      }, ewGroups(plan));
+      (u, f, i) => EW_PARAMS.write(u, f, i, {
+        n: plan.layout.kind === 'vec4' ? n / 4 : n, rank: plan.shape.length,
+        offA: k > 0 ? inputs[0].offset : 0, offB: k > 1 ? inputs[1].offset : 0, offC: k > 2 ? inputs[2].offset : 0, offO: out.offset,
+        p0, p1, shape: plan.shape,
+        stridesA: k > 0 ? plan.strides[0] : NONE, stridesB: k > 1 ? plan.strides[1] : NONE, stridesC: k > 2 ? plan.strides[2] : NONE,
+        stridesO: plan.strides[k],
+      }), ewGroups(plan));
   }
   private fresh(shape: readonly number[], dtype: DType): [Storage, View] {
     const s = this.alloc(numel(shape), dtype);
