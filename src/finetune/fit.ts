@@ -60,7 +60,7 @@ export interface FitOptions<B = unknown> {
   /** (output, target) => scalar loss; default F.crossEntropy */
   lossFn?: (output: any, target: any) => Tensor; // eslint-disable-line @typescript-eslint/no-explicit-any
   epochs: number;
-  scheduler?: Scheduler & { step(arg?: number): void };
+  scheduler?: (Scheduler & { step(): void }) | ReduceLROnPlateau;
   /** step the scheduler after every epoch (default) or after every optimizer step (OneCycleLR) */
   schedulerStep?: 'epoch' | 'batch';
   /** where to train: the model and every batch are moved there (default: the model's device) */
@@ -232,7 +232,7 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
         optimizer.step();
         ema?.update();
         optimizer.zeroGrad();
-        if (scheduler && o.schedulerStep === 'batch') scheduler.step();
+        if (scheduler && o.schedulerStep === 'batch' && !(scheduler instanceof ReduceLROnPlateau)) scheduler.step(); // (refused above)
       };
       const position = async (): Promise<EpochPosition> => ({
         batch: steps, samples, micro, trainDone, lrs, seconds: (performance.now() - t0) / 1000, unfrozen,
