@@ -17,9 +17,9 @@ function unaryRaw(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0, outDtype: DType = x.dt
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, boolOut = false): Tensor {
   sameDevice(op, a, b);
   const shape = resultShape(a, b, op);
-  const dt = promote(a.dtype, b.dtype);
-  const a2 = castRaw(a, dt), b2 = castRaw(b, dt);
-  const s = a.backend.binary(op, broadcastView(a2, shape), broadcastView(b2, shape), shape, boolOut ? 'bool' : dt);
+  const promoted = promote(a.dtype, b.dtype);
+  const a2 = castRaw(a, promoted), b2 = castRaw(b, promoted);
+  const s = a.backend.binary(op, broadcastView(a2, shape), broadcastView(b2, shape), shape, boolOut ? 'bool' : promoted);
   if (a2 !== a) a2.dispose();
   if (b2 !== b) b2.dispose();
   return wrap(s, shape);
@@ -35,8 +35,6 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, boolOut = false): Tensor 
 function forDerivative(out: Tensor, recompute: () => Tensor): Tensor {
   return isGradEnabled() ? recompute() : out;
 }
-
-const scalarT = (v: number, like: Tensor) => full([], v, { device: like.device, dtype: like.dtype === 'float32' || !Number.isInteger(v) ? 'float32' : like.dtype });
 
 // ---------- arithmetic ----------
 export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
@@ -77,8 +75,8 @@ export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
 }
 /** x * scale + shift in one kernel (scalar add/sub/mul/div all land here) */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
-  const dt = x.dtype === 'float32' || !Number.isInteger(scale) || !Number.isInteger(shift) ? 'float32' : x.dtype === 'bool' ? 'int32' : x.dtype;
-  return record('AffineBackward0', unaryRaw('affine', x, scale, shift, dt), [x], (g) => [affine(g, scale, 0)]);
+  const outDtype = x.dtype === 'float32' || !Number.isInteger(scale) || !Number.isInteger(shift) ? 'float32' : x.dtype === 'bool' ? 'int32' : x.dtype;
+  return record('AffineBackward0', unaryRaw('affine', x, scale, shift, outDtype), [x], (g) => [affine(g, scale, 0)]);
 }
 export function neg(x: Tensor): Tensor {
   return record('NegBackward0', unaryRaw('neg', x), [x], (g) => [neg(g)]);
@@ -228,9 +226,9 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   const y = typeof b === 'number' ? full([], b, { device: dev, dtype: x.dtype }) : b;
   sameDevice('where', cond, x, y);
   const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, 'where'), y.shape, 'where');
-  const dt = promote(x.dtype, y.dtype);
-  const x2 = castRaw(x, dt), y2 = castRaw(y, dt);
-  const out = wrap(cond.backend.where(broadcastView(cond, shape), broadcastView(x2, shape), broadcastView(y2, shape), shape, dt), shape);
+  const promoted = promote(x.dtype, y.dtype);
+  const x2 = castRaw(x, promoted), y2 = castRaw(y, promoted);
+  const out = wrap(cond.backend.where(broadcastView(cond, shape), broadcastView(x2, shape), broadcastView(y2, shape), shape, promoted), shape);
   return record('WhereBackward0', out, [typeof a === 'number' ? null : x, typeof b === 'number' ? null : y], (g, n) => [
     n[0] ? sumTo(where(cond, g, 0), x.shape) : null,
     n[1] ? sumTo(where(cond, 0, g), y.shape) : null,
@@ -244,4 +242,3 @@ export function toDtype(x: Tensor, dtype: DType): Tensor {
   return castRaw(x, dtype);
 }
 export const square = (x: Tensor) => mul(x, x);
-export { scalarT };

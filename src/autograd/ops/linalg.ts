@@ -6,7 +6,6 @@ import { broadcastShapes, numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { record } from '../node.js';
 import { expand, sum, sumTo } from './broadcast.js';
-import { add } from './elementwise.js';
 import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
 import { dense, requireFloat, sameDevice, wrap } from './util.js';
 
@@ -118,4 +117,3 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   ]);
   return x.ndim === 2 ? y : reshape(y, [...lead, outF]);
 }
-export { add };

@@ -2,7 +2,7 @@
 import { DeviceError, DTypeError, fmtShape, IndexError } from '../../errors.js';
 import type { DType, Storage, ValueCheck } from '../../kernels/backend.js';
 import { type Device } from '../../tensor/device.js';
-import { broadcastShapes, contiguousStrides, numel } from '../../tensor/shape.js';
+import { broadcastShapes } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 export type Scalar = number;
@@ -88,5 +88,3 @@ export function checkIndexRange(op: string, index: Tensor, size: number, where: 
     error: (v, i) => new IndexError(`${op}: index ${v} is out of bounds for ${where} with size ${size} (flat position ${i} of index ${fmtShape(index.shape)})`),
   });
 }
-
-export { contiguousStrides, numel };

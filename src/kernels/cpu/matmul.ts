@@ -97,22 +97,22 @@ function gemmNT(
  * The Backend.matmul contract on host arrays: `a` holds A from `aOff` ([batch, m, k], or
  * [batch, k, m] when transA; batch entries `strideA` apart, 0 = one matrix for all), likewise `b`.
  */
-export function matmulHost(a: Float32Array, aOff: number, b: Float32Array, bOff: number, g: MatmulArgs, bias: Float32Array | null): Float32Array {
-  const { batch, m, n, k } = g;
+export function matmulHost(a: Float32Array, aOff: number, b: Float32Array, bOff: number, args: MatmulArgs, bias: Float32Array | null): Float32Array {
+  const { batch, m, n, k } = args;
   const out = new Float32Array(batch * m * n);
   if (m * n === 0) return out;
   // packed operands, reused across the batch when the stride is 0
   let aPacked: Float32Array | null = null, bPacked: Float32Array | null = null;
   for (let bt = 0; bt < batch; bt++) {
-    const ao = aOff + bt * g.strideA, bo = bOff + bt * g.strideB;
+    const ao = aOff + bt * args.strideA, bo = bOff + bt * args.strideB;
     let A = a, aBase = ao;
-    if (g.transA) {
-      if (!aPacked || g.strideA !== 0) aPacked = transposed(a, ao, k, m);
+    if (args.transA) {
+      if (!aPacked || args.strideA !== 0) aPacked = transposed(a, ao, k, m);
       A = aPacked; aBase = 0;
     }
     let B = b, bBase = bo;
-    if (!g.transB) {
-      if (!bPacked || g.strideB !== 0) bPacked = transposed(b, bo, k, n);
+    if (!args.transB) {
+      if (!bPacked || args.strideB !== 0) bPacked = transposed(b, bo, k, n);
       B = bPacked; bBase = 0;
     }
     gemmNT(A, aBase, B, bBase, m, n, k, bias, out, bt * m * n);

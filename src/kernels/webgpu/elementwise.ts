@@ -13,8 +13,9 @@ export const EW_WG = 256;
 
 // NaN and sign tests on the bits, for the op formulas of ../ops-table.ts. llvmpipe compiles with
 // fast-math: it folds `a != a` to false, answers `NaN != x` false and max/min drop a NaN operand,
-// while PyTorch propagates NaN through relu, clamp, maximum and minimum and counts NaN as true. The tests below are integer ops, so no
-// float rewrite can touch them; `|` rather than `||` keeps them branch-free.
+// while PyTorch propagates NaN through relu, clamp, maximum and minimum and counts NaN as true. The
+// tests below are integer ops, so no float rewrite can touch them; `|` rather than `||` keeps them
+// branch-free.
 const BIT_FNS = /* wgsl */ `
 fn ft_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 // x < 0, NaN and -0 excluded: -FLT_TRUE_MIN ... -inf are the patterns 0x80000001 ... 0xff800000

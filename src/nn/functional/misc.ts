@@ -57,10 +57,10 @@ function maskedScale(op: string, x: Tensor, maskShape: readonly number[], opts: 
   if (!(p >= 0 && p <= 1)) throw new ArgumentError(`${op}: dropout probability has to be between 0 and 1, but got ${p}`);
   requireFloat(x, op);
   if (!training || p === 0) return x;
-  const g = opts.generator ?? defaultGenerator;
+  const gen = opts.generator ?? defaultGenerator;
   const scale = p < 1 ? 1 / (1 - p) : 0;
   const m = new Float32Array(maskShape.reduce((a, s) => a * s, 1));
-  for (let i = 0; i < m.length; i++) m[i] = g.uniform() < p ? 0 : scale;
+  for (let i = 0; i < m.length; i++) m[i] = gen.uniform() < p ? 0 : scale;
   return mul(x, Tensor.fromHost(m, maskShape, 'float32', x.device));
 }
 
