@@ -3,8 +3,8 @@
 // min(1, maxNorm / (norm + 1e-6)) unconditionally, which is how PyTorch avoids a host sync.
 import { noGrad } from '../autograd/grad-mode.js';
 import { sum } from '../autograd/ops/broadcast.js';
-import * as E from '../autograd/ops/elementwise.js';
-import * as R from '../autograd/ops/reduce.js';
+import { abs, add, clamp, div, mul, ne, pow, sqrt, toDtype } from '../autograd/ops/elementwise.js';
+import { amax, amin } from '../autograd/ops/reduce.js';
 import { stack } from '../autograd/ops/shape.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { tensor } from '../tensor/creation.js';
@@ -16,12 +16,12 @@ const asList = (p: Params): Tensor[] => (p instanceof Tensor ? [p] : Array.from(
 
 /** torch.norm(x, p) of a tensor, as a 0-dim tensor (p = ±Infinity: max/min |x|; p = 0: count of non-zeros). */
 function pNorm(x: Tensor, p: number): Tensor {
-  if (p === Infinity) return R.amax(E.abs(x));
-  if (p === -Infinity) return R.amin(E.abs(x));
-  if (p === 0) return sum(E.toDtype(E.ne(x, 0), 'float32'));
-  if (p === 1) return sum(E.abs(x));
-  if (p === 2) return E.sqrt(sum(E.mul(x, x)));
-  return E.pow(sum(E.pow(E.abs(x), p)), 1 / p);
+  if (p === Infinity) return amax(abs(x));
+  if (p === -Infinity) return amin(abs(x));
+  if (p === 0) return sum(toDtype(ne(x, 0), 'float32'));
+  if (p === 1) return sum(abs(x));
+  if (p === 2) return sqrt(sum(mul(x, x)));
+  return pow(sum(pow(abs(x), p)), 1 / p);
 }
 
 /**
@@ -49,7 +49,7 @@ export function clipGradNorm_(parameters: Params, maxNorm: number, normType: num
       throw new ArgumentError(`The total norm of order ${p} for gradients from \`parameters\` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set errorIfNonfinite=false`);
     }
     scope(() => {
-      const coef = E.clamp(E.div(maxNorm, E.add(total, 1e-6)), { max: 1.0 });
+      const coef = clamp(div(maxNorm, add(total, 1e-6)), { max: 1.0 });
       for (const g of grads) g.mul_(coef);
     });
     return total;
