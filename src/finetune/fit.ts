@@ -8,100 +8,36 @@
 // - gradient accumulation, gradient clipping, an EMA of the weights evaluated alongside, LR
 //   schedulers per epoch or per batch (ReduceLROnPlateau gets the monitored value), gradual
 //   unfreezing, early stopping.
-// - in `checkpointDir`: the best weights (`model.safetensors`, a plain state dict), a resume
-//   checkpoint (`checkpoint.safetensors`, see fit/resume-state.ts), `metrics.jsonl` (one line per
-//   epoch) and the learning curve `curve.svg`.
+// - in `checkpointDir`: the best weights, a resume checkpoint, `metrics.jsonl` and the learning
+//   curve, written by fit/checkpointer.ts; the options and their defaults are in fit/options.ts.
 // - stopping: `signal` (an AbortSignal), or Ctrl-C with `handleSigint: true` (off by default: a
 //   library does not own the process). The current step finishes (or validation is abandoned), the
 //   resume checkpoint records the position inside the epoch — batch, accumulated gradients, running
 //   sums, generator states — and fit returns `interrupted: true`. A run resumed from it continues
 //   exactly as an uninterrupted one, bit for bit.
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ArgumentError, CheckpointError } from '../errors.js';
-import { crossEntropy } from '../nn/functional/loss.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { ArgumentError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { clipGradNorm_ } from '../nn/utils.js';
-import type { Optimizer } from '../optim/optimizer.js';
 import { ReduceLROnPlateau } from '../optim/plateau.js';
-import type { Scheduler } from '../optim/scheduler-base.js';
-import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/memory.js';
-import { noGrad } from '../autograd/grad-mode.js';
-import { defaultGenerator, Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { writeAtomic } from './checkpoint.js';
-import { learningCurveSvg } from './curve.js';
-import { EMA } from './ema.js';
-import { batchSize, defaultForward, defaultUnpack, isDataLoader, lengthOf, modelDevice, tensorsIn, toDevice, type Batches, type Unpacked } from './fit/batches.js';
-import { EarlyStopper, lossLike, type EarlyStopping } from './fit/early-stopper.js';
-import { NonFiniteLossError } from './fit/errors.js';
+import { batchSize, lengthOf, modelDevice, tensorsIn, toDevice, type Batches } from './fit/batches.js';
+import { Checkpointer } from './fit/checkpointer.js';
+import type { EarlyStopping } from './fit/early-stopper.js';
+import { checkFinite } from './fit/errors.js';
 import { runEval, Sums, type EvalCtx } from './fit/evaluate.js';
 import { summary, type EpochRecord, type History } from './fit/history.js';
-import { generatorStates, loadResumeState, saveResumeState, type EpochPosition, type FitParts } from './fit/resume-state.js';
+import { checkFitOptions, fitSettings, type FitOptions } from './fit/options.js';
+import { generatorStates, type EpochPosition, type FitParts } from './fit/resume-state.js';
 import { StopRequests } from './fit/stop.js';
 import { epochBatches } from './fit/train-batches.js';
-import { cap, resolveMetrics, type MetricSpec } from './metrics.js';
-import { fmtNum, Progress, type LogOption } from './progress.js';
-import type { EpochCallback } from './schedule.js';
-import { save } from '../io/index.js';
+import { cap } from './metrics.js';
+import { fmtNum, Progress } from './progress.js';
 
 export { evaluate, type EvaluateOptions } from './fit/evaluate.js';
 export { NonFiniteLossError } from './fit/errors.js';
-export type { Batches, EarlyStopping, EpochRecord, History };
-
-type LossFn = (output: any, target: any) => Tensor; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-export interface FitOptions<B = unknown> {
-  /** training batches, e.g. a DataLoader; each batch is [input, target] or { input, target } (or use `unpack`) */
-  train: Batches<B>;
-  val?: Batches<B>;
-  optimizer: Optimizer;
-  /** (output, target) => scalar loss; default F.crossEntropy */
-  lossFn?: (output: any, target: any) => Tensor; // eslint-disable-line @typescript-eslint/no-explicit-any
-  epochs: number;
-  scheduler?: (Scheduler & { step(): void }) | ReduceLROnPlateau;
-  /** step the scheduler after every epoch (default) or after every optimizer step (OneCycleLR) */
-  schedulerStep?: 'epoch' | 'batch';
-  /** where to train: the model and every batch are moved there (default: the model's device) */
-  device?: Device;
-  /** default: ['accuracy'] with the default loss, else none */
-  metrics?: MetricSpec[];
-  /** record key that decides the best checkpoint, ReduceLROnPlateau and early stopping (default valLoss, or trainLoss without val) */
-  monitor?: string;
-  monitorMode?: 'min' | 'max';
-  checkpointDir?: string;
-  /** patience, or the full settings */
-  earlyStopping?: number | EarlyStopping;
-  /** after each epoch; return false to stop */
-  onEpoch?: (record: EpochRecord, history: History) => void | boolean | Promise<void | boolean>;
-  /** micro-batches per optimizer step (gradient accumulation; each loss is divided by it) */
-  accumulateSteps?: number;
-  /** clip the gradients' total 2-norm to this before each optimizer step */
-  clipGradNorm?: number;
-  /** EMA of the weights with this decay (e.g. 0.999), evaluated on `val` alongside the raw weights */
-  ema?: number | { decay: number };
-  /** a checkpoint file to continue from, or true for `checkpointDir/checkpoint.safetensors` */
-  resume?: string | boolean;
-  /** changes the model at epoch starts (gradual unfreezing: `unfreezeSchedule(...)`) */
-  unfreeze?: EpochCallback;
-  /** 'auto' (bar on a TTY, lines otherwise), 'bar', 'lines', false, or a function receiving lines */
-  log?: LogOption;
-  /** read the running loss back every this many steps (progress display); default 25 */
-  logEvery?: number;
-  /** the model's forward (default: model.call(input)) */
-  forward?: (model: Module, input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** a batch to { input, target } (default: [input, target] arrays and { input, target } / { x, y } objects) */
-  unpack?: (batch: B) => { input: unknown; target: unknown };
-  /** dispose each batch's tensors after its step (default: true for a DataLoader, whose batches are fresh, false otherwise) */
-  disposeBatches?: boolean;
-  /** stop (and save the resume checkpoint) when aborted: after the current step, or during validation */
-  signal?: AbortSignal;
-  /** catch Ctrl-C while fitting, like `signal` (default false: a library leaves SIGINT to the application; the CLI passes true) */
-  handleSigint?: boolean;
-  /** generators whose state the resume checkpoint saves and restores (default: the global one and the train loader's) */
-  generators?: Generator[];
-}
+export type { Batches, EarlyStopping, EpochRecord, FitOptions, History };
 
 /**
  * Train `model` for `epochs` epochs. Returns the history (one record per epoch, the best epoch,
@@ -109,63 +45,26 @@ export interface FitOptions<B = unknown> {
  */
 export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Promise<History> {
   const o = opts;
-  if (!o || typeof o !== 'object') throw new ArgumentError('fit(model, { train, optimizer, epochs, ... })');
-  if (!o.train) throw new ArgumentError('fit: `train` (the training batches) is required');
-  if (!o.optimizer) throw new ArgumentError('fit: `optimizer` is required');
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ArgumentError(`fit: epochs must be a positive integer, got ${o.epochs}`);
-  const accumulate = o.accumulateSteps ?? 1;
-  if (!Number.isInteger(accumulate) || accumulate < 1) throw new ArgumentError(`fit: accumulateSteps must be a positive integer, got ${o.accumulateSteps}`);
-  if (o.clipGradNorm !== undefined && !(o.clipGradNorm > 0)) throw new ArgumentError(`fit: clipGradNorm must be positive, got ${o.clipGradNorm}`);
-  const logEvery = o.logEvery ?? 25;
-  if (!Number.isInteger(logEvery) || logEvery < 1) throw new ArgumentError(`fit: logEvery must be a positive integer, got ${o.logEvery}`);
-  if (o.resume === true && !o.checkpointDir) throw new ArgumentError('fit: resume: true needs checkpointDir');
-  if (o.schedulerStep === 'batch' && o.scheduler instanceof ReduceLROnPlateau) throw new ArgumentError('fit: ReduceLROnPlateau steps on the monitored value once per epoch (schedulerStep: "epoch")');
-
+  checkFitOptions(o);
   const { optimizer, scheduler } = o;
   const device = o.device ?? modelDevice(model);
   if (o.device) {
     const away = [...model.parameters(), ...model.buffers()].some((t) => t.device !== device);
     if (away) await model.toAsync(device);
   }
-  const lossFn: LossFn = o.lossFn ?? crossEntropy;
-  const metrics = resolveMetrics(o.metrics ?? (o.lossFn ? [] : ['accuracy']));
-  const monitor = o.monitor ?? (o.val ? 'valLoss' : 'trainLoss');
-  const monitorMode = o.monitorMode ?? (lossLike(monitor) ? 'min' : 'max');
-  const es = EarlyStopper.from(o.earlyStopping, monitor, monitorMode);
-  const emaDecay = o.ema === undefined ? null : typeof o.ema === 'number' ? o.ema : o.ema.decay;
-  const ema = emaDecay === null ? null : new EMA(model, emaDecay);
-  const forward = o.forward ?? defaultForward;
-  const unpack = (o.unpack ?? defaultUnpack) as (b: B) => Unpacked;
-  const disposeTrain = o.disposeBatches ?? isDataLoader(o.train);
-  const disposeVal = o.disposeBatches ?? isDataLoader(o.val);
-  const loaderGen = (o.train as { generator?: unknown }).generator;
-  const generators = o.generators ?? [defaultGenerator, ...(loaderGen instanceof Generator && loaderGen !== defaultGenerator ? [loaderGen] : [])];
+  const { accumulate, logEvery, lossFn, metrics, monitor, monitorMode, es, ema, forward, unpack, disposeTrain, disposeVal, generators } = fitSettings(model, o);
   const parts: FitParts = { model, optimizer, scheduler, ema, generators };
   const progress = new Progress(o.log ?? 'auto');
 
-  const dir = o.checkpointDir;
-  const files: History['files'] = {};
-  if (dir) {
-    await mkdir(dir, { recursive: true });
-    files.model = join(dir, 'model.safetensors');
-    files.checkpoint = join(dir, 'checkpoint.safetensors');
-    files.metrics = join(dir, 'metrics.jsonl');
-    files.curve = join(dir, 'curve.svg');
-  }
+  const ckpt = await Checkpointer.open(o.checkpointDir, parts);
+  const { files } = ckpt;
   const history: History = { epochs: [], best: null, stoppedEarly: false, interrupted: false, files };
   let startEpoch = 0;
   let resumeAt: EpochPosition | null = null;
 
-  // ---- resume ----
-  const resumePath = o.resume === true ? files.checkpoint! : typeof o.resume === 'string' ? o.resume : null;
+  const resumePath = ckpt.resumePath(o.resume);
   if (resumePath) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(resumePath);
-    } catch (e) {
-      throw new CheckpointError(`fit: cannot read the resume checkpoint '${resumePath}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
-    const st = await loadResumeState(bytes, resumePath, parts, (epochs) => { for (let e = 0; e < epochs; e++) applyEpochCallback(e); });
+    const st = await ckpt.resume(resumePath, (epochs) => { for (let e = 0; e < epochs; e++) applyEpochCallback(e); });
     startEpoch = st.epoch;
     resumeAt = st.position;
     history.epochs.push(...st.history);
@@ -174,8 +73,7 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
     const at = resumeAt ? `, continuing epoch ${startEpoch + 1} ${resumeAt.trainDone ? 'at its validation' : `at step ${resumeAt.batch + 1}`}` : '';
     progress.line(`resumed from ${resumePath} after epoch ${startEpoch}${at}`);
   }
-  // the finished epochs' lines (a kill between writing a line and the checkpoint would repeat one)
-  if (files.metrics) await writeFile(files.metrics, history.epochs.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  await ckpt.startMetrics(history.epochs);
 
   function applyEpochCallback(epoch: number): string[] | undefined {
     if (!o.unfreeze) return undefined;
@@ -185,27 +83,8 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
   }
 
   /** Save the resume checkpoint: after `epochsDone` epochs, or inside the next one at `position`. */
-  async function saveCheckpoint(epochsDone: number, position: EpochPosition | null): Promise<void> {
-    if (!files.checkpoint) return;
-    await saveResumeState(files.checkpoint, parts, { epoch: epochsDone, position, history: history.epochs, best: history.best, es: es?.state() ?? { esBest: null, esWait: 0 } });
-  }
-
-  async function saveBest(): Promise<void> {
-    if (!files.model) return;
-    const sd = model.stateDict();
-    try {
-      await save(sd, files.model);
-    } finally {
-      for (const t of Object.values(sd)) t.dispose();
-    }
-  }
-
-  /** NaN or ±Infinity in a loss read back: stop before anything is saved. */
-  function checkFinite(key: string, value: number, epoch: number, where: string): void {
-    if (Number.isFinite(value)) return;
-    throw new NonFiniteLossError(`fit: the ${key} became ${value} in epoch ${epoch + 1}${where}; stopped without saving (the best weights and the resume checkpoint are those of the last good epoch). ` +
-      'Check the targets (a class index outside [0, number of classes) gives NaN on webgpu), the inputs and the learning rate.', epoch + 1, key, value);
-  }
+  const saveCheckpoint = (epochsDone: number, position: EpochPosition | null) =>
+    ckpt.saveResume({ epoch: epochsDone, position, history: history.epochs, best: history.best, es: es?.state() ?? { esBest: null, esWait: 0 } });
 
   const stop = new StopRequests(o.signal, o.handleSigint ?? false, (l) => progress.line(l));
   const evalCtx = (data: Batches<B>): [Batches<B>, EvalCtx<B>] => [data, { lossFn, metrics, device, forward, unpack, dispose: disposeVal, stop: () => stop.requested }];
@@ -232,7 +111,7 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
         optimizer.step();
         ema?.update();
         optimizer.zeroGrad();
-        if (scheduler && o.schedulerStep === 'batch' && !(scheduler instanceof ReduceLROnPlateau)) scheduler.step(); // (refused above)
+        if (scheduler && o.schedulerStep === 'batch' && !(scheduler instanceof ReduceLROnPlateau)) scheduler.step(); // (refused by checkFitOptions)
       };
       const position = async (): Promise<EpochPosition> => ({
         batch: steps, samples, micro, trainDone, lrs, seconds: (performance.now() - t0) / 1000, unfrozen,
@@ -329,9 +208,9 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
         const improved = !history.best || (monitorMode === 'min' ? value < history.best.value : value > history.best.value);
         if (improved) {
           history.best = { epoch: epoch + 1, monitor, value };
-          await saveBest();
+          await ckpt.saveBest(model);
         }
-        if (files.metrics) await appendFile(files.metrics, `${JSON.stringify(rec)}\n`);
+        await ckpt.appendMetrics(rec);
         progress.line(summary(rec, metrics, improved && !!files.model));
         // early stopping bookkeeping happens before the checkpoint so a resumed run continues it
         const stopEarly = es ? es.update(rec) : false;
@@ -357,7 +236,7 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
     ema?.dispose();
     optimizer.zeroGrad();
   }
-  if (files.curve) await writeAtomic(files.curve, learningCurveSvg(history.epochs as unknown as Record<string, unknown>[]));
+  await ckpt.writeCurve(history.epochs);
   if (history.best && progress.enabled && history.epochs.length) {
     progress.line(`best ${history.best.monitor} ${fmtNum(history.best.value)} at epoch ${history.best.epoch}${files.model ? ` (saved to ${files.model})` : ''}`);
   }
