@@ -95,6 +95,14 @@ function renamer(rename: Rename | undefined): (k: string) => string | null {
  * PyTorch .pth), the file's bytes, or a state dict (an object or a Map of tensors). Returns a
  * `LoadReport`; with `strict` anything not loaded is an error, with `skipMismatched: false` a shape
  * mismatch is. When it throws, the model is unchanged.
+ *
+ * ```ts
+ * const model = new models.SmallCNN({ numClasses: 5 });
+ * const report = await finetune.loadPretrained(model, 'smallcnn-mnist04.safetensors', {
+ *   filter: (key) => !key.startsWith('fc.'),   // the old head stays behind
+ * });
+ * report.print();                            // loaded / missing / mismatched, as a table
+ * ```
  */
 export async function loadPretrained(model: Module, source: StateDictSource, opts: LoadPretrainedOptions = {}): Promise<LoadReport> {
   const { strict = false, filter, rename, skipMismatched = true } = opts;

@@ -326,6 +326,15 @@ export class Module {
    * aliased). Everything is validated before anything is copied: a shape mismatch always throws
    * (naming the key and both shapes), and with `strict` (default) missing or unexpected keys do
    * too; when it throws, the module is unchanged.
+   *
+   * ```ts
+   * model.loadStateDict(await torch.load('resnet18.pth'));            // every key must match
+   * const { missingKeys, unexpectedKeys } = model.loadStateDict(sd, { strict: false });
+   * // the seed's pattern: a new model takes only the keys it shares with the old one
+   * const own = model.stateDict();
+   * for (const [k, v] of Object.entries(pretrained)) if (k in own) own[k] = v;
+   * model.loadStateDict(own);
+   * ```
    */
   loadStateDict(sd: StateDictInput, opts: { strict?: boolean } = {}): LoadResult {
     return loadStateDict(this, sd, opts.strict ?? true);
