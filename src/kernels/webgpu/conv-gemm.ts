@@ -13,6 +13,7 @@
 // Only ungrouped convolutions take this path.
 import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
 import type { Runtime } from './runtime.js';
+import { paramBlock } from './params.js';
 import { grid1d, passKernel } from './wgsl.js';
 
 /** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
@@ -24,15 +25,16 @@ const MAX_COLS = 2 ** 24;
 export const useGemm = (a: Conv2dArgs) =>
   a.groups === 1 && a.ow < 4 && a.n * a.oh * a.ow > 0 && a.cIn * a.kh * a.kw * a.n * a.oh * a.ow <= MAX_COLS;
 
-/** P as in Conv2dArgs order: [0] n, [1] cIn, [2] h, [3] w, [4] kh, [5] kw, [6] oh, [7] ow, [8] sh, [9] sw, [10] ph (i32), [11] pw (i32), [12] dh, [13] dw, [14] offset */
-function geomParams(u: Uint32Array, i: Int32Array, a: Conv2dArgs, offset: number): void {
-  u.set([a.n, a.cIn, a.h, a.w, a.kh, a.kw, a.oh, a.ow, a.strideH, a.strideW]);
-  i[10] = a.padH; i[11] = a.padW;
-  u[12] = a.dilH; u[13] = a.dilW; u[14] = offset;
-}
-const GEOM = `let n = P[0]; let cIn = P[1]; let h = i32(P[2]); let w = i32(P[3]); let kh = P[4]; let kw = P[5];
-  let oh = P[6]; let ow = P[7]; let sh = i32(P[8]); let sw = i32(P[9]); let ph = bitcast<i32>(P[10]); let pw = bitcast<i32>(P[11]);
-  let dh = i32(P[12]); let dw = i32(P[13]);`;
+/** im2col and col2im: the convolution's geometry; offX: the read operand's offset (im2col) */
+const GEOM_PARAMS = paramBlock({
+  n: 'u32', cIn: 'u32', h: 'i32', w: 'i32', kh: 'u32', kw: 'u32', oh: 'u32', ow: 'u32', sh: 'i32', sw: 'i32', ph: 'i32', pw: 'i32',
+  dh: 'i32', dw: 'i32', offX: 'u32',
+});
+const geomParams = (a: Conv2dArgs, offX: number) => (u: Uint32Array, f: Float32Array, i: Int32Array) => GEOM_PARAMS.write(u, f, i, {
+  n: a.n, cIn: a.cIn, h: a.h, w: a.w, kh: a.kh, kw: a.kw, oh: a.oh, ow: a.ow, sh: a.strideH, sw: a.strideW, ph: a.padH, pw: a.padW,
+  dh: a.dilH, dw: a.dilW, offX,
+});
+const GEOM = GEOM_PARAMS.preamble();
 
 /** cols[k, p] = x[b, ic, oy·sh - ph + ky·dh, ox·sw - pw + kx·dw] (0 outside). One invocation per (k, b): its oh·ow columns. */
 function im2colSource(): string {
@@ -40,7 +42,7 @@ function im2colSource(): string {
   if (row >= cIn * kh * kw * n) { return; }
   let b = row % n; let k = row / n;
   let kx = i32(k % kw); let ky = i32((k / kw) % kh); let ic = k / (kw * kh);
-  let src = P[14] + (b * cIn + ic) * u32(h * w);
+  let src = offX + (b * cIn + ic) * u32(h * w);
   var dst = k * n * oh * ow + b * oh * ow;
   for (var oy = 0; oy < i32(oh); oy++) {
     let iy = oy * sh - ph + ky * dh;
@@ -77,11 +79,13 @@ function col2imSource(): string {
   }`);
 }
 
-/** out[j, i, :] = src[offset + (i, j, :)]: swap the leading dimensions of [A, B, L]. One invocation per (j, i) run of L. P: [0] A, [1] B, [2] L, [3] offset */
+/** out[j, i, :] = src[offset + (i, j, :)]: swap the leading dimensions of [dimA, dimB, len]. One invocation per (j, i) run of len. */
+const SWAP_PARAMS = paramBlock({ dimA: 'u32', dimB: 'u32', len: 'u32', offset: 'u32' });
 function swapLeadingSource(): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'r', `  if (r >= P[0] * P[1]) { return; }
-  let i = r % P[0]; let j = r / P[0]; let len = P[2];
-  let src = P[3] + (i * P[1] + j) * len;
+  return passKernel('S: array<f32>', 'O: array<f32>', 'r', `  ${SWAP_PARAMS.preamble()}
+  if (r >= dimA * dimB) { return; }
+  let i = r % dimA; let j = r / dimA;
+  let src = offset + (i * dimB + j) * len;
   for (var t = 0u; t < len; t++) { O[r * len + t] = S[src + t]; }`);
 }
 
@@ -93,14 +97,14 @@ const asView = (b: GPUBuffer, length: number): View => ({
 
 function swapLeading(rt: Runtime, src: GPUBuffer, offset: number, A: number, B: number, L: number): GPUBuffer {
   const out = rt.createBuffer(A * B * L * 4);
-  rt.dispatch('conv_gemm_swap', swapLeadingSource, [src, out], (u) => { u[0] = A; u[1] = B; u[2] = L; u[3] = offset; }, grid1d(A * B, 64));
+  rt.dispatch('conv_gemm_swap', swapLeadingSource, [src, out], (u, f, i) => SWAP_PARAMS.write(u, f, i, { dimA: A, dimB: B, len: L, offset }), grid1d(A * B, 64));
   return out;
 }
 
 function im2col(rt: Runtime, x: View, a: Conv2dArgs): GPUBuffer {
   const K = a.cIn * a.kh * a.kw, P = a.n * a.oh * a.ow;
   const cols = rt.createBuffer(K * P * 4);
-  rt.dispatch('conv_im2col', im2colSource, [buf(x), cols], (u, _f, i) => geomParams(u, i, a, x.offset), grid1d(K * a.n, 64));
+  rt.dispatch('conv_im2col', im2colSource, [buf(x), cols], geomParams(a, x.offset), grid1d(K * a.n, 64));
   return cols;
 }
 
@@ -123,7 +127,7 @@ export function gemmBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
   rt.releaseBuffer(gyT);
   const rows = a.n * a.cIn * a.h;
   const gx = rt.createBuffer(rows * a.w * 4);
-  rt.dispatch('conv_col2im', col2imSource, [gcols, gx], (u, _f, i) => geomParams(u, i, a, 0), grid1d(rows, 64));
+  rt.dispatch('conv_col2im', col2imSource, [gcols, gx], geomParams(a, 0), grid1d(rows, 64));
   rt.releaseBuffer(gcols);
   return gx;
 }

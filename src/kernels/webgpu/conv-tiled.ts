@@ -23,6 +23,7 @@
 // last tile's overhang, so inner loops have no bounds tests and every vec4 is aligned. Overhang
 // lanes are clamped rather than returned early: a divergent exit would put the whole loop under
 // an execution mask. The kernel geometry (kh, kw, strides, dilations) is compiled in.
+import { paramBinding, paramBlock } from './params.js';
 import { passKernel } from './wgsl.js';
 
 /** compile-time geometry of a tiled kernel */
@@ -49,24 +50,24 @@ export const vec4sPerRow = (g: ConvGeom) => Math.ceil((Math.max(...tileColumns(g
 /**
  * Zero-padded copy, one invocation per output row (planes·hp rows): out[p, r, c] = x[p, r - top,
  * c - left] where in range, else 0; out rows are wp (a multiple of 4) long. top/left may be
- * negative (cropping).
- * P: [0] rows (planes·hp), [1] h, [2] w, [3] hp, [4] wp/4, [5] top (i32), [6] left (i32), [7] offX,
- *    [8] rows per z-slice of the grid
+ * negative (cropping). rows = planes·hp; rowsPerZ: rows per z-slice of the grid.
  */
+export const PAD_PARAMS = paramBlock({
+  rows: 'u32', h: 'i32', w: 'i32', hp: 'u32', wp4: 'u32', top: 'i32', left: 'i32', offX: 'u32', rowsPerZ: 'u32',
+});
 export function padSource(): string {
   return `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row = gid.x + gid.z * P[8];
-  if (row >= P[0]) { return; }
-  let h = i32(P[1]); let w = i32(P[2]); let hp = P[3]; let wp4 = P[4];
+  ${PAD_PARAMS.preamble()}
+  let row = gid.x + gid.z * rowsPerZ;
+  if (row >= rows) { return; }
   let p = row / hp;
-  let iy = i32(row % hp) - bitcast<i32>(P[5]);
+  let iy = i32(row % hp) - top;
   let rowOk = iy >= 0 && iy < h;
-  let src = P[7] + (p * u32(h) + u32(select(0, iy, rowOk))) * u32(w);
-  let left = bitcast<i32>(P[6]);
+  let src = offX + (p * u32(h) + u32(select(0, iy, rowOk))) * u32(w);
   for (var c4 = 0u; c4 < wp4; c4++) {
     var v = vec4<f32>(0.0);
     for (var j = 0; j < 4; j++) {
@@ -85,15 +86,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  * (blk, i) pair writes its tm·taps values: the index arithmetic (runtime divisions, scalarised per
  * lane on a software adapter, where a per-element version measured ~17 ns an element) runs once
  * per pair, not once per element.
- * mode 0 (forward): the weight as is, w[o, i, tap]; P: [0] pairs (groups·blocks·ig), [1] blocks per
- *   group, [2] og, [3] ig (input channels per group), [4] taps, [5] offW.
+ * mode 0 (forward): the weight as is, w[o, i, tap]; pairs = groups·ocb·ig (ocb blocks per group,
+ *   ig input channels per group).
  * mode 1 (one phase of the input gradient, a stride-1 convolution of the output gradient): the new
  *   conv's output channels are the input channels of w and its input channels the output ones; new
- *   tap (a, b) of a KY×KX window is the original tap (ky0 - a·stepY, kx0 - b·stepX) for a < tapsY,
- *   b < tapsX, else 0 (a flipped, possibly strided, sub-window).
- *   P: [0..5] as above with [4] = KY·KX, [6] KX, [7] ky0, [8] stepY, [9] tapsY, [10] kx0, [11] stepX,
- *   [12] tapsX, [13] kh, [14] kw (of w)
+ *   tap (a, b) of a KY×KX window (taps = KY·KX, winW = KX) is the original tap (ky0 - a·stepY,
+ *   kx0 - b·stepX) for a < tapsY, b < tapsX, else 0 (a flipped, possibly strided, sub-window); kh,
+ *   kw are w's. Mode 0 leaves these 0.
  */
+export const WEIGHT_LAYOUT_PARAMS = paramBlock({
+  pairs: 'u32', ocb: 'u32', og: 'u32', ig: 'u32', taps: 'u32', offW: 'u32',
+  winW: 'u32', ky0: 'u32', stepY: 'u32', tapsY: 'u32', kx0: 'u32', stepX: 'u32', tapsX: 'u32', kh: 'u32', kw: 'u32',
+});
 export function weightLayoutSource(tm: number, mode: 0 | 1): string {
   // a tap's tm values are contiguous in the output: stored as vec4s when tm allows (each store, like
   // each load, is a per-lane loop on a software adapter)
@@ -101,42 +105,44 @@ export function weightLayoutSource(tm: number, mode: 0 | 1): string {
   const V = q === 4 ? 'vec4<f32>' : 'f32';
   const load = (m: string) => mode === 0
     ? `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * ig * taps + tap], o0 + ${m} < og)`
-    : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * P[14] + kx], valid && o0 + ${m} < og)`;
+    : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * kw + kx], valid && o0 + ${m} < og)`;
   const value = (m0: number) => (q === 4 ? `vec4<f32>(${[0, 1, 2, 3].map((j) => load(`${m0 + j}u`)).join(', ')})` : load(`${m0}u`));
   const stores = Array.from({ length: tm / q }, (_, j) => `      O[(dst + tap * ${tm}u) / ${q}u + ${j}u] = ${value(j * q)};`).join('\n');
-  return passKernel('Wsrc: array<f32>', `O: array<${V}>`, 'pair', `  if (pair >= P[0]) { return; }
-  let ocb = P[1]; let og = P[2]; let ig = P[3]; let taps = P[4];
+  return passKernel('Wsrc: array<f32>', `O: array<${V}>`, 'pair', `  ${mode === 0 ? WEIGHT_LAYOUT_PARAMS.preamble(['pairs', 'ocb', 'og', 'ig', 'taps', 'offW']) : WEIGHT_LAYOUT_PARAMS.preamble()}
+  if (pair >= pairs) { return; }
   let ic = pair % ig; let blk = pair / ig;
   let grp = blk / ocb; let o0 = (blk % ocb) * ${tm}u;
   let dst = pair * taps * ${tm}u;
   ${mode === 0
-    ? `let src = P[5] + (grp * og * ig + ic) * taps;
+    ? `let src = offW + (grp * og * ig + ic) * taps;
   for (var tap = 0u; tap < taps; tap++) {
 ${stores}
   }`
-    : `let kk = P[13] * P[14];
-  let src = P[5] + (grp * ig + ic) * og * kk;
+    : `let kk = kh * kw;
+  let src = offW + (grp * ig + ic) * og * kk;
   var ta = 0u; var tb = 0u;
   for (var tap = 0u; tap < taps; tap++) {
-    let valid = ta < P[9] && tb < P[12];
-    let ky = select(0u, P[7] - ta * P[8], valid); let kx = select(0u, P[10] - tb * P[11], valid);
+    let valid = ta < tapsY && tb < tapsX;
+    let ky = select(0u, ky0 - ta * stepY, valid); let kx = select(0u, kx0 - tb * stepX, valid);
 ${stores}
     tb++;
-    if (tb == P[6]) { tb = 0u; ta++; }
+    if (tb == winW) { tb = 0u; ta++; }
   }`}`);
 }
 
 /**
  * Scatter one phase of the input gradient into place: out[p, cy + sy·j, cx + sx·i] = src[p, j, i].
- * One invocation per source row. P: [0] rows (planes·hc), [1] hc, [2] wc, [3] h, [4] w, [5] cy,
- * [6] cx, [7] sy, [8] sx
+ * One invocation per source row (rows = planes·hc).
  */
+export const INTERLEAVE_PARAMS = paramBlock({
+  rows: 'u32', hc: 'u32', wc: 'u32', h: 'u32', w: 'u32', cy: 'u32', cx: 'u32', sy: 'u32', sx: 'u32',
+});
 export function interleaveSource(): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'row', `  if (row >= P[0]) { return; }
-  let hc = P[1]; let wc = P[2];
+  return passKernel('S: array<f32>', 'O: array<f32>', 'row', `  ${INTERLEAVE_PARAMS.preamble()}
+  if (row >= rows) { return; }
   let p = row / hc; let j = row % hc;
-  let dst = (p * P[3] + P[5] + P[7] * j) * P[4] + P[6];
-  for (var i = 0u; i < wc; i++) { O[dst + P[8] * i] = S[row * wc + i]; }`);
+  let dst = (p * h + cy + sy * j) * w + cx;
+  for (var i = 0u; i < wc; i++) { O[dst + sx * i] = S[row * wc + i]; }`);
 }
 
 /**
@@ -145,9 +151,11 @@ export function interleaveSource(): string {
  * per-dimension limit) = pixel-tile workgroups.
  * Output: [n, cOut, oh, tilesX·4] (rows padded to whole tiles; unpadRowsSource drops the padding
  * when ow % 4 != 0). The bias is always bound (zeros when the convolution has none).
- * P: [0] lanes (n·tilesY·tilesX), [1] cIn, [2] hp, [3] wp/4, [4] cOut, [5] oh, [6] ow, [7] groups,
- *    [8] tilesX, [9] tilesY, [10] blocks per group, [11] offBias, [12] y-groups per z-slice
  */
+export const TILED_FORWARD_PARAMS = paramBlock({
+  lanes: 'u32', cIn: 'u32', hp: 'u32', wp4: 'u32', cOut: 'u32', oh: 'u32', ow: 'u32', groups: 'u32',
+  tilesX: 'u32', tilesY: 'u32', ocb: 'u32', offBias: 'u32', yPerZ: 'u32',
+});
 export function tiledForwardSource(g: ConvGeom, t: FwdTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
   const { tm, rows: R, wg, sg } = t;
@@ -167,14 +175,13 @@ export function tiledForwardSource(g: ConvGeom, t: FwdTile): string {
 @group(0) @binding(1) var<storage, read> W: array<${wVec ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(2) var<storage, read> Bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> P: array<u32>;
+${paramBinding(4)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
-  let live = (wid.y + wid.z * P[12]) * ${wg}u + li;
-  let lane = min(live, P[0] - 1u);
-  let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let ow = P[6];
-  let groups = P[7]; let cg = cIn / groups; let og = cOut / groups;
-  let tilesX = P[8]; let tilesY = P[9]; let ocb = P[10];
+  ${TILED_FORWARD_PARAMS.preamble()}
+  let live = (wid.y + wid.z * yPerZ) * ${wg}u + li;
+  let lane = min(live, lanes - 1u);
+  let cg = cIn / groups; let og = cOut / groups;
   let tx = lane % tilesX; let ty = (lane / tilesX) % tilesY; let b = lane / (tilesX * tilesY);
   let grp = wid.x / ocb;
   let oc0 = grp * og + (wid.x % ocb) * ${tm}u;
@@ -183,7 +190,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var xb = (b * cIn + grp * cg) * hp * wp4 + oy0 * ${sh}u * wp4 + ox0 * ${sw}u / 4u;
   var wb = wid.x * cg * ${wPerIc}u;`);
   // lane sid + d holds tile tx + d of the same row (lanes run along tx), unless past the subgroup or the row
-  for (const d of range(shared + 1).slice(1)) L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < P[0];`);
+  for (const d of range(shared + 1).slice(1)) L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < lanes;`);
   for (const m of range(tm)) for (const r of range(R)) L.push(`  var acc${m}_${r} = vec4<f32>(0.0);`);
   const xv = (c: number) => `v${c >> 2}.${C[c & 3]}`;
   const xq = (kx: number) => `vec4<f32>(${range(TN).map((q) => xv(q * sw + kx * dw)).join(', ')})`;
@@ -246,10 +253,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   L.push(`    wb += ${wPerIc}u;`);
   L.push(`  }`);
   // one vec4 store per (channel, row): the output rows are padded to tilesX·4 floats
-  L.push(`  if (live >= P[0]) { return; }`);
+  L.push(`  if (live >= lanes) { return; }`);
   for (const m of range(tm)) {
     L.push(`  if (oc0 + ${m}u < grp * og + og) {`);
-    L.push(`    let ob = (b * cOut + oc0 + ${m}u) * oh; let bv = vec4<f32>(Bias[P[11] + oc0 + ${m}u]);`);
+    L.push(`    let ob = (b * cOut + oc0 + ${m}u) * oh; let bv = vec4<f32>(Bias[offBias + oc0 + ${m}u]);`);
     for (const r of range(R)) L.push(`    if (oy0 + ${r}u < oh) { O[(ob + oy0 + ${r}u) * tilesX + tx] = acc${m}_${r} + bv; }`);
     L.push(`  }`);
   }
@@ -257,10 +264,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   return L.join('\n');
 }
 
-/** Drop the row padding: out[r, c] = src[r, c] for c < w, rows of wp4·4 floats in src. P: [0] rows, [1] w, [2] wp4 */
+/** Drop the row padding: out[r, c] = src[r, c] for c < w, rows of wp4·4 floats in src. */
+export const UNPAD_PARAMS = paramBlock({ rows: 'u32', w: 'u32', wp4: 'u32' });
 export function unpadRowsSource(): string {
-  return passKernel('S: array<vec4<f32>>', 'O: array<f32>', 'row', `  if (row >= P[0]) { return; }
-  let w = P[1]; let wp4 = P[2];
+  return passKernel('S: array<vec4<f32>>', 'O: array<f32>', 'row', `  ${UNPAD_PARAMS.preamble()}
+  if (row >= rows) { return; }
   for (var c4 = 0u; c4 < wp4; c4++) {
     let v = S[row * wp4 + c4];
     for (var j = 0u; j < 4u; j++) {
@@ -279,10 +287,12 @@ export function unpadRowsSource(): string {
  * With subgroups, the TM output-gradient vec4s of a step (the same for the whole subgroup) are
  * loaded once per subgroup and broadcast. Grid y = splits of the (image, row-block) units; each
  * split writes its own partial sums (wgradSumSource adds them up and lays them out).
- * P: [0] lanes, [1] cIn, [2] hp, [3] wp/4, [4] cOut, [5] oh, [6] owp/4, [7] groups,
- *    [8] blocks per group, [9] units (n·ceil(oh/rw)), [10] units per split, [11] lanes per z-slice
- *    of the grid, [12] offset of G in vec4s, [13] icPad
+ * units = n·ceil(oh/rw); lanesPerZ: lanes per z-slice of the grid; offG4: G's offset in vec4s.
  */
+export const TILED_WGRAD_PARAMS = paramBlock({
+  lanes: 'u32', cIn: 'u32', hp: 'u32', wp4: 'u32', cOut: 'u32', oh: 'u32', owp4: 'u32', groups: 'u32',
+  ocb: 'u32', units: 'u32', perSplit: 'u32', lanesPerZ: 'u32', offG4: 'u32', icPad: 'u32',
+});
 export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
   const { tm, wg, rw, sg } = t;
@@ -299,29 +309,29 @@ export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   L.push(`${sg ? 'enable subgroups;\n' : ''}@group(0) @binding(0) var<storage, read> G: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> O: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> P: array<u32>;
+${paramBinding(3)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>${sg ? ', @builtin(subgroup_invocation_id) sid: u32' : ''}) {
-  let live = gid.x + gid.z * P[11];
-  let lane = min(live, P[0] - 1u);
-  let cIn = P[1]; let hp = P[2]; let wp4 = P[3]; let cOut = P[4]; let oh = P[5]; let owp4 = P[6];
-  let groups = P[7]; let cg = cIn / groups; let og = cOut / groups; let ocb = P[8]; let icPad = P[13];
+  ${TILED_WGRAD_PARAMS.preamble()}
+  let live = gid.x + gid.z * lanesPerZ;
+  let lane = min(live, lanes - 1u);
+  let cg = cIn / groups; let og = cOut / groups;
   let inner = lane % icPad; let blk = lane / icPad; let grp = blk / ocb;
   let icl = inner${split ? ` / ${split}u; let kyl = inner % ${split}u` : ''};
   let oc0 = grp * og + (blk % ocb) * ${tm}u;
   let ocLast = grp * og + og - 1u;
   let ic = grp * cg + min(icl, cg - 1u);
   let ohb = (oh + ${rw - 1}u) / ${rw}u;
-  let u0 = wid.y * P[10]; let u1 = min(u0 + P[10], P[9]);`);
+  let u0 = wid.y * perSplit; let u1 = min(u0 + perSplit, units);`);
   for (const m of range(tm)) for (const tap of range(taps)) L.push(`  var acc${m}_${tap} = 0.0;`);
   L.push(`  for (var u = u0; u < u1; u++) {
     let b = u / ohb; let oy = (u % ohb) * ${rw}u;`);
   // output-gradient rows: clamped to the image, zeroed past its last row
   for (const r of range(rw)) {
     if (sg) {
-      for (const j of range(gLoads)) L.push(`    let gb${r}_${j} = P[12] + ((b * cOut + min(oc0 + (${j * sg}u + sid) % ${tm}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+      for (const j of range(gLoads)) L.push(`    let gb${r}_${j} = offG4 + ((b * cOut + min(oc0 + (${j * sg}u + sid) % ${tm}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
     } else {
-      for (const m of range(tm)) L.push(`    let gb${r}_${m} = P[12] + ((b * cOut + min(oc0 + ${m}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+      for (const m of range(tm)) L.push(`    let gb${r}_${m} = offG4 + ((b * cOut + min(oc0 + ${m}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
     }
     L.push(`    let gz${r} = oy + ${r}u < oh;`);
   }
@@ -353,8 +363,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   // partials as vec4s, laid out [split, lane, tm·taps (padded to a multiple of 4)]; the sum pass
   // adds the splits and puts each value at its place in [cOut, cg, kh, kw]
   const per = Math.ceil((tm * taps) / 4);
-  L.push(`  if (live >= P[0]) { return; }`);
-  L.push(`  let pb = (wid.y * P[0] + lane) * ${per}u;`);
+  L.push(`  if (live >= lanes) { return; }`);
+  L.push(`  let pb = (wid.y * lanes + lane) * ${per}u;`);
   const val = (i: number) => (i < tm * taps ? `acc${Math.floor(i / taps)}_${i % taps}` : '0.0');
   for (const v of range(per)) L.push(`  O[pb + ${v}u] = vec4<f32>(${range(4).map((j) => val(v * 4 + j)).join(', ')});`);
   L.push(`}`);
@@ -366,56 +376,66 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
  * invocation per (lane, block channel m) pair, summing that pair's run of taps (its index
  * arithmetic, runtime divisions, once per run rather than per element). A lane's block holds
  * tm × (its taps): all kh·kw taps of one input channel, or with `rowKh` (row split) the kw taps of
- * one kernel row, its lanes then running over (channel, row). P: [0] pairs (lanes·tm), [1] splits,
- * [2] lanes, [3] cg, [4] og, [5] blocks per group, [6] lanes per block (padded), [7] taps (kh·kw),
- * [8] taps per lane, [9] floats per lane, [10] rowKh (0: no row split), [11] kw
+ * one kernel row, its lanes then running over (channel, row). pairs = lanes·tm; icPad: lanes per
+ * block (padded); taps = kh·kw; lTaps: taps per lane; perLane: floats per lane; rowKh: 0 without
+ * a row split.
  */
+export const WGRAD_SUM_PARAMS = paramBlock({
+  pairs: 'u32', splits: 'u32', lanes: 'u32', cg: 'u32', og: 'u32', ocb: 'u32', icPad: 'u32', taps: 'u32', lTaps: 'u32',
+  perLane: 'u32', rowKh: 'u32', kw: 'u32',
+});
 export function wgradSumSource(tm: number): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'pair', `  if (pair >= P[0]) { return; }
-  let cg = P[3]; let og = P[4]; let icPad = P[6]; let lTaps = P[8]; let rowKh = P[10];
+  return passKernel('S: array<f32>', 'O: array<f32>', 'pair', `  ${WGRAD_SUM_PARAMS.preamble()}
+  if (pair >= pairs) { return; }
   let m = pair % ${tm}u; let lane = pair / ${tm}u;
   let inner = lane % icPad; let blk = lane / icPad;
-  let grp = blk / P[5]; let o = (blk % P[5]) * ${tm}u + m;
+  let grp = blk / ocb; let o = (blk % ocb) * ${tm}u + m;
   var icl = inner; var ky = 0u;
   if (rowKh > 0u) { icl = inner / rowKh; ky = inner % rowKh; }
   if (o >= og || icl >= cg) { return; }
-  let src = lane * P[9] + m * lTaps;
-  let dst = ((grp * og + o) * cg + icl) * P[7] + ky * P[11];
-  let stride = P[2] * P[9];
+  let src = lane * perLane + m * lTaps;
+  let dst = ((grp * og + o) * cg + icl) * taps + ky * kw;
+  let stride = lanes * perLane;
   for (var t = 0u; t < lTaps; t++) {
     var s = 0.0;
-    for (var k = 0u; k < P[1]; k++) { s += S[k * stride + src + t]; }
+    for (var k = 0u; k < splits; k++) { s += S[k * stride + src + t]; }
     O[dst + t] = s;
   }`);
 }
 
-/** In place: O[i] += Bias[offB + (i / hw) % c] over [n, c, hw]. P: [0] length, [1] hw, [2] c, [3] offB */
+/** In place: O[i] += Bias[offBias + (i / hw) % c] over [n, c, hw] (total elements). */
+export const CHANNEL_BIAS_PARAMS = paramBlock({ total: 'u32', hw: 'u32', c: 'u32', offBias: 'u32' });
 export function channelBiasSource(): string {
   return `@group(0) @binding(0) var<storage, read_write> O: array<f32>;
 @group(0) @binding(1) var<storage, read> Bias: array<f32>;
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${CHANNEL_BIAS_PARAMS.preamble()}
   let i = gid.x + gid.y * nwg.x * 64u;
-  if (i < P[0]) { O[i] += Bias[P[3] + (i / P[1]) % P[2]]; }
+  if (i < total) { O[i] += Bias[offBias + (i / hw) % c]; }
 }`;
 }
 
-/** out[i] = Σ_b S[b·len + i]. P: [0] len, [1] count */
+/** out[i] = Σ_b S[b·len + i], b < count */
+export const SUM_LEADING_PARAMS = paramBlock({ len: 'u32', count: 'u32' });
 export function sumLeadingSource(): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'i', `  if (i >= P[0]) { return; }
+  return passKernel('S: array<f32>', 'O: array<f32>', 'i', `  ${SUM_LEADING_PARAMS.preamble()}
+  if (i >= len) { return; }
   var s = 0.0;
-  for (var b = 0u; b < P[1]; b++) { s += S[b * P[0] + i]; }
+  for (var b = 0u; b < count; b++) { s += S[b * len + i]; }
   O[i] = s;`);
 }
 
-/** Fill with zeros (outputs of empty reductions). P: [0] length */
+/** Fill len floats with zeros (outputs of empty reductions). */
+export const ZERO_PARAMS = paramBlock({ len: 'u32' });
 export function zeroSource(): string {
   return `@group(0) @binding(0) var<storage, read_write> O: array<f32>;
-@group(0) @binding(1) var<storage, read> P: array<u32>;
+${paramBinding(1)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${ZERO_PARAMS.preamble()}
   let i = gid.x + gid.y * nwg.x * 64u;
-  if (i < P[0]) { O[i] = 0.0; }
+  if (i < len) { O[i] = 0.0; }
 }`;
 }

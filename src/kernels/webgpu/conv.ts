@@ -17,10 +17,11 @@
 import type { Conv2dArgs, View } from '../backend.js';
 import { gemmBackwardInput, gemmBackwardWeight, gemmForward, useGemm, type MatmulFn } from './conv-gemm.js';
 import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward, isDepthwise } from './conv-depthwise.js';
-import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource } from './conv-direct.js';
+import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource, DIRECT_PARAMS } from './conv-direct.js';
 import {
-  channelBiasSource, interleaveSource, padSource, sumLeadingSource, tiledForwardSource, tiledWeightGradSource, TN, unpadRowsSource, vec4sPerRow, weightLayoutSource,
-  wgradSumSource, zeroSource, type ConvGeom, type FwdTile, type WgradTile,
+  CHANNEL_BIAS_PARAMS, channelBiasSource, INTERLEAVE_PARAMS, interleaveSource, PAD_PARAMS, padSource, SUM_LEADING_PARAMS, sumLeadingSource,
+  TILED_FORWARD_PARAMS, TILED_WGRAD_PARAMS, tiledForwardSource, tiledWeightGradSource, TN, UNPAD_PARAMS, unpadRowsSource, vec4sPerRow,
+  WEIGHT_LAYOUT_PARAMS, weightLayoutSource, WGRAD_SUM_PARAMS, wgradSumSource, ZERO_PARAMS, zeroSource, type ConvGeom, type FwdTile, type WgradTile,
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
@@ -96,7 +97,7 @@ function spread(count: number, max = 65535): { x: number; z: number } {
 }
 
 function zeros(rt: Runtime, out: GPUBuffer, len: number): void {
-  if (len > 0) rt.dispatch('conv_zero', zeroSource, [out], (u) => { u[0] = len; }, grid1d(len, 64));
+  if (len > 0) rt.dispatch('conv_zero', zeroSource, [out], (u, f, i) => ZERO_PARAMS.write(u, f, i, { len }), grid1d(len, 64));
 }
 
 /**
@@ -109,9 +110,9 @@ function padPlanes(rt: Runtime, src: GPUBuffer, offset: number, planes: number, 
   const out = rt.createBuffer(rows * wp * 4);
   if (rows === 0 || wp === 0) return out;
   const s = spread(Math.ceil(rows / 64));
-  rt.dispatch('conv_pad', padSource, [src, out], (u, _f, i) => {
-    u[0] = rows; u[1] = h; u[2] = w; u[3] = hp; u[4] = wp / 4; i[5] = top; i[6] = left; u[7] = offset; u[8] = s.x * 64;
-  }, [s.x, 1, s.z]);
+  rt.dispatch('conv_pad', padSource, [src, out], (u, f, i) => PAD_PARAMS.write(u, f, i, {
+    rows, h, w, hp, wp4: wp / 4, top, left, offX: offset, rowsPerZ: s.x * 64,
+  }), [s.x, 1, s.z]);
   return out;
 }
 
@@ -157,10 +158,12 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   // subgroup lanes load whole vec4 slots past the last channel's weights: keep those reads in the buffer
   const wt = rt.createBuffer((wtLen + 4 * p.tile.sg) * 4);
   if (wtLen > 0) {
-    rt.dispatch(`conv_wlayout:${tm}:${layoutMode}`, () => weightLayoutSource(tm, layoutMode), [buf(w), wt], (u) => {
-      u[0] = pairs; u[1] = ocb; u[2] = og; u[3] = cg; u[4] = taps; u[5] = w.offset;
-      if (phase) u.set([g.kw, phase.y.k0, phase.y.step, phase.y.taps, phase.x.k0, phase.x.step, phase.x.taps, phase.kh, phase.kw], 6);
-    }, grid1d(pairs, 64));
+    rt.dispatch(`conv_wlayout:${tm}:${layoutMode}`, () => weightLayoutSource(tm, layoutMode), [buf(w), wt], (u, f, i) => WEIGHT_LAYOUT_PARAMS.write(u, f, i, {
+      pairs, ocb, og, ig: cg, taps, offW: w.offset,
+      ...(phase
+        ? { winW: g.kw, ky0: phase.y.k0, stepY: phase.y.step, tapsY: phase.y.taps, kx0: phase.x.k0, stepX: phase.x.step, tapsX: phase.x.taps, kh: phase.kh, kw: phase.kw }
+        : { winW: 0, ky0: 0, stepY: 0, tapsY: 0, kx0: 0, stepX: 0, tapsX: 0, kh: 0, kw: 0 }),
+    }), grid1d(pairs, 64));
   }
   // one kernel with a bias binding serves both cases (a zero bias costs one tiny dispatch)
   let biasBuf = bias ? buf(bias) : null;
@@ -170,12 +173,13 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   const dst = padded ? rt.createBuffer(d.n * d.cOut * d.oh * p.tilesX * TN * 4) : out;
   const s = spread(Math.ceil(p.lanes / p.tile.wg));
   const key = `conv_fwd:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${p.tile.rows}:${p.tile.wg}:sg${p.tile.sg}${p.tile.rowLoop ? ':rows' : ''}`;
-  rt.dispatch(key, () => tiledForwardSource(g, p.tile), [xp, wt, biasBuf, dst], (u) => {
-    u.set([p.lanes, d.cIn, p.hp, p.wp / 4, d.cOut, d.oh, d.ow, d.groups, p.tilesX, p.tilesY, ocb, bias ? bias.offset : 0, s.x]);
-  }, [d.groups * ocb, s.x, s.z]);
+  rt.dispatch(key, () => tiledForwardSource(g, p.tile), [xp, wt, biasBuf, dst], (u, f, i) => TILED_FORWARD_PARAMS.write(u, f, i, {
+    lanes: p.lanes, cIn: d.cIn, hp: p.hp, wp4: p.wp / 4, cOut: d.cOut, oh: d.oh, ow: d.ow, groups: d.groups,
+    tilesX: p.tilesX, tilesY: p.tilesY, ocb, offBias: bias ? bias.offset : 0, yPerZ: s.x,
+  }), [d.groups * ocb, s.x, s.z]);
   if (padded) {
     const rows = d.n * d.cOut * d.oh;
-    rt.dispatch('conv_unpad', unpadRowsSource, [dst, out], (u) => { u[0] = rows; u[1] = d.ow; u[2] = p.tilesX; }, grid1d(rows, 64));
+    rt.dispatch('conv_unpad', unpadRowsSource, [dst, out], (u, f, i) => UNPAD_PARAMS.write(u, f, i, { rows, w: d.ow, wp4: p.tilesX }), grid1d(rows, 64));
     rt.releaseBuffer(dst);
   }
   rt.releaseBuffer(wt);
@@ -185,13 +189,14 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
 /** direct-kernel fallback, one output per invocation */
 function direct(rt: Runtime, key: string, source: () => string, total: number, out: GPUBuffer, a: View, b: View, bias: View | null, g: Conv2dArgs): void {
   const buffers = bias ? [buf(a), buf(b), buf(bias), out] : [buf(a), buf(b), out];
-  rt.dispatch(key, source, buffers, (u) => {
-    u.set([total, g.n, g.cIn, g.h, g.w, g.cOut, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.groups, a.offset, b.offset, bias ? bias.offset : 0]);
-  }, grid1d(total, CONV_WG));
+  rt.dispatch(key, source, buffers, (u, f, i) => DIRECT_PARAMS.write(u, f, i, {
+    total, n: g.n, cIn: g.cIn, h: g.h, w: g.w, cOut: g.cOut, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, sh: g.strideH, sw: g.strideW,
+    ph: g.padH, pw: g.padW, dh: g.dilH, dw: g.dilW, groups: g.groups, offA: a.offset, offB: b.offset, offBias: bias ? bias.offset : 0,
+  }), grid1d(total, CONV_WG));
 }
 
 function addChannelBias(rt: Runtime, out: GPUBuffer, bias: View, total: number, hw: number, c: number): void {
-  rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u) => { u[0] = total; u[1] = hw; u[2] = c; u[3] = bias.offset; }, grid1d(total, 64));
+  rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u, f, i) => CHANNEL_BIAS_PARAMS.write(u, f, i, { total, hw, c, offBias: bias.offset }), grid1d(total, 64));
 }
 
 const geom = (a: Conv2dArgs): ConvGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, dh: a.dilH, dw: a.dilW });
@@ -297,9 +302,9 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
       rt.releaseBuffer(gp);
       if (!single) {
         const rows = a.n * a.cIn * py.count;
-        rt.dispatch('conv_interleave', interleaveSource, [dst, out], (u) => {
-          u.set([rows, py.count, px.count, a.h, a.w, cy, cx, a.strideH, a.strideW]);
-        }, grid1d(rows, 64));
+        rt.dispatch('conv_interleave', interleaveSource, [dst, out], (u, f, i) => INTERLEAVE_PARAMS.write(u, f, i, {
+          rows, hc: py.count, wc: px.count, h: a.h, w: a.w, cy, cx, sy: a.strideH, sx: a.strideW,
+        }), grid1d(rows, 64));
         rt.releaseBuffer(dst);
       }
     }
@@ -324,7 +329,7 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
     // gW = Σ_b gy[b] [cOut, h·w] · x[b]ᵀ [h·w, cIn]: one product per image, then their sum
     const hw = a.h * a.w;
     const per = mm(gy, x, { batch: a.n, m: a.cOut, n: a.cIn, k: hw, transA: false, transB: true, strideA: a.cOut * hw, strideB: a.cIn * hw });
-    rt.dispatch('conv_sum_leading', sumLeadingSource, [per, out], (u) => { u[0] = total; u[1] = a.n; }, grid1d(total, 64));
+    rt.dispatch('conv_sum_leading', sumLeadingSource, [per, out], (u, f, i) => SUM_LEADING_PARAMS.write(u, f, i, { len: total, count: a.n }), grid1d(total, 64));
     rt.releaseBuffer(per);
     return out;
   }
@@ -361,12 +366,13 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   const partial = rt.createBuffer(splits * lanes * perLane * 4);
   const key = `conv_wgrad:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${rw}:${tile.wg}:sg${sg}${rowSplit ? ':rows' : ''}`;
   const sp = spread(Math.ceil(lanes / tile.wg));
-  rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u) => {
-    u.set([lanes, a.cIn, hp, wp / 4, a.cOut, a.oh, owp / 4, a.groups, ocb, units, perSplit, sp.x * tile.wg, direct4 ? gy.offset / 4 : 0, icPad]);
-  }, [sp.x, splits, sp.z]);
-  rt.dispatch(`conv_wgrad_sum:${tm}`, () => wgradSumSource(tm), [partial, out], (u) => {
-    u.set([lanes * tm, splits, lanes, cg, og, ocb, icPad, taps, lTaps, perLane, rowSplit ? a.kh : 0, a.kw]);
-  }, grid1d(lanes * tm, 64));
+  rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u, f, i) => TILED_WGRAD_PARAMS.write(u, f, i, {
+    lanes, cIn: a.cIn, hp, wp4: wp / 4, cOut: a.cOut, oh: a.oh, owp4: owp / 4, groups: a.groups, ocb, units, perSplit,
+    lanesPerZ: sp.x * tile.wg, offG4: direct4 ? gy.offset / 4 : 0, icPad,
+  }), [sp.x, splits, sp.z]);
+  rt.dispatch(`conv_wgrad_sum:${tm}`, () => wgradSumSource(tm), [partial, out], (u, f, i) => WGRAD_SUM_PARAMS.write(u, f, i, {
+    pairs: lanes * tm, splits, lanes, cg, og, ocb, icPad, taps, lTaps, perLane, rowKh: rowSplit ? a.kh : 0, kw: a.kw,
+  }), grid1d(lanes * tm, 64));
   rt.releaseBuffer(partial);
   rt.releaseBuffer(xp);
   if (!direct4) rt.releaseBuffer(gp);

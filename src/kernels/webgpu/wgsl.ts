@@ -1,5 +1,6 @@
 // WGSL snippets shared by the kernel families.
 import type { DType } from '../backend.js';
+import { paramBinding } from './params.js';
 
 export const wgslType = (d: DType) => (d === 'float32' ? 'f32' : 'i32');
 
@@ -65,7 +66,7 @@ export const FLAT_INDEX = (wg: number) =>
 export const passKernel = (input: string, output: string, index: string, body: string) =>
   `@group(0) @binding(0) var<storage, read> ${input};
 @group(0) @binding(1) var<storage, read_write> ${output};
-@group(0) @binding(2) var<storage, read> P: array<u32>;
+${paramBinding(2)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let ${index} = gid.x + gid.y * nwg.x * 64u;
