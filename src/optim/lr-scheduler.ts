@@ -1,5 +1,5 @@
 // `optim.lrScheduler`: learning-rate schedules that follow PyTorch 1.13 step for step.
-export { LRScheduler, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
+export { LRScheduler, SchedulerBase, type Scheduler, type SchedulerStateDict } from './scheduler-base.js';
 export {
   ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR, StepLR,
 } from './schedulers.js';
