@@ -109,6 +109,11 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   _addParamGroupListener(l: ParamGroupListener): void {
     if (!this.paramGroupListeners.includes(l)) this.paramGroupListeners.push(l);
   }
+  /** @internal A SequentialLR takes over its children's notifications (only the active one may set the lr). */
+  _removeParamGroupListener(l: ParamGroupListener): void {
+    const i = this.paramGroupListeners.indexOf(l);
+    if (i >= 0) this.paramGroupListeners.splice(i, 1);
+  }
 
   /** Clear the gradients: drop them (default, frees their memory now) or fill them with zeros. */
   zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {

@@ -117,7 +117,15 @@ export class ConstantLR extends LRScheduler {
     return this.groups.map((g) => g.lr * (1.0 / this.factor));
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => b * (this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor)));
+    return this.baseLrs.map((b) => b * this.factorAt(this.lastEpoch));
+  }
+  private factorAt(epoch: number): number {
+    return this.factor + (epoch >= this.totalIters ? 1 : 0) * (1 - this.factor);
+  }
+  /** A group added mid-warm-up joins it scaled, so the recursive step back at totalIters restores its own lr. */
+  override onParamGroupAdded(group: ParamGroup): void {
+    super.onParamGroupAdded(group);
+    joinAtFactor(this, group, this.factorAt(this.lastEpoch));
   }
 }
 
@@ -183,8 +191,25 @@ export class LinearLR extends LRScheduler {
     return this.groups.map((g) => g.lr * (1 + d / (this.totalIters * this.startFactor + (this.lastEpoch - 1) * d)));
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => b * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters));
+    return this.baseLrs.map((b) => b * this.factorAt(this.lastEpoch));
   }
+  private factorAt(epoch: number): number {
+    return this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, epoch)) / this.totalIters;
+  }
+  /** A group added mid-ramp joins at the ramp's current factor, so the recursive steps end at its own lr × endFactor. */
+  override onParamGroupAdded(group: ParamGroup): void {
+    super.onParamGroupAdded(group);
+    joinAtFactor(this, group, this.factorAt(this.lastEpoch));
+  }
+}
+
+/**
+ * ConstantLR and LinearLR step recursively by ratios of their factor, which only works for an lr that
+ * already carries the current factor: the new group's lr becomes its initial lr × that factor.
+ */
+function joinAtFactor(s: LRScheduler, group: ParamGroup, factor: number): void {
+  group.lr = (group.initialLr as number) * factor;
+  s._lastLr[s._lastLr.length - 1] = group.lr;
 }
 
 /**

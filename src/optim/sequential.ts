@@ -3,7 +3,7 @@
 // (`step(0)`); ChainedScheduler steps them all every epoch. A param group added later reaches each
 // inner scheduler directly (they attached first); these only extend their own `_lastLr`.
 import { ArgumentError, CheckpointError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import type { Optimizer, ParamGroup } from './optimizer.js';
 import { LRScheduler, packState, SchedulerBase, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
 /** What both share: their schedulers' state dicts nest under `_schedulers`. */
@@ -47,13 +47,36 @@ export class SequentialLR extends SchedulerList {
     for (const s of this._schedulers) s.lastEpoch -= 1;
     this._schedulers[0]._initialStep();
     this._lastLr = this._schedulers[0].getLastLr();
+    for (const s of this._schedulers) optimizer._removeParamGroupListener(s);
     this.attach();
+  }
+
+  /** index of the scheduler in charge at `epoch` (bisect_right over the milestones) */
+  private activeAt(epoch: number): number {
+    let idx = 0;
+    while (idx < this._milestones.length && this._milestones[idx] <= epoch) idx++;
+    return idx;
+  }
+
+  /**
+   * Every child extends its per-group lists, but only the one in charge may move the new group's lr
+   * (a finished warm-up or a later SWALR would otherwise rescale it).
+   */
+  override onParamGroupAdded(group: ParamGroup): void {
+    const active = this._schedulers[this.activeAt(this.lastEpoch)];
+    const own = group.lr;
+    for (const s of this._schedulers) {
+      if (s === active) continue;
+      s.onParamGroupAdded(group);
+      group.lr = own;
+    }
+    active.onParamGroupAdded(group);
+    super.onParamGroupAdded(group);
   }
 
   step(): void {
     this.lastEpoch += 1;
-    let idx = 0; // bisect_right
-    while (idx < this._milestones.length && this._milestones[idx] <= this.lastEpoch) idx++;
+    const idx = this.activeAt(this.lastEpoch);
     const s = this._schedulers[idx];
     if (idx > 0 && this._milestones[idx - 1] === this.lastEpoch) s.step(0);
     else s.step();

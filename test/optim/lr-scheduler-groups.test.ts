@@ -55,7 +55,8 @@ describe('a param group added after the scheduler', () => {
       expect(perGroup.length).toBeGreaterThan(0);
       opt.addParamGroup({ params: [param(3)], lr: 0.01 });
       expect(sched.getLastLr()).toEqual(lrs(opt));
-      if (name !== 'SWALR') expect(opt.paramGroups[1].lr).toBe(0.01); // SWALR blends it: its own test
+      // SWALR blends it, ConstantLR/LinearLR scale it to their current factor: their own tests
+      if (!['SWALR', 'ConstantLR', 'LinearLR'].includes(name)) expect(opt.paramGroups[1].lr).toBe(0.01);
       for (let i = 3; i < 9; i++) {
         stepOf(sched, i);
         for (const lr of lrs(opt)) expect(Number.isFinite(lr) && lr > 0, `${name} lr ${lr}`).toBe(true);
@@ -88,6 +89,23 @@ describe('how each kind schedules the new group', () => {
     expect(lrs(opt)).toEqual([0.05, 0.005]);
     s.step(6); // closed form from base lrs 0.1 and 0.01
     expect(lrs(opt)).toEqual([0.1 * 0.5 ** 3, 0.01 * 0.5 ** 3]);
+  });
+
+  it('ConstantLR/LinearLR: a group added mid-warm-up joins at the current factor and ends at its own lr', () => {
+    const c = sgd();
+    const constant = new S.ConstantLR(c, { factor: 0.5, totalIters: 6 });
+    for (let i = 0; i < 3; i++) constant.step();
+    grow(c);
+    expect(lrs(c)).toEqual([0.05, 0.005]);
+    for (let i = 3; i < 8; i++) constant.step();
+    lrs(c).forEach((lr, j) => expect(lr).toBeCloseTo([0.1, 0.01][j], 15));
+    const l = sgd();
+    const linear = new S.LinearLR(l, { startFactor: 0.5, totalIters: 6 });
+    for (let i = 0; i < 3; i++) linear.step();
+    grow(l);
+    expect(lrs(l)[1]).toBeCloseTo(0.01 * 0.75, 15);
+    for (let i = 3; i < 8; i++) linear.step();
+    lrs(l).forEach((lr, j) => expect(lr).toBeCloseTo([0.1, 0.01][j], 15));
   });
 
   it('LambdaLR: one function follows the new group; one per group leaves it at its lr', () => {
