@@ -42,6 +42,19 @@ export type { Batches, EarlyStopping, EpochRecord, FitOptions, History };
 /**
  * Train `model` for `epochs` epochs. Returns the history (one record per epoch, the best epoch,
  * whether it stopped early or was interrupted, the files written).
+ *
+ * ```ts
+ * const history = await finetune.fit(model, {
+ *   train: new data.DataLoader(trainSet, { batchSize: 32, shuffle: true }),
+ *   val: new data.DataLoader(valSet, { batchSize: 64 }),
+ *   optimizer: new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: 1e-3, momentum: 0.9 }),
+ *   epochs: 5,
+ *   metrics: ['accuracy'],
+ *   checkpointDir: 'run',        // best weights, resume checkpoint, metrics.jsonl, curve.svg
+ *   earlyStopping: 3,            // epochs without improvement of the monitored value (val loss)
+ * });
+ * console.log(history.best);
+ * ```
  */
 export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Promise<History> {
   const o = opts;
