@@ -19,6 +19,7 @@
 // The weight gradient sums, per (image, band), gy·x over the band into M·kh·kw partials; a second
 // pass (sumLeadingSource) adds the partials of every (image, band).
 import { type ConvGeom } from './conv-tiled.js';
+import { paramBinding, paramBlock } from './params.js';
 
 export interface DwGeom extends ConvGeom { ph: number; pw: number }
 /**
@@ -106,15 +107,25 @@ function tileLoads(rows: number[], cols: number[], step: number, planes: number)
   return { setup, columns, row, carry, name };
 }
 
+/**
+ * Every depthwise kernel's slot: lanes = n·C·bands; hIn/wIn, hOut/wOut: the read and the written
+ * planes' sizes (the weight gradient: x's and gy's); offIn, offW, offBias: the X, W and Bias
+ * bindings' offsets (the weight gradient binds gy as W and has no bias).
+ */
+export const DW_PARAMS = paramBlock({
+  lanes: 'u32', C: 'u32', bands: 'u32', hIn: 'u32', wIn: 'u32', hOut: 'u32', wOut: 'u32', tilesX: 'u32',
+  offIn: 'u32', offW: 'u32', offBias: 'u32',
+});
+
 const HEAD = (bias: boolean, wg: number, v4W = false, v4O = false) => `@group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read> W: array<${v4W ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(2) var<storage, read_write> O: array<${v4O ? 'vec4<f32>' : 'f32'}>;
-${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n' : ''}@group(0) @binding(${bias ? 4 : 3}) var<storage, read> P: array<u32>;
+${bias ? '@group(0) @binding(3) var<storage, read> Bias: array<f32>;\n' : ''}${paramBinding(bias ? 4 : 3)}
 @compute @workgroup_size(${wg})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  ${DW_PARAMS.preamble()}
   let live = gid.x + gid.y * nwg.x * ${wg}u;
-  let lane = min(live, P[0] - 1u);
-  let C = P[1]; let bands = P[2]; let hIn = P[3]; let wIn = P[4]; let hOut = P[5]; let wOut = P[6]; let tilesX = P[7];
+  let lane = min(live, lanes - 1u);
   let band = lane % bands; let p = lane / bands; let c = p % C;
   let oy0 = band * `;
 
@@ -122,9 +133,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  * Forward ('fwd': x → y, one input plane, M output planes) or input gradient ('bgx': gy → gx, M
  * input planes summed into one). Lane → (plane p = b·C + c, band), the band fastest; the invocation
  * walks tilesX steps of TN columns. Outputs are written in place, rows and columns past the edge
- * masked.
- * P: [0] lanes (n·C·bands), [1] C (= cIn), [2] bands, [3] input h, [4] input w, [5] output h,
- *    [6] output w, [7] tilesX, [8] offset of the input, [9] offset of the weight, [10] offset of the bias
+ * masked. Parameters: DW_PARAMS (C = cIn).
  */
 export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: boolean): string {
   const { R, TN, M } = t;
@@ -139,13 +148,13 @@ export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: 
   const L: string[] = [HEAD(bias && fwd, t.wg, false, v4) + `${R}u;`];
   L.push(`  let rowBase = i32(${fwd ? `oy0 * ${g.sh}u` : `oy0 / ${g.sh}u`});`);
   L.push(`  let colBase = 0;`);
-  for (const i of range(inPlanes)) L.push(`  let inBase${i} = P[8] + (p * ${inPlanes}u + ${i}u) * hIn * wIn;`);
-  for (const m of range(M)) for (const k of range(kk)) L.push(`  let w${m}_${k} = W[P[9] + (c * ${M}u + ${m}u) * ${kk}u + ${k}u];`);
+  for (const i of range(inPlanes)) L.push(`  let inBase${i} = offIn + (p * ${inPlanes}u + ${i}u) * hIn * wIn;`);
+  for (const m of range(M)) for (const k of range(kk)) L.push(`  let w${m}_${k} = W[offW + (c * ${M}u + ${m}u) * ${kk}u + ${k}u];`);
   for (const o of range(outPlanes)) {
     L.push(`  let ob${o} = (p * ${outPlanes}u + ${o}u) * hOut * wOut;`);
-    L.push(`  let b${o} = ${bias && fwd ? `Bias[P[10] + c * ${M}u + ${o}u]` : '0.0'};`);
+    L.push(`  let b${o} = ${bias && fwd ? `Bias[offBias + c * ${M}u + ${o}u]` : '0.0'};`);
   }
-  for (const r of range(R)) L.push(`  let rowOk${r} = live < P[0] && oy0 + ${r}u < hOut;`);
+  for (const r of range(R)) L.push(`  let rowOk${r} = live < lanes && oy0 + ${r}u < hOut;`);
   L.push(...ld.setup);
   L.push(`  for (var tx = 0u; tx < tilesX; tx++) {
     let cb = i32(tx * ${step}u);`);
@@ -177,8 +186,7 @@ export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: 
  * gy[b, c·M + m, oy, ox]·x[b, c, oy·sh - ph + ky·dh, ox·sw - pw + kx·dw] over its band's R rows and
  * every column, into S[(b·bands + band)·C·M·taps + (c·M + m)·taps + tap]; sumLeadingSource then adds
  * the n·bands partials of each weight.
- * Bindings: X = x, W = gy (read), O = partials. P: as dwGatherSource, with [3]/[4] x's h and w,
- * [5]/[6] gy's, [8] offset of x, [9] offset of gy.
+ * Bindings: X = x, W = gy (read), O = partials. Parameters: DW_PARAMS.
  */
 export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
   const { R, TN, M } = t;
@@ -188,8 +196,8 @@ export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
   const kk = g.kh * g.kw;
   const v4 = t.v4 && TN === 4;
   const L: string[] = [HEAD(false, t.wg, v4) + `${R}u;`];
-  L.push(`  let rowBase = i32(oy0 * ${g.sh}u);`, `  let colBase = 0;`, `  let inBase0 = P[8] + p * hIn * wIn;`);
-  for (const m of range(M)) L.push(`  let gb${m} = P[9] + (p * ${M}u + ${m}u) * hOut * wOut;`);
+  L.push(`  let rowBase = i32(oy0 * ${g.sh}u);`, `  let colBase = 0;`, `  let inBase0 = offIn + p * hIn * wIn;`);
+  for (const m of range(M)) L.push(`  let gb${m} = offW + (p * ${M}u + ${m}u) * hOut * wOut;`);
   // gy rows past the image read row 0 and count as 0
   for (const r of range(R)) L.push(`  let rowOk${r} = oy0 + ${r}u < hOut; let gr${r} = select(0u, oy0 + ${r}u, rowOk${r}) * wOut;`);
   for (const m of range(M)) for (const k of range(kk)) L.push(`  var s${m}_${k} = 0.0;`);
@@ -216,7 +224,7 @@ export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
       }
   }
   L.push(...ld.carry, `  }`);
-  L.push(`  if (live >= P[0]) { return; }`);
+  L.push(`  if (live >= lanes) { return; }`);
   L.push(`  let dst = ((p / C) * bands + band) * C * ${M * kk}u + c * ${M * kk}u;`);
   for (const m of range(M)) for (const k of range(kk)) L.push(`  O[dst + ${m * kk + k}u] = s${m}_${k};`);
   L.push(`}`);

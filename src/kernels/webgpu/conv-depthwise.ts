@@ -3,8 +3,8 @@
 // gradient through the kernels of conv-depthwise-source.ts, planned here. conv.ts sends a
 // convolution here when isDepthwise says so; every other grouped convolution keeps the tiled path.
 import type { Conv2dArgs, View } from '../backend.js';
-import { dwGatherSource, dwSide, dwWeightGradSource, type DwGeom, type DwTile } from './conv-depthwise-source.js';
-import { sumLeadingSource } from './conv-tiled.js';
+import { DW_PARAMS, dwGatherSource, dwSide, dwWeightGradSource, type DwGeom, type DwTile } from './conv-depthwise-source.js';
+import { SUM_LEADING_PARAMS, sumLeadingSource } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
 
@@ -43,9 +43,10 @@ export function depthwiseForward(rt: Runtime, x: View, w: View, bias: View | nul
   const g = geomOf(a), t = tileOf(a, a.ow, 0);
   const bands = Math.ceil(a.oh / t.R), lanes = a.n * a.cIn * bands;
   const buffers = bias ? [buf(x), buf(w), out, buf(bias)] : [buf(x), buf(w), out];
-  rt.dispatch(`conv_dw_fwd:${keyOf(g, t)}${bias ? ':bias' : ''}`, () => dwGatherSource('fwd', g, t, !!bias), buffers, (u) => {
-    u.set([lanes, a.cIn, bands, a.h, a.w, a.oh, a.ow, Math.ceil(a.ow / t.TN), x.offset, w.offset, bias ? bias.offset : 0]);
-  }, grid1d(lanes, WG));
+  rt.dispatch(`conv_dw_fwd:${keyOf(g, t)}${bias ? ':bias' : ''}`, () => dwGatherSource('fwd', g, t, !!bias), buffers, (u, f, i) => DW_PARAMS.write(u, f, i, {
+    lanes, C: a.cIn, bands, hIn: a.h, wIn: a.w, hOut: a.oh, wOut: a.ow, tilesX: Math.ceil(a.ow / t.TN),
+    offIn: x.offset, offW: w.offset, offBias: bias ? bias.offset : 0,
+  }), grid1d(lanes, WG));
   return out;
 }
 
@@ -55,9 +56,10 @@ export function depthwiseBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2d
   if (a.n * a.cIn * a.h * a.w === 0) return out;
   const g = geomOf(a), t = tileOf(a, a.w, 0);
   const bands = Math.ceil(a.h / t.R), lanes = a.n * a.cIn * bands;
-  rt.dispatch(`conv_dw_bgx:${keyOf(g, t)}`, () => dwGatherSource('bgx', g, t, false), [buf(gy), buf(w), out], (u) => {
-    u.set([lanes, a.cIn, bands, a.oh, a.ow, a.h, a.w, Math.ceil(a.w / t.TN), gy.offset, w.offset, 0]);
-  }, grid1d(lanes, WG));
+  rt.dispatch(`conv_dw_bgx:${keyOf(g, t)}`, () => dwGatherSource('bgx', g, t, false), [buf(gy), buf(w), out], (u, f, i) => DW_PARAMS.write(u, f, i, {
+    lanes, C: a.cIn, bands, hIn: a.oh, wIn: a.ow, hOut: a.h, wOut: a.w, tilesX: Math.ceil(a.w / t.TN),
+    offIn: gy.offset, offW: w.offset, offBias: 0,
+  }), grid1d(lanes, WG));
   return out;
 }
 
@@ -69,13 +71,14 @@ export function depthwiseBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2
   const bands = Math.ceil(a.oh / t.R), splits = a.n * bands, lanes = a.n * a.cIn * bands;
   const partial = rt.createBuffer(Math.max(1, splits * len) * 4);
   if (lanes > 0 && a.ow > 0) {
-    rt.dispatch(`conv_dw_wgrad:${keyOf(g, t)}`, () => dwWeightGradSource(g, t), [buf(x), buf(gy), partial], (u) => {
-      u.set([lanes, a.cIn, bands, a.h, a.w, a.oh, a.ow, Math.ceil(a.ow / t.TN), x.offset, gy.offset]);
-    }, grid1d(lanes, WG));
+    rt.dispatch(`conv_dw_wgrad:${keyOf(g, t)}`, () => dwWeightGradSource(g, t), [buf(x), buf(gy), partial], (u, f, i) => DW_PARAMS.write(u, f, i, {
+      lanes, C: a.cIn, bands, hIn: a.h, wIn: a.w, hOut: a.oh, wOut: a.ow, tilesX: Math.ceil(a.ow / t.TN),
+      offIn: x.offset, offW: gy.offset, offBias: 0,
+    }), grid1d(lanes, WG));
   }
   // with no partials (an empty batch) the sum over zero of them writes the zeros
   const count = lanes > 0 && a.ow > 0 ? splits : 0;
-  rt.dispatch('conv_sum_leading', sumLeadingSource, [partial, out], (u) => { u[0] = len; u[1] = count; }, grid1d(len, 64));
+  rt.dispatch('conv_sum_leading', sumLeadingSource, [partial, out], (u, f, i) => SUM_LEADING_PARAMS.write(u, f, i, { len, count }), grid1d(len, 64));
   rt.releaseBuffer(partial);
   return out;
 }
