@@ -107,7 +107,7 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
   let received = 0;
   try {
     try {
-      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         hash.update(chunk);
         for (let done = 0; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
         received += chunk.length;
