@@ -126,6 +126,25 @@ def train_step_smallcnn(p):
     return train_step(model, opt, x, y)
 
 
+def head_training_step(model, head, x, y):
+    """A training step of the whole model, or (head given) of the head alone with the rest frozen and
+    its BatchNorms in eval, as finetorch's finetune.freeze leaves them; SGD with momentum."""
+    if head is not None:
+        for q in model.parameters():
+            q.requires_grad = False
+        for q in head.parameters():
+            q.requires_grad = True
+    model.train()
+    if head is not None:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+    opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
+    step = train_step(model, opt, x, y, set_to_none=True)  # finetorch's zeroGrad default (and PyTorch 2's)
+    step.stats = lambda: peak_bytes(step, lambda: model_tensors(model, opt) + [x, y])
+    return step
+
+
 def resnet18(p):
     import torchvision
 
@@ -142,21 +161,7 @@ def resnet18(p):
 
         fwd.stats = lambda: peak_bytes(fwd, lambda: model_tensors(model) + [x])
         return fwd
-    if p["frozen"]:
-        for q in model.parameters():
-            q.requires_grad = False
-        for q in model.fc.parameters():
-            q.requires_grad = True
-    model.train()
-    if p["frozen"]:
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.eval()
-    opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
-
-    step = train_step(model, opt, x, y, set_to_none=True)  # finetorch's zeroGrad default (and PyTorch 2's)
-    step.stats = lambda: peak_bytes(step, lambda: model_tensors(model, opt) + [x, y])
-    return step
+    return head_training_step(model, model.fc if p["frozen"] else None, x, y)
 
 
 def mobile_nets(p):
@@ -166,21 +171,7 @@ def mobile_nets(p):
     model = getattr(torchvision.models, p["model"])()
     x = torch.randn(p["batch"], 3, p["size"], p["size"])
     y = torch.randint(0, 1000, (p["batch"],))
-    head = model.classifier[-1]
-    if p["frozen"]:
-        for q in model.parameters():
-            q.requires_grad = False
-        for q in head.parameters():
-            q.requires_grad = True
-    model.train()
-    if p["frozen"]:
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.eval()
-    opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.01, momentum=0.9)
-    step = train_step(model, opt, x, y, set_to_none=True)
-    step.stats = lambda: peak_bytes(step, lambda: model_tensors(model, opt) + [x, y])
-    return step
+    return head_training_step(model, model.classifier[-1] if p["frozen"] else None, x, y)
 
 
 def demo_epoch(p):

@@ -61,3 +61,30 @@ export function disposeModel(model: Module, opt?: Optimizer): void {
   for (const [, b] of model.namedBuffers()) b?.dispose();
 }
 const isTensor = (v: unknown): v is Tensor => typeof v === 'object' && v !== null && typeof (v as Tensor).dispose === 'function';
+
+/**
+ * A model built on `device` (seeded) for an image-classification case: with `head` (a module path) every
+ * parameter but the head's is frozen (`finetune.freeze`, BatchNorms kept in eval); random inputs of
+ * [batch, 3, size, size] and 1000-class targets, SGD with momentum over the trainable parameters, and a
+ * `dispose` that frees all of it.
+ */
+export function imageCase(torch: Torch, device: Device, build: () => Module, p: { head?: string | ((m: Module) => string | null) | null; batch: number; size: number }) {
+  torch.manualSeed(0);
+  const initial = torch.defaultDevice();
+  torch.setDefaultDevice(device);
+  const model = build();
+  torch.setDefaultDevice(initial);
+  const head = typeof p.head === 'function' ? p.head(model) : p.head;
+  if (head) {
+    torch.finetune.freeze(model);
+    torch.finetune.unfreeze(model, [head]);
+  }
+  const x = torch.keep(torch.randn([p.batch, 3, p.size, p.size], { device }));
+  const y = torch.keep(torch.randint(0, 1000, [p.batch], { device }));
+  const opt = new torch.optim.SGD(model.parameters().filter((q) => q.requiresGrad), { lr: 0.01, momentum: 0.9 });
+  const dispose = () => {
+    for (const t of [x, y]) t.dispose();
+    disposeModel(model, opt);
+  };
+  return { model, x, y, opt, dispose };
+}

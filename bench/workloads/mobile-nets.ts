@@ -4,7 +4,7 @@
 // fine-tuning case). Their depthwise convolutions take the depthwise kernel path on webgpu.
 import type { BenchCase, Workload } from '../lib/harness.js';
 import { na } from '../lib/harness.js';
-import { disposeModel, finetorch, missing, peakBytes, trainStep } from '../lib/ours.js';
+import { finetorch, imageCase, missing, peakBytes, trainStep } from '../lib/ours.js';
 
 const cases: BenchCase[] = [];
 for (const model of ['mobilenet_v3_small', 'efficientnet_b0']) {
@@ -28,24 +28,10 @@ export const workload: Workload = {
     const lacking = missing(torch, ['models.create', 'finetune.headPath', 'finetune.freeze', 'optim.SGD']);
     if (lacking.length) return na(`needs ${lacking.join(', ')}`);
     const p = c.params as { model: string; frozen: boolean; batch: number; size: number };
-    torch.manualSeed(0);
-    const initial = torch.defaultDevice();
-    torch.setDefaultDevice(device);
-    const model = torch.models.create(p.model);
-    torch.setDefaultDevice(initial);
-    if (p.frozen) {
-      torch.finetune.freeze(model);
-      torch.finetune.unfreeze(model, [torch.finetune.headPath(model)!]);
-    }
-    const x = torch.keep(torch.randn([p.batch, 3, p.size, p.size], { device }));
-    const y = torch.keep(torch.randint(0, 1000, [p.batch], { device }));
-    const opt = new torch.optim.SGD(model.parameters().filter((q) => q.requiresGrad), { lr: 0.01, momentum: 0.9 });
+    const head = p.frozen ? torch.finetune.headPath : null;
+    const { model, x, y, opt, dispose } = imageCase(torch, device, () => torch.models.create(p.model), { ...p, head });
     model.train();
     const run = trainStep(torch, model, opt, x, y);
-    const dispose = () => {
-      for (const t of [x, y]) t.dispose();
-      disposeModel(model, opt);
-    };
     return { run, dispose, stats: () => peakBytes(torch, device, run) };
   },
 

@@ -5,7 +5,7 @@
 // live bytes of one step on the device (`torch.memory()`; PyTorch: its allocator's profiled peak).
 import type { BenchCase, Workload } from '../lib/harness.js';
 import { na } from '../lib/harness.js';
-import { disposeModel, finetorch, missing, peakBytes, trainStep } from '../lib/ours.js';
+import { finetorch, imageCase, missing, peakBytes, trainStep } from '../lib/ours.js';
 
 const cases: BenchCase[] = [
   { id: 'train_full', label: 'train step, batch 16, 64×64', params: { mode: 'train', frozen: false, batch: 16, size: 64 } },
@@ -33,22 +33,7 @@ export const workload: Workload = {
     const lacking = missing(torch, ['models.resnet18', 'finetune.freeze', 'optim.SGD']);
     if (lacking.length) return na(`needs ${lacking.join(', ')}`);
     const p = c.params as { mode: string; frozen: boolean; batch: number; size: number };
-    torch.manualSeed(0);
-    const initial = torch.defaultDevice();
-    torch.setDefaultDevice(device);
-    const model = torch.models.resnet18();
-    torch.setDefaultDevice(initial);
-    if (p.frozen) {
-      torch.finetune.freeze(model);
-      torch.finetune.unfreeze(model, ['fc']);
-    }
-    const x = torch.keep(torch.randn([p.batch, 3, p.size, p.size], { device }));
-    const y = torch.keep(torch.randint(0, 1000, [p.batch], { device }));
-    const opt = new torch.optim.SGD(model.parameters().filter((q) => q.requiresGrad), { lr: 0.01, momentum: 0.9 });
-    const dispose = () => {
-      for (const t of [x, y]) t.dispose();
-      disposeModel(model, opt);
-    };
+    const { model, x, y, opt, dispose } = imageCase(torch, device, () => torch.models.resnet18(), { ...p, head: p.frozen ? 'fc' : null });
     let run: () => Promise<void>;
     if (p.mode === 'eval') {
       model.eval();
