@@ -4,6 +4,7 @@
 // (`block.write(u, f, i, { m, ... })`, inside runtime.dispatch's writeParams callback) both come from
 // that declaration, so a launcher and its shader can no longer disagree about word 7, and the type
 // checker rejects a missing or misspelled field.
+
 // runtime.ts's PARAM_WORDS, repeated: runtime.ts imports kernel modules (error-flag.ts), so importing
 // it here would make a cycle evaluated before the constant exists (a test checks that they agree)
 export const SLOT_WORDS = 64;
@@ -15,7 +16,8 @@ export type ParamField = ParamType | readonly [ParamType, number];
 export type ParamSpec = Record<string, ParamField>;
 
 type FieldValue<F> = F extends readonly [ParamType, number] ? ArrayLike<number> : F extends 'bool' ? boolean : number;
-/** The values `write` takes: every field, by name (arrays may be shorter than declared; the rest is 0). */
+/** The values `write` takes: every field, by name (arrays may be shorter than declared; the rest stays
+ *  0, as runtime.dispatch zeroes the slot before writeParams). */
 export type ParamValues<S extends ParamSpec> = { [K in keyof S]: FieldValue<S[K]> };
 type ScalarNames<S extends ParamSpec> = { [K in keyof S]: S[K] extends ParamType ? K : never }[keyof S] & string;
 type ArrayNames<S extends ParamSpec> = Exclude<keyof S & string, ScalarNames<S>>;
