@@ -6,20 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { torch } from '../harness.js';
+import { liveTorch, PYTHON, repoRoot } from '../live-torch.js';
 import { enc, flatten, readFixture } from './util.js';
 
-/** the Python with torch (the CI machine's); FINETORCH_PYTHON points elsewhere */
-const PYTHON = process.env.FINETORCH_PYTHON ?? '/usr/bin/python3';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-const hasTorch = probe.status === 0;
-const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
-const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
-if (!hasTorch) console.log(`test/io/torch-verify: ${requireTorch ? 'FAILING' : 'skipping'} the PyTorch read-back check: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`);
+const gate = liveTorch('test/io/torch-verify: the PyTorch read-back check');
+const root = repoRoot;
 
 const dir = mkdtempSync(join(tmpdir(), 'finetorch-verify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,8 +33,8 @@ async function describeSaved(obj: unknown, spec: Spec, metadata?: Record<string,
 }
 
 describe('PyTorch reads what finetorch writes', () => {
-  it.skipIf(!hasTorch && !requireTorch)('torch.load gives back exact values (verify_written.py)', async () => {
-    if (!hasTorch) throw new Error(`FINETORCH_REQUIRE_TORCH=1 but ${why}`);
+  it.runIf(gate.run)('torch.load gives back exact values (verify_written.py)', async () => {
+    gate.assert();
     const expected: Record<string, unknown> = {};
     const put = async (name: string, obj: unknown, spec: Spec, metadata?: Record<string, string>) => {
       await torch.save(obj, join(dir, name), { metadata });

@@ -8,18 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { eachDevice, expectClose, fixture, onDevice, torch } from '../harness.js';
+import { liveTorch, PYTHON, repoRoot } from '../live-torch.js';
 
-const PYTHON = process.env.FINETORCH_PYTHON ?? '/usr/bin/python3';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-const hasTorch = probe.status === 0;
-const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
-const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
-if (!hasTorch) console.log(`test/optim/torch-roundtrip: ${requireTorch ? 'FAILING' : 'skipping'} the live PyTorch optimizer round trip: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`);
+const gate = liveTorch('test/optim/torch-roundtrip: the live PyTorch optimizer round trip');
+const root = repoRoot;
 
 const dir = mkdtempSync(join(tmpdir(), 'finetorch-optim-rt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,8 +44,8 @@ const fresh = (t: Tensor, device: Device) => {
 const byName = (params: Tensor[]) => Object.fromEntries(params.map((p, i) => [NAMES[i], p]));
 
 eachDevice((device) => {
-  it.skipIf(!hasTorch && !requireTorch)('SGD and Adam state dicts load in torch.optim and back', async () => {
-    if (!hasTorch) throw new Error(`FINETORCH_REQUIRE_TORCH=1 but ${why}`);
+  it.runIf(gate.run)('SGD and Adam state dicts load in torch.optim and back', async () => {
+    gate.assert();
     const init = Object.fromEntries(NAMES.map((n) => [n, fx.tensors[`init.${n}`]]));
     const saved: Record<string, unknown> = {
       init, grads: [0, 1, 2, 3].map((s) => Object.fromEntries(NAMES.map((n) => [n, fx.tensors[`grad.${s}.${n}`]]))),
