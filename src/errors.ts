@@ -26,5 +26,7 @@ export class IndexError extends ArgumentError {}
 export class CheckpointError extends FinetorchError {}
 /** An error reported by the WebGPU implementation, naming the kernel that caused it. */
 export class WebGPUError extends FinetorchError {}
+/** Something this environment lacks: a file system in a browser, Ctrl-C, a process to exit. */
+export class PlatformError extends FinetorchError {}
 
 export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;

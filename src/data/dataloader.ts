@@ -2,6 +2,7 @@
 // one-batch prefetch. Batches are stacked on the host and uploaded once per field (see collate.ts).
 import type { DType } from '../kernels/backend.js';
 import { ArgumentError } from '../errors.js';
+import { platform } from '../platform/platform.js';
 import { defaultDevice, type Device } from '../tensor/device.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { collateHost, uploadBatch, type Collated } from './collate.js';
@@ -107,7 +108,7 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     // Runs on a later macrotask: while the caller awaits GPU work or a readback, the next batch is
     // read, stacked and uploaded. The promise never rejects (the error is delivered in order instead).
     const schedule = (k: number) => new Promise<Outcome<B>>((resolve) => {
-      setImmediate(() => {
+      void platform().nextTask().then(() => {
         try { resolve({ ok: true, value: this.make(batches[k], device) }); } catch (error) { resolve({ ok: false, error }); }
       });
     });

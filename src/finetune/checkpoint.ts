@@ -2,11 +2,10 @@
 // file. Tensors are entries (`model.<key>`, `optimizer.state.<i>.<name>`, `ema.<i>`); everything else
 // (optimizer param groups and scalar state, scheduler state, epoch, history, generator states) is JSON
 // in `__metadata__.finetorch_fit`, with non-finite numbers spelled out (JSON has no Infinity).
-import { rename, writeFile } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import { save } from '../io/index.js';
 import { loadSafetensors } from '../io/safetensors.js';
-import { removeStaleTemps, tempPathFor } from '../io/temp-files.js';
+import { platform } from '../platform/platform.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export const CHECKPOINT_FORMAT = 'finetorch.fit/1';
@@ -55,12 +54,9 @@ export function unflatten(v: unknown, tensors: Record<string, Tensor>): unknown 
   return v;
 }
 
-/** Write `bytes` to `path` atomically (a crash mid-write never leaves a truncated checkpoint). */
+/** Write `bytes` to `path` atomically (a crash mid-write never leaves a truncated checkpoint; the platform's files). */
 export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await removeStaleTemps(path);
-  const tmp = tempPathFor(path);
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  await platform().files.write(path, bytes);
 }
 
 /** Save tensors and a JSON payload (under `__metadata__.finetorch_fit`) as one safetensors file (torch.save; atomic). */

@@ -1,5 +1,8 @@
 // Training progress: a one-line bar redrawn in place on a TTY (steps, loss, throughput, ETA), plain
 // lines otherwise (a few per epoch, so logs stay readable), and the per-epoch summary either way.
+// The default output is the platform's (Node's stdout; the console in a browser); a function gets
+// the lines instead (a worker posts them to its page).
+import { platform } from '../platform/platform.js';
 
 export type LogOption = boolean | 'auto' | 'bar' | 'lines' | ((line: string) => void);
 
@@ -23,7 +26,7 @@ export class Progress {
   private started = 0;
   private nextLineAt = 0;
 
-  constructor(opt: LogOption = 'auto', out: Out = process.stdout) {
+  constructor(opt: LogOption = 'auto', out: Out = platform().stdout) {
     if (typeof opt === 'function') {
       this.mode = 'lines';
       this.sink = opt;
@@ -32,7 +35,7 @@ export class Progress {
     }
     this.out = out;
     // lines go through console.log when printing to stdout, so they interleave with other output
-    this.sink = out === process.stdout ? (s) => console.log(s) : (s) => void out.write(`${s}\n`);
+    this.sink = out === platform().stdout ? (s) => console.log(s) : (s) => void out.write(`${s}\n`);
     if (opt === false) this.mode = 'off';
     else if (opt === 'bar') this.mode = 'bar';
     else if (opt === 'lines') this.mode = 'lines';

@@ -1,16 +1,19 @@
 // Checkpoints: `torch.load` / `torch.save` for safetensors and PyTorch .pth/.pt files.
 // The format is told by the bytes, never by the name, when loading; by the extension when saving.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+// Bytes come from anywhere (sources.ts); files are the platform's: paths in Node, `opfs:` names in a
+// browser (src/platform/).
 import { ArgumentError, CheckpointError } from '../errors.js';
 import type { Device } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concat } from './host.js';
 import { describePth, loadPth, pthChunks, type StoredTensor } from './pth.js';
 import { loadSafetensors, parseSafetensorsHeader, safetensorsChunks } from './safetensors.js';
-import { removeStaleTemps, tempPathFor } from './temp-files.js';
+import { platform } from '../platform/platform.js';
+import { readSource, type CheckpointSource, type LoadProgress } from './sources.js';
 
 export { loadSafetensors, saveSafetensors, parseSafetensorsHeader } from './safetensors.js';
 export { loadPth, type StoredTensor } from './pth.js';
+export { fetchBytes, type CheckpointSource, type LoadProgress } from './sources.js';
 
 export type CheckpointFormat = 'safetensors' | 'pth';
 
@@ -29,17 +32,9 @@ export function detectFormat(bytes: Uint8Array): CheckpointFormat {
   throw new CheckpointError(`not a checkpoint: a ${b.length}-byte file starting with [${head}] is neither a PyTorch zip (.pth/.pt) nor safetensors`);
 }
 
-async function bytesOf(src: string | Uint8Array): Promise<Uint8Array> {
-  if (typeof src !== 'string') return src;
-  try {
-    return await readFile(src);
-  } catch (e) {
-    throw new CheckpointError(`cannot read '${src}': ${(e as Error).message}`);
-  }
-}
-
 /**
- * Load a checkpoint (a path or the file's bytes). A safetensors file gives `{ name: Tensor }`; a .pth
+ * Load a checkpoint from a path (Node) or an `opfs:` name (a browser), a URL (fetched; `onProgress`
+ * hears of each chunk), a Blob or File, or the file's bytes (ArrayBuffer, Uint8Array, Buffer). A safetensors file gives `{ name: Tensor }`; a .pth
  * gives the object torch.save was given: a state dict as `{ name: Tensor }` in its order, a checkpoint
  * dict as nested plain objects/arrays with tensors in place (dict keys become strings; tuples become
  * arrays). Floating-point tensors load as float32, integers as int32 (int64 outside the int32 range
@@ -50,11 +45,11 @@ async function bytesOf(src: string | Uint8Array): Promise<Uint8Array> {
  * file's size, at least 16 MiB), so a small hostile file cannot ask for gigabytes.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function load(src: string | Uint8Array, opts: { device?: Device; maxViewBytes?: number } = {}): Promise<any> {
+export async function load(src: CheckpointSource, opts: { device?: Device; maxViewBytes?: number; onProgress?: LoadProgress } = {}): Promise<any> {
   if (opts.maxViewBytes !== undefined && !(Number.isSafeInteger(opts.maxViewBytes) && opts.maxViewBytes >= 0)) {
     throw new ArgumentError(`load: maxViewBytes must be a non-negative integer, got ${String(opts.maxViewBytes)}`);
   }
-  const bytes = await bytesOf(src);
+  const bytes = await readSource(src, opts.onProgress);
   if (detectFormat(bytes) === 'safetensors') return loadSafetensors(bytes, opts).tensors;
   return loadPth(bytes, opts);
 }
@@ -80,29 +75,27 @@ async function chunksFor(obj: unknown, format: CheckpointFormat, opts: { metadat
 }
 
 /**
- * Save `obj` to `path`, the format chosen by the extension: `.safetensors` (a flat `{ name: Tensor }`,
- * optional string `metadata`) or `.pth`/`.pt` (anything `load` returns: nested objects, arrays,
- * tensors, numbers, strings, booleans, null), readable by PyTorch's torch.load (also with
- * weights_only=True). Tensors are read back from their device first. The file is written beside
- * the target and renamed into place, so a failure never leaves a half-written checkpoint.
+ * Save `obj` to `path` (Node) or an `opfs:dir/file` name (a browser's origin-private file system), the
+ * format chosen by the extension: `.safetensors` (a flat `{ name: Tensor }`, optional string
+ * `metadata`) or `.pth`/`.pt` (anything `load` returns: nested objects, arrays, tensors, numbers,
+ * strings, booleans, null), readable by PyTorch's torch.load (also with weights_only=True). Tensors
+ * are read back from their device first. The file is written beside the target and renamed into
+ * place (OPFS: committed on close), so a failure never leaves a half-written checkpoint.
+ * Without a name, resolves the file's bytes instead (`format`, default 'pth' as PyTorch's
+ * torch.save to a buffer): for a download, an upload, or a store of your own.
  */
-export async function save(obj: unknown, path: string, opts: { metadata?: Record<string, string> } = {}): Promise<void> {
-  const chunks = await chunksFor(obj, formatFor(path), opts);
-  await removeStaleTemps(path);
-  const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w');
-  try {
-    for (const c of chunks) {
-      let done = 0;
-      while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
-    }
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw e;
+export async function save(obj: unknown, path: string, opts?: { metadata?: Record<string, string> }): Promise<void>;
+export async function save(obj: unknown, opts?: { format?: CheckpointFormat; metadata?: Record<string, string> }): Promise<Uint8Array>;
+export async function save(obj: unknown, pathOrOpts?: string | { format?: CheckpointFormat; metadata?: Record<string, string> },
+  opts: { metadata?: Record<string, string> } = {}): Promise<void | Uint8Array> {
+  if (typeof pathOrOpts !== 'string') {
+    const o = pathOrOpts ?? {};
+    const format = o.format ?? 'pth';
+    if (format !== 'pth' && format !== 'safetensors') throw new ArgumentError(`save: format must be 'pth' or 'safetensors', got ${JSON.stringify(format)}`);
+    return serializeCheckpoint(obj, format, o);
   }
+  const chunks = await chunksFor(obj, formatFor(pathOrOpts), opts);
+  await platform().files.write(pathOrOpts, chunks);
 }
 
 export interface CheckpointSummary {

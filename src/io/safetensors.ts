@@ -133,8 +133,16 @@ const DTYPE_RANK: Record<string, number> = { BOOL: 0, U8: 1, I8: 2, F8_E5M2: 3, 
  * ascending by UTF-8 bytes (Rust's `String` ordering, not JS's UTF-16 ordering).
  */
 export function referenceOrder(items: { name: string; dtype: string }[]): { name: string; dtype: string }[] {
-  const enc = new Map(items.map((it) => [it.name, Buffer.from(it.name, 'utf8')]));
-  return [...items].sort((a, b) => (DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype]) || Buffer.compare(enc.get(a.name)!, enc.get(b.name)!));
+  const utf8 = new TextEncoder();
+  const enc = new Map(items.map((it) => [it.name, utf8.encode(it.name)]));
+  return [...items].sort((a, b) => (DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype]) || compareBytes(enc.get(a.name)!, enc.get(b.name)!));
+}
+
+/** Lexicographic order of byte strings (Node's Buffer.compare, without Buffer: browsers lack it). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 /** Serialise tensors as chunks: header first, then each tensor's bytes in the reference order. */
@@ -163,7 +171,8 @@ export async function safetensorsChunks(tensors: Record<string, Tensor> | Readon
   }
   let json = `{${parts.join(',')}}`;
   // pad with spaces so the data section starts 8-byte aligned (the reference pads the same way)
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const unpadded = new TextEncoder().encode(json).length;
+  json += ' '.repeat((8 - (unpadded % 8)) % 8);
   const hb = new TextEncoder().encode(json);
   const head = new Uint8Array(8 + hb.length);
   new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);

@@ -3,8 +3,10 @@
 // removes the temp files of the same target whose writer is gone. A live writer's file is never
 // touched: `process.kill(pid, 0)` throws ESRCH only when no such process exists (EPERM means it
 // exists under another user).
-import { readdir, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// Node only (process ids, a directory listing): platform/node.ts and the weights hub use it.
+import { nodeOnly } from '../platform/platform.js';
+
+const host = () => nodeOnly('atomic file writes');
 
 export const tempPathFor = (path: string, pid = process.pid): string => `${path}.${pid}.tmp`;
 
@@ -19,10 +21,10 @@ function alive(pid: number): boolean {
 
 /** Remove `<path>.<pid>.tmp` files left by dead processes; returns the paths removed. Never throws. */
 export async function removeStaleTemps(path: string): Promise<string[]> {
-  const dir = dirname(path), base = basename(path);
+  const dir = host().path.dirname(path), base = host().path.basename(path);
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await host().fsp.readdir(dir);
   } catch {
     return [];
   }
@@ -31,8 +33,8 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
     if (!name.startsWith(`${base}.`) || !name.endsWith('.tmp')) continue;
     const pid = name.slice(base.length + 1, -4);
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
-    const p = join(dir, name);
-    await unlink(p).then(() => removed.push(p), () => undefined);
+    const p = host().path.join(dir, name);
+    await host().fsp.unlink(p).then(() => removed.push(p), () => undefined);
   }
   return removed;
 }

@@ -2,11 +2,10 @@
 // the best weights (`model.safetensors`, a plain state dict loadable anywhere), the resume checkpoint
 // (`checkpoint.safetensors`, see resume-state.ts), `metrics.jsonl` (one JSON line per epoch) and the
 // learning curve `curve.svg`. Without a directory every write is a no-op, and a resume path given
-// explicitly is still read.
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// explicitly is still read. Files are the platform's: a directory in Node, `opfs:dir` in a browser.
 import { CheckpointError } from '../../errors.js';
 import { save } from '../../io/index.js';
+import { platform } from '../../platform/platform.js';
 import type { Module } from '../../nn/module.js';
 import { writeAtomic } from '../checkpoint.js';
 import { learningCurveSvg } from '../curve.js';
@@ -20,7 +19,8 @@ export class Checkpointer {
   static async open(dir: string | undefined, parts: FitParts): Promise<Checkpointer> {
     const files: History['files'] = {};
     if (dir) {
-      await mkdir(dir, { recursive: true });
+      const { mkdir, join } = platform().files;
+      await mkdir(dir);
       files.model = join(dir, 'model.safetensors');
       files.checkpoint = join(dir, 'checkpoint.safetensors');
       files.metrics = join(dir, 'metrics.jsonl');
@@ -41,7 +41,7 @@ export class Checkpointer {
   async resume(path: string, rebuild: (epochs: number) => void): Promise<ResumeState> {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await platform().files.read(path);
     } catch (e) {
       throw new CheckpointError(`fit: cannot read the resume checkpoint '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
@@ -50,10 +50,10 @@ export class Checkpointer {
 
   /** Start metrics.jsonl with the finished epochs' lines (a kill between writing a line and the checkpoint would repeat one). */
   async startMetrics(done: readonly EpochRecord[]): Promise<void> {
-    if (this.files.metrics) await writeFile(this.files.metrics, done.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (this.files.metrics) await platform().files.write(this.files.metrics, done.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   async appendMetrics(rec: EpochRecord): Promise<void> {
-    if (this.files.metrics) await appendFile(this.files.metrics, `${JSON.stringify(rec)}\n`);
+    if (this.files.metrics) await platform().files.append(this.files.metrics, `${JSON.stringify(rec)}\n`);
   }
 
   /** Save the model's weights as the best so far. */

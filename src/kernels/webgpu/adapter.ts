@@ -11,6 +11,19 @@ export interface AdapterInfo {
     maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupsPerDimension: number };
 }
 
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp/;
+
+/**
+ * Whether an adapter runs on the CPU: the spec's `isFallbackAdapter` first, then the architecture
+ * (Chrome reports e.g. 'swiftshader' there and leaves `description` empty), then Dawn's vendor,
+ * device and description strings (Node's adapter names the driver in `description`: 'llvmpipe (LLVM …)').
+ */
+export function isSoftwareAdapter(ai: { isFallbackAdapter?: boolean; vendor: string; architecture: string; device: string; description: string }): boolean {
+  if (ai.isFallbackAdapter) return true;
+  if (SOFTWARE.test((ai.architecture ?? '').toLowerCase())) return true;
+  return SOFTWARE.test(`${ai.vendor} ${ai.device} ${ai.description}`.toLowerCase());
+}
+
 /** How to obtain a `GPU` object, and what to run the whole acquisition inside (Node: the stderr filter). */
 export interface GpuSource {
   around<T>(acquire: () => Promise<T>): Promise<T>;
@@ -45,12 +58,12 @@ export async function openDevice(gpu: GPU, backend: string): Promise<{ device: G
   const sgInfo = ai as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const sgMin = sgInfo.subgroupMinSize ?? 0, sgMax = sgInfo.subgroupMaxSize ?? 0;
   const description = ai.description || ai.device || ai.architecture || ai.vendor || 'unknown';
-  const text = `${ai.vendor} ${ai.architecture} ${ai.device} ${ai.description}`.toLowerCase();
-  const isFallback = Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  // Chrome moved the flag from the adapter to its info (131); Dawn's Node binding has it on the adapter
+  const isFallback = Boolean((ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
   const info: AdapterInfo = {
     vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description,
     isFallbackAdapter: isFallback,
-    isSoftware: isFallback || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text),
+    isSoftware: isSoftwareAdapter({ isFallbackAdapter: isFallback, vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description: ai.description }),
     subgroupSize: device.features.has('subgroups') && sgMin > 0 && sgMin === sgMax ? sgMin : 0,
     backend,
     limits: {

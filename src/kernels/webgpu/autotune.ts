@@ -1,13 +1,12 @@
 // Matmul kernel choice per adapter. Each adapter has a default (software adapters and GPUs want
 // different kernels); the tuner times a few candidates once per adapter on a representative size
-// per size class and caches the winner on disk, keyed by the adapter and the class:
-//   $XDG_CACHE_HOME/finetorch/autotune.json (else ~/.cache/finetorch/autotune.json)
+// per size class and caches the winner, keyed by the adapter and the class, in the platform's store:
+//   Node: $XDG_CACHE_HOME/finetorch/autotune.json (else ~/.cache/finetorch/autotune.json)
+//   a browser: IndexedDB (else localStorage), so a page does not re-time on every load
 // FINETORCH_AUTOTUNE=0 disables tuning and the cache (the defaults are used); FINETORCH_AUTOTUNE=force
 // re-tunes even when a choice is cached. Under vitest (VITEST set) it is off unless asked for, so
 // tests run the defaults and never time anything.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { platform, type TuneCacheEntry } from '../../platform/platform.js';
 import type { MatmulArgs, View } from '../backend.js';
 import {
   encodeMatmul, formatMatmulConfig, GPU_TILE, parseMatmulConfig, planPacked, SOFTWARE_PACKED, SOFTWARE_SG, SOFTWARE_TILE, sgFits,
@@ -71,15 +70,16 @@ export function matmulCandidates(info: AdapterInfo): MatmulConfig[] {
 }
 
 export function autotuneMode(): 'off' | 'on' | 'force' {
-  const v = (process.env.FINETORCH_AUTOTUNE ?? '').trim().toLowerCase();
+  const env = platform().env;
+  const v = (env('FINETORCH_AUTOTUNE') ?? '').trim().toLowerCase();
   if (v === '0' || v === 'off' || v === 'false' || v === 'no') return 'off';
-  if (!v && process.env.VITEST) return 'off';
+  if (!v && env('VITEST')) return 'off';
   return v === 'force' ? 'force' : 'on';
 }
 
+/** Where the cache lives (a file path in Node), for messages. */
 export function cachePath(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'finetorch', 'autotune.json');
+  return platform().tuneCache.where;
 }
 
 /** The cache key: adapter identity (with its backend and subgroup size), kernel, size class.
@@ -88,30 +88,11 @@ export function cacheKey(info: AdapterInfo, cls: SizeClass): string {
   return [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'matmul2', cls].join('|');
 }
 
-export interface CacheEntry { config: string; ms: Record<string, number>; at: string }
+export type CacheEntry = TuneCacheEntry;
 
-export function readCache(): Record<string, CacheEntry> {
-  try {
-    const parsed = JSON.parse(readFileSync(cachePath(), 'utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? parsed as Record<string, CacheEntry> : {};
-  } catch {
-    return {}; // missing or unreadable: tune again
-  }
-}
-
-export function writeCache(entries: Record<string, CacheEntry>): void {
-  const path = cachePath();
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    // merge with what another process may have written meanwhile; rename is atomic
-    const merged = { ...readCache(), ...entries };
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(merged, null, 2) + '\n');
-    renameSync(tmp, path);
-  } catch (e) {
-    console.warn(`finetorch: could not write the autotune cache ${path}: ${(e as Error).message}`);
-  }
-}
+export const readCache = (): Record<string, CacheEntry> => platform().tuneCache.read();
+/** Merge `entries` into the cache (a failure is a warning: the next start tunes again). */
+export const writeCache = (entries: Record<string, CacheEntry>): void => platform().tuneCache.write(entries);
 
 /** The defaults overlaid with this adapter's cached choices (nothing is timed). */
 export function cachedMatmulChoice(info: AdapterInfo): MatmulChoice {

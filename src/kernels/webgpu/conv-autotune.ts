@@ -4,6 +4,7 @@
 // times a few (tm, rows, wg) candidates on one representative 3×3 convolution, round-robin so a
 // change in background load favours none, and caches the fastest.
 import { ArgumentError } from '../../errors.js';
+import { platform } from '../../platform/platform.js';
 import { autotuneMode, cachePath, readCache, writeCache, type CacheEntry } from './autotune.js';
 import {
   CONV_CLASSES, convForward, convOptions, defaultConvTile, setConvTiles, type ConvClass, type ConvTile,
@@ -85,7 +86,7 @@ export async function tuneConv(rt: Runtime, opts: ConvTuneOptions = {}): Promise
       const ms = performance.now() - t0;
       rt.releaseBuffer(out);
       // a pipeline the device rejected reports through an error scope that resolves a turn later
-      await new Promise((r) => setImmediate(r));
+      await platform().nextTask();
       rt.checkErrors();
       return ms;
     };

@@ -8,9 +8,9 @@
 // no CPU) for 1/8 of the time waited so far, at most 1 ms: waits of a few hundred µs (small
 // kernels) stay as short as before, long ones take at most ~1/8 longer to notice completion.
 //
-// Only where that loop exists: without a global setImmediate (a browser, which resolves GPU promises
-// from its own event loop) or without SharedArrayBuffer, a wait is a plain await. Nothing is
-// touched at module load.
+// Node only: platform/node.ts installs it; a browser's platform awaits plainly (it resolves GPU
+// promises from its own event loop, and Atomics.wait is illegal on a page's main thread). Without a
+// global setImmediate or SharedArrayBuffer a wait is a plain await too. Nothing is touched at module load.
 
 const SPIN_MS = 0.25;
 let pollCell: Int32Array | null = null;
@@ -44,9 +44,4 @@ export async function politeWait<T>(p: Promise<T>): Promise<T> {
       realSetImmediate = null;
     }
   }
-}
-
-/** Resolves after the tasks already queued have run (setImmediate in Node, a timer elsewhere). */
-export function nextTask(): Promise<void> {
-  return new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 }

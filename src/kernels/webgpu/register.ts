@@ -1,8 +1,9 @@
-// Registers the `webgpu` device, with the GPU from Node's `webgpu` package (runtime.ts's default
-// GpuSource). This is the one place that decides where the GPU comes from: src/index.ts imports it,
-// and a browser entry would register the same backend over navigator.gpu instead. Acquisition runs
-// in torch.init(): the adapter, then the tuned (or cached) matmul and conv kernel choices.
+// Registers the `webgpu` device, with the GPU from the platform's GpuSource (src/platform/: Node's
+// `webgpu` package, a browser's navigator.gpu). Acquisition runs in torch.init(): the adapter, the
+// autotune cache (a file in Node, IndexedDB in a browser), then the tuned (or cached) matmul and
+// conv kernel choices.
 import { DeviceError } from '../../errors.js';
+import { platform } from '../../platform/platform.js';
 import { registerBackend } from '../registry.js';
 import { WebGPUBackend } from './backend.js';
 import { prepareConvTiles } from './conv-autotune.js';
@@ -13,9 +14,10 @@ let backend: WebGPUBackend | null = null;
 registerBackend('webgpu', async () => {
   const rt = await acquireRuntime();
   if (!rt) {
-    if (process.env.FINETORCH_REQUIRE_WEBGPU === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);
+    if (platform().env('FINETORCH_REQUIRE_WEBGPU') === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);
     return { unavailable: webgpuFailure() };
   }
+  await platform().tuneCache.load();
   backend = new WebGPUBackend(rt);
   await backend.prepareMatmul();
   await prepareConvTiles(rt);

@@ -5,8 +5,10 @@
 //   submission.ts      batching into compute passes, parameter slots, readback, sync
 //   device-errors.ts   Dawn's asynchronous errors and device loss, thrown at the next readback
 //   error-flag.ts      the device-side flag of value-checking kernels
-//   adapter.ts         adapter → device and AdapterInfo;  node-gpu.ts  Node's GPU object (`webgpu` package)
+//   adapter.ts         adapter → device and AdapterInfo; the GPU object comes from the platform:
+//                      node-gpu.ts (the `webgpu` package) or browser-gpu.ts (navigator.gpu)
 import { DeviceError } from '../../errors.js';
+import { platform } from '../../platform/platform.js';
 import { openDevice, type AdapterInfo, type GpuSource } from './adapter.js';
 import { BufferPool, bucketSize } from './buffer-pool.js';
 import { DeviceErrors } from './device-errors.js';
@@ -112,14 +114,17 @@ let failure = '';
 let gpuRef: GPU | null = null;
 
 /**
- * Acquire the adapter and device once, from `source` (default: Node's `webgpu` package). Resolves
- * null when no adapter exists (reason in `webgpuFailure()`).
+ * Acquire the adapter and device once, from `source` (default: the platform's: Node's `webgpu`
+ * package, a browser's navigator.gpu). Resolves null when no adapter exists (reason in `webgpuFailure()`).
  */
 export function acquireRuntime(source?: GpuSource): Promise<Runtime | null> {
   if (!acquiring) {
     acquiring = (async () => {
-      // imported here, not at the top: Node's source is the one part of the runtime that needs Node
-      const src = source ?? (await import('./node-gpu.js')).nodeGpu;
+      const src = source ?? platform().gpu;
+      if (!src) {
+        failure = 'WebGPU unavailable: this platform has no GPU source';
+        return null;
+      }
       return src.around(() => acquire(src));
     })();
   }

@@ -4,13 +4,13 @@
 // readback or copy), each dispatch's parameters in a 256-byte slot of one storage buffer written
 // once per submit. Buffers freed while a batch is being recorded return to the pool only after that
 // batch is submitted, so a reused buffer can never be overwritten under pending work. A readback
-// copies into a staging buffer, submits, and waits politely (polite-wait.ts); it then throws what the
+// copies into a staging buffer, submits, and waits (the platform's politeWait: polite-wait.ts in Node); it then throws what the
 // device reported meanwhile (device-errors.ts) or a raised value-check flag (error-flag.ts).
+import { platform } from '../../platform/platform.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { DeviceErrors } from './device-errors.js';
 import { FLAG_BYTES, type ErrorFlag } from './error-flag.js';
 import type { PipelineCache } from './pipeline-cache.js';
-import { nextTask, politeWait } from './polite-wait.js';
 
 /** Parameters of one dispatch: up to 64 32-bit words, bound as a read-only storage slice. */
 export const PARAM_WORDS = 64;
@@ -114,9 +114,9 @@ export class Submission {
     const gen = this.errorFlag.snapshot();
     this.flush();
     try {
-      await politeWait(staging.mapAsync(GPUMapMode.READ));
+      await platform().politeWait(staging.mapAsync(GPUMapMode.READ));
       // errors raised by the scopes resolve asynchronously; let them land before we return
-      await nextTask();
+      await platform().nextTask();
       this.errors.check();
       const range = staging.getMappedRange(0, size);
       if (flag) {
@@ -137,7 +137,7 @@ export class Submission {
       return;
     }
     this.flush();
-    await politeWait(this.device.queue.onSubmittedWorkDone());
+    await platform().politeWait(this.device.queue.onSubmittedWorkDone());
     this.errors.check();
   }
 }

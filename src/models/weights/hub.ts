@@ -5,12 +5,8 @@
 // A download streams into `<file>.<pid>.tmp` beside the target while hashing it, is checked against the
 // sha256 prefix (torch.hub's check_hash), and is renamed into place only then: a refused, interrupted or
 // failed transfer leaves nothing in the cache.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { CheckpointError } from '../../errors.js';
+import { nodeOnly } from '../../platform/platform.js';
 import { removeStaleTemps, tempPathFor } from '../../io/temp-files.js';
 import { progressBar } from './progress.js';
 
@@ -30,17 +26,19 @@ export class WeightsUnavailableError extends CheckpointError {
   }
 }
 
+// torch.hub's cache is a directory on disk: Node only (a browser loads weights with torch.load(url))
+const host = () => nodeOnly("torch.hub's checkpoint cache (pretrained weights)");
 const env = () => (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
-const expandUser = (p: string) => (p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p);
+const expandUser = (p: string) => (p === '~' || p.startsWith('~/') ? host().path.join(host().os.homedir(), p.slice(1)) : p);
 
 /** torch.hub.get_dir(): $TORCH_HOME/hub, TORCH_HOME defaulting to $XDG_CACHE_HOME/torch, then ~/.cache/torch. */
 export function hubDir(): string {
   const e = env();
-  return join(expandUser(e.TORCH_HOME || join(e.XDG_CACHE_HOME || '~/.cache', 'torch')), 'hub');
+  return host().path.join(expandUser(e.TORCH_HOME || host().path.join(e.XDG_CACHE_HOME || '~/.cache', 'torch')), 'hub');
 }
 
 /** Where torch.hub (and torchvision) keep downloaded checkpoints. */
-export const checkpointsDir = (): string => join(hubDir(), 'checkpoints');
+export const checkpointsDir = (): string => host().path.join(hubDir(), 'checkpoints');
 
 /** FINETORCH_OFFLINE=1 (or true/yes): never touch the network. */
 export const offline = (): boolean => /^(1|true|yes|on)$/i.test(env().FINETORCH_OFFLINE ?? '');
@@ -55,8 +53,8 @@ export function urlFor(file: string, fallback: string, baseUrl?: string): string
 export function findCached(names: readonly string[]): string | null {
   const dir = checkpointsDir();
   for (const n of names) {
-    const p = join(dir, n);
-    if (existsSync(p)) return p;
+    const p = host().path.join(dir, n);
+    if (host().fs.existsSync(p)) return p;
   }
   return null;
 }
@@ -98,11 +96,11 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
     throw fail(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, 'http');
   }
   const total = Number(res.headers.get('content-length')) || 0;
-  mkdirSync(join(dst, '..'), { recursive: true });
+  host().fs.mkdirSync(host().path.join(dst, '..'), { recursive: true });
   await removeStaleTemps(dst);
   const tmp = tempPathFor(dst);
-  const fh = await open(tmp, 'w');
-  const hash = createHash('sha256');
+  const fh = await host().fsp.open(tmp, 'w');
+  const hash = host().crypto.createHash('sha256');
   const bar = progressBar(file, total, opts.progress ?? !!process.stderr.isTTY);
   let received = 0;
   try {
@@ -122,13 +120,13 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
     if (sha256Prefix && !digest.startsWith(sha256Prefix)) {
       throw fail(`invalid hash value (expected "${sha256Prefix}", got "${digest}"); the file was not kept`, 'hash');
     }
-    await rename(tmp, dst);
+    await host().fsp.rename(tmp, dst);
     bar.done();
     return dst;
   } catch (e) {
     bar.done();
     await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
+    await host().fsp.unlink(tmp).catch(() => undefined);
     throw e;
   }
 }

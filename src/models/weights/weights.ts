@@ -7,8 +7,7 @@
 // Reading is synchronous from torch.hub's cache (`stateDictSync`, what `models.resnet18({ weights })`
 // uses); fetching is the one asynchronous step (`await w.fetch()`), so a model can be built without
 // `await` whenever its file is on disk, and a missing file is a typed error that says how to get it.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeOnly } from '../../platform/platform.js';
 import { ArgumentError } from '../../errors.js';
 import { loadPth } from '../../io/pth.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -72,7 +71,7 @@ export class Weights {
 
   /** Where the file is (or will be) in torch.hub's cache. */
   get path(): string {
-    return join(checkpointsDir(), this.file);
+    return nodeOnly("torch.hub's checkpoint cache").path.join(checkpointsDir(), this.file);
   }
 
   /** The cached file (torchvision's name or a later torchvision's name for the same bytes), or null. */
@@ -105,7 +104,7 @@ export class Weights {
   stateDictSync(): Record<string, Tensor> {
     const path = this.cached();
     if (!path) throw this.unavailable(offline() ? 'offline' : 'not-cached');
-    const obj = loadPth(readFileSync(path)) as Record<string, unknown>;
+    const obj = loadPth(nodeOnly('reading cached weights').fs.readFileSync(path)) as Record<string, unknown>;
     if (!obj || typeof obj !== 'object' || !Object.values(obj).every((v) => v instanceof Tensor)) {
       throw new WeightsUnavailableError(`${path} is not a state dict; delete it and fetch ${this} again`, this.file, this.path, this.url, 'hash');
     }

