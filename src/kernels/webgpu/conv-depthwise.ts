@@ -4,7 +4,7 @@
 // convolution here when isDepthwise says so; every other grouped convolution keeps the tiled path.
 import type { Conv2dArgs, View } from '../backend.js';
 import { DW_PARAMS, dwGatherSource, dwSide, dwWeightGradSource, type DwGeom, type DwTile } from './conv-depthwise-source.js';
-import { SUM_LEADING_PARAMS, sumLeadingSource } from './conv-tiled.js';
+import { SUM_LEADING_PARAMS, sumLeadingSource } from './conv-layout.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
 

@@ -20,8 +20,11 @@ import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward, isDe
 import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource, DIRECT_PARAMS } from './conv-direct.js';
 import {
   CHANNEL_BIAS_PARAMS, channelBiasSource, INTERLEAVE_PARAMS, interleaveSource, PAD_PARAMS, padSource, SUM_LEADING_PARAMS, sumLeadingSource,
-  TILED_FORWARD_PARAMS, TILED_WGRAD_PARAMS, tiledForwardSource, tiledWeightGradSource, TN, UNPAD_PARAMS, unpadRowsSource, vec4sPerRow,
-  WEIGHT_LAYOUT_PARAMS, weightLayoutSource, WGRAD_SUM_PARAMS, wgradSumSource, ZERO_PARAMS, zeroSource, type ConvGeom, type FwdTile, type WgradTile,
+  UNPAD_PARAMS, unpadRowsSource, WEIGHT_LAYOUT_PARAMS, weightLayoutSource, WGRAD_SUM_PARAMS, wgradSumSource, ZERO_PARAMS, zeroSource,
+} from './conv-layout.js';
+import {
+  TILED_FORWARD_PARAMS, TILED_WGRAD_PARAMS, tiledForwardSource, tiledWeightGradSource, TN, vec4sPerRow,
+  type ConvGeom, type FwdTile, type WgradTile,
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
