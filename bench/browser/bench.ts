@@ -1,7 +1,7 @@
 // The in-browser benchmark page: bench/workloads' matmul (n = 1024), MLP step and SmallCNN step —
 // the very workload files `npm run bench` runs in Node — timed in this page with the same rule
 // (bench/lib/harness.ts timeStep), for finetorch's browser bundle on webgpu and cpu, and TF.js 4.22
-// on its webgpu and wasm backends. Results land in window.benchResult (run.ts collects them) and in
+// on its webgpu and wasm backends (with a TF.js SmallCNN twin, tfjs-smallcnn.ts). Results land in window.benchResult (run.ts collects them) and in
 // the page as the same markdown tables.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -11,10 +11,16 @@ import { finetorch } from '../lib/ours.js';
 import { workload as matmul } from '../workloads/matmul.js';
 import { workload as mlp } from '../workloads/mlp.js';
 import { workload as smallcnn } from '../workloads/train-step-smallcnn.js';
+import { tfjsSmallCnnStep } from './tfjs-smallcnn.js';
 
 setWasmPaths(new URL('./', location.href).href);
 const status = (s: string) => { document.getElementById('status')!.textContent = s; };
-const WORKLOADS: Workload[] = [{ ...matmul, cases: matmul.cases.filter((c) => c.params.n === 1024) }, mlp, smallcnn];
+const WORKLOADS: Workload[] = [
+  { ...matmul, cases: matmul.cases.filter((c) => c.params.n === 1024) },
+  mlp,
+  // in a page tfjs-core's gradients can be registered, so TF.js gets a SmallCNN twin (tfjs-smallcnn.ts)
+  { ...smallcnn, tfjs: (tf) => tfjsSmallCnnStep(tf), note: `${smallcnn.note} TF.js: the same network in NHWC with tf.train.momentum and its registered gradients.` },
+];
 const CONTENDERS: ContenderId[] = ['ours-webgpu', 'ours-cpu', 'tfjs-webgpu', 'tfjs-wasm'];
 
 async function tfOn(backend: 'webgpu' | 'wasm'): Promise<true | string> {
