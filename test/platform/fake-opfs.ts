@@ -18,7 +18,7 @@ class FakeWritable {
 }
 
 class FakeFile {
-  bytes = new Uint8Array(0);
+  bytes: Uint8Array = new Uint8Array(0);
   async getFile() { return new Blob([this.bytes as Uint8Array<ArrayBuffer>]); }
   async createWritable(o: { keepExistingData: boolean }) { return new FakeWritable(this, o.keepExistingData); }
 }
