@@ -19,9 +19,9 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { backendFor, type Device } from '../tensor/device.js';
-import { keep } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
-import { isParameter, type Parameter } from './parameter.js';
+import type { Parameter } from './parameter.js';
+import { addModuleRaw, handler, raw, RAW, registerBufferRaw, registerParameterRaw, removeFrom, typeName, type Raw } from './registration.js';
 import { addIndent } from './repr.js';
 import { loadStateDict, planLocalLoad, stateDict, type LoadPlan, type LoadResult, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -29,126 +29,7 @@ export type ForwardPreHook = (module: Module, args: unknown[]) => unknown;
 export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
 export interface RemovableHandle { remove(): void }
 
-/** the raw object behind a module's proxy (internal bookkeeping bypasses the traps) */
-const RAW = Symbol('finetorch.module.raw');
 let nextHookId = 0;
-
-type Raw = Module & Record<string | symbol, unknown>;
-const raw = (m: Module): Raw => (m as unknown as Record<symbol, Raw>)[RAW];
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (v instanceof Tensor) return `Tensor(${v.dtype})`;
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  return typeof v;
-}
-
-function checkName(t: Raw, kind: string, name: string, map: Map<string, unknown>): void {
-  if (typeof name !== 'string') throw new ArgumentError(`${kind} name should be a string, got ${typeName(name)}`);
-  if (name.includes('.')) throw new ArgumentError(`${kind} name can't contain ".", got "${name}"`);
-  if (name === '') throw new ArgumentError(`${kind} name can't be empty string ""`);
-  if (map.has(name)) return;
-  const own = Object.getOwnPropertyDescriptor(t, name);
-  // an own `undefined` is a class field declared without an initializer: it may be registered
-  if ((own && own.value !== undefined) || (!own && name in t)) throw new ArgumentError(`attribute '${name}' already exists on ${t._getName()}`);
-}
-
-/** Drop `name` from every registry but `keepIn`, and its plain own property. */
-function removeFrom(t: Raw, name: string, keepIn: Map<string, unknown> | null): void {
-  for (const m of [t._parameters, t._buffers, t._modules] as Map<string, unknown>[]) if (m !== keepIn) m.delete(name);
-  if (keepIn !== t._buffers) t._nonPersistentBuffers.delete(name);
-  Reflect.deleteProperty(t, name);
-}
-
-function mirror(t: Raw, name: string, value: unknown): void {
-  Reflect.defineProperty(t, name, { value, writable: true, enumerable: true, configurable: true });
-}
-
-function registerParameterRaw(t: Raw, name: string, param: Parameter | null): void {
-  checkName(t, 'parameter', name, t._parameters);
-  if (param !== null && !isParameter(param)) {
-    throw new ArgumentError(`cannot assign '${typeName(param)}' object to parameter '${name}' (nn.Parameter or null required)`);
-  }
-  if (param && param.gradFn) {
-    throw new ArgumentError(`Cannot assign non-leaf Tensor to parameter '${name}'. Model parameters must be created explicitly: wrap a detached tensor in new nn.Parameter(...)`);
-  }
-  t._parameters.set(name, param);
-  mirror(t, name, param);
-}
-
-function addModuleRaw(t: Raw, name: string, module: Module | null): void {
-  if (module !== null && !(module instanceof Module)) throw new ArgumentError(`${typeName(module)} is not a Module subclass (registering '${name}')`);
-  checkName(t, 'module', name, t._modules);
-  t._modules.set(name, module);
-  mirror(t, name, module);
-}
-
-function registerBufferRaw(t: Raw, name: string, tensor: Tensor | null, persistent: boolean): void {
-  checkName(t, 'buffer', name, t._buffers);
-  if (tensor !== null && !(tensor instanceof Tensor)) throw new ArgumentError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (Tensor or null required)`);
-  if (tensor) keep(tensor);
-  t._buffers.set(name, tensor);
-  if (persistent) t._nonPersistentBuffers.delete(name);
-  else t._nonPersistentBuffers.add(name);
-  mirror(t, name, tensor);
-}
-
-const isRegistered = (t: Raw, name: string) => t._parameters.has(name) || t._modules.has(name) || t._buffers.has(name);
-
-/** PyTorch's Module.__setattr__. */
-function setAttr(t: Raw, name: string, value: unknown): void {
-  if (value === undefined) value = null;
-  if (isParameter(value)) {
-    removeFrom(t, name, t._parameters);
-    registerParameterRaw(t, name, value);
-  } else if (t._parameters.has(name)) {
-    if (value !== null) throw new ArgumentError(`cannot assign '${typeName(value)}' as parameter '${name}' (nn.Parameter or null expected)`);
-    registerParameterRaw(t, name, null);
-  } else if (value instanceof Module) {
-    removeFrom(t, name, t._modules);
-    addModuleRaw(t, name, value);
-  } else if (t._modules.has(name)) {
-    if (value !== null) throw new ArgumentError(`cannot assign '${typeName(value)}' as child module '${name}' (nn.Module or null expected)`);
-    t._modules.set(name, null);
-    mirror(t, name, null);
-  } else if (t._buffers.has(name)) {
-    if (value !== null && !(value instanceof Tensor)) throw new ArgumentError(`cannot assign '${typeName(value)}' as buffer '${name}' (Tensor or null expected)`);
-    if (value) keep(value as Tensor);
-    t._buffers.set(name, value as Tensor | null);
-    mirror(t, name, value);
-  } else {
-    mirror(t, name, value);
-  }
-}
-
-const handler: ProxyHandler<Raw> = {
-  set(t, p, v, receiver) {
-    if (typeof p === 'string' && (isParameter(v) || v instanceof Module || isRegistered(t, p))) {
-      setAttr(t, p, v);
-      return true;
-    }
-    return Reflect.set(t, p, v, receiver);
-  },
-  defineProperty(t, p, desc) {
-    if (typeof p === 'string' && 'value' in desc) {
-      const v = desc.value;
-      if (isRegistered(t, p)) {
-        // `fc!: Linear` (no initializer) re-defines undefined after super(): keep the registration
-        if (v !== undefined) setAttr(t, p, v);
-        return true;
-      }
-      if (isParameter(v) || v instanceof Module) {
-        setAttr(t, p, v);
-        return true;
-      }
-    }
-    return Reflect.defineProperty(t, p, desc);
-  },
-  deleteProperty(t, p) {
-    if (typeof p === 'string') removeFrom(t, p, null);
-    return Reflect.deleteProperty(t, p);
-  },
-};
 
 export class Module {
   /** @internal */ declare _parameters: Map<string, Parameter | null>;
