@@ -29,4 +29,14 @@ export class WebGPUError extends FinetorchError {}
 /** Something this environment lacks: a file system in a browser, Ctrl-C, a process to exit. */
 export class PlatformError extends FinetorchError {}
 
+/**
+ * Pin each class's `name` (and so `err.name`) to the name it is written with: a minifier renames
+ * classes (the browser bundle), and users match errors by name. Every error class calls it once.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function keepErrorNames(classes: Record<string, Function>): void {
+  for (const [name, cls] of Object.entries(classes)) Object.defineProperty(cls, 'name', { value: name });
+}
+keepErrorNames({ FinetorchError, ShapeError, DTypeError, DeviceError, DisposedError, AutogradError, ArgumentError, IndexError, CheckpointError, WebGPUError, PlatformError });
+
 export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;

@@ -1,7 +1,7 @@
 // ImageFolder: root/<class>/**/<image>, as torchvision's. Class names are the sorted sub-folder names
 // and map to indices 0..K-1; files are listed once (sorted, recursively, by extension) and decoded
 // lazily in `get` (PNG via pngjs, JPEG via jpeg-js: pure JS, no native build).
-import { nodeOnly } from '../platform/platform.js';
+import { nodeOnly } from '../platform/node-host.js';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { decodeImage, type ColorMode, type Image, type RawImage } from './image.js';

@@ -4,7 +4,7 @@
 // out of the browser bundle too): in a browser `decodeImageAsync` (image-bitmap.ts) decodes with the
 // browser's own decoders.
 import { ArgumentError, PlatformError } from '../errors.js';
-import { nodeOnly } from '../platform/platform.js';
+import { nodeOnly } from '../platform/node-host.js';
 import { DatasetError } from './errors.js';
 
 /** A decoded image file: height × width × channels, uint8. */

@@ -3,7 +3,7 @@
 // We scan those bytes straight into a Float32Array (no 784k-element JS array per file; ~0.13 s for
 // all ten files where JSON.parse takes ~0.33 s) and snap each value back to its 8-bit level k/255, which the 3-decimal rounding
 // preserves (|v*255 - k| <= 0.13), so pixels equal torchvision's ToTensor of the original bytes.
-import { nodeOnly } from '../platform/platform.js';
+import { nodeOnly } from '../platform/node-host.js';
 import { ArgumentError } from '../errors.js';
 import { checkIndex, type Dataset } from './dataset.js';
 import { DatasetError } from './errors.js';

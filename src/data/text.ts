@@ -1,6 +1,6 @@
 // Text classification data for the seed's TextCNN: a CSV with columns text,label[,value], a lowercase
 // word tokenizer, a `Vocabulary` (<pad> = 0, <unk> = 1) and fixed-length int32 token ids.
-import { nodeOnly } from '../platform/platform.js';
+import { nodeOnly } from '../platform/node-host.js';
 import { ArgumentError } from '../errors.js';
 import { parseCsv } from './csv.js';
 import { checkIndex, type Dataset } from './dataset.js';

@@ -4,7 +4,7 @@
 // touched: `process.kill(pid, 0)` throws ESRCH only when no such process exists (EPERM means it
 // exists under another user).
 // Node only (process ids, a directory listing): platform/node.ts and the weights hub use it.
-import { nodeOnly } from '../platform/platform.js';
+import { nodeOnly } from '../platform/node-host.js';
 
 const host = () => nodeOnly('atomic file writes');
 

@@ -3,7 +3,7 @@
 // exactly as PyTorch's _load_from_state_dict does), and only when the plan is clean are the values
 // copied. So a load that throws leaves the model exactly as it was.
 import { noGrad } from '../autograd/grad-mode.js';
-import { CheckpointError, fmtShape } from '../errors.js';
+import { CheckpointError, fmtShape, keepErrorNames } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
 
@@ -25,6 +25,7 @@ export class StateDictError extends CheckpointError {
     super(message);
   }
 }
+keepErrorNames({ StateDictError });
 
 export interface LoadPlan {
   missingKeys: string[];

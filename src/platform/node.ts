@@ -13,6 +13,7 @@ import { PNG } from 'pngjs';
 import { removeStaleTemps, tempPathFor } from '../io/temp-files.js';
 import { nodeGpu } from '../kernels/webgpu/node-gpu.js';
 import { politeWait } from '../kernels/webgpu/polite-wait.js';
+import type { NodeHost } from './node-host.js';
 import { setPlatform, type FileStore, type Platform, type TuneCacheEntry, type TuneCacheStore } from './platform.js';
 
 /** Write `data` to `<name>.<pid>.tmp` beside `name` and rename it into place (a crash mid-write never
@@ -76,6 +77,8 @@ const tuneCache: TuneCacheStore = {
   },
 };
 
+const host: NodeHost = { fs, fsp, path, os, crypto, createRequire, png: PNG, jpeg, stderr: process.stderr };
+
 export const nodePlatform: Platform = {
   name: 'node',
   env: (name) => process.env[name],
@@ -90,7 +93,7 @@ export const nodePlatform: Platform = {
     return () => void process.off('SIGINT', handler);
   },
   exit: (code) => process.exit(code),
-  node: { fs, fsp, path, os, crypto, createRequire, png: PNG, jpeg, stderr: process.stderr },
+  node: host,
 };
 
 setPlatform(nodePlatform);

@@ -7,14 +7,6 @@
 // `webgpu` package; they sit behind `platform().node` and `platform().gpu`, installed only by Node's.
 // Until an entry installs one (a module imported on its own), a plain platform built from globals
 // answers: env from `process.env` when it exists, no files, no GPU.
-import type * as fs from 'node:fs';
-import type * as fsp from 'node:fs/promises';
-import type * as os from 'node:os';
-import type * as path from 'node:path';
-import type * as crypto from 'node:crypto';
-import type * as nodeModule from 'node:module';
-import type { PNG } from 'pngjs';
-import type jpegJs from 'jpeg-js';
 import { PlatformError } from '../errors.js';
 import type { GpuSource } from '../kernels/webgpu/adapter.js';
 
@@ -49,17 +41,6 @@ export interface FileStore {
   join(dir: string, name: string): string;
 }
 
-/** The Node modules Node-only features use (absent in a browser). */
-export interface NodeHost {
-  fs: typeof fs; fsp: typeof fsp; path: typeof path; os: typeof os; crypto: typeof crypto;
-  createRequire: typeof nodeModule.createRequire;
-  /** pngjs (Node streams and zlib): synchronous PNG decoding */
-  png: typeof PNG;
-  /** jpeg-js (kept out of the browser bundle, which decodes with createImageBitmap) */
-  jpeg: typeof jpegJs;
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-}
-
 /** A text sink (progress lines, a bar redrawn in place where `isTTY`). */
 export interface TextOut { write(s: string): unknown; isTTY?: boolean }
 
@@ -80,7 +61,9 @@ export interface Platform {
   onInterrupt(handler: () => void): () => void;
   /** end the process with `code` (a second Ctrl-C); a browser throws instead */
   exit(code: number): void;
-  readonly node: NodeHost | null;
+  /** Node's modules for Node-only features (node-host.ts's NodeHost; opaque here, so the published
+   *  types need no @types/node), null in a browser */
+  readonly node: object | null;
 }
 
 /** A store with no files (a module imported without an entry point). */
@@ -122,11 +105,4 @@ export function platform(): Platform {
 /** Install `p` (an entry point does, before anything runs). */
 export function setPlatform(p: Platform): void {
   current = p;
-}
-
-/** The Node modules, or a DeviceError saying `what` needs Node (a browser has no file system to walk). */
-export function nodeOnly(what: string): NodeHost {
-  const host = current.node;
-  if (!host) throw new PlatformError(`${what} needs Node (files on disk); in a browser pass the bytes instead`);
-  return host;
 }

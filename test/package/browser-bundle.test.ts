@@ -33,6 +33,24 @@ describe('browser bundle', () => {
     expect(report.budget).toBe(150_000);
   }, 60_000);
 
+  // Node is no browser, but the bundle must run on web APIs alone: no navigator.gpu here (cpu), a
+  // training step, bytes out and back through a Blob, and error names that survive minification
+  it('runs a training step from the built file, and its errors keep their names', () => {
+    const { report } = buildBrowser();
+    const script = `const torch = await import(${JSON.stringify(report.file)});
+      const m = new torch.nn.Linear(3, 2); const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1 });
+      const loss = torch.nn.functional.crossEntropy(m.call(torch.randn([4, 3])), torch.tensor([0, 1, 0, 1], { dtype: 'int32' }));
+      loss.backward(); opt.step();
+      const back = await torch.load(new Blob([await torch.save(m.stateDict(), { format: 'safetensors' })]));
+      let name = ''; try { torch.zeros([2]).reshape([3]); } catch (e) { name = e.name; }
+      let saveErr = ''; try { await torch.save(m.stateDict(), '/tmp/x.pth'); } catch (e) { saveErr = e.name; }
+      console.log(JSON.stringify({ device: torch.defaultDevice(), keys: Object.keys(back).sort(), name, saveErr, shape: new torch.ShapeError('x').name, dataset: new torch.data.DatasetError('x').name }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/Error:/);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out).toEqual({ device: 'cpu', keys: ['bias', 'weight'], name: 'ShapeError', saveErr: 'PlatformError', shape: 'ShapeError', dataset: 'DatasetError' });
+  }, 60_000);
+
   it("refuses Node's entry (node: imports and Node-only packages)", () => {
     const { status, report } = buildBrowser('--entry', join(root, 'src/index.ts'));
     expect(status).toBe(1);

@@ -2,13 +2,14 @@
 // through the weights, so fit stops at the first readback that sees it (it reads the running loss
 // every `logEvery` steps and at the end of each epoch, never after every step) and leaves the best
 // weights and the resume checkpoint as they were.
-import { FinetorchError } from '../../errors.js';
+import { FinetorchError, keepErrorNames } from '../../errors.js';
 
 export class NonFiniteLossError extends FinetorchError {
   constructor(message: string, readonly epoch: number, readonly key: string, readonly value: number) {
     super(message);
   }
 }
+keepErrorNames({ NonFiniteLossError });
 
 /** NaN or ±Infinity in a loss read back (`key`, in 0-based `epoch`, `where` in it): stop before anything is saved. */
 export function checkFinite(key: string, value: number, epoch: number, where: string): void {

@@ -5,8 +5,8 @@
 // A download streams into `<file>.<pid>.tmp` beside the target while hashing it, is checked against the
 // sha256 prefix (torch.hub's check_hash), and is renamed into place only then: a refused, interrupted or
 // failed transfer leaves nothing in the cache.
-import { CheckpointError } from '../../errors.js';
-import { nodeOnly } from '../../platform/platform.js';
+import { CheckpointError, keepErrorNames } from '../../errors.js';
+import { nodeOnly } from '../../platform/node-host.js';
 import { removeStaleTemps, tempPathFor } from '../../io/temp-files.js';
 import { progressBar } from './progress.js';
 
@@ -25,6 +25,7 @@ export class WeightsUnavailableError extends CheckpointError {
     super(message);
   }
 }
+keepErrorNames({ WeightsUnavailableError });
 
 // torch.hub's cache is a directory on disk: Node only (a browser loads weights with torch.load(url))
 const host = () => nodeOnly("torch.hub's checkpoint cache (pretrained weights)");

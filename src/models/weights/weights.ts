@@ -7,7 +7,7 @@
 // Reading is synchronous from torch.hub's cache (`stateDictSync`, what `models.resnet18({ weights })`
 // uses); fetching is the one asynchronous step (`await w.fetch()`), so a model can be built without
 // `await` whenever its file is on disk, and a missing file is a typed error that says how to get it.
-import { nodeOnly } from '../../platform/platform.js';
+import { nodeOnly } from '../../platform/node-host.js';
 import { ArgumentError } from '../../errors.js';
 import { loadPth } from '../../io/pth.js';
 import { Tensor } from '../../tensor/tensor.js';
