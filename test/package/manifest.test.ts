@@ -19,7 +19,7 @@ describe('package.json', () => {
     for (const f of pkg.files as string[]) expect(f).not.toMatch(/^(test|bench|tools|examples|scripts|src|\.ci)\b|\.map$/);
   });
   it('builds before packing and on git installs, and exports types, import and default', () => {
-    expect(pkg.scripts.prepack).toBe('npm run build');
+    expect(pkg.scripts.prepack).toBe('npm run build && npm run build:browser');
     expect(pkg.scripts.prepare).toBeDefined();
     expect(pkg.exports['.']).toMatchObject({ types: './dist/src/index.d.ts', import: './dist/src/index.js', default: './dist/src/index.js' });
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types'); // TypeScript reads the first matching condition

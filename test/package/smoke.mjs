@@ -40,7 +40,8 @@ try {
   console.log(`tarball ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ` +
     `${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.entryCount} files`);
   for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/finetorch.js', 'cjs/require-error.cjs',
-    'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/nn/module.d.ts']) {
+    'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/nn/module.d.ts',
+    'dist/src/browser.js', 'dist/browser/finetorch.js']) {
     check(`tarball has ${f}`, files.includes(f));
   }
   const stray = files.filter((f) => /^(test|bench|tools|examples|scripts|src|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'));
