@@ -1,5 +1,5 @@
-// The live learning curve: training loss after every step (left axis) and validation accuracy after
-// every epoch (right axis, 0–100%), redrawn on a canvas as events arrive. No chart library.
+// The live learning curve: training loss (left axis) and validation accuracy (right axis, 0–100%)
+// after every epoch, redrawn on a canvas as events arrive. No chart library.
 
 export interface CurveData { steps: number; loss: { x: number; y: number }[]; acc: { x: number; y: number }[] }
 
@@ -19,7 +19,7 @@ export function drawCurve(canvas: HTMLCanvasElement, d: CurveData): void {
     g.fillText((maxLoss * (1 - i / 4)).toFixed(2), 4, y + 4);
     g.fillText(`${100 - 25 * i}%`, W - PAD.r + 6, y + 4);
   }
-  g.fillText('step', PAD.l + w / 2 - 10, H - 8);
+  g.fillText('epoch', PAD.l + w / 2 - 14, H - 8);
   const line = (pts: { x: number; y: number }[], Y: (v: number) => number, color: string) => {
     g.strokeStyle = color; g.fillStyle = color; g.lineWidth = 2; g.beginPath();
     pts.forEach((p, i) => { if (i) g.lineTo(X(p.x), Y(p.y)); else g.moveTo(X(p.x), Y(p.y)); });

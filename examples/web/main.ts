@@ -1,6 +1,6 @@
 // The page's UI thread: buttons, the module table, the live curve, the drawing pad and the file drop.
 // All model work happens in worker.ts (through client.ts), so this thread only draws. `?device=cpu`
-// runs on the cpu device even where WebGPU exists. document.body.dataset.state tells tests (and
+// runs on the cpu device even where WebGPU exists; `?autotune=0` skips timing kernels (worker.ts). document.body.dataset.state tells tests (and
 // styles) where the page is: loading, ready, frozen, training, trained, or error.
 import { drawCurve, type CurveData } from './chart.js';
 import { connect } from './client.js';
@@ -8,7 +8,7 @@ import { drawingPad } from './pad.js';
 import type { Tree } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const worker = new Worker(new URL(`./worker.js${location.search}`, import.meta.url), { type: 'module' });
 const call = connect(worker);
 const setState = (s: string) => { document.body.dataset.state = s; };
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -41,22 +41,14 @@ $('freeze').onclick = () => call('freeze', {}).then((r) => { showTree(r.tree); $
 $('train').onclick = () => {
   const epochs = Math.max(1, Math.min(30, Number($<HTMLInputElement>('epochs').value) || 6));
   const curve: CurveData = { steps: epochs, loss: [], acc: [] };
-  let perStep = false; // a library without per-step progress still gives one loss per epoch
   const canvas = $<HTMLCanvasElement>('curve');
   $<HTMLButtonElement>('train').disabled = true;
   $('accuracy').textContent = '';
   setState('training');
   call('train', { epochs }, (e) => {
-    if (e.kind === 'progress') {
-      perStep = true;
-      curve.steps = e.steps * epochs;
-      curve.loss.push({ x: (e.epoch - 1) * e.steps + e.step, y: e.loss });
-      $('status').textContent = `epoch ${e.epoch}/${epochs}, step ${e.step}/${e.steps}, loss ${e.loss.toFixed(4)}`;
-    } else {
-      if (!perStep) curve.loss.push({ x: e.epoch, y: e.trainLoss });
-      curve.acc.push({ x: perStep ? curve.loss[curve.loss.length - 1].x : e.epoch, y: e.valAccuracy });
-      $('status').textContent = `epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)}, val accuracy ${pct(e.valAccuracy)}`;
-    }
+    curve.loss.push({ x: e.epoch, y: e.trainLoss });
+    curve.acc.push({ x: e.epoch, y: e.valAccuracy });
+    $('status').textContent = `epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)}, val accuracy ${pct(e.valAccuracy)}`;
     drawCurve(canvas, curve);
   }).then((r) => {
     $('accuracy').textContent = `test accuracy on digits 5–9: ${pct(r.testAccuracy)} (loss ${r.testLoss.toFixed(4)}), ` +

@@ -1,7 +1,8 @@
 // Node side of digits.bin: picks the page's images from the `mnist` package with the demo's split
 // (examples/demo.ts fewShot): the first 50 of each digit 5–9 in MNIST's training split to train on,
 // 250 other training-split images to validate on, and 250 evenly spaced test-split images for the
-// accuracy line. Imports only the data loader (no device is acquired).
+// accuracy line. Imports only the Node platform and the data loader (no device is acquired).
+import '../../src/platform/node.js';
 import { MNIST, type MNISTDataset } from '../../src/data/mnist.js';
 import { type DigitSets, type DigitSplit, encodeDigits, PIXELS } from './digits.js';
 
@@ -26,11 +27,11 @@ export function pickDigits(): DigitSets {
   const valStride = Math.max(1, Math.floor(rest.length / VAL_SIZE));
   const val = rest.filter((_, i) => i % valStride === 0).slice(0, VAL_SIZE);
   const test = MNIST({ digits: DIGITS, train: false });
-  const testStride = Math.floor(test.length / TEST_SIZE);
+  const testStride = test.length / TEST_SIZE; // fractional, so the picks reach digit 9 at the end
   return {
     train: take(train, picked),
     val: take(train, val),
-    test: take(test, Array.from({ length: TEST_SIZE }, (_, i) => i * testStride)),
+    test: take(test, Array.from({ length: TEST_SIZE }, (_, i) => Math.floor(i * testStride))),
   };
 }
 

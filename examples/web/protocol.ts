@@ -11,7 +11,7 @@ export interface Requests {
   init: { req: { device: 'auto' | 'cpu' }; res: { device: string; adapter: string; software: boolean; load: string; tree: Tree; train: number; test: number } };
   /** step 3: freeze all but the head */
   freeze: { req: Record<string, never>; res: { tree: Tree } };
-  /** fine-tune what trains; events: progress after each step, epoch after each epoch */
+  /** fine-tune what trains; an `epoch` event after each epoch */
   train: { req: { epochs: number }; res: { testAccuracy: number; testLoss: number; seconds: number; backboneUnchanged: boolean } };
   /** top-3 digits for a 28x28 image in [0, 1] (MNIST's white-on-black) */
   predict: { req: { pixels: Float32Array }; res: { top: { digit: number; p: number }[] } };
@@ -25,8 +25,7 @@ export interface Requests {
 export type RequestType = keyof Requests;
 
 export type TrainEvent =
-  | { kind: 'progress'; epoch: number; step: number; steps: number; loss: number }
-  | { kind: 'epoch'; epoch: number; trainLoss: number; trainAccuracy: number; valLoss: number; valAccuracy: number; seconds: number };
+  { kind: 'epoch'; epoch: number; trainLoss: number; trainAccuracy: number; valLoss: number; valAccuracy: number; seconds: number };
 
 export type ToWorker = { [K in RequestType]: { id: number; type: K } & Requests[K]['req'] }[RequestType];
 export type FromWorker =

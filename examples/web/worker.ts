@@ -1,16 +1,25 @@
 // The page's Web Worker: it owns finetorch (the browser bundle, served beside it as finetorch.js),
 // the model and the data, so training never blocks the UI thread. It answers protocol.ts requests
 // one at a time, in order; the seed's steps map onto them: init = load + new head, freeze, train.
-import * as torch from 'finetorch';
 import { decodeDigits, type DigitSets } from './digits.js';
 import type { FromWorker, Requests, RequestType, TrainEvent, Tree, WorkerScope } from './protocol.js';
 import { firstLosses, freezeBackbone, optimizerFor, pretrainedModel, RECIPE, toDataset, toInput, topK, type Torch } from './recipe.js';
 
 const scope = globalThis as unknown as WorkerScope;
-const T = torch as unknown as Torch;
+// the page's ?device=cpu and ?autotune=0 (tests: a fresh profile would time kernels for minutes on a
+// software adapter) become the library's settings, which it reads once at import: hence the late import
+const params = new URL(self.location.href).searchParams;
+(globalThis as { FINETORCH_ENV?: Record<string, string> }).FINETORCH_ENV = {
+  ...(params.get('device') === 'cpu' ? { FINETORCH_DEVICE: 'cpu' } : {}),
+  ...(params.get('autotune') === '0' ? { FINETORCH_AUTOTUNE: '0' } : {}),
+};
+let T = null as unknown as Torch;
+// not a top-level await: messages that arrive while the module is still evaluating would find no handler
+let importError: unknown = null;
+const imported = import('finetorch').then((m) => { T = m as unknown as Torch; }, (e) => { importError = e; });
 type Model = Awaited<ReturnType<typeof pretrainedModel>>['model'];
 
-let device: torch.Device = 'cpu';
+let device: Torch['defaultDevice'] extends () => infer D ? D : never = 'cpu';
 let model: Model | null = null;
 let weights: Uint8Array | null = null;
 let digits: DigitSets | null = null;
@@ -96,7 +105,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   },
   async weights() {
     const m = need(model, 'weights');
-    const bytes = await T.serializeCheckpoint(m.stateDict(), 'safetensors', { metadata: { format: 'pt', source: 'finetorch web page: SmallCNN fine-tuned on MNIST digits 5-9' } });
+    const bytes = await T.save(m.stateDict(), { format: 'safetensors', metadata: { format: 'pt', source: 'finetorch web page: SmallCNN fine-tuned on MNIST digits 5-9' } });
     return { bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
   },
   async firstLosses({ steps }) {
@@ -105,12 +114,13 @@ const handlers: { [K in RequestType]: Handler<K> } = {
 };
 
 // one request at a time, in arrival order: the model is shared state
-let queue: Promise<void> = Promise.resolve();
+let queue: Promise<void> = imported;
 scope.onmessage = (e) => {
   const msg = e.data;
   queue = queue.then(async () => {
     const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
     try {
+      if (importError) throw new Error(`cannot load finetorch.js: ${String(importError)}`);
       const handler = handlers[msg.type] as Handler<RequestType>;
       const result = await handler(msg as never, (ev) => post({ id: msg.id, ...ev }));
       const transfer = msg.type === 'weights' ? [(result as Requests['weights']['res']).bytes] : [];
