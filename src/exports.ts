@@ -6,6 +6,12 @@
 import './kernels/cpu/register.js';
 import './kernels/webgpu/register.js';
 import './autograd/methods.js';
+import { InvertedResidual as MobileNetV2Block } from './models/mobilenetv2.js';
+import { InvertedResidual as MobileNetV3Block } from './models/mobilenetv3.js';
+import * as modelsNs from './models/index.js';
+import { keepModuleNames } from './nn/module.js';
+import * as nnNs from './nn/index.js';
+import * as optimNs from './optim/index.js';
 
 export { Tensor } from './tensor/tensor.js';
 export * from './tensor/creation.js';
@@ -22,3 +28,8 @@ export * as models from './models/index.js';
 export * as data from './data/index.js';
 export * as finetune from './finetune/index.js';
 export * from './io/index.js';
+
+// module classes keep their names through minification (print(model) shows them)
+keepModuleNames({ ...nnNs, ...modelsNs, ...optimNs.swaUtils });
+keepModuleNames({ InvertedResidual: MobileNetV2Block });
+keepModuleNames({ InvertedResidual: MobileNetV3Block });

@@ -31,6 +31,18 @@ export interface RemovableHandle { remove(): void }
 
 let nextHookId = 0;
 
+/**
+ * Give module classes their exported names back: a minifier (the browser bundle) renames classes, and
+ * `print(model)`, the trainability table and error messages show `constructor.name`. A no-op when the
+ * names are intact (Node).
+ */
+export function keepModuleNames(classes: Record<string, unknown>): void {
+  for (const [name, cls] of Object.entries(classes)) {
+    if (typeof cls !== 'function' || cls.name === name) continue;
+    if (cls === Module || cls.prototype instanceof Module) Object.defineProperty(cls, 'name', { value: name, configurable: true });
+  }
+}
+
 export class Module {
   /** @internal */ declare _parameters: Map<string, Parameter | null>;
   /** @internal */ declare _buffers: Map<string, Tensor | null>;

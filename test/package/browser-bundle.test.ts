@@ -35,7 +35,7 @@ describe('browser bundle', () => {
 
   // Node is no browser, but the bundle must run on web APIs alone: no navigator.gpu here (cpu), a
   // training step, bytes out and back through a Blob, and error names that survive minification
-  it('runs a training step from the built file, and its errors keep their names', () => {
+  it('runs a training step from the built file, and its errors and module classes keep their names', () => {
     const { report } = buildBrowser();
     const script = `const torch = await import(${JSON.stringify(report.file)});
       const m = new torch.nn.Linear(3, 2); const opt = new torch.optim.SGD(m.parameters(), { lr: 0.1 });
@@ -44,11 +44,16 @@ describe('browser bundle', () => {
       const back = await torch.load(new Blob([await torch.save(m.stateDict(), { format: 'safetensors' })]));
       let name = ''; try { torch.zeros([2]).reshape([3]); } catch (e) { name = e.name; }
       let saveErr = ''; try { await torch.save(m.stateDict(), '/tmp/x.pth'); } catch (e) { saveErr = e.name; }
-      console.log(JSON.stringify({ device: torch.defaultDevice(), keys: Object.keys(back).sort(), name, saveErr, shape: new torch.ShapeError('x').name, dataset: new torch.data.DatasetError('x').name }));`;
+      const repr = String(torch.models.mobilenetV2({ numClasses: 2 })).split('\\n');
+      const types = [repr[0], repr.find((l) => l.includes('InvertedResidual(')) ? 'InvertedResidual' : '', String(m), new torch.optim.swaUtils.AveragedModel(m).constructor.name];
+      console.log(JSON.stringify({ device: torch.defaultDevice(), keys: Object.keys(back).sort(), name, saveErr, shape: new torch.ShapeError('x').name, dataset: new torch.data.DatasetError('x').name, types }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).not.toMatch(/Error:/);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(out).toEqual({ device: 'cpu', keys: ['bias', 'weight'], name: 'ShapeError', saveErr: 'PlatformError', shape: 'ShapeError', dataset: 'DatasetError' });
+    expect(out).toEqual({
+      device: 'cpu', keys: ['bias', 'weight'], name: 'ShapeError', saveErr: 'PlatformError', shape: 'ShapeError', dataset: 'DatasetError',
+      types: ['MobileNetV2(', 'InvertedResidual', 'Linear(in_features=3, out_features=2, bias=True)', 'AveragedModel'],
+    });
   }, 60_000);
 
   it("refuses Node's entry (node: imports and Node-only packages)", () => {
