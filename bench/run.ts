@@ -1,4 +1,4 @@
-// `npm run bench [-- <workload> ...] [--full] [--only <contender,...>] [--runs N] [--no-save]`
+// `npm run bench [-- <workload> ...] [--full] [--only <contender,...>] [--runs N] [--no-save]`, or `npm run bench -- --browser`
 //
 // Runs every workload in bench/workloads/ (or the named ones) on finetorch's webgpu and cpu
 // devices and, in the same process and run, on its peers: TF.js 4.22 webgpu (same Dawn adapter),
@@ -23,6 +23,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
 const opt = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+// `npm run bench -- --browser`: the in-browser page (bench/browser/run.ts: finetorch beside TF.js's
+// webgpu and wasm backends in Chromium) instead of the Node contenders; it has its own tsconfig (DOM)
+if (flag('browser')) {
+  await import(new URL('./browser/run.ts', import.meta.url).href);
+  process.exit(0);
+}
 const optNames = new Set(['only', 'runs']);
 const names = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && optNames.has(argv[i - 1].slice(2))));
 
