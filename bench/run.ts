@@ -61,7 +61,7 @@ async function loadWorkloads(): Promise<Workload[]> {
   return all.filter((w) => names.includes(w.name));
 }
 
-const log = (s: string) => process.stderr.write(s + '\n');
+const log = (s: string) => process.stderr.write(`${s}\n`);
 /** a measured cell for the progress log: the median and any stats */
 const cellText = (cell: Cell) => isNA(cell) ? `n/a (${cell.na})`
   : [`${cell.medianMs.toFixed(2)} ms`, ...Object.entries(cell.stats ?? {}).map(([k, v]) => `${k} ${isNA(v) ? `n/a (${v.na})` : v}`)].join(', ');
@@ -165,7 +165,7 @@ for (const w of workloads) {
       pytorchInfo.version = r.version; pytorchInfo.threads = r.threads;
     }
   }
-  console.log('\n' + table(w, results) + '\n');
+  console.log(`\n${table(w, results)}\n`);
 
   report[w.name] = {
     title: w.title, metric: w.metric, note: w.note,
@@ -203,7 +203,7 @@ if (!flag('no-save')) {
     // workloads from earlier runs stay unless this run measured them again
     workloads: { ...(previous.workloads ?? {}), ...report },
   };
-  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   log(`results: ${file}`);
 }
 torch.webgpu.release();

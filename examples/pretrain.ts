@@ -1,6 +1,6 @@
 // Reproduces examples/assets/smallcnn-mnist04.safetensors: the demo's "pretrained" backbone, a
 // SmallCNN trained by finetorch itself on MNIST digits 0–4 (a 5-way head). `npm run pretrain`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/index.js';

@@ -7,7 +7,7 @@
 // Usage: node scripts/build-browser.mjs [--outdir DIR] [--entry FILE] [--json]
 //   --json prints one JSON line of the results (the test reads it); --entry builds another entry
 //   through the same checks (the test shows that Node's entry is refused).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';

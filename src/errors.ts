@@ -33,8 +33,7 @@ export class PlatformError extends FinetorchError {}
  * Pin each class's `name` (and so `err.name`) to the name it is written with: a minifier renames
  * classes (the browser bundle), and users match errors by name. Every error class calls it once.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function keepErrorNames(classes: Record<string, Function>): void {
+export function keepErrorNames(classes: Record<string, abstract new (...args: never[]) => Error>): void {
   for (const [name, cls] of Object.entries(classes)) Object.defineProperty(cls, 'name', { value: name });
 }
 keepErrorNames({ FinetorchError, ShapeError, DTypeError, DeviceError, DisposedError, AutogradError, ArgumentError, IndexError, CheckpointError, WebGPUError, PlatformError });

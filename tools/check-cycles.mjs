@@ -43,7 +43,7 @@ function resolveSpec(from, spec) {
   if (!spec.startsWith('.')) return null;
   const base = resolve(dirname(from), spec);
   const stem = base.replace(/\.(js|mjs|ts)$/, '');
-  for (const cand of [stem + '.ts', join(base, 'index.ts'), join(stem, 'index.ts')]) {
+  for (const cand of [`${stem}.ts`, join(base, 'index.ts'), join(stem, 'index.ts')]) {
     if (existsSync(cand) && statSync(cand).isFile()) return cand;
   }
   return null;

@@ -96,7 +96,7 @@ async function tfjs(backend: 'webgpu' | 'wasm', a: Conv2dArgs): Promise<Row> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
     const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-    wasm.setWasmPaths(join(dist, 'dist') + '/');
+    wasm.setWasmPaths(`${join(dist, 'dist')}/`);
   }
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} unavailable`);
   await tf.ready();

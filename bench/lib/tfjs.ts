@@ -13,7 +13,7 @@ async function load(gpu: GPU | null): Promise<TF> {
   await import('@tensorflow/tfjs-backend-cpu');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const require = createRequire(import.meta.url);
-  wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+  wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
   if (gpu) {
     // tfjs-backend-webgpu looks for navigator.gpu when it registers
     const g = globalThis as { navigator?: { gpu?: GPU } };

@@ -28,7 +28,7 @@ const host = async (t: Tensor) => Float64Array.from(await t.data());
  */
 export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {}): Promise<boolean> {
   const { eps = 1e-3, atol = 1e-3, rtol = 1e-2, raiseException = true } = opts;
-  const wrt = inputs.map((t, k) => k).filter((k) => inputs[k].requiresGrad);
+  const wrt = inputs.map((_t, k) => k).filter((k) => inputs[k].requiresGrad);
   if (!wrt.length) throw new AutogradError('gradcheck: no input requires grad');
   for (const k of wrt) {
     if (!inputs[k].isLeaf) throw new AutogradError(`gradcheck: input ${k} (shape ${fmtShape(inputs[k].shape)}) must be a leaf`);

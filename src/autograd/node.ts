@@ -35,7 +35,7 @@ export class Node implements GradNode {
  * the output gradient and which inputs need one, and returns one gradient (or null) per input.
  */
 export function record(name: string, out: Tensor, inputs: readonly (Tensor | null)[], backward: BackwardFn): Tensor {
-  if (!isGradEnabled() || !inputs.some((t) => t && t.requiresGrad)) return out;
+  if (!isGradEnabled() || !inputs.some((t) => t?.requiresGrad)) return out;
   out.gradFn = new Node(name, inputs, backward);
   out._requiresGrad = true;
   return out;

@@ -209,7 +209,7 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
             checkFinite('EMA validation loss', ev.loss, epoch, '');
           }
         }
-        if (unfrozen && unfrozen.length) rec.unfrozen = unfrozen;
+        if (unfrozen?.length) rec.unfrozen = unfrozen;
         rec.seconds = (performance.now() - t0) / 1000;
         const value = rec[monitor];
         if (typeof value !== 'number') throw new ArgumentError(`fit: monitor '${monitor}' is not in the epoch record (keys: ${Object.keys(rec).join(', ')})`);

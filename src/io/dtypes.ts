@@ -10,7 +10,7 @@ export type ElemKind = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 
 export const ELEM_SIZE: Record<ElemKind, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export function isElemKind(s: unknown): s is ElemKind {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(ELEM_SIZE, s);
+  return typeof s === 'string' && Object.hasOwn(ELEM_SIZE, s);
 }
 
 export function dtypeOf(kind: ElemKind): DType {

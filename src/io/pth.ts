@@ -13,7 +13,7 @@ import { contiguousStrides } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeInto, dtypeOf, ELEM_SIZE } from './dtypes.js';
 import { defineKey, tensorFrom } from './host.js';
-import { describe, Pickler, PY_DICT, PyDict, PyGlobal, PyStorage, PyTensor, PyTuple, unpickle, type PyDictMark, type PyValue } from './pickle/index.js';
+import { describe, Pickler, PY_DICT, type PyDict, PyGlobal, PyStorage, PyTensor, PyTuple, unpickle, type PyDictMark, type PyValue } from './pickle/index.js';
 import { pathForMessage, joinPath, walkLoaded } from './walk.js';
 import { DEFAULT_ZIP_LIMITS, ZipReader, zipChunks, type ZipLimits } from './zip.js';
 

@@ -19,7 +19,7 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { ArgumentError, DeviceError } from '../errors.js';
 import { backendFor, type Device } from '../tensor/device.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Parameter } from './parameter.js';
 import { addModuleRaw, handler, raw, RAW, registerBufferRaw, registerParameterRaw, removeFrom, typeName, type Raw } from './registration.js';
 import { addIndent } from './repr.js';

@@ -53,7 +53,7 @@ export function registerParameterRaw(t: Raw, name: string, param: Parameter | nu
   if (param !== null && !isParameter(param)) {
     throw new ArgumentError(`cannot assign '${typeName(param)}' object to parameter '${name}' (nn.Parameter or null required)`);
   }
-  if (param && param.gradFn) {
+  if (param?.gradFn) {
     throw new ArgumentError(`Cannot assign non-leaf Tensor to parameter '${name}'. Model parameters must be created explicitly: wrap a detached tensor in new nn.Parameter(...)`);
   }
   t._parameters.set(name, param);

@@ -55,7 +55,7 @@ export function unpackState(obj: object, sd: SchedulerStateDict, skip: string[] 
     if (PYTORCH_ONLY.has(k)) continue;
     const c = camel(k);
     if (skip.includes(c)) continue;
-    if (c === 'optimizer' || !Object.prototype.hasOwnProperty.call(target, c) || typeof target[c] === 'function') {
+    if (c === 'optimizer' || !Object.hasOwn(target, c) || typeof target[c] === 'function') {
       throw new CheckpointError(`scheduler state dict has an unknown key '${k}' for ${obj.constructor.name}`);
     }
     updates.push([c, v]);

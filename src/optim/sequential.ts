@@ -4,7 +4,7 @@
 // inner scheduler directly (they attached first); these only extend their own `_lastLr`.
 import { ArgumentError, CheckpointError } from '../errors.js';
 import type { Optimizer, ParamGroup } from './optimizer.js';
-import { LRScheduler, packState, SchedulerBase, unpackState, type SchedulerStateDict } from './scheduler-base.js';
+import { type LRScheduler, packState, SchedulerBase, unpackState, type SchedulerStateDict } from './scheduler-base.js';
 
 /** What both share: their schedulers' state dicts nest under `_schedulers`. */
 abstract class SchedulerList extends SchedulerBase {

@@ -69,7 +69,7 @@ const tuneCache: TuneCacheStore = {
       // merge with what another process may have written meanwhile; rename is atomic
       const merged = { ...tuneCache.read(), ...entries };
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(merged, null, 2) + '\n');
+      fs.writeFileSync(tmp, `${JSON.stringify(merged, null, 2)}\n`);
       fs.renameSync(tmp, file);
     } catch (e) {
       console.warn(`finetorch: could not write the autotune cache ${file}: ${(e as Error).message}`);

@@ -41,10 +41,10 @@ export function formatTensor(values: ArrayLike<number>, shape: readonly number[]
     const size = shape[dim];
     const idx = summarise && size > 6 ? [0, 1, 2, -1, size - 3, size - 2, size - 1] : Array.from({ length: size }, (_, i) => i);
     if (dim === shape.length - 1) {
-      return '[' + idx.map((i) => (i < 0 ? '...' : pad(strs[base + i]))).join(', ') + ']';
+      return `[${idx.map((i) => (i < 0 ? '...' : pad(strs[base + i]))).join(', ')}]`;
     }
-    const sep = ',' + '\n'.repeat(shape.length - 1 - dim) + ' '.repeat(indent + dim + 1);
-    return '[' + idx.map((i) => (i < 0 ? '...' : rec(dim + 1, base + i * strides[dim]))).join(sep) + ']';
+    const sep = `,${'\n'.repeat(shape.length - 1 - dim)}${' '.repeat(indent + dim + 1)}`;
+    return `[${idx.map((i) => (i < 0 ? '...' : rec(dim + 1, base + i * strides[dim]))).join(sep)}]`;
   };
   return `tensor(${rec(0, 0)}${dtypeSuffix}${suffix})`;
 }

@@ -55,7 +55,7 @@ eachDevice((device) => {
       const jsonl = readFileSync(h.files.metrics!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(jsonl).toEqual(JSON.parse(JSON.stringify(h.epochs)));
       const svg = readFileSync(h.files.curve!, 'utf8');
-      expect(svg).toMatch(/^<\?xml[^]*<svg[^]*learning curve: loss[^]*learning curve: accuracy[^]*<\/svg>\n$/);
+      expect(svg).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*learning curve: loss[\s\S]*learning curve: accuracy[\s\S]*<\/svg>\n$/);
       expect((svg.match(/<path d="M/g) ?? []).length).toBe(4); // train/val loss, train/val accuracy
       expect(existsSync(h.files.checkpoint!)).toBe(true);
       // plain lines when not a TTY: one summary per epoch, the best marked with *

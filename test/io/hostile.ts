@@ -75,7 +75,7 @@ export function safetensorsBytes(header: string, data: Uint8Array = new Uint8Arr
 /** `depth` nested arrays: `[[[...]]]` */
 export const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 /** `depth` nested objects: `{"a":{"a":...{}}}` */
-export const deepObject = (depth: number) => '{"a":'.repeat(depth) + '{}' + '}'.repeat(depth);
+export const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)}`;
 
 /** One F32 tensor `w` of 2 elements whose `field` is replaced by raw JSON text. */
 export function safetensorsWith(field: 'dtype' | 'shape' | 'data_offsets' | '__metadata__' | 'entry', json: string): Uint8Array {

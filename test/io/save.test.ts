@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { detectFormat, serializeCheckpoint } from '../../src/io/index.js';
-import { unpickle, PyDict } from '../../src/io/pickle/index.js';
+import { unpickle, type PyDict } from '../../src/io/pickle/index.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { eachDevice, torch } from '../harness.js';
 import { expected, expectExact, flatten, readFixture } from './util.js';

@@ -2,7 +2,7 @@
 // device, the op runs with the case's (TypeScript-named) options, and the output, the indices (when
 // returned), every gradient and, for batchNorm, the updated running statistics are compared.
 import { expect } from 'vitest';
-import { expectClose, fixture, onDevice, torch, type Device } from '../harness.js';
+import { expectClose, fixture, onDevice, type torch, type Device } from '../harness.js';
 
 type Tensor = torch.Tensor;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

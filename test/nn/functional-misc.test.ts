@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eachDevice, expectClose, TOL, torch } from '../harness.js';
+import { eachDevice, TOL, torch } from '../harness.js';
 import { loadFamily, runCase, type Call } from './functional-cases.js';
 
 const F = torch.nn.functional;

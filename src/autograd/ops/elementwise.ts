@@ -3,7 +3,7 @@
 import type { BinaryOp, DType, UnaryOp } from '../../kernels/backend.js';
 import { full } from '../../tensor/creation.js';
 import { broadcastShapes } from '../../tensor/shape.js';
-import { Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { isGradEnabled } from '../grad-mode.js';
 import { record } from '../node.js';
 import { sumTo } from './broadcast.js';

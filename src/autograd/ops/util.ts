@@ -1,7 +1,7 @@
 // Helpers every op definition uses: device checks, dtype promotion, dense inputs, broadcasting.
 import { DeviceError, DTypeError, fmtShape, IndexError } from '../../errors.js';
 import type { DType, Storage, ValueCheck } from '../../kernels/backend.js';
-import { type Device } from '../../tensor/device.js';
+import type { Device } from '../../tensor/device.js';
 import { broadcastShapes } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 

@@ -47,7 +47,7 @@ export const command: Command = {
     else obj = await load(bytes);
     if (f.key) {
       for (const part of (f.key as string).split('.')) {
-        if (obj === null || typeof obj !== 'object' || !Object.prototype.hasOwnProperty.call(obj, part)) {
+        if (obj === null || typeof obj !== 'object' || !Object.hasOwn(obj, part)) {
           throw new UsageError(`--key ${f.key}: '${part}' is not in the checkpoint (keys there: ${obj && typeof obj === 'object' ? Object.keys(obj).slice(0, 8).join(', ') : 'none'})`);
         }
         obj = (obj as Record<string, unknown>)[part];

@@ -146,7 +146,7 @@ function textCnnShape(sd: ReadonlyMap<string, Tensor>) {
   const emb = sd.get('embedding.weight');
   const keys = [...sd.keys()];
   const convs = keys.filter((k) => /^convs\.\d+\.weight$/.test(k) && sd.get(k)!.ndim === 3).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
-  if (!emb || emb.ndim !== 2 || convs.length === 0) {
+  if (emb?.ndim !== 2 || convs.length === 0) {
     throw new CheckpointError(`incompatible weights for textcnn: a TextCNN checkpoint needs a 2-D embedding.weight and 3-D convs.N.weight (found ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', ...' : ''})`);
   }
   return { vocabSize: emb.shape[0], embedDim: emb.shape[1], kernelSizes: convs.map((k) => sd.get(k)!.shape[2]), numFilters: sd.get(convs[0])!.shape[0] };

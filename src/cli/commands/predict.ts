@@ -50,7 +50,7 @@ export const command: Command = {
     const sd = (await readStateDict(await weightsPath(torch, named), '--weights')).tensors;
     const headKey = `${IMAGE_MODEL_HEADS[model as keyof typeof IMAGE_MODEL_HEADS]}.weight`;
     const head = sd.get(headKey);
-    if (!head || head.ndim !== 2) throw new torch.CheckpointError(`--weights '${weights}' has no 2-D '${headKey}': not weights for ${model}`);
+    if (head?.ndim !== 2) throw new torch.CheckpointError(`--weights '${weights}' has no 2-D '${headKey}': not weights for ${model}`);
     const numClasses = head.shape[0];
     // the head of ImageNet weights left as it was: their categories name the outputs
     const imagenet = Object.hasOwn(CATALOG, model) && numClasses === IMAGENET_CATEGORIES.length;

@@ -16,7 +16,7 @@ export class StopRequests {
   private readonly onAbort = () => { this.requested = true; };
   private offSigint: (() => void) | null = null;
 
-  constructor(private readonly signal: AbortSignal | undefined, private readonly sigint: boolean, private readonly say: (line: string) => void) {
+  constructor(private readonly signal: AbortSignal | undefined, sigint: boolean, private readonly say: (line: string) => void) {
     if (sigint) this.offSigint = platform().onInterrupt(this.onSigint);
     signal?.addEventListener('abort', this.onAbort);
     if (signal?.aborted) this.requested = true;

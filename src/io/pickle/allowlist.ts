@@ -36,7 +36,7 @@ export function allowedGlobal(u: Unpickler, module: string, name: string): PyGlo
 /** BINPERSID: ('storage', type, key, location, numel) names a storage record; one key names one storage. */
 export function persistentStorage(u: Unpickler, pid: PyValue): PyStorage {
   const t = pid instanceof PyTuple ? pid.items : null;
-  if (!t || t.length !== 5 || t[0] !== 'storage') return u.fail(`persistent id ${describe(pid)} is not ('storage', type, key, location, numel)`);
+  if (t?.length !== 5 || t[0] !== 'storage') return u.fail(`persistent id ${describe(pid)} is not ('storage', type, key, location, numel)`);
   const [, type, key, location, numel] = t;
   if (!(type instanceof PyGlobal) || !(type.full in STORAGE_KINDS)) return u.fail(`persistent id names storage type ${describe(type)}, not a storage class`);
   if (typeof key !== 'string' || key.length === 0 || key.length > 256) return u.fail(`persistent id has storage key ${describe(key)}, not a short string`);

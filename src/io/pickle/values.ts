@@ -50,7 +50,7 @@ export type PyValue = null | boolean | number | bigint | string | PyValue[] | Py
 export function describe(v: PyValue | undefined): string {
   if (v === null) return 'None';
   if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `a list of ${v.length}`;
   if (v instanceof PyTuple) return `a tuple of ${v.items.length}`;

@@ -20,7 +20,7 @@ import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
 
 const buf = (v: View | Storage): GPUBuffer => ('storage' in v ? v.storage.handle : v.handle) as GPUBuffer;
-const dense = (v: View) => isContiguous(v.shape, v.strides);
+const _dense = (v: View) => isContiguous(v.shape, v.strides);
 const dt = (d: DType) => (d === 'float32' ? 'f' : d === 'int32' ? 'i' : 'b');
 /** an absent operand's strides */
 const NONE: number[] = [];

@@ -18,7 +18,7 @@
 //   with, for each output position of a tile aligned to the stride, only the taps that reach it.
 // The weight gradient sums, per (image, band), gy·x over the band into M·kh·kw partials; a second
 // pass (sumLeadingSource) adds the partials of every (image, band).
-import { type ConvGeom } from './conv-tiled.js';
+import type { ConvGeom } from './conv-tiled.js';
 import { paramBinding, paramBlock } from './params.js';
 
 export interface DwGeom extends ConvGeom { ph: number; pw: number }
@@ -145,7 +145,7 @@ export function dwGatherSource(kind: 'fwd' | 'bgx', g: DwGeom, t: DwTile, bias: 
   const ld = tileLoads(rows, cols, step, inPlanes);
   const kk = g.kh * g.kw;
   const v4 = t.v4 && TN === 4;
-  const L: string[] = [HEAD(bias && fwd, t.wg, false, v4) + `${R}u;`];
+  const L: string[] = [`${HEAD(bias && fwd, t.wg, false, v4)}${R}u;`];
   L.push(`  let rowBase = i32(${fwd ? `oy0 * ${g.sh}u` : `oy0 / ${g.sh}u`});`);
   L.push(`  let colBase = 0;`);
   for (const i of range(inPlanes)) L.push(`  let inBase${i} = offIn + (p * ${inPlanes}u + ${i}u) * hIn * wIn;`);
@@ -195,7 +195,7 @@ export function dwWeightGradSource(g: DwGeom, t: DwTile): string {
   const ld = tileLoads(rows, cols, TN * g.sw, 1);
   const kk = g.kh * g.kw;
   const v4 = t.v4 && TN === 4;
-  const L: string[] = [HEAD(false, t.wg, v4) + `${R}u;`];
+  const L: string[] = [`${HEAD(false, t.wg, v4)}${R}u;`];
   L.push(`  let rowBase = i32(oy0 * ${g.sh}u);`, `  let colBase = 0;`, `  let inBase0 = offIn + p * hIn * wIn;`);
   for (const m of range(M)) L.push(`  let gb${m} = offW + (p * ${M}u + ${m}u) * hOut * wOut;`);
   // gy rows past the image read row 0 and count as 0

@@ -128,7 +128,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   }
   const logp = logSoftmax(input, cdim);
   // the class weights broadcast along the class dim: [1, C, 1, ...]
-  const wb = weight ? reshape(weight, input.shape.map((s, i) => (i === cdim ? C : 1))) : null;
+  const wb = weight ? reshape(weight, input.shape.map((_s, i) => (i === cdim ? C : 1))) : null;
 
   if (target.dtype === 'float32') {
     if (!sameShape(target.shape, input.shape)) {

@@ -1,7 +1,7 @@
 // torchvision.ops.Conv2dNormActivation: conv → norm → activation as a Sequential, so its keys are
 // `.0.weight` (conv), `.1.running_mean` (norm) exactly as in torchvision checkpoints. The building
 // block of MobileNetV2/V3, EfficientNet and ConvNeXt's stem.
-import { Module } from '../module.js';
+import type { Module } from '../module.js';
 import { ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import { Sequential } from './container.js';
