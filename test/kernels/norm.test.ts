@@ -57,7 +57,7 @@ eachDevice((device) => {
         const gy = torch.randn(c.shape, { device });
         const run = (f: typeof reference) => {
           const x = base.detach().requiresGrad_();
-          const w = w0?.clone().requiresGrad_(), b = b0?.clone().requiresGrad_();
+          const w = w0 ? w0.clone().requiresGrad_() : null, b = b0 ? b0.clone().requiresGrad_() : null;
           const rm = rm0.clone(), rv = rv0.clone();
           const y = f(x, rm, rv, w, b, training, 0.2, 1e-3);
           y.backward(gy);
