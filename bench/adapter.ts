@@ -7,6 +7,8 @@ if (!info) {
   console.error('no WebGPU adapter (is a Vulkan driver installed? try `vulkaninfo --summary`)');
   process.exit(3);
 }
-console.log(`adapter: ${info.description} | vendor ${info.vendor || '?'} | ${info.architecture || '?'} | backend ${info.backend} | software=${info.isSoftware} | subgroup size ${info.subgroupSize}`);
+console.log(
+  `adapter: ${info.description} | vendor ${info.vendor || '?'} | ${info.architecture || '?'} | backend ${info.backend} | software=${info.isSoftware} | subgroup size ${info.subgroupSize}`,
+);
 torch.webgpu.release();
 process.exit(info.isSoftware && process.env.ALLOW_SOFTWARE !== '1' ? 4 : 0);

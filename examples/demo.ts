@@ -38,14 +38,21 @@ export const RECIPE = { perClass: 50, batchSize: 25, lr: 0.05, momentum: 0.9 } a
 export function fewShot(perClass: number, valSize: number) {
   const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
   const train = data.MNIST({ digits: [5, 6, 7, 8, 9], train: true, relabel: true, transform: normalize });
-  const picked: number[] = [], rest: number[] = [];
+  const picked: number[] = [],
+    rest: number[] = [];
   const seen = [0, 0, 0, 0, 0];
   for (let i = 0; i < train.length; i++) {
     const y = train.labels[i];
-    if (seen[y] < perClass) { seen[y]++; picked.push(i); } else rest.push(i);
+    if (seen[y] < perClass) {
+      seen[y]++;
+      picked.push(i);
+    } else rest.push(i);
   }
   const stride = Math.max(1, Math.floor(rest.length / valSize));
-  return { train: new data.Subset(train, picked), val: new data.Subset(train, rest.filter((_, i) => i % stride === 0).slice(0, valSize)) };
+  return {
+    train: new data.Subset(train, picked),
+    val: new data.Subset(train, rest.filter((_, i) => i % stride === 0).slice(0, valSize)),
+  };
 }
 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
@@ -60,12 +67,23 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
 
   const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
   const { train: trainSet, val: valSet } = fewShot(RECIPE.perClass, o.quick ? 100 : 250);
-  let testSet: torch.data.Dataset<unknown> = data.MNIST({ digits: [5, 6, 7, 8, 9], train: false, relabel: true, transform: normalize });
-  if (o.quick) testSet = new data.Subset(testSet, Array.from({ length: 250 }, (_, i) => i * Math.floor(testSet.length / 250)));
+  let testSet: torch.data.Dataset<unknown> = data.MNIST({
+    digits: [5, 6, 7, 8, 9],
+    train: false,
+    relabel: true,
+    transform: normalize,
+  });
+  if (o.quick)
+    testSet = new data.Subset(
+      testSet,
+      Array.from({ length: 250 }, (_, i) => i * Math.floor(testSet.length / 250)),
+    );
   const loader = () => trainLoader(trainSet, device);
   const testLoader = () => new data.DataLoader(testSet, { batchSize: 250, device });
   const valLoader = () => new data.DataLoader(valSet, { batchSize: 250, device });
-  print(`task: digits 5–9 with ${trainSet.length} labelled training images (${valSet.length} more to validate on; ${testSet.length} test images)\n`);
+  print(
+    `task: digits 5–9 with ${trainSet.length} labelled training images (${valSet.length} more to validate on; ${testSet.length} test images)\n`,
+  );
 
   const { model, optimizer } = await fineTuneSetup(device, print);
 
@@ -73,7 +91,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const frozenBefore = await snapshot(model, isFrozen);
   mkdirSync(outDir, { recursive: true });
   const tuned = await finetune.fit(model, {
-    train: loader(), val: valLoader(), optimizer, epochs, checkpointDir: join(outDir, 'fine-tuned'),
+    train: loader(),
+    val: valLoader(),
+    optimizer,
+    epochs,
+    checkpointDir: join(outDir, 'fine-tuned'),
   });
   const frozenAfter = await snapshot(model, isFrozen);
   const backboneChanged = [...frozenBefore].some(([k, v]) => frozenAfter.get(k)!.some((x, i) => !Object.is(x, v[i])));
@@ -83,14 +105,22 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   torch.manualSeed(0);
   const scratch = await new models.SmallCNN({ numClasses: 5 }).toAsync(device);
   const scratchOpt = new optim.SGD(scratch.parameters(), { lr: RECIPE.lr, momentum: RECIPE.momentum });
-  await finetune.fit(scratch, { train: loader(), val: valLoader(), optimizer: scratchOpt, epochs, checkpointDir: join(outDir, 'from-scratch') });
+  await finetune.fit(scratch, {
+    train: loader(),
+    val: valLoader(),
+    optimizer: scratchOpt,
+    epochs,
+    checkpointDir: join(outDir, 'from-scratch'),
+  });
   const scratchAccuracy = (await finetune.evaluate(scratch, testLoader())).accuracy;
 
   const seconds = (performance.now() - t0) / 1000;
   print(`\ntest accuracy on digits 5–9 (${testSet.length} images):`);
   print(`  fine-tuned from the 0–4 backbone: ${(fineTunedAccuracy * 100).toFixed(1)}%`);
   print(`  trained from scratch:             ${(scratchAccuracy * 100).toFixed(1)}%`);
-  print(`  frozen backbone ${backboneChanged ? 'CHANGED (bug!)' : 'bitwise unchanged'}; ${seconds.toFixed(1)} s in all`);
+  print(
+    `  frozen backbone ${backboneChanged ? 'CHANGED (bug!)' : 'bitwise unchanged'}; ${seconds.toFixed(1)} s in all`,
+  );
   print(`  wrote ${[tuned.files.model, tuned.files.metrics, tuned.files.curve].filter(Boolean).join(', ')}`);
   return { fineTunedAccuracy, scratchAccuracy, backboneChanged, seconds, files: tuned.files };
 }
@@ -119,14 +149,18 @@ export async function fineTuneSetup(device: torch.Device, print: (line: string) 
   print('\n4. trainability');
   print(String(finetune.trainability(model)));
   // 5. an optimizer over the trainable parameters only
-  const optimizer = new optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: RECIPE.lr, momentum: RECIPE.momentum });
+  const optimizer = new optim.SGD(
+    model.parameters().filter((p) => p.requiresGrad),
+    { lr: RECIPE.lr, momentum: RECIPE.momentum },
+  );
   print('\n5. optimizer: SGD over the trainable parameters only\n');
   return { model, optimizer };
 }
 
 async function snapshot(model: torch.nn.Module, keep: (k: string) => boolean): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  for (const [k, v] of Object.entries(model.stateDict())) if (keep(k)) out.set(k, Array.from((await v.data()) as ArrayLike<number>));
+  for (const [k, v] of Object.entries(model.stateDict()))
+    if (keep(k)) out.set(k, Array.from((await v.data()) as ArrayLike<number>));
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Reproduces examples/assets/smallcnn-mnist04.safetensors: the demo's "pretrained" backbone, a
 // SmallCNN trained by finetorch itself on MNIST digits 0–4 (a 5-way head). `npm run pretrain`.
-import { mkdirSync, } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/index.js';
@@ -9,7 +9,8 @@ const { nn, optim, models, data } = torch;
 const F = nn.functional;
 const here = dirname(fileURLToPath(import.meta.url));
 export const PRETRAINED = join(here, 'assets', 'smallcnn-mnist04.safetensors');
-export const MNIST_MEAN = 0.1307, MNIST_STD = 0.3081;
+export const MNIST_MEAN = 0.1307,
+  MNIST_STD = 0.3081;
 const normalize = data.transforms.normalize([MNIST_MEAN], [MNIST_STD]);
 
 async function main() {
@@ -23,7 +24,8 @@ async function main() {
   for (let epoch = 1; epoch <= epochs; epoch++) {
     model.train();
     const t0 = performance.now();
-    let seen = 0, lossSum = 0;
+    let seen = 0,
+      lossSum = 0;
     for await (const [x, y] of loader) {
       const loss = torch.scope(() => {
         optimizer.zeroGrad();
@@ -34,10 +36,14 @@ async function main() {
       });
       lossSum += (await loss.item()) * y.shape[0];
       seen += y.shape[0];
-      loss.dispose(); x.dispose(); y.dispose();
+      loss.dispose();
+      x.dispose();
+      y.dispose();
     }
     const acc = await accuracy(model, test);
-    console.log(`epoch ${epoch}: train loss ${(lossSum / seen).toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `epoch ${epoch}: train loss ${(lossSum / seen).toFixed(4)}, test accuracy ${(acc * 100).toFixed(2)}% (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
   }
   mkdirSync(dirname(PRETRAINED), { recursive: true });
   await torch.save(model.stateDict(), PRETRAINED);
@@ -46,12 +52,15 @@ async function main() {
 
 export async function accuracy(model: torch.nn.Module, ds: torch.data.Dataset<unknown>): Promise<number> {
   model.eval();
-  let correct = 0, total = 0;
+  let correct = 0,
+    total = 0;
   for await (const [x, y] of new torch.data.DataLoader(ds, { batchSize: 256 }) as AsyncIterable<torch.Tensor[]>) {
     const hits = torch.noGrad(() => torch.scope(() => model.call(x).argmax(1).eq(y).sum()));
     correct += await hits.item();
     total += y.shape[0];
-    hits.dispose(); x.dispose(); y.dispose();
+    hits.dispose();
+    x.dispose();
+    y.dispose();
   }
   return correct / total;
 }

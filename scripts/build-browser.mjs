@@ -7,7 +7,7 @@
 // Usage: node scripts/build-browser.mjs [--outdir DIR] [--entry FILE] [--json]
 //   --json prints one JSON line of the results (the test reads it); --entry builds another entry
 //   through the same checks (the test shows that Node's entry is refused).
-import { mkdirSync, readFileSync, } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -31,8 +31,17 @@ let result = null;
 
 try {
   result = await build({
-    entryPoints: [entry], outfile: file, bundle: true, platform: 'browser', format: 'esm',
-    target: 'es2022', minify: true, sourcemap: true, metafile: true, legalComments: 'eof', logLevel: 'silent',
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    metafile: true,
+    legalComments: 'eof',
+    logLevel: 'silent',
   });
 } catch (e) {
   for (const err of e.errors ?? [{ text: e.message }]) {
@@ -40,13 +49,15 @@ try {
   }
 }
 
-let bytes = 0, gzipBytes = 0;
+let bytes = 0,
+  gzipBytes = 0;
 const inputs = [];
 if (result) {
   for (const [path, info] of Object.entries(result.metafile.inputs)) {
     inputs.push(path);
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
-    if (pkg && NODE_ONLY_PACKAGES.includes(pkg)) problems.push(`${path}: the Node-only package '${pkg}' is in the bundle`);
+    if (pkg && NODE_ONLY_PACKAGES.includes(pkg))
+      problems.push(`${path}: the Node-only package '${pkg}' is in the bundle`);
     for (const imp of info.imports) {
       if (imp.path.startsWith('node:')) problems.push(`${path} imports '${imp.path}'`);
     }
@@ -55,7 +66,11 @@ if (result) {
   bytes = code.length;
   gzipBytes = gzipSync(code, { level: 9 }).length;
   // an import left unbundled (external) would still name its module in the output
-  const left = [...code.toString('utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](node:[^"']+|webgpu|pngjs|jpeg-js|mnist)["']/g)].map((m) => m[1]);
+  const left = [
+    ...code
+      .toString('utf8')
+      .matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](node:[^"']+|webgpu|pngjs|jpeg-js|mnist)["']/g),
+  ].map((m) => m[1]);
   for (const spec of new Set(left)) problems.push(`the bundle imports '${spec}'`);
   if (gzipBytes > GZIP_BUDGET) problems.push(`${gzipBytes} bytes gzipped is over the budget of ${GZIP_BUDGET}`);
 }
@@ -65,7 +80,8 @@ if (json) {
   mkdirSync(outdir, { recursive: true });
   console.log(JSON.stringify({ file, bytes, gzipBytes, budget: GZIP_BUDGET, inputs, problems }));
 } else {
-  if (result) console.log(`${relative(root, file)}: ${kb(bytes)} minified, ${kb(gzipBytes)} gzip (budget ${kb(GZIP_BUDGET)})`);
+  if (result)
+    console.log(`${relative(root, file)}: ${kb(bytes)} minified, ${kb(gzipBytes)} gzip (budget ${kb(GZIP_BUDGET)})`);
   for (const p of problems) console.error(`build-browser: ${p}`);
 }
 if (problems.length) process.exitCode = 1;

@@ -36,6 +36,18 @@ export class PlatformError extends FinetorchError {}
 export function keepErrorNames(classes: Record<string, abstract new (...args: never[]) => Error>): void {
   for (const [name, cls] of Object.entries(classes)) Object.defineProperty(cls, 'name', { value: name });
 }
-keepErrorNames({ FinetorchError, ShapeError, DTypeError, DeviceError, DisposedError, AutogradError, ArgumentError, IndexError, CheckpointError, WebGPUError, PlatformError });
+keepErrorNames({
+  FinetorchError,
+  ShapeError,
+  DTypeError,
+  DeviceError,
+  DisposedError,
+  AutogradError,
+  ArgumentError,
+  IndexError,
+  CheckpointError,
+  WebGPUError,
+  PlatformError,
+});
 
 export const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;

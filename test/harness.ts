@@ -35,21 +35,29 @@ async function host(v: Values): Promise<number[]> {
 
 /** Elementwise |a - e| <= atol + rtol |e| (NaN matches NaN, inf matches inf), with a useful message. */
 export async function expectClose(actual: Values, expected: Values, tol = TOL, what = ''): Promise<void> {
-  const a = await host(actual), e = await host(expected);
+  const a = await host(actual),
+    e = await host(expected);
   if (actual instanceof torch.Tensor && expected instanceof torch.Tensor) {
     expect(actual.shape, `${what} shape`).toEqual(expected.shape);
   }
   expect(a.length, `${what} length`).toBe(e.length);
-  let worst = -1, worstErr = 0;
+  let worst = -1,
+    worstErr = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = e[i];
+    const x = a[i],
+      y = e[i];
     if (Number.isNaN(y) && Number.isNaN(x)) continue;
     if (!Number.isFinite(y) && x === y) continue;
     const err = Math.abs(x - y) - (tol.atol + tol.rtol * Math.abs(y));
-    if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) { worst = i; worstErr = err; }
+    if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) {
+      worst = i;
+      worstErr = err;
+    }
   }
   if (worst >= 0) {
-    expect.fail(`${what} mismatch at element ${worst}: got ${a[worst]}, expected ${e[worst]} (rtol ${tol.rtol}, atol ${tol.atol})`);
+    expect.fail(
+      `${what} mismatch at element ${worst}: got ${a[worst]}, expected ${e[worst]} (rtol ${tol.rtol}, atol ${tol.atol})`,
+    );
   }
 }
 

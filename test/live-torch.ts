@@ -14,7 +14,10 @@ export function liveTorch(what: string) {
   const hasTorch = probe.status === 0;
   const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
   const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
-  if (!hasTorch) console.log(`${what}: ${requireTorch ? 'FAILING' : 'skipping'}: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`);
+  if (!hasTorch)
+    console.log(
+      `${what}: ${requireTorch ? 'FAILING' : 'skipping'}: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`,
+    );
   return {
     /** run the test: torch is there, or its absence must fail */
     run: hasTorch || requireTorch,

@@ -33,7 +33,11 @@ function carriesValue(clause) {
   if (!c.includes('{')) return true; // default import, namespace import, `export *`
   const [head, rest] = c.split('{');
   if (head.replace(/,/g, '').trim()) return true; // `X, { ... }`: the default import is a value
-  const names = rest.replace('}', '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = rest
+    .replace('}', '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   // `import {} from 'x'` still evaluates x; a list with only `type` specifiers is elided
   return names.length === 0 || names.some((n) => !/^type\s/.test(n));
 }
@@ -73,11 +77,19 @@ export function valueGraph(roots) {
 /** Strongly connected components with a cycle (Tarjan, iterative so deep graphs cannot overflow). */
 export function cycles(graph) {
   let next = 0;
-  const index = new Map(), low = new Map(), onStack = new Set(), stack = [], out = [];
+  const index = new Map(),
+    low = new Map(),
+    onStack = new Set(),
+    stack = [],
+    out = [];
   for (const start of graph.keys()) {
     if (index.has(start)) continue;
     const work = [[start, [...(graph.get(start) ?? [])], 0]];
-    index.set(start, next); low.set(start, next); next++; stack.push(start); onStack.add(start);
+    index.set(start, next);
+    low.set(start, next);
+    next++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length) {
       const frame = work[work.length - 1];
       const [v, succ] = frame;
@@ -85,17 +97,28 @@ export function cycles(graph) {
         const w = succ[frame[2]++];
         if (!graph.has(w)) continue;
         if (!index.has(w)) {
-          index.set(w, next); low.set(w, next); next++; stack.push(w); onStack.add(w);
+          index.set(w, next);
+          low.set(w, next);
+          next++;
+          stack.push(w);
+          onStack.add(w);
           work.push([w, [...graph.get(w)], 0]);
         } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
         continue;
       }
       work.pop();
-      if (work.length) { const u = work[work.length - 1][0]; low.set(u, Math.min(low.get(u), low.get(v))); }
+      if (work.length) {
+        const u = work[work.length - 1][0];
+        low.set(u, Math.min(low.get(u), low.get(v)));
+      }
       if (low.get(v) === index.get(v)) {
         const scc = [];
         let w;
-        do { w = stack.pop(); onStack.delete(w); scc.push(w); } while (w !== v);
+        do {
+          w = stack.pop();
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== v);
         if (scc.length > 1 || graph.get(v).has(v)) out.push(scc.sort());
       }
     }

@@ -6,7 +6,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { DEFAULT_TIMING, isNA, na, table, timeStep, type Cell, type ContenderId, type Step, type NA, type Workload } from '../lib/harness.js';
+import {
+  DEFAULT_TIMING,
+  isNA,
+  na,
+  table,
+  timeStep,
+  type Cell,
+  type ContenderId,
+  type Step,
+  type NA,
+  type Workload,
+} from '../lib/harness.js';
 import { finetorch } from '../lib/ours.js';
 import { workload as matmul } from '../workloads/matmul.js';
 import { workload as mlp } from '../workloads/mlp.js';
@@ -14,12 +25,18 @@ import { workload as smallcnn } from '../workloads/train-step-smallcnn.js';
 import { tfjsSmallCnnStep } from './tfjs-smallcnn.js';
 
 setWasmPaths(new URL('./', location.href).href);
-const status = (s: string) => { document.getElementById('status')!.textContent = s; };
+const status = (s: string) => {
+  document.getElementById('status')!.textContent = s;
+};
 const WORKLOADS: Workload[] = [
   { ...matmul, cases: matmul.cases.filter((c) => c.params.n === 1024) },
   mlp,
   // in a page tfjs-core's gradients can be registered, so TF.js gets a SmallCNN twin (tfjs-smallcnn.ts)
-  { ...smallcnn, tfjs: (tf) => tfjsSmallCnnStep(tf), note: `${smallcnn.note} TF.js: the same network in NHWC with tf.train.momentum and its registered gradients.` },
+  {
+    ...smallcnn,
+    tfjs: (tf) => tfjsSmallCnnStep(tf),
+    note: `${smallcnn.note} TF.js: the same network in NHWC with tf.train.momentum and its registered gradients.`,
+  },
 ];
 const CONTENDERS: ContenderId[] = ['ours-webgpu', 'ours-cpu', 'tfjs-webgpu', 'tfjs-wasm'];
 
@@ -62,8 +79,14 @@ async function main() {
       const r: Partial<Record<ContenderId, Cell>> = (results[w.name][c.id] = {});
       for (const id of CONTENDERS) {
         status(`${w.title}, ${c.label}: ${id}…`);
-        if (id === 'ours-webgpu' && !hasWebgpu) { r[id] = na('no WebGPU adapter'); continue; }
-        if (id.startsWith('ours-')) { r[id] = await measure(() => w.ours(id === 'ours-webgpu' ? 'webgpu' : 'cpu', c)); continue; }
+        if (id === 'ours-webgpu' && !hasWebgpu) {
+          r[id] = na('no WebGPU adapter');
+          continue;
+        }
+        if (id.startsWith('ours-')) {
+          r[id] = await measure(() => w.ours(id === 'ours-webgpu' ? 'webgpu' : 'cpu', c));
+          continue;
+        }
         const backend = id === 'tfjs-webgpu' ? 'webgpu' : 'wasm';
         const ok = await tfOn(backend);
         r[id] = ok === true ? await measure(() => w.tfjs(tf as never, backend, c)) : na(ok);
@@ -75,10 +98,18 @@ async function main() {
   const info = torch.webgpu.info();
   status('done');
   return {
-    adapter: info, userAgent: navigator.userAgent, crossOriginIsolated, cores: navigator.hardwareConcurrency,
+    adapter: info,
+    userAgent: navigator.userAgent,
+    crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
     versions: { tfjs: tf.version_core, tfjsWasmThreads: await tfOn('wasm').then(() => getThreadsCount()) },
     timing: DEFAULT_TIMING,
-    workloads: Object.fromEntries(WORKLOADS.map((w) => [w.name, { title: w.title, metric: w.metric, note: w.note, cases: w.cases, results: results[w.name] }])),
+    workloads: Object.fromEntries(
+      WORKLOADS.map((w) => [
+        w.name,
+        { title: w.title, metric: w.metric, note: w.note, cases: w.cases, results: results[w.name] },
+      ]),
+    ),
     tables,
   };
 }

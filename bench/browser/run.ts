@@ -18,7 +18,9 @@ const WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-bac
 /** bench/lib/ours.ts imports src/index.js; in the page that is the browser bundle beside it. */
 const finetorchBundle = {
   name: 'finetorch-bundle',
-  setup(b: { onResolve: (o: { filter: RegExp }, f: (a: { path: string }) => { path: string; external: boolean }) => void }) {
+  setup(b: {
+    onResolve: (o: { filter: RegExp }, f: (a: { path: string }) => { path: string; external: boolean }) => void;
+  }) {
     b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: './finetorch.js', external: true }));
   },
 };
@@ -28,8 +30,14 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   buildBrowserBundle();
   await build({
-    entryPoints: [join(here, 'bench.ts')], outfile: join(OUT, 'bench.js'), bundle: true, format: 'esm', platform: 'browser',
-    target: 'es2022', logLevel: 'warning', plugins: [finetorchBundle],
+    entryPoints: [join(here, 'bench.ts')],
+    outfile: join(OUT, 'bench.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
+    plugins: [finetorchBundle],
   });
   copyFileSync(join(here, 'index.html'), join(OUT, 'index.html'));
   copyFileSync(BROWSER_BUNDLE, join(OUT, 'finetorch.js'));
@@ -40,13 +48,21 @@ async function main() {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page: ${String(e)}`));
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') console.error(`page ${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warn') console.error(`page ${m.type()}: ${m.text()}`);
+    });
     await page.goto(site.url);
-    const result = await page.evaluate('window.benchResult') as { adapter: { description: string } | null; tables: string[] };
+    const result = (await page.evaluate('window.benchResult')) as {
+      adapter: { description: string } | null;
+      tables: string[];
+    };
     const adapter = result.adapter ? `chromium-${result.adapter.description}` : 'chromium-cpu-only';
     const file = join(ROOT, 'bench/results', `browser-${slug(adapter)}.json`);
     const version = await browser.version();
-    writeFileSync(file, `${JSON.stringify({ browser: version, date: new Date().toISOString(), ...result }, null, 1)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ browser: version, date: new Date().toISOString(), ...result }, null, 1)}\n`,
+    );
     console.log(`${version}, WebGPU adapter: ${result.adapter?.description ?? 'none'}\n`);
     console.log(result.tables.join('\n\n'));
     console.log(`\nwrote ${file}`);

@@ -14,10 +14,13 @@ export async function tfjsSmallCnnStep(tf: TF): Promise<Step> {
   const chans = [1, 16, 32, 64];
   const blocks = [0, 1, 2].map((i) => ({
     w: he([3, 3, chans[i], chans[i + 1]], 9 * chans[i]),
-    gamma: tf.variable(tf.ones([chans[i + 1]])), beta: tf.variable(tf.zeros([chans[i + 1]])),
-    runMean: tf.variable(tf.zeros([chans[i + 1]]), false), runVar: tf.variable(tf.ones([chans[i + 1]]), false),
+    gamma: tf.variable(tf.ones([chans[i + 1]])),
+    beta: tf.variable(tf.zeros([chans[i + 1]])),
+    runMean: tf.variable(tf.zeros([chans[i + 1]]), false),
+    runVar: tf.variable(tf.ones([chans[i + 1]]), false),
   }));
-  const fcW = he([576, P.classes], 576), fcB = tf.variable(tf.zeros([P.classes]));
+  const fcW = he([576, P.classes], 576),
+    fcB = tf.variable(tf.zeros([P.classes]));
   const x = tf.randomNormal([P.batch, 28, 28, 1]) as Tensor4D;
   const onehot = tf.oneHot(tf.randomUniform([P.batch], 0, P.classes, 'int32') as never, P.classes);
   const opt = tf.train.momentum(P.lr, P.momentum);
@@ -30,7 +33,12 @@ export async function tfjsSmallCnnStep(tf: TF): Promise<Step> {
       const n = c.shape[0] * c.shape[1] * c.shape[2];
       b.runMean.assign(tf.add(tf.mul(b.runMean, 0.9), tf.mul(mean, 0.1)));
       b.runVar.assign(tf.add(tf.mul(b.runVar, 0.9), tf.mul(variance, (0.1 * n) / (n - 1))));
-      h = tf.maxPool(tf.relu(tf.batchNorm4d(c, mean as never, variance as never, b.beta as never, b.gamma as never, P.eps)), 2, 2, 'valid') as Tensor4D;
+      h = tf.maxPool(
+        tf.relu(tf.batchNorm4d(c, mean as never, variance as never, b.beta as never, b.gamma as never, P.eps)),
+        2,
+        2,
+        'valid',
+      ) as Tensor4D;
     }
     return tf.losses.softmaxCrossEntropy(onehot, tf.add(tf.matMul(tf.reshape(h, [P.batch, 576]), fcW), fcB));
   };

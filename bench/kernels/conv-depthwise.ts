@@ -17,23 +17,58 @@ import { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import { convOptions } from '../../src/kernels/webgpu/conv.js';
 import { acquireRuntime, releaseRuntime } from '../../src/kernels/webgpu/runtime.js';
 
-interface Shape { n: number; c: number; h: number; k: number; s: number; m: number }
+interface Shape {
+  n: number;
+  c: number;
+  h: number;
+  k: number;
+  s: number;
+  m: number;
+}
 const argv = process.argv.slice(2);
-const opt = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
+const opt = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const runs = Number(opt('runs') ?? 5);
 const only = (opt('only') ?? 'new,old,cpu,cpu-old,torch').split(',');
-const parse = (s: string): Shape => { const [n, c, h, k, st, m = 1] = s.split(',').map(Number); return { n, c, h, k, s: st, m }; };
-const shapes = opt('shape') ? [parse(opt('shape')!)]
+const parse = (s: string): Shape => {
+  const [n, c, h, k, st, m = 1] = s.split(',').map(Number);
+  return { n, c, h, k, s: st, m };
+};
+const shapes = opt('shape')
+  ? [parse(opt('shape')!)]
   : ['16,96,56,3,2', '16,144,28,3,1', '16,672,14,5,1', '16,240,14,5,1', '1,144,56,3,1', '16,32,28,3,1,2'].map(parse);
 
 const argsOf = (s: Shape): Conv2dArgs => {
-  const p = (s.k - 1) >> 1, o = Math.floor((s.h + 2 * p - s.k) / s.s) + 1;
-  return { n: s.n, cIn: s.c, h: s.h, w: s.h, cOut: s.c * s.m, kh: s.k, kw: s.k, oh: o, ow: o, strideH: s.s, strideW: s.s,
-    padH: p, padW: p, dilH: 1, dilW: 1, groups: s.c };
+  const p = (s.k - 1) >> 1,
+    o = Math.floor((s.h + 2 * p - s.k) / s.s) + 1;
+  return {
+    n: s.n,
+    cIn: s.c,
+    h: s.h,
+    w: s.h,
+    cOut: s.c * s.m,
+    kh: s.k,
+    kw: s.k,
+    oh: o,
+    ow: o,
+    strideH: s.s,
+    strideW: s.s,
+    padH: p,
+    padW: p,
+    dilH: 1,
+    dilW: 1,
+    groups: s.c,
+  };
 };
 const fwdFlops = (a: Conv2dArgs) => 2 * a.n * a.cOut * a.oh * a.ow * a.kh * a.kw;
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
-const rand = (len: number) => { const r = new Float32Array(len); for (let i = 0; i < len; i++) r[i] = Math.random() * 2 - 1; return r; };
+const rand = (len: number) => {
+  const r = new Float32Array(len);
+  for (let i = 0; i < len; i++) r[i] = Math.random() * 2 - 1;
+  return r;
+};
 
 /** median wall ms, and process CPU ms per run (all threads, lavapipe's included: steadier on a busy machine) */
 type Timing = [number, number];
@@ -41,7 +76,11 @@ async function time(fn: () => Promise<void>): Promise<Timing> {
   await fn();
   const ts: number[] = [];
   const c0 = process.cpuUsage();
-  for (let i = 0; i < runs; i++) { const t0 = performance.now(); await fn(); ts.push(performance.now() - t0); }
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
   const c = process.cpuUsage(c0);
   return [median(ts), (c.user + c.system) / 1000 / runs];
 }
@@ -55,9 +94,18 @@ async function ours(be: Backend, a: Conv2dArgs): Promise<[Timing, Timing]> {
   const x = view(be.upload(rand(a.n * a.cIn * a.h * a.w), 'float32'), [a.n, a.cIn, a.h, a.w]);
   const w = view(be.upload(rand(a.cOut * a.kh * a.kw), 'float32'), [a.cOut, 1, a.kh, a.kw]);
   const gy = view(be.upload(rand(a.n * a.cOut * a.oh * a.ow), 'float32'), [a.n, a.cOut, a.oh, a.ow]);
-  const readAll = async (ss: Storage[]) => { for (const s of ss) { await be.read(s, 0, s.length); be.release(s); } };
-  const fwd = await time(async () => { await readAll([be.conv2d(x, w, null, a)]); });
-  const both = await time(async () => { await readAll([be.conv2d(x, w, null, a), be.conv2dBackwardInput(gy, w, a), be.conv2dBackwardWeight(gy, x, a)]); });
+  const readAll = async (ss: Storage[]) => {
+    for (const s of ss) {
+      await be.read(s, 0, s.length);
+      be.release(s);
+    }
+  };
+  const fwd = await time(async () => {
+    await readAll([be.conv2d(x, w, null, a)]);
+  });
+  const both = await time(async () => {
+    await readAll([be.conv2d(x, w, null, a), be.conv2dBackwardInput(gy, w, a), be.conv2dBackwardWeight(gy, x, a)]);
+  });
   for (const v of [x, w, gy]) be.release(v.storage);
   return [fwd, both];
 }
@@ -87,24 +135,48 @@ async function main() {
   let torch: { threads: number; rows: [Timing, Timing][] } | null = null;
   if (only.includes('torch')) {
     try {
-      torch = JSON.parse(execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', TORCH, JSON.stringify({ shapes: all, runs })], { encoding: 'utf8' }));
+      torch = JSON.parse(
+        execFileSync(process.env.PYTHON ?? '/usr/bin/python3', ['-c', TORCH, JSON.stringify({ shapes: all, runs })], {
+          encoding: 'utf8',
+        }),
+      );
       console.log(`pytorch ${torch!.threads} thread(s)`);
-    } catch (e) { console.log(`pytorch unavailable: ${String(e).split('\n')[0]}`); }
+    } catch (e) {
+      console.log(`pytorch unavailable: ${String(e).split('\n')[0]}`);
+    }
   }
   const cpu = new CpuBackend();
   for (const [i, a] of all.entries()) {
     const fl = fwdFlops(a);
-    console.log(`\ndepthwise x[${a.n},${a.cIn},${a.h},${a.w}] ${a.kh}x${a.kw} stride ${a.strideH} multiplier ${a.cOut / a.cIn}: ${(fl / 1e6).toFixed(1)} MFLOP fwd`);
+    console.log(
+      `\ndepthwise x[${a.n},${a.cIn},${a.h},${a.w}] ${a.kh}x${a.kw} stride ${a.strideH} multiplier ${a.cOut / a.cIn}: ${(fl / 1e6).toFixed(1)} MFLOP fwd`,
+    );
     const rows: [string, [Timing, Timing]][] = [];
-    if (gpu && only.includes('new')) { convOptions.depthwise = true; rows.push(['webgpu depthwise', await ours(gpu, a)]); }
-    if (gpu && only.includes('old')) { convOptions.depthwise = false; rows.push(['webgpu generic', await ours(gpu, a)]); convOptions.depthwise = true; }
-    if (only.includes('cpu')) { cpuConvOptions.depthwise = true; rows.push(['cpu depthwise', await ours(cpu, a)]); }
-    if (only.includes('cpu-old')) { cpuConvOptions.depthwise = false; rows.push(['cpu im2col', await ours(cpu, a)]); cpuConvOptions.depthwise = true; }
+    if (gpu && only.includes('new')) {
+      convOptions.depthwise = true;
+      rows.push(['webgpu depthwise', await ours(gpu, a)]);
+    }
+    if (gpu && only.includes('old')) {
+      convOptions.depthwise = false;
+      rows.push(['webgpu generic', await ours(gpu, a)]);
+      convOptions.depthwise = true;
+    }
+    if (only.includes('cpu')) {
+      cpuConvOptions.depthwise = true;
+      rows.push(['cpu depthwise', await ours(cpu, a)]);
+    }
+    if (only.includes('cpu-old')) {
+      cpuConvOptions.depthwise = false;
+      rows.push(['cpu im2col', await ours(cpu, a)]);
+      cpuConvOptions.depthwise = true;
+    }
     if (torch) rows.push([`pytorch (${torch.threads}t)`, torch.rows[i]]);
     console.log('impl                fwd ms  (cpu ms)  fwd GFLOP/s  fwd+bwd ms  (cpu ms)  fwd+bwd GFLOP/s');
     const f = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
     for (const [name, [fw, fb]] of rows) {
-      console.log(`${name.padEnd(18)} ${f(fw[0], 2, 7)}  ${f(fw[1], 1, 8)}  ${f(fl / fw[0] / 1e6, 2, 11)}  ${f(fb[0], 2, 10)}  ${f(fb[1], 1, 8)}  ${f(3 * fl / fb[0] / 1e6, 2, 15)}`);
+      console.log(
+        `${name.padEnd(18)} ${f(fw[0], 2, 7)}  ${f(fw[1], 1, 8)}  ${f(fl / fw[0] / 1e6, 2, 11)}  ${f(fb[0], 2, 10)}  ${f(fb[1], 1, 8)}  ${f((3 * fl) / fb[0] / 1e6, 2, 15)}`,
+      );
     }
   }
   if (rt) releaseRuntime();

@@ -17,8 +17,12 @@ export const CONTENDERS: { id: ContenderId; label: string; short: string }[] = [
 ];
 /** ratio columns: ours ÷ peer, as speed (above 1: ours is faster) */
 export const RATIOS: [ContenderId, ContenderId][] = [
-  ['ours-webgpu', 'tfjs-webgpu'], ['ours-webgpu', 'tfjs-wasm'], ['ours-webgpu', 'tfjs-cpu'], ['ours-webgpu', 'pytorch-cpu'],
-  ['ours-cpu', 'tfjs-cpu'], ['ours-cpu', 'pytorch-cpu'],
+  ['ours-webgpu', 'tfjs-webgpu'],
+  ['ours-webgpu', 'tfjs-wasm'],
+  ['ours-webgpu', 'tfjs-cpu'],
+  ['ours-webgpu', 'pytorch-cpu'],
+  ['ours-cpu', 'tfjs-cpu'],
+  ['ours-cpu', 'pytorch-cpu'],
 ];
 
 export interface BenchCase {
@@ -37,9 +41,15 @@ export interface BenchCase {
  * stats(), when the workload declares `stats`, is called once after the timed runs and returns
  * the declared numbers (e.g. peak bytes of one more step), or why one cannot be had.
  */
-export interface Step { run: () => Promise<void>; dispose?: () => void; stats?: () => Promise<Record<string, number | NA>> }
+export interface Step {
+  run: () => Promise<void>;
+  dispose?: () => void;
+  stats?: () => Promise<Record<string, number | NA>>;
+}
 /** A contender that cannot run this case says why. */
-export interface NA { na: string }
+export interface NA {
+  na: string;
+}
 export const na = (reason: string): NA => ({ na: reason });
 export const isNA = (x: unknown): x is NA => typeof x === 'object' && x !== null && 'na' in x;
 
@@ -62,13 +72,27 @@ export interface Workload {
   stats?: StatSpec[];
 }
 /** A number a step reports once (not timed): shown as the row `<case label>: <label>`. */
-export interface StatSpec { key: string; label: string; unit: 'bytes' }
+export interface StatSpec {
+  key: string;
+  label: string;
+  unit: 'bytes';
+}
 export type TF = typeof import('@tensorflow/tfjs-core');
 
-export interface TimingOptions { warmup: number; runs: number; minTotalMs: number; maxRuns: number; maxStepMs: number }
+export interface TimingOptions {
+  warmup: number;
+  runs: number;
+  minTotalMs: number;
+  maxRuns: number;
+  maxStepMs: number;
+}
 export const DEFAULT_TIMING: TimingOptions = { warmup: 2, runs: 5, minTotalMs: 300, maxRuns: 30, maxStepMs: 8000 };
 
-export interface Timing { medianMs: number; runsMs: number[]; stats?: Record<string, number | NA> }
+export interface Timing {
+  medianMs: number;
+  runsMs: number[];
+  stats?: Record<string, number | NA>;
+}
 export type Cell = Timing | NA;
 
 const median = (xs: number[]) => {
@@ -78,7 +102,8 @@ const median = (xs: number[]) => {
 };
 
 export async function timeStep(step: Step, o: TimingOptions): Promise<Cell> {
-  const over = (dt: number) => na(`${(dt / 1000).toFixed(1)} s per step, over the ${o.maxStepMs / 1000} s budget (--full measures it)`);
+  const over = (dt: number) =>
+    na(`${(dt / 1000).toFixed(1)} s per step, over the ${o.maxStepMs / 1000} s budget (--full measures it)`);
   for (let i = 0; i < o.warmup; i++) {
     const t0 = performance.now();
     await step.run();
@@ -114,7 +139,8 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 /** A stat as a cell: bytes in MiB. */
 export function fmtStat(unit: StatSpec['unit'], x: number): string {
   switch (unit) {
-    case 'bytes': return `${fmt(x / 2 ** 20)} MiB`;
+    case 'bytes':
+      return `${fmt(x / 2 ** 20)} MiB`;
   }
 }
 
@@ -123,12 +149,18 @@ export function table(w: Workload, results: Record<string, Partial<Record<Conten
   const notes: string[] = [];
   const noteFor = (reason: string) => {
     let i = notes.indexOf(reason);
-    if (i < 0) { notes.push(reason); i = notes.length - 1; }
+    if (i < 0) {
+      notes.push(reason);
+      i = notes.length - 1;
+    }
     return `n/a [${i + 1}]`;
   };
   const short = (id: ContenderId) => CONTENDERS.find((c) => c.id === id)!.short;
-  const head = [`${w.title} (${w.metric}${w.metric === 'ms' ? ', lower is better' : ''})`, ...CONTENDERS.map((c) => c.label),
-    ...RATIOS.map(([a, b]) => `${short(a)} ÷ ${short(b)}`)];
+  const head = [
+    `${w.title} (${w.metric}${w.metric === 'ms' ? ', lower is better' : ''})`,
+    ...CONTENDERS.map((c) => c.label),
+    ...RATIOS.map(([a, b]) => `${short(a)} ÷ ${short(b)}`),
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? ' ---: ' : ' --- ')).join('|')}|`];
   for (const c of w.cases) {
     const r = results[c.id] ?? {};
@@ -138,7 +170,8 @@ export function table(w: Workload, results: Record<string, Partial<Record<Conten
       return isNA(x) ? noteFor(x.na) : fmt(value(w, c, x));
     });
     const ratios = RATIOS.map(([a, b]) => {
-      const x = r[a], y = r[b];
+      const x = r[a],
+        y = r[b];
       return x && y && !isNA(x) && !isNA(y) ? `**${fmt(speedRatio(x, y))}×**` : '–';
     });
     lines.push(`| ${[c.label, ...cells, ...ratios].join(' | ')} |`);
@@ -148,17 +181,34 @@ export function table(w: Workload, results: Record<string, Partial<Record<Conten
         const x = r[id];
         if (!x || isNA(x)) return '';
         const v = x.stats?.[s.key];
-        return v === undefined ? noteFor(`${short(id)} did not report ${s.label}`) : isNA(v) ? noteFor(v.na) : fmtStat(s.unit, v);
+        return v === undefined
+          ? noteFor(`${short(id)} did not report ${s.label}`)
+          : isNA(v)
+            ? noteFor(v.na)
+            : fmtStat(s.unit, v);
       });
       lines.push(`| ${[`${c.label}: ${s.label}`, ...statCells, ...RATIOS.map(() => '–')].join(' | ')} |`);
     }
   }
-  const out = [`### ${w.title}`, '', ...lines, '', `Ratios are speed, ours ÷ peer (above 1: finetorch is faster). ${w.note}`];
+  const out = [
+    `### ${w.title}`,
+    '',
+    ...lines,
+    '',
+    `Ratios are speed, ours ÷ peer (above 1: finetorch is faster). ${w.note}`,
+  ];
   if (notes.length) out.push('', ...notes.map((n, i) => `[${i + 1}] ${n}`));
   return out.join('\n');
 }
 
 /** A file-name-safe adapter name: 'llvmpipe-mesa-25-0-7', 'nvidia-geforce-rtx-4090', 'cpu-only'. */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/\(.*?\)/g, ' ').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'unknown';
+  return (
+    s
+      .toLowerCase()
+      .replace(/\(.*?\)/g, ' ')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'unknown'
+  );
 }

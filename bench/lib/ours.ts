@@ -10,7 +10,11 @@ export function finetorch(): Promise<Torch> {
 export function missing(torch: Torch, names: string[]): string[] {
   return names.filter((path) => {
     let x: unknown = torch;
-    for (const part of path.split('.')) x = (x !== null && typeof x === 'object') || typeof x === 'function' ? (x as Record<string, unknown>)[part] : undefined;
+    for (const part of path.split('.'))
+      x =
+        (x !== null && typeof x === 'object') || typeof x === 'function'
+          ? (x as Record<string, unknown>)[part]
+          : undefined;
     return typeof x !== 'function';
   });
 }
@@ -45,7 +49,11 @@ export function trainStep(torch: Torch, model: Module, opt: Optimizer, x: Tensor
  * plus everything the step allocated at its high point. Bytes parked in the buffer pool are not
  * tensors and are not counted.
  */
-export async function peakBytes(torch: Torch, device: Device, run: () => Promise<void>): Promise<{ peakBytes: number }> {
+export async function peakBytes(
+  torch: Torch,
+  device: Device,
+  run: () => Promise<void>,
+): Promise<{ peakBytes: number }> {
   torch.resetPeak(device);
   await run();
   return { peakBytes: torch.memory()[device].peakBytes };
@@ -57,10 +65,14 @@ export async function peakBytes(torch: Torch, device: Device, run: () => Promise
  */
 export function disposeModel(model: Module, opt?: Optimizer): void {
   for (const st of opt?.state.values() ?? []) for (const v of Object.values(st)) if (isTensor(v)) v.dispose();
-  for (const p of model.parameters()) { p.grad?.dispose(); p.dispose(); }
+  for (const p of model.parameters()) {
+    p.grad?.dispose();
+    p.dispose();
+  }
   for (const [, b] of model.namedBuffers()) b?.dispose();
 }
-const isTensor = (v: unknown): v is Tensor => typeof v === 'object' && v !== null && typeof (v as Tensor).dispose === 'function';
+const isTensor = (v: unknown): v is Tensor =>
+  typeof v === 'object' && v !== null && typeof (v as Tensor).dispose === 'function';
 
 /**
  * A model built on `device` (seeded) for an image-classification case: with `head` (a module path) every
@@ -68,7 +80,12 @@ const isTensor = (v: unknown): v is Tensor => typeof v === 'object' && v !== nul
  * [batch, 3, size, size] and 1000-class targets, SGD with momentum over the trainable parameters, and a
  * `dispose` that frees all of it.
  */
-export function imageCase(torch: Torch, device: Device, build: () => Module, p: { head?: string | ((m: Module) => string | null) | null; batch: number; size: number }) {
+export function imageCase(
+  torch: Torch,
+  device: Device,
+  build: () => Module,
+  p: { head?: string | ((m: Module) => string | null) | null; batch: number; size: number },
+) {
   torch.manualSeed(0);
   const initial = torch.defaultDevice();
   torch.setDefaultDevice(device);
@@ -81,7 +98,10 @@ export function imageCase(torch: Torch, device: Device, build: () => Module, p: 
   }
   const x = torch.keep(torch.randn([p.batch, 3, p.size, p.size], { device }));
   const y = torch.keep(torch.randint(0, 1000, [p.batch], { device }));
-  const opt = new torch.optim.SGD(model.parameters().filter((q) => q.requiresGrad), { lr: 0.01, momentum: 0.9 });
+  const opt = new torch.optim.SGD(
+    model.parameters().filter((q) => q.requiresGrad),
+    { lr: 0.01, momentum: 0.9 },
+  );
   const dispose = () => {
     for (const t of [x, y]) t.dispose();
     disposeModel(model, opt);

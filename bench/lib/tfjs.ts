@@ -17,7 +17,12 @@ async function load(gpu: GPU | null): Promise<TF> {
   if (gpu) {
     // tfjs-backend-webgpu looks for navigator.gpu when it registers
     const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+    if (!g.navigator?.gpu)
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { ...(g.navigator ?? {}), gpu },
+        configurable: true,
+        writable: true,
+      });
     await import('@tensorflow/tfjs-backend-webgpu');
   }
   // production mode: no debug checks, and no "install tfjs-node" banner from the cpu backend
@@ -64,14 +69,23 @@ export function registerConv2dGradient(tf: TF): void {
   if (tf.getGradient('Conv2D')) return;
   type T = import('@tensorflow/tfjs-core').Tensor;
   tf.registerGradient({
-    kernelName: 'Conv2D', inputsToSave: ['x', 'filter'],
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved;
       const { strides, pad, dataFormat, dimRoundingMode } = attrs as Record<string, unknown>;
       const common = { strides, pad, dataFormat, dimRoundingMode };
       return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as T, filter }, { ...common, inputShape: x.shape } as never) as T,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as T }, { ...common, filterShape: filter.shape } as never) as T,
+        x: () =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as T, filter }, {
+            ...common,
+            inputShape: x.shape,
+          } as never) as T,
+        filter: () =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as T }, {
+            ...common,
+            filterShape: filter.shape,
+          } as never) as T,
       };
     },
   });

@@ -16,9 +16,10 @@ export const workload: Workload = {
   name: 'conv2d',
   title: `conv2d ${S.k}×${S.k} pad ${S.pad}, ${S.n}×${S.cIn}×${S.h}×${S.w} → ${S.cOut} channels`,
   metric: 'ms',
-  note: `Forward + backward = forward, then the input and weight gradients for a given output gradient (no bias). `
-    + `${(fwdFlops / 1e9).toFixed(2)} GFLOP forward. finetorch and PyTorch NCHW; TF.js NHWC (its native layout), `
-    + 'backward through tf.grads with Conv2D\'s gradient registered as tfjs-core defines it.',
+  note:
+    `Forward + backward = forward, then the input and weight gradients for a given output gradient (no bias). ` +
+    `${(fwdFlops / 1e9).toFixed(2)} GFLOP forward. finetorch and PyTorch NCHW; TF.js NHWC (its native layout), ` +
+    "backward through tf.grads with Conv2D's gradient registered as tfjs-core defines it.",
   cases,
   pytorch: 'conv2d',
 
@@ -38,17 +39,28 @@ export const workload: Workload = {
           await y.data();
           y.dispose();
         },
-        dispose: () => { x.dispose(); w.dispose(); gy.dispose(); },
+        dispose: () => {
+          x.dispose();
+          w.dispose();
+          gy.dispose();
+        },
       };
     }
     return {
       run: async () => {
-        for (const t of [x, w]) { t.grad?.dispose(); t.grad = null; }
+        for (const t of [x, w]) {
+          t.grad?.dispose();
+          t.grad = null;
+        }
         torch.scope(() => F.conv2d(x, w, null, { padding: S.pad }).backward(gy));
         await x.grad!.data();
         await w.grad!.data();
       },
-      dispose: () => { x.dispose(); w.dispose(); gy.dispose(); },
+      dispose: () => {
+        x.dispose();
+        w.dispose();
+        gy.dispose();
+      },
     };
   },
 
@@ -67,7 +79,10 @@ export const workload: Workload = {
           await y.data();
           y.dispose();
         },
-        dispose: () => { x.dispose(); f.dispose(); },
+        dispose: () => {
+          x.dispose();
+          f.dispose();
+        },
       };
     }
     const dy = tf.randomNormal([S.n, S.h, S.w, S.cOut]);
@@ -77,9 +92,14 @@ export const workload: Workload = {
         const [gx, gf] = grads([x, f], dy as never);
         await gx.data();
         await gf.data();
-        gx.dispose(); gf.dispose();
+        gx.dispose();
+        gf.dispose();
       },
-      dispose: () => { x.dispose(); f.dispose(); dy.dispose(); },
+      dispose: () => {
+        x.dispose();
+        f.dispose();
+        dy.dispose();
+      },
     };
   },
 };

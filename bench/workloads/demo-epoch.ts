@@ -19,14 +19,15 @@ const cases: BenchCase[] = [
 
 export const workload: Workload = {
   name: 'demo-epoch',
-  title: 'One epoch of the demo\'s fine-tuning (SmallCNN, frozen backbone, digits 5–9)',
+  title: "One epoch of the demo's fine-tuning (SmallCNN, frozen backbone, digits 5–9)",
   metric: 'ms',
-  note: 'An epoch = finetune.fit({ epochs: 1 }) over the demo\'s 250 labelled images (batches of 25 from its shuffled '
-    + 'DataLoader, pixels normalised on the fly): forward, cross-entropy, backward through the head only, SGD (lr 0.05, '
-    + 'momentum 0.9), loss and accuracy summed on the device and read back at the end; "+ validation": fit\'s eval pass over '
-    + '250 more images in one batch. PyTorch: tools/reference/models.py\'s SmallCNN with the same pretrained backbone, new '
-    + 'head, frozen parameters and BatchNorm, optimizer and loop, over random tensors of the same shapes (balanced labels) '
-    + 'in a TensorDataset + DataLoader (shuffle, batch 25) — the images differ, the work does not.',
+  note:
+    "An epoch = finetune.fit({ epochs: 1 }) over the demo's 250 labelled images (batches of 25 from its shuffled " +
+    'DataLoader, pixels normalised on the fly): forward, cross-entropy, backward through the head only, SGD (lr 0.05, ' +
+    'momentum 0.9), loss and accuracy summed on the device and read back at the end; "+ validation": fit\'s eval pass over ' +
+    "250 more images in one batch. PyTorch: tools/reference/models.py's SmallCNN with the same pretrained backbone, new " +
+    'head, frozen parameters and BatchNorm, optimizer and loop, over random tensors of the same shapes (balanced labels) ' +
+    'in a TensorDataset + DataLoader (shuffle, batch 25) — the images differ, the work does not.',
   cases,
   pytorch: 'demo_epoch',
 
@@ -41,7 +42,14 @@ export const workload: Workload = {
     return {
       run: async () => {
         // as runDemo calls it, minus checkpointDir (files) and the progress lines
-        await torch.finetune.fit(model, { train: trainLoader(train, device), val: valLoader, optimizer, epochs: 1, log: false, handleSigint: false });
+        await torch.finetune.fit(model, {
+          train: trainLoader(train, device),
+          val: valLoader,
+          optimizer,
+          epochs: 1,
+          log: false,
+          handleSigint: false,
+        });
       },
       dispose: () => {
         disposeModel(model, optimizer);
@@ -50,6 +58,8 @@ export const workload: Workload = {
   },
 
   async tfjs() {
-    return na('no TF.js twin: tfjs-core\'s node bundle registers no gradients and has no pretrained SmallCNN or data pipeline');
+    return na(
+      "no TF.js twin: tfjs-core's node bundle registers no gradients and has no pretrained SmallCNN or data pipeline",
+    );
   },
 };

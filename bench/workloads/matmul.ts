@@ -15,27 +15,35 @@ export const workload: Workload = {
   async ours(device, c) {
     const torch = await finetorch();
     const n = c.params.n as number;
-    const a = torch.randn([n, n], { device }), b = torch.randn([n, n], { device });
+    const a = torch.randn([n, n], { device }),
+      b = torch.randn([n, n], { device });
     return {
       run: async () => {
         const y = torch.matmul(a, b);
         await y.data();
         y.dispose();
       },
-      dispose: () => { a.dispose(); b.dispose(); },
+      dispose: () => {
+        a.dispose();
+        b.dispose();
+      },
     };
   },
 
   async tfjs(tf, _backend, c) {
     const n = c.params.n as number;
-    const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+    const a = tf.randomNormal([n, n]),
+      b = tf.randomNormal([n, n]);
     return {
       run: async () => {
         const y = tf.matMul(a as never, b as never);
         await y.data();
         y.dispose();
       },
-      dispose: () => { a.dispose(); b.dispose(); },
+      dispose: () => {
+        a.dispose();
+        b.dispose();
+      },
     };
   },
 };

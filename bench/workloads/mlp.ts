@@ -10,26 +10,38 @@ export const workload: Workload = {
   name: 'mlp',
   title: `MLP training step ${P.inF}→${P.hidden}→${P.classes}, batch ${P.batch}`,
   metric: 'ms',
-  note: 'One step = forward, cross-entropy, backward, SGD (lr 0.01), loss read back. TF.js: the same ops with the '
-    + 'backward written out (matMul with transposes, relu mask, softmax − one-hot), since tfjs-core\'s node bundle '
-    + 'registers no gradients; PyTorch: nn.Linear + F.cross_entropy + optim.SGD.',
+  note:
+    'One step = forward, cross-entropy, backward, SGD (lr 0.01), loss read back. TF.js: the same ops with the ' +
+    "backward written out (matMul with transposes, relu mask, softmax − one-hot), since tfjs-core's node bundle " +
+    'registers no gradients; PyTorch: nn.Linear + F.cross_entropy + optim.SGD.',
   cases: [{ id: 'b64', label: `batch ${P.batch}`, params: P }],
   pytorch: 'mlp',
 
   async ours(device) {
     const torch = await finetorch();
-    const lacking = missing(torch, ['nn.functional.linear', 'nn.functional.relu', 'nn.functional.crossEntropy', 'optim.SGD']);
+    const lacking = missing(torch, [
+      'nn.functional.linear',
+      'nn.functional.relu',
+      'nn.functional.crossEntropy',
+      'optim.SGD',
+    ]);
     if (lacking.length) return na(`needs ${lacking.join(', ')}`);
     const F = torch.nn.functional;
     torch.manualSeed(0);
     // PyTorch's nn.Linear init: U(±1/√fan_in)
     const param = (shape: number[], fanIn: number) => {
-      const t = torch.rand(shape, { device }).mul(2 / Math.sqrt(fanIn)).sub(1 / Math.sqrt(fanIn)).detach();
+      const t = torch
+        .rand(shape, { device })
+        .mul(2 / Math.sqrt(fanIn))
+        .sub(1 / Math.sqrt(fanIn))
+        .detach();
       t.requiresGrad = true;
       return t;
     };
-    const w1 = param([P.hidden, P.inF], P.inF), b1 = param([P.hidden], P.inF);
-    const w2 = param([P.classes, P.hidden], P.hidden), b2 = param([P.classes], P.hidden);
+    const w1 = param([P.hidden, P.inF], P.inF),
+      b1 = param([P.hidden], P.inF);
+    const w2 = param([P.classes, P.hidden], P.hidden),
+      b2 = param([P.classes], P.hidden);
     const params = [w1, b1, w2, b2].map((t) => torch.keep(t));
     const opt = new torch.optim.SGD(params, { lr: P.lr });
     const x = torch.randn([P.batch, P.inF], { device });
@@ -46,7 +58,9 @@ export const workload: Workload = {
         await loss.item();
         loss.dispose();
       },
-      dispose: () => { for (const t of [...params, x, y]) t.dispose(); },
+      dispose: () => {
+        for (const t of [...params, x, y]) t.dispose();
+      },
     };
   },
 
@@ -69,17 +83,27 @@ export const workload: Workload = {
           const l = tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1)));
           // backward
           const dLogits = tf.div(tf.sub(tf.exp(logp), onehot), P.batch);
-          const dW2 = tf.matMul(dLogits, h, true, false), db2 = tf.sum(dLogits, 0);
+          const dW2 = tf.matMul(dLogits, h, true, false),
+            db2 = tf.sum(dLogits, 0);
           const dH = tf.mul(tf.matMul(dLogits, w2), tf.step(h));
-          const dW1 = tf.matMul(dH, x, true, false), db1 = tf.sum(dH, 0);
+          const dW1 = tf.matMul(dH, x, true, false),
+            db1 = tf.sum(dH, 0);
           // SGD
-          for (const [v, g] of [[w1, dW1], [b1, db1], [w2, dW2], [b2, db2]] as const) v.assign(tf.sub(v, tf.mul(g, P.lr)));
+          for (const [v, g] of [
+            [w1, dW1],
+            [b1, db1],
+            [w2, dW2],
+            [b2, db2],
+          ] as const)
+            v.assign(tf.sub(v, tf.mul(g, P.lr)));
           return l;
         });
         await loss.data();
         loss.dispose();
       },
-      dispose: () => { for (const t of [w1, b1, w2, b2, x, labels, onehot]) t.dispose(); },
+      dispose: () => {
+        for (const t of [w1, b1, w2, b2, x, labels, onehot]) t.dispose();
+      },
     };
   },
 };

@@ -8,17 +8,26 @@ import { finetorch, imageCase, missing, peakBytes, trainStep } from '../lib/ours
 
 const cases: BenchCase[] = [];
 for (const model of ['mobilenet_v3_small', 'efficientnet_b0']) {
-  cases.push({ id: `${model}_full`, label: `${model} train step, batch 16, 128×128`, params: { model, frozen: false, batch: 16, size: 128 } });
-  cases.push({ id: `${model}_frozen`, label: `${model}, all but the head frozen`, params: { model, frozen: true, batch: 16, size: 128 } });
+  cases.push({
+    id: `${model}_full`,
+    label: `${model} train step, batch 16, 128×128`,
+    params: { model, frozen: false, batch: 16, size: 128 },
+  });
+  cases.push({
+    id: `${model}_frozen`,
+    label: `${model}, all but the head frozen`,
+    params: { model, frozen: true, batch: 16, size: 128 },
+  });
 }
 
 export const workload: Workload = {
   name: 'mobile_nets',
   title: 'MobileNetV3-Small and EfficientNet-B0 (torchvision structure)',
   metric: 'ms',
-  note: 'Train: forward (training-mode BatchNorm, dropout), cross-entropy over 1000 classes, backward, SGD (lr 0.01, momentum 0.9), '
-    + 'loss read back; "frozen": requiresGrad off for every parameter but the classifier head (frozen BatchNorm kept in eval). '
-    + 'PyTorch: torchvision.models.<name>() with the same steps.',
+  note:
+    'Train: forward (training-mode BatchNorm, dropout), cross-entropy over 1000 classes, backward, SGD (lr 0.01, momentum 0.9), ' +
+    'loss read back; "frozen": requiresGrad off for every parameter but the classifier head (frozen BatchNorm kept in eval). ' +
+    'PyTorch: torchvision.models.<name>() with the same steps.',
   cases,
   pytorch: 'mobile_nets',
   stats: [{ key: 'peakBytes', label: 'peak bytes', unit: 'bytes' }],
@@ -36,6 +45,6 @@ export const workload: Workload = {
   },
 
   async tfjs() {
-    return na('no TF.js twin: tfjs-core\'s node bundle registers no gradients');
+    return na("no TF.js twin: tfjs-core's node bundle registers no gradients");
   },
 };

@@ -8,22 +8,35 @@ import { na } from '../lib/harness.js';
 import { finetorch, imageCase, missing, peakBytes, trainStep } from '../lib/ours.js';
 
 const cases: BenchCase[] = [
-  { id: 'train_full', label: 'train step, batch 16, 64×64', params: { mode: 'train', frozen: false, batch: 16, size: 64 } },
-  { id: 'train_frozen', label: 'train step, all but fc frozen', params: { mode: 'train', frozen: true, batch: 16, size: 64 } },
-  { id: 'eval224', label: 'eval forward, batch 8, 224×224', params: { mode: 'eval', frozen: false, batch: 8, size: 224 } },
+  {
+    id: 'train_full',
+    label: 'train step, batch 16, 64×64',
+    params: { mode: 'train', frozen: false, batch: 16, size: 64 },
+  },
+  {
+    id: 'train_frozen',
+    label: 'train step, all but fc frozen',
+    params: { mode: 'train', frozen: true, batch: 16, size: 64 },
+  },
+  {
+    id: 'eval224',
+    label: 'eval forward, batch 8, 224×224',
+    params: { mode: 'eval', frozen: false, batch: 8, size: 224 },
+  },
 ];
 
 export const workload: Workload = {
   name: 'resnet18',
   title: 'ResNet-18 (torchvision structure)',
   metric: 'ms',
-  note: 'Train: forward (training-mode BatchNorm), cross-entropy over 1000 classes, backward, SGD (lr 0.01, momentum 0.9), '
-    + 'loss read back; "frozen": requiresGrad off for every parameter but fc (frozen BatchNorm kept in eval). Eval: '
-    + 'forward under no_grad, logits read back. PyTorch: torchvision.models.resnet18 with the same steps (zero_grad(set_to_none=True), '
-    + 'as ours). Peak bytes: live tensor bytes at the high point of one step, counting what was live when it began (weights, '
-    + 'optimizer state, inputs); ours from torch.memory()[device].peakBytes after resetPeak (buffer-pool slack not counted); PyTorch '
-    + 'from the bytes of the tensors live before the step plus the high point of its CPU allocator\'s allocations and frees during it '
-    + '(torch.profiler, profile_memory; scratch memory oneDNN takes outside that allocator is not seen).',
+  note:
+    'Train: forward (training-mode BatchNorm), cross-entropy over 1000 classes, backward, SGD (lr 0.01, momentum 0.9), ' +
+    'loss read back; "frozen": requiresGrad off for every parameter but fc (frozen BatchNorm kept in eval). Eval: ' +
+    'forward under no_grad, logits read back. PyTorch: torchvision.models.resnet18 with the same steps (zero_grad(set_to_none=True), ' +
+    'as ours). Peak bytes: live tensor bytes at the high point of one step, counting what was live when it began (weights, ' +
+    'optimizer state, inputs); ours from torch.memory()[device].peakBytes after resetPeak (buffer-pool slack not counted); PyTorch ' +
+    "from the bytes of the tensors live before the step plus the high point of its CPU allocator's allocations and frees during it " +
+    '(torch.profiler, profile_memory; scratch memory oneDNN takes outside that allocator is not seen).',
   cases,
   pytorch: 'resnet18',
   stats: [{ key: 'peakBytes', label: 'peak bytes', unit: 'bytes' }],
@@ -33,7 +46,10 @@ export const workload: Workload = {
     const lacking = missing(torch, ['models.resnet18', 'finetune.freeze', 'optim.SGD']);
     if (lacking.length) return na(`needs ${lacking.join(', ')}`);
     const p = c.params as { mode: string; frozen: boolean; batch: number; size: number };
-    const { model, x, y, opt, dispose } = imageCase(torch, device, () => torch.models.resnet18(), { ...p, head: p.frozen ? 'fc' : null });
+    const { model, x, y, opt, dispose } = imageCase(torch, device, () => torch.models.resnet18(), {
+      ...p,
+      head: p.frozen ? 'fc' : null,
+    });
     let run: () => Promise<void>;
     if (p.mode === 'eval') {
       model.eval();
@@ -51,6 +67,8 @@ export const workload: Workload = {
   },
 
   async tfjs() {
-    return na('no TF.js ResNet-18 twin: tfjs-core\'s node bundle registers no gradients, and a hand-written ResNet backward would be a different program');
+    return na(
+      "no TF.js ResNet-18 twin: tfjs-core's node bundle registers no gradients, and a hand-written ResNet backward would be a different program",
+    );
   },
 };

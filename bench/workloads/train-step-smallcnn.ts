@@ -12,9 +12,10 @@ export const workload: Workload = {
   name: 'train-step-smallcnn',
   title: `SmallCNN training step, batch ${P.batch}, 1×28×28`,
   metric: 'ms',
-  note: 'One step = forward (conv 3×3 + BatchNorm + ReLU + max-pool 2, three times; linear 576→10), cross-entropy, '
-    + 'backward, SGD (lr 0.01, momentum 0.9), loss read back. PyTorch: the same nn.Module (tools/reference/models.py\'s '
-    + 'SmallCNN) with F.cross_entropy and optim.SGD.',
+  note:
+    'One step = forward (conv 3×3 + BatchNorm + ReLU + max-pool 2, three times; linear 576→10), cross-entropy, ' +
+    "backward, SGD (lr 0.01, momentum 0.9), loss read back. PyTorch: the same nn.Module (tools/reference/models.py's " +
+    'SmallCNN) with F.cross_entropy and optim.SGD.',
   cases: [{ id: 'b64', label: `batch ${P.batch}`, params: P }],
   pytorch: 'train_step_smallcnn',
 
@@ -39,7 +40,9 @@ export const workload: Workload = {
   },
 
   async tfjs() {
-    return na('no TF.js twin: tfjs-core\'s node bundle registers no gradients, and hand-written conv / BatchNorm / max-pool '
-      + 'backward passes would be a different program');
+    return na(
+      "no TF.js twin: tfjs-core's node bundle registers no gradients, and hand-written conv / BatchNorm / max-pool " +
+        'backward passes would be a different program',
+    );
   },
 };

@@ -19,14 +19,18 @@ export const BROWSER_BUNDLE = join(ROOT, 'dist/browser/finetorch.js');
 /** `import ... from 'finetorch'` stays an import, of ./finetorch.js (served beside the page). */
 export const finetorchExternal = {
   name: 'finetorch-external',
-  setup(b) { b.onResolve({ filter: /^finetorch$/ }, () => ({ path: './finetorch.js', external: true })); },
+  setup(b) {
+    b.onResolve({ filter: /^finetorch$/ }, () => ({ path: './finetorch.js', external: true }));
+  },
 };
 
 /** (Re)builds dist/browser/finetorch.js with the library's own script; returns its path. */
 export function buildBrowserBundle() {
   const script = join(ROOT, 'scripts/build-browser.mjs');
-  if (existsSync(script)) execFileSync(process.execPath, [script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (!existsSync(BROWSER_BUNDLE)) throw new Error(`the browser bundle ${BROWSER_BUNDLE} is missing (scripts/build-browser.mjs writes it)`);
+  if (existsSync(script))
+    execFileSync(process.execPath, [script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(BROWSER_BUNDLE))
+    throw new Error(`the browser bundle ${BROWSER_BUNDLE} is missing (scripts/build-browser.mjs writes it)`);
   return BROWSER_BUNDLE;
 }
 
@@ -36,7 +40,12 @@ export async function buildWeb({ out = OUT, bundle = true } = {}) {
   if (bundle) buildBrowserBundle();
   await build({
     entryPoints: { main: join(here, 'main.ts'), worker: join(here, 'worker.ts') },
-    outdir: out, bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'warning',
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
     plugins: [finetorchExternal],
   });
   copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
@@ -49,5 +58,9 @@ export async function buildWeb({ out = OUT, bundle = true } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const sizes = await buildWeb();
-  console.log(`built ${OUT}: ${Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(0)} KB`).join(', ')}`);
+  console.log(
+    `built ${OUT}: ${Object.entries(sizes)
+      .map(([f, n]) => `${f} ${(n / 1024).toFixed(0)} KB`)
+      .join(', ')}`,
+  );
 }

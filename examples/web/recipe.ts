@@ -11,7 +11,8 @@ type Device = Finetorch.Device;
 type Module = Finetorch.nn.Module;
 
 /** examples/pretrain.ts's normalisation and examples/demo.ts's RECIPE (kept equal by test/browser/recipe.test.ts) */
-export const MNIST_MEAN = 0.1307, MNIST_STD = 0.3081;
+export const MNIST_MEAN = 0.1307,
+  MNIST_STD = 0.3081;
 export const RECIPE = { batchSize: 25, lr: 0.05, momentum: 0.9, epochs: 6 } as const;
 /** the new task: digits 5–9, labelled 0–4 */
 export const FIRST_DIGIT = 5;
@@ -28,7 +29,12 @@ export function toDataset(torch: Torch, split: DigitSplit): Finetorch.data.Tenso
 /** One 28x28 image (values in [0, 1]) as a normalised [1, 1, 28, 28] batch on `device`. */
 export function toInput(torch: Torch, pixels: Float32Array, device: Device): Finetorch.Tensor {
   if (pixels.length !== PIXELS) throw new Error(`expected ${PIXELS} pixels, got ${pixels.length}`);
-  return torch.tensor(Float32Array.from(pixels, (v) => (v - MNIST_MEAN) / MNIST_STD), { device }).reshape([1, 1, SIDE, SIDE]);
+  return torch
+    .tensor(
+      Float32Array.from(pixels, (v) => (v - MNIST_MEAN) / MNIST_STD),
+      { device },
+    )
+    .reshape([1, 1, SIDE, SIDE]);
 }
 
 /**
@@ -51,21 +57,34 @@ export function freezeBackbone(torch: Torch, model: Module): void {
 
 /** Step 5: SGD over the trainable parameters only. */
 export function optimizerFor(torch: Torch, model: Module): Finetorch.optim.SGD {
-  return new torch.optim.SGD(model.parameters().filter((p) => p.requiresGrad), { lr: RECIPE.lr, momentum: RECIPE.momentum });
+  return new torch.optim.SGD(
+    model.parameters().filter((p) => p.requiresGrad),
+    { lr: RECIPE.lr, momentum: RECIPE.momentum },
+  );
 }
 
 /**
  * The losses of the first `steps` optimizer steps of the recipe on the training split in order (no
  * shuffling): step 1's loss checks the forward pass, the later ones the backward pass and the update.
  */
-export async function firstLosses(torch: Torch, weights: Uint8Array, train: DigitSplit, device: Device, steps: number): Promise<number[]> {
+export async function firstLosses(
+  torch: Torch,
+  weights: Uint8Array,
+  train: DigitSplit,
+  device: Device,
+  steps: number,
+): Promise<number[]> {
   const { model } = await pretrainedModel(torch, weights, device);
   freezeBackbone(torch, model);
   const optimizer = optimizerFor(torch, model);
   const loader = new torch.data.DataLoader(toDataset(torch, train), { batchSize: RECIPE.batchSize, device });
   const losses: number[] = [];
   for await (const [x, y] of loader as AsyncIterable<Finetorch.Tensor[]>) {
-    if (losses.length === steps) { x.dispose(); y.dispose(); break; }
+    if (losses.length === steps) {
+      x.dispose();
+      y.dispose();
+      break;
+    }
     const loss = torch.scope(() => {
       optimizer.zeroGrad();
       const l = torch.nn.functional.crossEntropy(model.call(x), y);
@@ -74,7 +93,9 @@ export async function firstLosses(torch: Torch, weights: Uint8Array, train: Digi
       return l;
     });
     losses.push(await loss.item());
-    loss.dispose(); x.dispose(); y.dispose();
+    loss.dispose();
+    x.dispose();
+    y.dispose();
   }
   return losses;
 }
@@ -85,5 +106,8 @@ export async function topK(logits: Finetorch.Tensor, k: number): Promise<{ digit
   const m = Math.max(...z);
   const e = z.map((v) => Math.exp(v - m));
   const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v, i) => ({ digit: i + FIRST_DIGIT, p: v / s })).sort((a, b) => b.p - a.p).slice(0, k);
+  return e
+    .map((v, i) => ({ digit: i + FIRST_DIGIT, p: v / s }))
+    .sort((a, b) => b.p - a.p)
+    .slice(0, k);
 }

@@ -8,34 +8,60 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MIME = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
-  '.svg': 'image/svg+xml', '.map': 'application/json', '.bin': 'application/octet-stream', '.safetensors': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream',
 };
 
 /** Serve `root` on host:port (port 0: a free one). Resolves when listening. */
 export function serve(root, { host = '127.0.0.1', port = 0 } = {}) {
   const base = resolve(root);
   const server = createServer((req, res) => {
-    const isolate = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
-    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, isolate).end(); return; }
+    const isolate = {
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, isolate).end();
+      return;
+    }
     let path;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
-      res.writeHead(400, isolate).end(); return;
+      res.writeHead(400, isolate).end();
+      return;
     }
     let file = resolve(join(base, path));
-    if (file !== base && !file.startsWith(base + sep)) { res.writeHead(403, isolate).end(); return; }
+    if (file !== base && !file.startsWith(base + sep)) {
+      res.writeHead(403, isolate).end();
+      return;
+    }
     let st;
     try {
       st = statSync(file);
-      if (st.isDirectory()) { file = join(file, 'index.html'); st = statSync(file); }
+      if (st.isDirectory()) {
+        file = join(file, 'index.html');
+        st = statSync(file);
+      }
     } catch {
-      res.writeHead(404, { ...isolate, 'Content-Type': 'text/plain' }).end(`not found: ${path}`); return;
+      res.writeHead(404, { ...isolate, 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
+      return;
     }
     res.writeHead(200, {
-      ...isolate, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, 'Cache-Control': 'no-store',
+      ...isolate,
+      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': st.size,
+      'Cache-Control': 'no-store',
     });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);

@@ -12,9 +12,16 @@ import { peekNextId, type Tensor } from '../tensor/tensor.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
 
-export interface BackwardOptions { retainGraph?: boolean; createGraph?: boolean }
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
 
-interface EngineOps { add(a: Tensor, b: Tensor): Tensor; onesLike(t: Tensor): Tensor; clone(t: Tensor): Tensor }
+interface EngineOps {
+  add(a: Tensor, b: Tensor): Tensor;
+  onesLike(t: Tensor): Tensor;
+  clone(t: Tensor): Tensor;
+}
 let ops: EngineOps;
 /** The op layer provides the few ops the engine needs (it sits below the ops). */
 export function setEngineOps(o: EngineOps) {
@@ -51,7 +58,13 @@ type LeafSink = (leaf: Tensor, g: Tensor, exclusive: boolean) => boolean;
 /** called with each graph node's total gradient (after its hooks) before the node runs */
 type NodeSink = (node: Node, g: Tensor) => void;
 
-function run(root: Tensor, gradient: Tensor | null | undefined, opts: BackwardOptions, sink: LeafSink, nodeSink?: NodeSink): void {
+function run(
+  root: Tensor,
+  gradient: Tensor | null | undefined,
+  opts: BackwardOptions,
+  sink: LeafSink,
+  nodeSink?: NodeSink,
+): void {
   const createGraph = !!opts.createGraph;
   const retainGraph = opts.retainGraph ?? createGraph;
   if (!root.requiresGrad) {
@@ -59,10 +72,14 @@ function run(root: Tensor, gradient: Tensor | null | undefined, opts: BackwardOp
   }
   if (!gradient) {
     if (root.numel() !== 1) {
-      throw new AutogradError(`grad can be implicitly created only for scalar outputs (got shape ${fmtShape(root.shape)}); pass a gradient`);
+      throw new AutogradError(
+        `grad can be implicitly created only for scalar outputs (got shape ${fmtShape(root.shape)}); pass a gradient`,
+      );
     }
   } else if (gradient.shape.join() !== root.shape.join()) {
-    throw new ShapeError(`backward: gradient shape ${fmtShape(gradient.shape)} does not match output shape ${fmtShape(root.shape)}`);
+    throw new ShapeError(
+      `backward: gradient shape ${fmtShape(gradient.shape)} does not match output shape ${fmtShape(root.shape)}`,
+    );
   }
   const body = () => {
     const startId = peekNextId(); // tensors created from here on are the engine's own
@@ -78,7 +95,9 @@ function run(root: Tensor, gradient: Tensor | null | undefined, opts: BackwardOp
         const r = h(seen);
         if (r) {
           if (r.shape.join() !== g.shape.join()) {
-            throw new ShapeError(`a hook changed the gradient's shape from ${fmtShape(g.shape)} to ${fmtShape(r.shape)}`);
+            throw new ShapeError(
+              `a hook changed the gradient's shape from ${fmtShape(g.shape)} to ${fmtShape(r.shape)}`,
+            );
           }
           foreign.add(r);
           if (owned(g)) g.dispose();
@@ -138,7 +157,9 @@ function run(root: Tensor, gradient: Tensor | null | undefined, opts: BackwardOp
         const gi = inGrads[i];
         if (!t || !gi || !node.needs[i]) return;
         if (gi.shape.join() !== t.shape.join()) {
-          throw new ShapeError(`${node.name} returned a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(t.shape)}`);
+          throw new ShapeError(
+            `${node.name} returned a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(t.shape)}`,
+          );
         }
         const child = t.gradFn as Node | null;
         if (child) accumulate(grads, child, gi);
@@ -180,25 +201,38 @@ export interface GradOptions extends BackwardOptions {
  * `torch.autograd.grad`: the gradients of `output` with respect to `inputs` (leaves or
  * intermediate tensors), leaving every `.grad` alone.
  */
-export function grad(output: Tensor, inputs: Tensor[], gradOutput?: Tensor | null, opts: GradOptions = {}): (Tensor | null)[] {
+export function grad(
+  output: Tensor,
+  inputs: Tensor[],
+  gradOutput?: Tensor | null,
+  opts: GradOptions = {},
+): (Tensor | null)[] {
   inputs.forEach((t, i) => {
     if (!t.requiresGrad) throw new AutogradError(`grad: input ${i} (shape ${fmtShape(t.shape)}) does not require grad`);
   });
   const found = new Map<Tensor, Tensor>();
   const byNode = new Map<Node, Tensor[]>();
   for (const t of inputs) if (t.gradFn) byNode.set(t.gradFn as Node, [...(byNode.get(t.gradFn as Node) ?? []), t]);
-  run(output, gradOutput, opts, (leaf, g, exclusive) => {
-    if (!inputs.includes(leaf)) return false;
-    found.set(leaf, exclusive ? g : ops.clone(g));
-    return exclusive;
-  }, (node, g) => {
-    // an intermediate input: its gradient is its node's total incoming gradient
-    for (const t of byNode.get(node) ?? []) found.set(t, opts.createGraph ? g : ops.clone(g));
-  });
+  run(
+    output,
+    gradOutput,
+    opts,
+    (leaf, g, exclusive) => {
+      if (!inputs.includes(leaf)) return false;
+      found.set(leaf, exclusive ? g : ops.clone(g));
+      return exclusive;
+    },
+    (node, g) => {
+      // an intermediate input: its gradient is its node's total incoming gradient
+      for (const t of byNode.get(node) ?? []) found.set(t, opts.createGraph ? g : ops.clone(g));
+    },
+  );
   return inputs.map((t, i) => {
     const g = found.get(t) ?? null;
     if (!g && !opts.allowUnused) {
-      throw new AutogradError(`grad: input ${i} (shape ${fmtShape(t.shape)}) was not used to compute the output; pass allowUnused: true if that is intended`);
+      throw new AutogradError(
+        `grad: input ${i} (shape ${fmtShape(t.shape)}) was not used to compute the output; pass allowUnused: true if that is intended`,
+      );
     }
     return g;
   });

@@ -31,21 +31,24 @@ export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions
   const wrt = inputs.map((_t, k) => k).filter((k) => inputs[k].requiresGrad);
   if (!wrt.length) throw new AutogradError('gradcheck: no input requires grad');
   for (const k of wrt) {
-    if (!inputs[k].isLeaf) throw new AutogradError(`gradcheck: input ${k} (shape ${fmtShape(inputs[k].shape)}) must be a leaf`);
+    if (!inputs[k].isLeaf)
+      throw new AutogradError(`gradcheck: input ${k} (shape ${fmtShape(inputs[k].shape)}) must be a leaf`);
   }
   const values = await Promise.all(inputs.map((t) => t.data()));
 
   // numerical Jacobian, one column per perturbed input element: jn[k][i] = d outs / d x_k[i]
   const evaluate = async (k: number, i: number, delta: number): Promise<Float64Array[]> => {
-    const outs = scope(() => noGrad(() => {
-      const xs = inputs.map((t, m) => {
-        if (m !== k) return t.detach();
-        const v = Float32Array.from(values[m]);
-        v[i] += delta;
-        return Tensor.fromHost(v, t.shape, t.dtype, t.device);
-      });
-      return outputsOf(fn(...xs));
-    }));
+    const outs = scope(() =>
+      noGrad(() => {
+        const xs = inputs.map((t, m) => {
+          if (m !== k) return t.detach();
+          const v = Float32Array.from(values[m]);
+          v[i] += delta;
+          return Tensor.fromHost(v, t.shape, t.dtype, t.device);
+        });
+        return outputsOf(fn(...xs));
+      }),
+    );
     const r = await Promise.all(outs.map(host));
     for (const o of outs) o.dispose();
     return r;
@@ -56,7 +59,8 @@ export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions
     for (let i = 0; i < inputs[k].numel(); i++) {
       // the perturbation actually applied in float32 (x + eps rounds)
       const x = Math.fround(values[k][i]);
-      const hi = Math.fround(x + eps) - x, lo = x - Math.fround(x - eps);
+      const hi = Math.fround(x + eps) - x,
+        lo = x - Math.fround(x - eps);
       const [fp, fm] = [await evaluate(k, i, hi), await evaluate(k, i, -lo)];
       cols.push(fp.map((p, j) => p.map((v, e) => (v - fm[j][e]) / (hi + lo))));
     }
@@ -71,9 +75,14 @@ export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions
     if (!o.requiresGrad) {
       // no path to any input: the numerical Jacobian must be zero
       for (let w = 0; w < wrt.length; w++) {
-        numerical[w].forEach((col, i) => col[j].forEach((n, e) => {
-          if (Math.abs(n) > atol) failures.push(`output ${j}[${e}] w.r.t. input ${wrt[w]}[${i}]: numerical ${n}, analytical 0 (output does not require grad)`);
-        }));
+        numerical[w].forEach((col, i) =>
+          col[j].forEach((n, e) => {
+            if (Math.abs(n) > atol)
+              failures.push(
+                `output ${j}[${e}] w.r.t. input ${wrt[w]}[${i}]: numerical ${n}, analytical 0 (output does not require grad)`,
+              );
+          }),
+        );
       }
       continue;
     }
@@ -81,7 +90,12 @@ export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions
       const onehot = new Float32Array(o.numel());
       onehot[e] = 1;
       const gOut = Tensor.fromHost(onehot, o.shape, 'float32', o.device);
-      const gs = grad(o, wrt.map((k) => inputs[k]), gOut, { retainGraph: true, allowUnused: true });
+      const gs = grad(
+        o,
+        wrt.map((k) => inputs[k]),
+        gOut,
+        { retainGraph: true, allowUnused: true },
+      );
       gOut.dispose();
       for (let w = 0; w < wrt.length; w++) {
         const g = gs[w];
@@ -100,5 +114,7 @@ export async function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions
   if (!failures.length) return true;
   if (!raiseException) return false;
   const more = failures.length > 5 ? ` (and ${failures.length - 5} more)` : '';
-  throw new AutogradError(`gradcheck: Jacobian mismatch (eps ${eps}, atol ${atol}, rtol ${rtol}): ${failures.slice(0, 5).join('; ')}${more}`);
+  throw new AutogradError(
+    `gradcheck: Jacobian mismatch (eps ${eps}, atol ${atol}, rtol ${rtol}): ${failures.slice(0, 5).join('; ')}${more}`,
+  );
 }

@@ -12,7 +12,11 @@ export class Node implements GradNode {
   private fn: BackwardFn | null;
   /** which inputs need a gradient; backward skips the rest (no kernel runs for frozen weights) */
   readonly needs: readonly boolean[];
-  constructor(readonly name: string, readonly inputs: readonly (Tensor | null)[], fn: BackwardFn) {
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly (Tensor | null)[],
+    fn: BackwardFn,
+  ) {
     this.fn = fn;
     this.needs = inputs.map((t) => !!t && t.requiresGrad);
   }

@@ -9,14 +9,18 @@ export type CliDevice = 'cpu' | 'webgpu';
 /** The --device value checked (undefined: the default device, decided once torch is loaded). */
 export function parseDevice(flag: unknown): CliDevice | undefined {
   if (flag === undefined) return undefined;
-  if (flag !== 'cpu' && flag !== 'webgpu') throw new UsageError(`--device must be cpu or webgpu, got '${String(flag)}'`);
+  if (flag !== 'cpu' && flag !== 'webgpu')
+    throw new UsageError(`--device must be cpu or webgpu, got '${String(flag)}'`);
   return flag;
 }
 
 /** Make `wanted` (or the default device) the default device and return it; an absent adapter is a DeviceError. */
 export function useDevice(torch: Torch, wanted: CliDevice | undefined): CliDevice {
   const device = wanted ?? torch.defaultDevice();
-  if (!torch.isAvailable(device)) throw new torch.DeviceError(`--device ${device} is not available on this machine (no WebGPU adapter); use --device cpu`);
+  if (!torch.isAvailable(device))
+    throw new torch.DeviceError(
+      `--device ${device} is not available on this machine (no WebGPU adapter); use --device cpu`,
+    );
   torch.setDefaultDevice(device);
   return device;
 }

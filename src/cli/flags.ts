@@ -13,7 +13,10 @@ export function parseFlags(args: string[], spec: FlagSpec): Flags {
   out._ = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith('--')) { out._.push(a); continue; }
+    if (!a.startsWith('--')) {
+      out._.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
     const kind = Object.hasOwn(spec, name) ? spec[name] : undefined;
@@ -27,7 +30,8 @@ export function parseFlags(args: string[], spec: FlagSpec): Flags {
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
     if (kind === 'int' || kind === 'float') {
       const n = value.trim() === '' ? NaN : Number(value);
-      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) throw new UsageError(`--${name} expects ${kind === 'int' ? 'an integer' : 'a number'}, got '${value}'`);
+      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n)))
+        throw new UsageError(`--${name} expects ${kind === 'int' ? 'an integer' : 'a number'}, got '${value}'`);
       out[name] = n;
     } else if (kind === 'list') out[name] = [...((out[name] as string[] | undefined) ?? []), value];
     else out[name] = value;

@@ -19,10 +19,16 @@ const few = (keys: readonly string[]) => keys.slice(0, 3).join(', ') + (keys.len
 export function oneLine(err: Error): string {
   const e = err as Error & { missingKeys?: string[]; unexpectedKeys?: string[]; errorMessages?: string[] };
   const first = err.message.split('\n')[0].replace(/:$/, '');
-  if (err.name === 'StateDictError' && Array.isArray(e.missingKeys) && Array.isArray(e.unexpectedKeys) && Array.isArray(e.errorMessages)) {
+  if (
+    err.name === 'StateDictError' &&
+    Array.isArray(e.missingKeys) &&
+    Array.isArray(e.unexpectedKeys) &&
+    Array.isArray(e.errorMessages)
+  ) {
     const parts: string[] = [];
     if (e.missingKeys.length) parts.push(`${plural(e.missingKeys.length, 'missing key')} (${few(e.missingKeys)})`);
-    if (e.unexpectedKeys.length) parts.push(`${plural(e.unexpectedKeys.length, 'unexpected key')} (${few(e.unexpectedKeys)})`);
+    if (e.unexpectedKeys.length)
+      parts.push(`${plural(e.unexpectedKeys.length, 'unexpected key')} (${few(e.unexpectedKeys)})`);
     const sizes = e.errorMessages.map((m) => /^size mismatch for (\S+):/.exec(m)?.[1]).filter((k): k is string => !!k);
     if (sizes.length) parts.push(`${sizes.length} size mismatch${sizes.length === 1 ? '' : 'es'} (${few(sizes)})`);
     const other = e.errorMessages.length - sizes.length;

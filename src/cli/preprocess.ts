@@ -39,7 +39,9 @@ export function defaultPreprocess(model: string, imageSize?: number, weights?: s
   }
   const entry = Object.hasOwn(CATALOG, model) ? CATALOG[model] : undefined;
   const w = entry?.weights[weights && weights !== 'DEFAULT' ? weights : entry.default];
-  const base = w ? { resize: w.resize, crop: w.crop, mean: w.mean, std: w.std, interpolation: w.interpolation } : { resize: 256, crop: 224, ...IMAGENET_STATS, interpolation: 'bilinear' as const };
+  const base = w
+    ? { resize: w.resize, crop: w.crop, mean: w.mean, std: w.std, interpolation: w.interpolation }
+    : { resize: 256, crop: 224, ...IMAGENET_STATS, interpolation: 'bilinear' as const };
   const crop = imageSize ?? base.crop;
   return { model, mode: 'RGB', ...base, resize: Math.round((crop * base.resize) / base.crop), crop };
 }
@@ -74,7 +76,8 @@ export function writePreprocess(dir: string, p: Preprocess): string {
 /** The preset saved beside `weights` (checked field by field), else the default of `model`. */
 export function readPreprocess(weights: string, model: string): { preprocess: Preprocess; file: string | null } {
   const file = join(dirname(weights), PREPROCESS_FILE);
-  if (!existsSync(file)) return { preprocess: defaultPreprocess(model, undefined, weightsMemberOf(model, weights)), file: null };
+  if (!existsSync(file))
+    return { preprocess: defaultPreprocess(model, undefined, weightsMemberOf(model, weights)), file: null };
   const bad = (why: string) => new CheckpointError(`'${file}' (the preprocessing saved with the weights) ${why}`);
   let j: unknown;
   try {
@@ -87,16 +90,35 @@ export function readPreprocess(weights: string, model: string): { preprocess: Pr
   if (o.model !== model) throw bad(`was written for --model ${JSON.stringify(o.model)}, not ${model}`);
   if (o.mode !== 'RGB' && o.mode !== 'L') throw bad(`has mode ${JSON.stringify(o.mode)} (expected "RGB" or "L")`);
   for (const k of ['resize', 'crop'] as const) {
-    if (!Number.isInteger(o[k]) || (o[k] as number) <= 0) throw bad(`has ${k} ${JSON.stringify(o[k])} (expected a positive integer)`);
+    if (!Number.isInteger(o[k]) || (o[k] as number) <= 0)
+      throw bad(`has ${k} ${JSON.stringify(o[k])} (expected a positive integer)`);
   }
   const channels = o.mode === 'L' ? 1 : 3;
   for (const k of ['mean', 'std'] as const) {
     const v = o[k];
-    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (k === 'mean' || x > 0))) {
-      throw bad(`has ${k} ${JSON.stringify(v)} (expected ${channels} ${k === 'std' ? 'positive ' : ''}number${channels > 1 ? 's' : ''} for mode ${o.mode})`);
+    if (
+      !Array.isArray(v) ||
+      v.length !== channels ||
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (k === 'mean' || x > 0))
+    ) {
+      throw bad(
+        `has ${k} ${JSON.stringify(v)} (expected ${channels} ${k === 'std' ? 'positive ' : ''}number${channels > 1 ? 's' : ''} for mode ${o.mode})`,
+      );
     }
   }
-  if (o.interpolation !== undefined && o.interpolation !== 'bilinear' && o.interpolation !== 'bicubic') throw bad(`has interpolation ${JSON.stringify(o.interpolation)} (expected "bilinear" or "bicubic")`);
+  if (o.interpolation !== undefined && o.interpolation !== 'bilinear' && o.interpolation !== 'bicubic')
+    throw bad(`has interpolation ${JSON.stringify(o.interpolation)} (expected "bilinear" or "bicubic")`);
   const interpolation = o.interpolation === undefined ? {} : { interpolation: o.interpolation as Interpolation };
-  return { preprocess: { model, mode: o.mode, resize: o.resize as number, crop: o.crop as number, mean: o.mean as number[], std: o.std as number[], ...interpolation }, file };
+  return {
+    preprocess: {
+      model,
+      mode: o.mode,
+      resize: o.resize as number,
+      crop: o.crop as number,
+      mean: o.mean as number[],
+      std: o.std as number[],
+      ...interpolation,
+    },
+    file,
+  };
 }

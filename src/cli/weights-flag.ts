@@ -7,7 +7,9 @@ import { CATALOG } from '../models/weights/catalog.js';
 import { UsageError } from './command.js';
 import { weightsMemberOf } from './preprocess.js';
 
-export type WeightsFlag = { kind: 'file'; path: string } | { kind: 'named'; model: string; member: string; label: string };
+export type WeightsFlag =
+  | { kind: 'file'; path: string }
+  | { kind: 'named'; model: string; member: string; label: string };
 
 /** The --weights value checked before anything heavy loads: an existing file or a weights name of `model`. */
 export function parseWeightsFlag(model: string, value: string): WeightsFlag {
@@ -15,7 +17,9 @@ export function parseWeightsFlag(model: string, value: string): WeightsFlag {
   const entry = Object.hasOwn(CATALOG, model) ? CATALOG[model] : undefined;
   const member = entry && !value.includes('/') ? weightsMemberOf(model, value) : undefined;
   if (entry && member) return { kind: 'named', model, member, label: `${entry.enumName}.${member}` };
-  const names = entry ? ` (not a file, nor weights of ${model}: DEFAULT, ${Object.keys(entry.weights).join(', ')})` : '';
+  const names = entry
+    ? ` (not a file, nor weights of ${model}: DEFAULT, ${Object.keys(entry.weights).join(', ')})`
+    : '';
   throw new UsageError(`--weights '${value}' does not exist${names}`);
 }
 

@@ -10,14 +10,21 @@ import type { FieldDtypes } from './dataset.js';
 /** The samples' leaves: numbers, booleans, typed arrays, `HostTensor`s, images, cpu tensors. */
 type Leaf = number | boolean | Float32Array | Int32Array | { data: Float32Array | Int32Array } | Tensor;
 /** What the default collate makes of a sample type: every leaf becomes a Tensor, structure is kept. */
-export type Collated<T> = T extends Leaf ? Tensor
-  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Collated<T[K]> }
-  : T extends object ? { -readonly [K in keyof T]: Collated<T[K]> }
-  : never;
+export type Collated<T> = T extends Leaf
+  ? Tensor
+  : T extends readonly unknown[]
+    ? { -readonly [K in keyof T]: Collated<T[K]> }
+    : T extends object
+      ? { -readonly [K in keyof T]: Collated<T[K]> }
+      : never;
 
 /** One stacked field on the host, ready to upload. */
 export class StackedField {
-  constructor(readonly data: Float32Array | Int32Array, readonly shape: number[], readonly dtype: DType) {}
+  constructor(
+    readonly data: Float32Array | Int32Array,
+    readonly shape: number[],
+    readonly dtype: DType,
+  ) {}
 }
 
 export interface CollateOptions {
@@ -32,8 +39,12 @@ export interface CollateOptions {
   indices?: ArrayLike<number>;
 }
 
-interface Ctx { inferred: Map<string, DType>; indices?: ArrayLike<number> }
-const where = (c: Ctx, b: number) => (c.indices ? `the sample at dataset index ${c.indices[b]}` : `sample ${b} of the batch`);
+interface Ctx {
+  inferred: Map<string, DType>;
+  indices?: ArrayLike<number>;
+}
+const where = (c: Ctx, b: number) =>
+  c.indices ? `the sample at dataset index ${c.indices[b]}` : `sample ${b} of the batch`;
 const name = (path: string) => (path ? `field ${path}` : 'the sample');
 
 /** Stack `samples` on the host (numbers → [B], arrays of shape S → [B, ...S]); nothing is uploaded. */
@@ -57,18 +68,31 @@ export function defaultCollate<T>(samples: readonly T[], o: CollateOptions & { d
   return uploadBatch(collateHost(samples, o), o.device ?? defaultDevice()) as Collated<T>;
 }
 
-interface HostLeaf { data: Float32Array | Int32Array; shape: readonly number[]; dtype?: DType }
+interface HostLeaf {
+  data: Float32Array | Int32Array;
+  shape: readonly number[];
+  dtype?: DType;
+}
 function leafOf(v: unknown): HostLeaf | null {
   if (v instanceof Float32Array || v instanceof Int32Array) return { data: v, shape: [v.length] };
   if (v instanceof Tensor) {
     if (v.device !== 'cpu') {
-      throw new DeviceError(`collate: a sample holds a ${v.device} tensor of shape ${fmtShape(v.shape)}; datasets should return host values (typed arrays, numbers) or cpu tensors, which are batched and uploaded once`);
+      throw new DeviceError(
+        `collate: a sample holds a ${v.device} tensor of shape ${fmtShape(v.shape)}; datasets should return host values (typed arrays, numbers) or cpu tensors, which are batched and uploaded once`,
+      );
     }
     const d = v.dataSync();
     return { data: d instanceof Uint8Array ? Int32Array.from(d) : d, shape: v.shape, dtype: v.dtype };
   }
   if (v && typeof v === 'object') {
-    const o = v as { data?: unknown; shape?: readonly number[]; dtype?: DType; channels?: number; height?: number; width?: number };
+    const o = v as {
+      data?: unknown;
+      shape?: readonly number[];
+      dtype?: DType;
+      channels?: number;
+      height?: number;
+      width?: number;
+    };
     if (o.data instanceof Float32Array || o.data instanceof Int32Array) {
       const shape = o.shape ?? (o.channels !== undefined ? [o.channels, o.height!, o.width!] : [o.data.length]);
       return { data: o.data, shape, dtype: o.dtype };
@@ -85,7 +109,9 @@ function describe(v: unknown): string {
 
 function declaredAt(dtypes: FieldDtypes | undefined, key: string | number): DType | undefined {
   if (!dtypes) return undefined;
-  return Array.isArray(dtypes) ? (dtypes as (DType | undefined)[])[key as number] : (dtypes as Record<string, DType | undefined>)[key];
+  return Array.isArray(dtypes)
+    ? (dtypes as (DType | undefined)[])[key as number]
+    : (dtypes as Record<string, DType | undefined>)[key];
 }
 
 function walk(c: Ctx, vals: readonly unknown[], path: string, declared: DType | undefined, top?: FieldDtypes): unknown {
@@ -96,19 +122,43 @@ function walk(c: Ctx, vals: readonly unknown[], path: string, declared: DType | 
   if (Array.isArray(v0)) {
     vals.forEach((v, b) => {
       if (!Array.isArray(v) || v.length !== v0.length) {
-        throw new ShapeError(`collate: ${name(path)} of ${where(c, b)} is ${Array.isArray(v) ? `a tuple of ${v.length}` : describe(v)}, but the first sample has a tuple of ${v0.length}`);
+        throw new ShapeError(
+          `collate: ${name(path)} of ${where(c, b)} is ${Array.isArray(v) ? `a tuple of ${v.length}` : describe(v)}, but the first sample has a tuple of ${v0.length}`,
+        );
       }
     });
-    return v0.map((_, k) => walk(c, vals.map((v) => (v as unknown[])[k]), `${path}[${k}]`, declaredAt(top, k)));
+    return v0.map((_, k) =>
+      walk(
+        c,
+        vals.map((v) => (v as unknown[])[k]),
+        `${path}[${k}]`,
+        declaredAt(top, k),
+      ),
+    );
   }
   if (v0 && typeof v0 === 'object' && Object.getPrototypeOf(v0) === Object.prototype) {
     const keys = Object.keys(v0);
-    return Object.fromEntries(keys.map((k) => [k, walk(c, vals.map((v, b) => {
-      if (!v || typeof v !== 'object' || !(k in v)) throw new ArgumentError(`collate: ${where(c, b)} has no key '${k}' (${name(path)}), unlike the first sample`);
-      return (v as Record<string, unknown>)[k];
-    }), `${path}.${k}`, declaredAt(top, k))]));
+    return Object.fromEntries(
+      keys.map((k) => [
+        k,
+        walk(
+          c,
+          vals.map((v, b) => {
+            if (!v || typeof v !== 'object' || !(k in v))
+              throw new ArgumentError(
+                `collate: ${where(c, b)} has no key '${k}' (${name(path)}), unlike the first sample`,
+              );
+            return (v as Record<string, unknown>)[k];
+          }),
+          `${path}.${k}`,
+          declaredAt(top, k),
+        ),
+      ]),
+    );
   }
-  throw new ArgumentError(`collate: cannot stack ${name(path)} of type ${describe(v0)}; return numbers, booleans, typed arrays, { data, shape } or images from get(), or pass a custom collate`);
+  throw new ArgumentError(
+    `collate: cannot stack ${name(path)} of type ${describe(v0)}; return numbers, booleans, typed arrays, { data, shape } or images from get(), or pass a custom collate`,
+  );
 }
 
 function scalars(c: Ctx, vals: readonly unknown[], path: string, declared: DType | undefined): StackedField {
@@ -120,10 +170,18 @@ function scalars(c: Ctx, vals: readonly unknown[], path: string, declared: DType
   const out = dtype === 'float32' ? new Float32Array(vals.length) : new Int32Array(vals.length);
   for (let b = 0; b < vals.length; b++) {
     const v = vals[b];
-    if (typeof v === 'boolean') { out[b] = +v; continue; }
-    if (typeof v !== 'number') throw new ArgumentError(`collate: ${name(path)} of ${where(c, b)} is ${describe(v)}, but the first sample has a number`);
+    if (typeof v === 'boolean') {
+      out[b] = +v;
+      continue;
+    }
+    if (typeof v !== 'number')
+      throw new ArgumentError(
+        `collate: ${name(path)} of ${where(c, b)} is ${describe(v)}, but the first sample has a number`,
+      );
     if (dtype !== 'float32' && !Number.isInteger(v)) {
-      throw new DTypeError(`collate: ${name(path)} is stacked as ${dtype} (${declared ? 'declared' : 'inferred from the first batch'}), but ${where(c, b)} has ${v}; declare dtypes (on the dataset or the DataLoader) to make it float32`);
+      throw new DTypeError(
+        `collate: ${name(path)} is stacked as ${dtype} (${declared ? 'declared' : 'inferred from the first batch'}), but ${where(c, b)} has ${v}; declare dtypes (on the dataset or the DataLoader) to make it float32`,
+      );
     }
     out[b] = dtype === 'bool' ? +(v !== 0) : v;
   }
@@ -136,12 +194,23 @@ function arrays(c: Ctx, vals: readonly unknown[], path: string, first: HostLeaf)
   const out = dtype === 'float32' ? new Float32Array(vals.length * size) : new Int32Array(vals.length * size);
   for (let b = 0; b < vals.length; b++) {
     const l = b === 0 ? first : leafOf(vals[b]);
-    if (!l) throw new ArgumentError(`collate: ${name(path)} of ${where(c, b)} is ${describe(vals[b])}, but the first sample has an array of shape ${fmtShape(first.shape)}`);
-    if (l.data.length !== size || l.shape.length !== first.shape.length || l.shape.some((s, k) => s !== first.shape[k])) {
-      throw new ShapeError(`collate: ${name(path)} of ${where(c, b)} has shape ${fmtShape(l.shape)}, but the first sample's is ${fmtShape(first.shape)}; resize/crop them to one size or pass a custom collate`);
+    if (!l)
+      throw new ArgumentError(
+        `collate: ${name(path)} of ${where(c, b)} is ${describe(vals[b])}, but the first sample has an array of shape ${fmtShape(first.shape)}`,
+      );
+    if (
+      l.data.length !== size ||
+      l.shape.length !== first.shape.length ||
+      l.shape.some((s, k) => s !== first.shape[k])
+    ) {
+      throw new ShapeError(
+        `collate: ${name(path)} of ${where(c, b)} has shape ${fmtShape(l.shape)}, but the first sample's is ${fmtShape(first.shape)}; resize/crop them to one size or pass a custom collate`,
+      );
     }
     if (out instanceof Int32Array && l.data instanceof Float32Array) {
-      throw new DTypeError(`collate: ${name(path)} of ${where(c, b)} is float32, but the batch is stacked as ${dtype} (from the first sample)`);
+      throw new DTypeError(
+        `collate: ${name(path)} of ${where(c, b)} is float32, but the batch is stacked as ${dtype} (from the first sample)`,
+      );
     }
     out.set(l.data, b * size);
   }

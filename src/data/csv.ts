@@ -31,12 +31,20 @@ export function parseCsv(text: string, name = '<csv>'): CsvRow[] {
           const chunk = text.slice(i, q);
           for (let k = 0; k < chunk.length; k++) if (chunk[k] === '\n') line++;
           s += chunk;
-          if (text[q + 1] === '"') { s += '"'; i = q + 2; } else { i = q + 1; break; }
+          if (text[q + 1] === '"') {
+            s += '"';
+            i = q + 2;
+          } else {
+            i = q + 1;
+            break;
+          }
         }
         value = s;
         const c = text[i];
         if (i < n && c !== ',' && c !== '\n' && c !== '\r') {
-          throw new DatasetError(`${name}: line ${line}: unexpected character ${JSON.stringify(c)} after a closing quote (quotes inside a field must be doubled)`);
+          throw new DatasetError(
+            `${name}: line ${line}: unexpected character ${JSON.stringify(c)} after a closing quote (quotes inside a field must be doubled)`,
+          );
         }
       } else {
         let j = i;
@@ -49,7 +57,10 @@ export function parseCsv(text: string, name = '<csv>'): CsvRow[] {
         i = j;
       }
       fields.push(value);
-      if (text[i] === ',') { i++; continue; }
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
       // end of row: \r\n, \n, \r or end of text
       if (text[i] === '\r') i++;
       if (text[i] === '\n') i++;

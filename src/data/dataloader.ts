@@ -51,7 +51,10 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
   /** number-field dtypes fixed by the first batch, so they never change between batches */
   private readonly inferred = new Map<string, DType>();
 
-  constructor(readonly dataset: Dataset<T>, o: DataLoaderOptions<T, B> = {}) {
+  constructor(
+    readonly dataset: Dataset<T>,
+    o: DataLoaderOptions<T, B> = {},
+  ) {
     this.batchSize = o.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new ArgumentError(`DataLoader: batchSize should be a positive integer, got ${o.batchSize}`);
@@ -81,7 +84,8 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
       for (let i = 0; i < n; i++) order[i] = i;
     }
     const out: Int32Array[] = [];
-    for (let k = 0; k < this.length; k++) out.push(order.subarray(k * this.batchSize, Math.min(n, (k + 1) * this.batchSize)));
+    for (let k = 0; k < this.length; k++)
+      out.push(order.subarray(k * this.batchSize, Math.min(n, (k + 1) * this.batchSize)));
     return out;
   }
 
@@ -107,11 +111,18 @@ export class DataLoader<T, B = Collated<T>> implements AsyncIterable<B> {
     let pending: Promise<Outcome<B>> | null = null;
     // Runs on a later macrotask: while the caller awaits GPU work or a readback, the next batch is
     // read, stacked and uploaded. The promise never rejects (the error is delivered in order instead).
-    const schedule = (k: number) => new Promise<Outcome<B>>((resolve) => {
-      void platform().nextTask().then(() => {
-        try { resolve({ ok: true, value: this.make(batches[k], device) }); } catch (error) { resolve({ ok: false, error }); }
+    const schedule = (k: number) =>
+      new Promise<Outcome<B>>((resolve) => {
+        void platform()
+          .nextTask()
+          .then(() => {
+            try {
+              resolve({ ok: true, value: this.make(batches[k], device) });
+            } catch (error) {
+              resolve({ ok: false, error });
+            }
+          });
       });
-    });
     try {
       for (let k = start; k < batches.length; k++) {
         let batch: B;

@@ -10,7 +10,11 @@ import type { Tensor } from '../tensor/tensor.js';
  * A sample field that is an n-d array on the host. `dtype` defaults to the array's kind
  * (Float32Array → float32, Int32Array → int32); 'bool' is stored as 0/1 in an Int32Array.
  */
-export interface HostTensor { data: Float32Array | Int32Array; shape: readonly number[]; dtype?: DType }
+export interface HostTensor {
+  data: Float32Array | Int32Array;
+  shape: readonly number[];
+  dtype?: DType;
+}
 
 /**
  * The dtype of each top-level field of a sample (tuple position or object key). It decides how plain
@@ -33,7 +37,12 @@ export function checkIndex(i: number, length: number, what: string): void {
 }
 
 type Field = number | HostTensor;
-interface Column { data: Float32Array | Int32Array; rowShape: number[]; rowSize: number; dtype: DType }
+interface Column {
+  data: Float32Array | Int32Array;
+  rowShape: number[];
+  rowSize: number;
+  dtype: DType;
+}
 
 /**
  * `TensorDataset(...tensors)`: sample i is the tuple of row i of each tensor (first dimension). The
@@ -50,7 +59,9 @@ export class TensorDataset implements Dataset<Field[]> {
     this.cols = tensors.map((t, k) => toColumn(t, k));
     const n = tensors.map((t) => t.shape[0]);
     if (n.some((x) => x !== n[0])) {
-      throw new ShapeError(`TensorDataset: size mismatch between tensors: first dimensions ${tensors.map((t) => fmtShape(t.shape)).join(', ')}`);
+      throw new ShapeError(
+        `TensorDataset: size mismatch between tensors: first dimensions ${tensors.map((t) => fmtShape(t.shape)).join(', ')}`,
+      );
     }
     this.length = n[0];
     this.dtypes = this.cols.map((c) => c.dtype);
@@ -58,28 +69,35 @@ export class TensorDataset implements Dataset<Field[]> {
 
   /** Reads tensors on any device back to the host first. */
   static async fromAsync(...tensors: Tensor[]): Promise<TensorDataset> {
-    const host = await Promise.all(tensors.map(async (t): Promise<HostTensor> => {
-      const d = await t.data();
-      return { data: d instanceof Uint8Array ? Int32Array.from(d) : d, shape: t.shape, dtype: t.dtype };
-    }));
+    const host = await Promise.all(
+      tensors.map(async (t): Promise<HostTensor> => {
+        const d = await t.data();
+        return { data: d instanceof Uint8Array ? Int32Array.from(d) : d, shape: t.shape, dtype: t.dtype };
+      }),
+    );
     return new TensorDataset(...host);
   }
 
   get(i: number): Field[] {
     checkIndex(i, this.length, 'TensorDataset');
-    return this.cols.map((c) => c.rowShape.length === 0
-      ? c.data[i]
-      : { data: c.data.subarray(i * c.rowSize, (i + 1) * c.rowSize), shape: c.rowShape, dtype: c.dtype });
+    return this.cols.map((c) =>
+      c.rowShape.length === 0
+        ? c.data[i]
+        : { data: c.data.subarray(i * c.rowSize, (i + 1) * c.rowSize), shape: c.rowShape, dtype: c.dtype },
+    );
   }
 }
 
 function toColumn(t: Tensor | HostTensor, k: number): Column {
-  if (t.shape.length === 0) throw new ShapeError(`TensorDataset: tensor ${k} is 0-d; every tensor needs a first (sample) dimension`);
+  if (t.shape.length === 0)
+    throw new ShapeError(`TensorDataset: tensor ${k} is 0-d; every tensor needs a first (sample) dimension`);
   let data: Float32Array | Int32Array;
   let dtype: DType;
   if ('device' in t) {
     if (t.device !== 'cpu') {
-      throw new DeviceError(`TensorDataset keeps its data on the host: tensor ${k} is on ${t.device}; use await TensorDataset.fromAsync(...) or pass cpu tensors`);
+      throw new DeviceError(
+        `TensorDataset keeps its data on the host: tensor ${k} is on ${t.device}; use await TensorDataset.fromAsync(...) or pass cpu tensors`,
+      );
     }
     const d = t.dataSync();
     data = d instanceof Uint8Array ? Int32Array.from(d) : d;
@@ -88,7 +106,8 @@ function toColumn(t: Tensor | HostTensor, k: number): Column {
     data = t.data;
     dtype = t.dtype ?? (t.data instanceof Float32Array ? 'float32' : 'int32');
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== data.length) throw new ShapeError(`TensorDataset: host array ${k} has ${data.length} values for shape ${fmtShape(t.shape)}`);
+    if (n !== data.length)
+      throw new ShapeError(`TensorDataset: host array ${k} has ${data.length} values for shape ${fmtShape(t.shape)}`);
   }
   const rowShape = t.shape.slice(1);
   return { data, rowShape, rowSize: rowShape.reduce((a, b) => a * b, 1), dtype };
@@ -97,12 +116,19 @@ function toColumn(t: Tensor | HostTensor, k: number): Column {
 /** `Subset(dataset, indices)`: the samples of `dataset` at `indices`, in that order. */
 export class Subset<T> implements Dataset<T> {
   readonly indices: Int32Array;
-  constructor(readonly dataset: Dataset<T>, indices: ArrayLike<number>) {
+  constructor(
+    readonly dataset: Dataset<T>,
+    indices: ArrayLike<number>,
+  ) {
     this.indices = Int32Array.from(indices);
     for (const i of this.indices) checkIndex(i, dataset.length, 'Subset');
   }
-  get length(): number { return this.indices.length; }
-  get dtypes(): FieldDtypes | undefined { return this.dataset.dtypes; }
+  get length(): number {
+    return this.indices.length;
+  }
+  get dtypes(): FieldDtypes | undefined {
+    return this.dataset.dtypes;
+  }
   get(i: number): T {
     checkIndex(i, this.indices.length, 'Subset');
     return this.dataset.get(this.indices[i]);
@@ -115,7 +141,9 @@ export function permutation(n: number, g: Generator = defaultGenerator): Int32Ar
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = g.int(0, i + 1);
-    const t = p[i]; p[i] = p[j]; p[j] = t;
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
   }
   return p;
 }
@@ -125,11 +153,16 @@ export function permutation(n: number, g: Generator = defaultGenerator): Int32Ar
  * summing to the dataset length, or fractions summing to 1 (floored; the remainder is dealt one by
  * one from the first subset on, as PyTorch does).
  */
-export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], generator: Generator = defaultGenerator): Subset<T>[] {
+export function randomSplit<T>(
+  dataset: Dataset<T>,
+  lengths: readonly number[],
+  generator: Generator = defaultGenerator,
+): Subset<T>[] {
   const n = dataset.length;
   let counts = [...lengths];
   const total = counts.reduce((a, b) => a + b, 0);
-  if (counts.some((x) => x < 0 || !Number.isFinite(x))) throw new ArgumentError(`randomSplit: lengths must be non-negative, got [${lengths.join(', ')}]`);
+  if (counts.some((x) => x < 0 || !Number.isFinite(x)))
+    throw new ArgumentError(`randomSplit: lengths must be non-negative, got [${lengths.join(', ')}]`);
   const isCounts = counts.every(Number.isInteger) && total === n;
   if (!isCounts && Math.abs(total - 1) < 1e-9 && counts.every((x) => x <= 1)) {
     counts = counts.map((f) => Math.floor(n * f));
@@ -137,7 +170,9 @@ export function randomSplit<T>(dataset: Dataset<T>, lengths: readonly number[], 
     for (let i = 0; i < rem; i++) counts[i % counts.length] += 1;
   }
   if (!counts.every(Number.isInteger) || counts.reduce((a, b) => a + b, 0) !== n) {
-    throw new ArgumentError(`randomSplit: sum of input lengths [${lengths.join(', ')}] does not equal the length of the input dataset (${n}) and they are not fractions summing to 1`);
+    throw new ArgumentError(
+      `randomSplit: sum of input lengths [${lengths.join(', ')}] does not equal the length of the input dataset (${n}) and they are not fractions summing to 1`,
+    );
   }
   const perm = permutation(n, generator);
   const out: Subset<T>[] = [];

@@ -23,12 +23,24 @@ export interface ImageFolderOptions<X> {
 
 // a folder on disk: Node's file system (a browser has none to walk; decode bytes with decodeImage)
 const host = () => nodeOnly('ImageFolder');
-const isDir = (p: string) => { try { return host().fs.statSync(p).isDirectory(); } catch { return false; } };
+const isDir = (p: string) => {
+  try {
+    return host().fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
 // Python's sorted() on str compares code points; `<` on JS strings compares UTF-16 units, the same
 // order for every character outside the astral planes.
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const realpath = (p: string) => { try { return host().fs.realpathSync(p); } catch { return null; } };
+const realpath = (p: string) => {
+  try {
+    return host().fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Every file under `dir` with an allowed extension: folders in sorted path order, names sorted.
@@ -72,18 +84,24 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
   private readonly transform: (img: RawImage) => X;
   private readonly mode: ColorMode;
 
-  constructor(readonly root: string, o: ImageFolderOptions<X> = {}) {
+  constructor(
+    readonly root: string,
+    o: ImageFolderOptions<X> = {},
+  ) {
     host(); // a browser: say so, not 'not a directory'
     if (!isDir(root)) throw new DatasetError(`ImageFolder: '${root}' is not a directory`);
     const extensions = (o.extensions ?? IMG_EXTENSIONS).map((e) => e.toLowerCase());
-    this.classes = host().fs.readdirSync(root, { withFileTypes: true })
+    this.classes = host()
+      .fs.readdirSync(root, { withFileTypes: true })
       .filter((e) => e.isDirectory() || (e.isSymbolicLink() && isDir(host().path.join(root, e.name))))
       .map((e) => e.name)
       .sort(byName);
     if (this.classes.length === 0) throw new DatasetError(`ImageFolder: couldn't find any class folder in '${root}'`);
     checkNumClasses(o.numClasses, 'ImageFolder');
     if (o.numClasses !== undefined && this.classes.length > o.numClasses) {
-      throw new DatasetError(`ImageFolder: '${root}' has ${this.classes.length} class folders (${this.classes.join(', ')}) but numClasses is ${o.numClasses}`);
+      throw new DatasetError(
+        `ImageFolder: '${root}' has ${this.classes.length} class folders (${this.classes.join(', ')}) but numClasses is ${o.numClasses}`,
+      );
     }
     this.classToIdx = Object.fromEntries(this.classes.map((c, i) => [c, i]));
     this.samples = [];
@@ -95,14 +113,18 @@ export class ImageFolder<X = Image> implements Dataset<[X, number]> {
       for (const f of files) this.samples.push([f, label]);
     });
     if (empty.length) {
-      throw new DatasetError(`ImageFolder: found no valid file for the class folder${empty.length > 1 ? 's' : ''} ${empty.map((e) => `'${e}'`).join(', ')}; supported extensions are: ${extensions.join(', ')}`);
+      throw new DatasetError(
+        `ImageFolder: found no valid file for the class folder${empty.length > 1 ? 's' : ''} ${empty.map((e) => `'${e}'`).join(', ')}; supported extensions are: ${extensions.join(', ')}`,
+      );
     }
     this.targets = this.samples.map((s) => s[1]);
     this.transform = o.transform ?? (toImage as unknown as (img: RawImage) => X);
     this.mode = o.mode ?? 'RGB';
   }
 
-  get length(): number { return this.samples.length; }
+  get length(): number {
+    return this.samples.length;
+  }
 
   /** The decoded (untransformed) image `i`. */
   load(i: number): RawImage {

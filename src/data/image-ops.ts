@@ -16,7 +16,8 @@ function check(img: Image, op: string): void {
 /** HWC uint8 → CHW float32 in [0, 1] (torchvision `to_tensor`: value / 255). */
 export function toImage(raw: RawImage): Image {
   const { height: h, width: w, channels: c, data } = raw;
-  if (data.length !== h * w * c) throw new ShapeError(`toTensor: ${data.length} bytes for a ${h}x${w}x${c} (HWC) image`);
+  if (data.length !== h * w * c)
+    throw new ShapeError(`toTensor: ${data.length} bytes for a ${h}x${w}x${c} (HWC) image`);
   const out = new Float32Array(c * h * w);
   const plane = h * w;
   for (let p = 0, q = 0; p < plane; p++) for (let k = 0; k < c; k++) out[k * plane + p] = data[q++] / 255;
@@ -27,31 +28,50 @@ export function toImage(raw: RawImage): Image {
 export function normalize(img: Image, mean: readonly number[], std: readonly number[]): Image {
   check(img, 'normalize');
   const c = img.channels;
-  for (const [n, v] of [['mean', mean], ['std', std]] as const) {
-    if (v.length !== 1 && v.length !== c) throw new ShapeError(`normalize: ${n} has ${v.length} values for an image with ${c} channels`);
+  for (const [n, v] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (v.length !== 1 && v.length !== c)
+      throw new ShapeError(`normalize: ${n} has ${v.length} values for an image with ${c} channels`);
   }
-  if (std.some((s) => s === 0)) throw new ArgumentError(`normalize: std evaluated to zero after conversion to float32, leading to division by zero (std = [${std.join(', ')}])`);
+  if (std.some((s) => s === 0))
+    throw new ArgumentError(
+      `normalize: std evaluated to zero after conversion to float32, leading to division by zero (std = [${std.join(', ')}])`,
+    );
   const out = new Float32Array(img.data.length);
   const plane = img.height * img.width;
   for (let k = 0; k < c; k++) {
-    const m = f(mean[mean.length === 1 ? 0 : k]), s = f(std[std.length === 1 ? 0 : k]);
+    const m = f(mean[mean.length === 1 ? 0 : k]),
+      s = f(std[std.length === 1 ? 0 : k]);
     for (let p = k * plane, e = p + plane; p < e; p++) out[p] = f(img.data[p] - m) / s;
   }
   return { ...img, data: out };
 }
 
 /** torchvision's output-size rule: an int (or [n]) matches the smaller edge, keeping the aspect ratio. */
-export function resizedSize(height: number, width: number, size: number | readonly number[], maxSize?: number): [number, number] {
+export function resizedSize(
+  height: number,
+  width: number,
+  size: number | readonly number[],
+  maxSize?: number,
+): [number, number] {
   const s = typeof size === 'number' ? [size] : size;
   if (s.length === 2) {
-    if (maxSize !== undefined) throw new ArgumentError('resize: maxSize is only supported when size is an int (the smaller edge)');
+    if (maxSize !== undefined)
+      throw new ArgumentError('resize: maxSize is only supported when size is an int (the smaller edge)');
     return [s[0], s[1]];
   }
-  if (s.length !== 1) throw new ArgumentError(`resize: size must be an int or a 1 or 2 element list, not a ${s.length} element list`);
+  if (s.length !== 1)
+    throw new ArgumentError(`resize: size must be an int or a 1 or 2 element list, not a ${s.length} element list`);
   const [short, long] = width <= height ? [width, height] : [height, width];
-  let newShort = s[0], newLong = Math.trunc((s[0] * long) / short);
+  let newShort = s[0],
+    newLong = Math.trunc((s[0] * long) / short);
   if (maxSize !== undefined) {
-    if (maxSize <= s[0]) throw new ArgumentError(`resize: maxSize = ${maxSize} must be strictly greater than the requested size for the smaller edge size = ${s[0]}`);
+    if (maxSize <= s[0])
+      throw new ArgumentError(
+        `resize: maxSize = ${maxSize} must be strictly greater than the requested size for the smaller edge size = ${s[0]}`,
+      );
     if (newLong > maxSize) [newShort, newLong] = [Math.trunc((maxSize * newShort) / newLong), maxSize];
   }
   return width <= height ? [newLong, newShort] : [newShort, newLong];
@@ -59,11 +79,18 @@ export function resizedSize(height: number, width: number, size: number | readon
 
 /** Source indices and weights along one axis (PyTorch's upsample, align_corners=False, in float32). */
 function linearAxis(inSize: number, outSize: number) {
-  const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize);
-  const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);
+  const i0 = new Int32Array(outSize),
+    i1 = new Int32Array(outSize);
+  const w0 = new Float32Array(outSize),
+    w1 = new Float32Array(outSize);
   const scale = f(inSize / outSize);
   for (let d = 0; d < outSize; d++) {
-    if (inSize === outSize) { i0[d] = i1[d] = d; w0[d] = 1; w1[d] = 0; continue; }
+    if (inSize === outSize) {
+      i0[d] = i1[d] = d;
+      w0[d] = 1;
+      w1[d] = 0;
+      continue;
+    }
     let real = f(f(scale * (d + 0.5)) - 0.5);
     if (real < 0) real = 0;
     const a = Math.trunc(real);
@@ -85,18 +112,28 @@ export function resize(img: Image, size: number | readonly number[], o: { maxSiz
   const { channels: c, height: h, width: w } = img;
   const [oh, ow] = resizedSize(h, w, size, o.maxSize);
   if (!(oh > 0 && ow > 0 && Number.isInteger(oh) && Number.isInteger(ow))) {
-    throw new ArgumentError(`resize: output size must be positive integers, got [${oh}, ${ow}] for a ${dims(img)} image`);
+    throw new ArgumentError(
+      `resize: output size must be positive integers, got [${oh}, ${ow}] for a ${dims(img)} image`,
+    );
   }
   if (oh === h && ow === w) return img;
-  const ys = linearAxis(h, oh), xs = linearAxis(w, ow);
-  const src = img.data, out = new Float32Array(c * oh * ow);
+  const ys = linearAxis(h, oh),
+    xs = linearAxis(w, ow);
+  const src = img.data,
+    out = new Float32Array(c * oh * ow);
   for (let k = 0; k < c; k++) {
     const base = k * h * w;
     let o = k * oh * ow;
     for (let y = 0; y < oh; y++) {
-      const r0 = base + ys.i0[y] * w, r1 = base + ys.i1[y] * w, h0 = ys.w0[y], h1 = ys.w1[y];
+      const r0 = base + ys.i0[y] * w,
+        r1 = base + ys.i1[y] * w,
+        h0 = ys.w0[y],
+        h1 = ys.w1[y];
       for (let x = 0; x < ow; x++) {
-        const a = xs.i0[x], b = xs.i1[x], w0 = xs.w0[x], w1 = xs.w1[x];
+        const a = xs.i0[x],
+          b = xs.i1[x],
+          w0 = xs.w0[x],
+          w1 = xs.w1[x];
         const top = f(f(src[r0 + a] * w0) + f(src[r0 + b] * w1));
         const bot = f(f(src[r1 + a] * w0) + f(src[r1 + b] * w1));
         out[o++] = f(top * h0) + f(bot * h1);
@@ -112,14 +149,20 @@ export function resize(img: Image, size: number | readonly number[], o: { maxSiz
  */
 export function crop(img: Image, top: number, left: number, height: number, width: number, fill = 0): Image {
   check(img, 'crop');
-  for (const [n, v] of [['top', top], ['left', left], ['height', height], ['width', width]] as const) {
+  for (const [n, v] of [
+    ['top', top],
+    ['left', left],
+    ['height', height],
+    ['width', width],
+  ] as const) {
     if (!Number.isInteger(v)) throw new ArgumentError(`crop: ${n} must be an integer, got ${v}`);
   }
   if (height < 0 || width < 0) throw new ArgumentError(`crop: size must be non-negative, got ${height}x${width}`);
   const { channels: c, height: h, width: w } = img;
   const out = new Float32Array(c * height * width);
   if (fill !== 0) out.fill(fill);
-  const x0 = Math.max(0, left), x1 = Math.min(w, left + width);
+  const x0 = Math.max(0, left),
+    x1 = Math.min(w, left + width);
   for (let k = 0; k < c; k++) {
     for (let y = 0; y < height; y++) {
       const sy = top + y;
@@ -138,8 +181,10 @@ export function parsePadding(padding: number | readonly number[]): [number, numb
   if (p.length === 1) ltrb = [p[0], p[0], p[0], p[0]];
   else if (p.length === 2) ltrb = [p[0], p[1], p[0], p[1]];
   else if (p.length === 4) ltrb = [...p];
-  else throw new ArgumentError(`pad: padding must be an int or a 1, 2 or 4 element list, not a ${p.length} element list`);
-  if (ltrb.some((v) => !Number.isInteger(v) || v < 0)) throw new ArgumentError(`pad: padding must be non-negative integers, got [${p.join(', ')}]`);
+  else
+    throw new ArgumentError(`pad: padding must be an int or a 1, 2 or 4 element list, not a ${p.length} element list`);
+  if (ltrb.some((v) => !Number.isInteger(v) || v < 0))
+    throw new ArgumentError(`pad: padding must be non-negative integers, got [${p.join(', ')}]`);
   return ltrb as [number, number, number, number];
 }
 
@@ -151,7 +196,8 @@ export function pad(img: Image, padding: number | readonly number[], fill = 0): 
 
 const pair = (size: number | readonly number[], op: string): [number, number] => {
   const s = typeof size === 'number' ? [size, size] : size.length === 1 ? [size[0], size[0]] : size;
-  if (s.length !== 2 || s.some((v) => !Number.isInteger(v) || v <= 0)) throw new ArgumentError(`${op}: size must be a positive int or [height, width], got ${JSON.stringify(size)}`);
+  if (s.length !== 2 || s.some((v) => !Number.isInteger(v) || v <= 0))
+    throw new ArgumentError(`${op}: size must be a positive int or [height, width], got ${JSON.stringify(size)}`);
   return [s[0], s[1]];
 };
 export const sizePair = pair;
@@ -167,7 +213,8 @@ export function centerCrop(img: Image, size: number | readonly number[]): Image 
   const [ch, cw] = pair(size, 'centerCrop');
   let im = img;
   if (cw > im.width || ch > im.height) {
-    const dw = cw - im.width, dh = ch - im.height;
+    const dw = cw - im.width,
+      dh = ch - im.height;
     im = pad(im, [dw > 0 ? dw >> 1 : 0, dh > 0 ? dh >> 1 : 0, dw > 0 ? (dw + 1) >> 1 : 0, dh > 0 ? (dh + 1) >> 1 : 0]);
     if (im.width === cw && im.height === ch) return im;
   }

@@ -8,9 +8,19 @@ import { nodeOnly } from '../platform/node-host.js';
 import { DatasetError } from './errors.js';
 
 /** A decoded image file: height × width × channels, uint8. */
-export interface RawImage { data: Uint8Array; height: number; width: number; channels: number }
+export interface RawImage {
+  data: Uint8Array;
+  height: number;
+  width: number;
+  channels: number;
+}
 /** An image on the host: channels × height × width, float32 (what `toTensor` makes). */
-export interface Image { data: Float32Array; channels: number; height: number; width: number }
+export interface Image {
+  data: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
 
 export type ColorMode = 'RGB' | 'L';
 
@@ -43,8 +53,14 @@ function jpegSize(b: Uint8Array): [number, number] | null {
   while (i + 9 < b.length) {
     if (b[i] !== 0xff) return null;
     const marker = b[i + 1];
-    if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; } // no length
+    if (marker === 0xff) {
+      i++;
+      continue;
+    } // fill byte
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    } // no length
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       return [(b[i + 7] << 8) | b[i + 8], (b[i + 5] << 8) | b[i + 6]];
     }
@@ -58,7 +74,12 @@ function jpegSize(b: Uint8Array): [number, number] | null {
  * (grey is replicated, alpha dropped — PIL's `convert('RGB')`, torchvision's default loader) or
  * 'L' (PIL's ITU-R 601-2 luma). `name` appears in errors.
  */
-export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMode = 'RGB', opts: DecodeOptions = {}): RawImage {
+export function decodeImage(
+  bytes: Uint8Array,
+  name = '<buffer>',
+  mode: ColorMode = 'RGB',
+  opts: DecodeOptions = {},
+): RawImage {
   const maxMP = checkResolution(bytes, name, opts);
   let rgba: Uint8Array, height: number, width: number, stride: number;
   try {
@@ -70,7 +91,12 @@ export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMod
       stride = 4;
     } else if (isJpeg(bytes)) {
       // jpeg-js checks the frame size too (a second SOF we did not see); its memory cap grows with ours
-      const img = nodeOnly('decodeImage (use data.decodeImageAsync in a browser)').jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxMP, maxMemoryUsageInMB: Math.max(512, Math.ceil(maxMP * 5.12)) });
+      const img = nodeOnly('decodeImage (use data.decodeImageAsync in a browser)').jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: false,
+        maxResolutionInMP: maxMP,
+        maxMemoryUsageInMB: Math.max(512, Math.ceil(maxMP * 5.12)),
+      });
       ({ height, width } = img);
       rgba = img.data;
       stride = 3;
@@ -82,7 +108,9 @@ export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMod
     throw new DatasetError(`cannot decode image '${name}': ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!width || !height || rgba.length < width * height * stride) {
-    throw new DatasetError(`cannot decode image '${name}': decoder returned ${rgba.length} bytes for ${width}x${height}`);
+    throw new DatasetError(
+      `cannot decode image '${name}': decoder returned ${rgba.length} bytes for ${width}x${height}`,
+    );
   }
   return fromPixels(rgba, width, height, stride, mode);
 }
@@ -90,10 +118,13 @@ export function decodeImage(bytes: Uint8Array, name = '<buffer>', mode: ColorMod
 /** The megapixel limit in force; refuses an image over it from its header (see imageLimits). */
 export function checkResolution(bytes: Uint8Array, name: string, opts: DecodeOptions): number {
   const maxMP = opts.maxResolutionInMP ?? imageLimits.maxResolutionInMP;
-  if (!(maxMP > 0)) throw new ArgumentError(`decodeImage: maxResolutionInMP must be a positive number of megapixels, got ${maxMP}`);
+  if (!(maxMP > 0))
+    throw new ArgumentError(`decodeImage: maxResolutionInMP must be a positive number of megapixels, got ${maxMP}`);
   const size = isPng(bytes) ? pngSize(bytes) : isJpeg(bytes) ? jpegSize(bytes) : null;
   if (size && size[0] * size[1] > maxMP * 1e6) {
-    throw new DatasetError(`cannot decode image '${name}': ${size[0]}x${size[1]} is ${((size[0] * size[1]) / 1e6).toFixed(1)} megapixels, over the limit of ${maxMP} (maxResolutionInMP; raise data.imageLimits.maxResolutionInMP for larger images)`);
+    throw new DatasetError(
+      `cannot decode image '${name}': ${size[0]}x${size[1]} is ${((size[0] * size[1]) / 1e6).toFixed(1)} megapixels, over the limit of ${maxMP} (maxResolutionInMP; raise data.imageLimits.maxResolutionInMP for larger images)`,
+    );
   }
   return maxMP;
 }
@@ -104,13 +135,16 @@ export function fromPixels(rgba: Uint8Array, width: number, height: number, stri
   if (mode === 'L') {
     const out = new Uint8Array(n);
     // PIL: L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16
-    for (let p = 0, q = 0; p < n; p++, q += stride) out[p] = (rgba[q] * 19595 + rgba[q + 1] * 38470 + rgba[q + 2] * 7471 + 0x8000) >>> 16;
+    for (let p = 0, q = 0; p < n; p++, q += stride)
+      out[p] = (rgba[q] * 19595 + rgba[q + 1] * 38470 + rgba[q + 2] * 7471 + 0x8000) >>> 16;
     return { data: out, height, width, channels: 1 };
   }
   if (stride === 3) return { data: rgba.subarray(0, n * 3), height, width, channels: 3 };
   const out = new Uint8Array(n * 3);
   for (let p = 0, q = 0, o = 0; p < n; p++, q += 4) {
-    out[o++] = rgba[q]; out[o++] = rgba[q + 1]; out[o++] = rgba[q + 2];
+    out[o++] = rgba[q];
+    out[o++] = rgba[q + 1];
+    out[o++] = rgba[q + 2];
   }
   return { data: out, height, width, channels: 3 };
 }

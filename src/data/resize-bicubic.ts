@@ -14,7 +14,8 @@ const cc2 = (x: number) => f(f(f(f(f(f(A * x) - 5 * A) * x) + 8 * A) * x) - 4 * 
 
 /** For each output index: the 4 clamped source indices and their weights (PyTorch's cubic coefficients). */
 function cubicAxis(inSize: number, outSize: number) {
-  const idx = new Int32Array(outSize * 4), w = new Float32Array(outSize * 4);
+  const idx = new Int32Array(outSize * 4),
+    w = new Float32Array(outSize * 4);
   const scale = f(inSize / outSize);
   for (let d = 0; d < outSize; d++) {
     const real = f(f(scale * (d + 0.5)) - 0.5);
@@ -32,14 +33,21 @@ function cubicAxis(inSize: number, outSize: number) {
 /** `size`: an int for the smaller edge (torchvision's rule) or [h, w]. */
 export function resizeBicubic(img: Image, size: number | readonly number[]): Image {
   const { channels: c, height: h, width: wd } = img;
-  if (img.data.length !== c * h * wd) throw new ShapeError(`resize: image data has ${img.data.length} values, not channels*height*width = ${c}x${h}x${wd}`);
+  if (img.data.length !== c * h * wd)
+    throw new ShapeError(
+      `resize: image data has ${img.data.length} values, not channels*height*width = ${c}x${h}x${wd}`,
+    );
   const [oh, ow] = resizedSize(h, wd, size);
   if (!(oh > 0 && ow > 0 && Number.isInteger(oh) && Number.isInteger(ow))) {
-    throw new ArgumentError(`resize: output size must be positive integers, got [${oh}, ${ow}] for a ${c}x${h}x${wd} image`);
+    throw new ArgumentError(
+      `resize: output size must be positive integers, got [${oh}, ${ow}] for a ${c}x${h}x${wd} image`,
+    );
   }
   if (oh === h && ow === wd) return img;
-  const ys = cubicAxis(h, oh), xs = cubicAxis(wd, ow);
-  const src = img.data, out = new Float32Array(c * oh * ow);
+  const ys = cubicAxis(h, oh),
+    xs = cubicAxis(wd, ow);
+  const src = img.data,
+    out = new Float32Array(c * oh * ow);
   const row = new Float32Array(4);
   for (let k = 0; k < c; k++) {
     const base = k * h * wd;

@@ -33,12 +33,15 @@ export class Vocabulary {
 
   constructor(itos: readonly string[]) {
     if (itos[0] !== Vocabulary.PAD || itos[1] !== Vocabulary.UNK) {
-      throw new ArgumentError(`Vocabulary: the first two entries must be '<pad>' and '<unk>', got ${JSON.stringify(itos.slice(0, 2))}`);
+      throw new ArgumentError(
+        `Vocabulary: the first two entries must be '<pad>' and '<unk>', got ${JSON.stringify(itos.slice(0, 2))}`,
+      );
     }
     this.itos = [...itos];
     const stoi = new Map<string, number>();
     this.itos.forEach((t, i) => {
-      if (stoi.has(t)) throw new ArgumentError(`Vocabulary: duplicate token ${JSON.stringify(t)} at ids ${stoi.get(t)} and ${i}`);
+      if (stoi.has(t))
+        throw new ArgumentError(`Vocabulary: duplicate token ${JSON.stringify(t)} at ids ${stoi.get(t)} and ${i}`);
       stoi.set(t, i);
     });
     this.stoi = stoi;
@@ -53,16 +56,21 @@ export class Vocabulary {
     for (const doc of documents) for (const t of doc) counts.set(t, (counts.get(t) ?? 0) + 1);
     counts.delete(Vocabulary.PAD);
     counts.delete(Vocabulary.UNK);
-    const tokens = [...counts].filter(([, c]) => c >= minFreq)
+    const tokens = [...counts]
+      .filter(([, c]) => c >= minFreq)
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([t]) => t);
     const keep = o.maxSize === undefined ? tokens : tokens.slice(0, o.maxSize - 2);
     return new Vocabulary([Vocabulary.PAD, Vocabulary.UNK, ...keep]);
   }
 
-  get length(): number { return this.itos.length; }
+  get length(): number {
+    return this.itos.length;
+  }
   /** id of `token`, or 1 (<unk>) */
-  lookup(token: string): number { return this.stoi.get(token) ?? Vocabulary.unkIndex; }
+  lookup(token: string): number {
+    return this.stoi.get(token) ?? Vocabulary.unkIndex;
+  }
   /** ids of `tokens`, truncated to `maxLen` and padded with 0 (<pad>) */
   encode(tokens: readonly string[], maxLen = tokens.length, out: Int32Array = new Int32Array(maxLen)): Int32Array {
     const n = Math.min(maxLen, tokens.length);
@@ -70,8 +78,12 @@ export class Vocabulary {
     out.fill(Vocabulary.padIndex, n, maxLen);
     return out;
   }
-  toJSON(): { itos: string[] } { return { itos: [...this.itos] }; }
-  static fromJSON(j: { itos: readonly string[] }): Vocabulary { return new Vocabulary(j.itos); }
+  toJSON(): { itos: string[] } {
+    return { itos: [...this.itos] };
+  }
+  static fromJSON(j: { itos: readonly string[] }): Vocabulary {
+    return new Vocabulary(j.itos);
+  }
 }
 
 export interface TextClassificationCsvOptions extends VocabularyOptions {
@@ -106,7 +118,10 @@ export class TextClassificationCsv implements Dataset<TextSample> {
   readonly texts: string[];
   readonly dtypes = ['int32', 'int32', 'float32'] as const;
 
-  constructor(readonly path: string, o: TextClassificationCsvOptions = {}) {
+  constructor(
+    readonly path: string,
+    o: TextClassificationCsvOptions = {},
+  ) {
     let text: string;
     try {
       text = nodeOnly('TextClassificationCsv').fs.readFileSync(path, 'utf8');
@@ -115,15 +130,21 @@ export class TextClassificationCsv implements Dataset<TextSample> {
     }
     checkNumClasses(o.numClasses, 'TextClassificationCsv');
     const rows = parseCsv(text, path);
-    if (rows.length === 0) throw new DatasetError(`${path}: empty file (expected a header with columns text,label[,value])`);
+    if (rows.length === 0)
+      throw new DatasetError(`${path}: empty file (expected a header with columns text,label[,value])`);
     const header = rows[0].fields.map((h) => h.trim().toLowerCase());
     const col = (n: string) => header.indexOf(n);
     const [ti, li, vi] = [col('text'), col('label'), col('value')];
-    if (ti < 0 || li < 0) throw new DatasetError(`${path}: line ${rows[0].line}: expected a header with columns text,label[,value], got ${JSON.stringify(rows[0].fields)}`);
+    if (ti < 0 || li < 0)
+      throw new DatasetError(
+        `${path}: line ${rows[0].line}: expected a header with columns text,label[,value], got ${JSON.stringify(rows[0].fields)}`,
+      );
     const body = rows.slice(1);
     for (const r of body) {
       if (r.fields.length !== header.length) {
-        throw new DatasetError(`${path}: line ${r.line}: ${r.fields.length} fields, but the header has ${header.length} (quote fields that contain commas)`);
+        throw new DatasetError(
+          `${path}: line ${r.line}: ${r.fields.length} fields, but the header has ${header.length} (quote fields that contain commas)`,
+        );
       }
     }
     this.texts = body.map((r) => r.fields[ti]);
@@ -131,11 +152,14 @@ export class TextClassificationCsv implements Dataset<TextSample> {
     const docs = this.texts.map(tok);
     this.vocab = o.vocab ?? Vocabulary.build(docs, o);
     this.maxLen = o.maxLen ?? Math.max(1, ...docs.map((d) => d.length));
-    if (!Number.isInteger(this.maxLen) || this.maxLen < 1) throw new ArgumentError(`TextClassificationCsv: maxLen must be a positive integer, got ${o.maxLen}`);
+    if (!Number.isInteger(this.maxLen) || this.maxLen < 1)
+      throw new ArgumentError(`TextClassificationCsv: maxLen must be a positive integer, got ${o.maxLen}`);
 
     const n = body.length;
     this.tokens = new Int32Array(n * this.maxLen);
-    docs.forEach((d, i) => this.vocab.encode(d, this.maxLen, this.tokens.subarray(i * this.maxLen, (i + 1) * this.maxLen)));
+    docs.forEach((d, i) =>
+      this.vocab.encode(d, this.maxLen, this.tokens.subarray(i * this.maxLen, (i + 1) * this.maxLen)),
+    );
 
     const raw = body.map((r) => r.fields[li].trim());
     this.labels = new Int32Array(n);
@@ -145,16 +169,23 @@ export class TextClassificationCsv implements Dataset<TextSample> {
       const idx = new Map(this.classes.map((c, i) => [c, i]));
       raw.forEach((s, i) => {
         const k = idx.get(s);
-        if (k === undefined) throw new DatasetError(`${path}: line ${body[i].line}: label ${JSON.stringify(s)} is not one of the classes [${this.classes!.join(', ')}]`);
+        if (k === undefined)
+          throw new DatasetError(
+            `${path}: line ${body[i].line}: label ${JSON.stringify(s)} is not one of the classes [${this.classes!.join(', ')}]`,
+          );
         this.labels[i] = k;
       });
     } else {
       this.classes = null;
-      raw.forEach((s, i) => { this.labels[i] = Number(s); });
+      raw.forEach((s, i) => {
+        this.labels[i] = Number(s);
+      });
     }
     if (o.numClasses !== undefined) {
       if (this.classes && this.classes.length > o.numClasses) {
-        throw new DatasetError(`${path}: ${this.classes.length} label names [${this.classes.join(', ')}] but numClasses is ${o.numClasses}`);
+        throw new DatasetError(
+          `${path}: ${this.classes.length} label names [${this.classes.join(', ')}] but numClasses is ${o.numClasses}`,
+        );
       }
       checkLabels(this.labels, o.numClasses, (i) => `${path}: line ${body[i].line}`);
     }
@@ -164,13 +195,18 @@ export class TextClassificationCsv implements Dataset<TextSample> {
       body.forEach((r, i) => {
         const s = r.fields[vi].trim();
         const v = Number(s);
-        if (s === '' || !Number.isFinite(v)) throw new DatasetError(`${path}: line ${r.line}: value ${JSON.stringify(r.fields[vi])} is not a finite number`);
+        if (s === '' || !Number.isFinite(v))
+          throw new DatasetError(
+            `${path}: line ${r.line}: value ${JSON.stringify(r.fields[vi])} is not a finite number`,
+          );
         this.values![i] = v;
       });
     } else this.values = null;
   }
 
-  get length(): number { return this.labels.length; }
+  get length(): number {
+    return this.labels.length;
+  }
 
   get(i: number): TextSample {
     checkIndex(i, this.labels.length, 'TextClassificationCsv');

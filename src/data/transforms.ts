@@ -59,7 +59,9 @@ export function randomCrop(size: number | readonly number[], o: RandomCropOption
     if (o.padIfNeeded && im.width < tw) im = F.pad(im, [tw - im.width, 0], fill);
     if (o.padIfNeeded && im.height < th) im = F.pad(im, [0, th - im.height], fill);
     if (im.height < th || im.width < tw) {
-      throw new ArgumentError(`randomCrop: required crop size [${th}, ${tw}] is larger than the (padded) image size [${im.height}, ${im.width}]`);
+      throw new ArgumentError(
+        `randomCrop: required crop size [${th}, ${tw}] is larger than the (padded) image size [${im.height}, ${im.width}]`,
+      );
     }
     if (im.height === th && im.width === tw) return im;
     const i = g.int(0, im.height - th + 1);

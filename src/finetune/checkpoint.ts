@@ -15,10 +15,17 @@ export function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? { $num: String(x) } : x));
 }
 export function fromJson(s: string): unknown {
-  return JSON.parse(s, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof x.$num === 'string' ? Number(x.$num) : x));
+  return JSON.parse(s, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && typeof x.$num === 'string'
+      ? Number(x.$num)
+      : x,
+  );
 }
 
-export interface Flattened { tensors: Record<string, Tensor>; json: unknown }
+export interface Flattened {
+  tensors: Record<string, Tensor>;
+  json: unknown;
+}
 
 /**
  * Split a nested value into tensors (named by their path under `prefix`) and a JSON skeleton in
@@ -65,11 +72,16 @@ export async function saveBundle(path: string, tensors: Record<string, Tensor>, 
 }
 
 /** Read a bundle written by `saveBundle` (cpu tensors; the caller disposes them). */
-export function loadBundle(bytes: Uint8Array, name: string): { tensors: Record<string, Tensor>; payload: Record<string, unknown> } {
+export function loadBundle(
+  bytes: Uint8Array,
+  name: string,
+): { tensors: Record<string, Tensor>; payload: Record<string, unknown> } {
   const { tensors, metadata } = loadSafetensors(bytes);
   if (metadata.format !== CHECKPOINT_FORMAT || typeof metadata.finetorch_fit !== 'string') {
     for (const t of Object.values(tensors)) t.dispose();
-    throw new CheckpointError(`${name} is not a fit checkpoint (no '${CHECKPOINT_FORMAT}' metadata); to start from plain weights use loadPretrained`);
+    throw new CheckpointError(
+      `${name} is not a fit checkpoint (no '${CHECKPOINT_FORMAT}' metadata); to start from plain weights use loadPretrained`,
+    );
   }
   return { tensors, payload: fromJson(metadata.finetorch_fit) as Record<string, unknown> };
 }

@@ -13,7 +13,10 @@ export class EMA {
   readonly params: Parameter[];
   readonly shadow: Tensor[];
 
-  constructor(readonly model: Module, readonly decay: number) {
+  constructor(
+    readonly model: Module,
+    readonly decay: number,
+  ) {
     if (!(decay > 0 && decay < 1)) throw new ArgumentError(`ema: decay must be in (0, 1), got ${decay}`);
     this.params = model.parameters().filter((p) => p.dtype === 'float32');
     this.shadow = noGrad(() => this.params.map((p) => keep(p.detach().clone())));
@@ -45,7 +48,8 @@ export class EMA {
 
   /** Replace the averages (resume); shapes must match. */
   load(values: readonly Tensor[]): void {
-    if (values.length !== this.shadow.length) throw new ArgumentError(`ema: checkpoint has ${values.length} averaged tensors, the model ${this.shadow.length}`);
+    if (values.length !== this.shadow.length)
+      throw new ArgumentError(`ema: checkpoint has ${values.length} averaged tensors, the model ${this.shadow.length}`);
     noGrad(() => this.shadow.forEach((s, i) => s.copy_(values[i])));
   }
 

@@ -65,7 +65,21 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
     const away = [...model.parameters(), ...model.buffers()].some((t) => t.device !== device);
     if (away) await model.toAsync(device);
   }
-  const { accumulate, logEvery, lossFn, metrics, monitor, monitorMode, es, ema, forward, unpack, disposeTrain, disposeVal, generators } = fitSettings(model, o);
+  const {
+    accumulate,
+    logEvery,
+    lossFn,
+    metrics,
+    monitor,
+    monitorMode,
+    es,
+    ema,
+    forward,
+    unpack,
+    disposeTrain,
+    disposeVal,
+    generators,
+  } = fitSettings(model, o);
   const parts: FitParts = { model, optimizer, scheduler, ema, generators };
   const progress = new Progress(o.log ?? 'auto');
 
@@ -77,13 +91,17 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
 
   const resumePath = ckpt.resumePath(o.resume);
   if (resumePath) {
-    const st = await ckpt.resume(resumePath, (epochs) => { for (let e = 0; e < epochs; e++) applyEpochCallback(e); });
+    const st = await ckpt.resume(resumePath, (epochs) => {
+      for (let e = 0; e < epochs; e++) applyEpochCallback(e);
+    });
     startEpoch = st.epoch;
     resumeAt = st.position;
     history.epochs.push(...st.history);
     history.best = st.best;
     es?.load(st.es);
-    const at = resumeAt ? `, continuing epoch ${startEpoch + 1} ${resumeAt.trainDone ? 'at its validation' : `at step ${resumeAt.batch + 1}`}` : '';
+    const at = resumeAt
+      ? `, continuing epoch ${startEpoch + 1} ${resumeAt.trainDone ? 'at its validation' : `at step ${resumeAt.batch + 1}`}`
+      : '';
     progress.line(`resumed from ${resumePath} after epoch ${startEpoch}${at}`);
   }
   await ckpt.startMetrics(history.epochs);
@@ -97,10 +115,19 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
 
   /** Save the resume checkpoint: after `epochsDone` epochs, or inside the next one at `position`. */
   const saveCheckpoint = (epochsDone: number, position: EpochPosition | null) =>
-    ckpt.saveResume({ epoch: epochsDone, position, history: history.epochs, best: history.best, es: es?.state() ?? { esBest: null, esWait: 0 } });
+    ckpt.saveResume({
+      epoch: epochsDone,
+      position,
+      history: history.epochs,
+      best: history.best,
+      es: es?.state() ?? { esBest: null, esWait: 0 },
+    });
 
   const stop = new StopRequests(o.signal, o.handleSigint ?? false, (l) => progress.line(l));
-  const evalCtx = (data: Batches<B>): [Batches<B>, EvalCtx<B>] => [data, { lossFn, metrics, device, forward, unpack, dispose: disposeVal, stop: () => stop.requested }];
+  const evalCtx = (data: Batches<B>): [Batches<B>, EvalCtx<B>] => [
+    data,
+    { lossFn, metrics, device, forward, unpack, dispose: disposeVal, stop: () => stop.requested },
+  ];
   const trainable = () => model.parameters().filter((p) => p.requiresGrad);
 
   try {
@@ -108,14 +135,18 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
       const at = epoch === startEpoch ? resumeAt : null;
       const t0 = performance.now() - (at?.seconds ?? 0) * 1000;
       const unfrozen = at ? at.unfrozen : applyEpochCallback(epoch);
-      if (!at && unfrozen && unfrozen.length) progress.line(`epoch ${epoch + 1}: unfroze ${unfrozen.length} parameter tensors`);
+      if (!at && unfrozen && unfrozen.length)
+        progress.line(`epoch ${epoch + 1}: unfroze ${unfrozen.length} parameter tensors`);
       const lrs = at ? at.lrs : optimizer.paramGroups.map((g) => g.lr);
       const epochStartGenerators = at ? at.epochStartGenerators : generatorStates(generators);
       model.train();
       const total = lengthOf(o.train);
       progress.startEpoch(`epoch ${epoch + 1}/${o.epochs}`, total);
       const sums = at ? Sums.of(device, at.sums) : Sums.zero(device, metrics.length);
-      let steps = at?.batch ?? 0, samples = at?.samples ?? 0, micro = at?.micro ?? 0, trainDone = at?.trainDone ?? false;
+      let steps = at?.batch ?? 0,
+        samples = at?.samples ?? 0,
+        micro = at?.micro ?? 0,
+        trainDone = at?.trainDone ?? false;
       let lastRead = steps; // the last step whose running loss was read back finite
       let afterStep = at ? at.generators : epochStartGenerators; // generator states after the last step
       const params = trainable();
@@ -127,15 +158,25 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
         if (scheduler && o.schedulerStep === 'batch' && !(scheduler instanceof ReduceLROnPlateau)) scheduler.step(); // (refused by checkFitOptions)
       };
       const position = async (): Promise<EpochPosition> => ({
-        batch: steps, samples, micro, trainDone, lrs, seconds: (performance.now() - t0) / 1000, unfrozen,
-        sums: await sums.read(), epochStartGenerators, generators: afterStep,
+        batch: steps,
+        samples,
+        micro,
+        trainDone,
+        lrs,
+        seconds: (performance.now() - t0) / 1000,
+        unfrozen,
+        sums: await sums.read(),
+        epochStartGenerators,
+        generators: afterStep,
       });
       const interrupt = async () => {
         history.interrupted = true;
         const pos = await position();
         await saveCheckpoint(epoch, pos);
         const where = trainDone ? 'during validation' : `after step ${steps}${total ? ` of ${total}` : ''}`;
-        progress.line(`interrupted in epoch ${epoch + 1} ${where}; checkpoint saved to ${files.checkpoint ?? '(no checkpointDir)'}`);
+        progress.line(
+          `interrupted in epoch ${epoch + 1} ${where}; checkpoint saved to ${files.checkpoint ?? '(no checkpointDir)'}`,
+        );
       };
       try {
         if (!trainDone) {
@@ -148,21 +189,24 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
               n = batchSize(u);
               const input = await toDevice(u.input, device, made);
               const target = await toDevice(u.target, device, made);
-              sums.swap(scope(() => {
-                const out = forward(model, input);
-                const loss = lossFn(out, target);
-                if (!(loss instanceof Tensor) || loss.numel() !== 1) throw new ArgumentError('fit: lossFn must return a scalar tensor');
-                (accumulate > 1 ? loss.div(accumulate) : loss).backward();
-                micro++;
-                if (micro === accumulate) {
-                  optimizerStep();
-                  micro = 0;
-                }
-                return noGrad(() => ({
-                  loss: sums.loss.add(loss.detach().mul(n)),
-                  metrics: metrics.map((m, i) => sums.metrics[i].add(m.sum(out, target))),
-                }));
-              }));
+              sums.swap(
+                scope(() => {
+                  const out = forward(model, input);
+                  const loss = lossFn(out, target);
+                  if (!(loss instanceof Tensor) || loss.numel() !== 1)
+                    throw new ArgumentError('fit: lossFn must return a scalar tensor');
+                  (accumulate > 1 ? loss.div(accumulate) : loss).backward();
+                  micro++;
+                  if (micro === accumulate) {
+                    optimizerStep();
+                    micro = 0;
+                  }
+                  return noGrad(() => ({
+                    loss: sums.loss.add(loss.detach().mul(n)),
+                    metrics: metrics.map((m, i) => sums.metrics[i].add(m.sum(out, target))),
+                  }));
+                }),
+              );
             } finally {
               for (const t of made) t.dispose();
               if (disposeTrain) for (const t of tensorsIn(batch)) t.dispose();
@@ -189,9 +233,23 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
         }
         if (steps === 0) throw new ArgumentError(`fit: the training data gave no batches in epoch ${epoch + 1}`);
         const tr = await sums.read();
-        const rec: EpochRecord = { epoch: epoch + 1, trainLoss: tr.loss / samples, lr: lrs, steps, samples, seconds: 0 };
-        checkFinite('training loss', rec.trainLoss, epoch, lastRead < steps ? `, between steps ${lastRead + 1} and ${steps}` : '');
-        metrics.forEach((m, i) => { rec[`train${cap(m.name)}`] = tr.metrics[i] / samples; });
+        const rec: EpochRecord = {
+          epoch: epoch + 1,
+          trainLoss: tr.loss / samples,
+          lr: lrs,
+          steps,
+          samples,
+          seconds: 0,
+        };
+        checkFinite(
+          'training loss',
+          rec.trainLoss,
+          epoch,
+          lastRead < steps ? `, between steps ${lastRead + 1} and ${steps}` : '',
+        );
+        metrics.forEach((m, i) => {
+          rec[`train${cap(m.name)}`] = tr.metrics[i] / samples;
+        });
         afterStep = generatorStates(generators); // validation is redone from here when stopped during it
         if (o.val) {
           const v = await runEval(model, ...evalCtx(o.val));
@@ -201,24 +259,32 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
             break;
           }
           rec.valLoss = v.loss;
-          metrics.forEach((m, i) => { rec[`val${cap(m.name)}`] = v.metrics[i]; });
+          metrics.forEach((m, i) => {
+            rec[`val${cap(m.name)}`] = v.metrics[i];
+          });
           checkFinite('validation loss', v.loss, epoch, '');
           if (ev) {
             rec.emaValLoss = ev.loss;
-            metrics.forEach((m, i) => { rec[`emaVal${cap(m.name)}`] = ev.metrics[i]; });
+            metrics.forEach((m, i) => {
+              rec[`emaVal${cap(m.name)}`] = ev.metrics[i];
+            });
             checkFinite('EMA validation loss', ev.loss, epoch, '');
           }
         }
         if (unfrozen?.length) rec.unfrozen = unfrozen;
         rec.seconds = (performance.now() - t0) / 1000;
         const value = rec[monitor];
-        if (typeof value !== 'number') throw new ArgumentError(`fit: monitor '${monitor}' is not in the epoch record (keys: ${Object.keys(rec).join(', ')})`);
+        if (typeof value !== 'number')
+          throw new ArgumentError(
+            `fit: monitor '${monitor}' is not in the epoch record (keys: ${Object.keys(rec).join(', ')})`,
+          );
         if (scheduler && o.schedulerStep !== 'batch') {
           if (scheduler instanceof ReduceLROnPlateau) scheduler.step(value);
           else scheduler.step();
         }
         history.epochs.push(rec);
-        const improved = !history.best || (monitorMode === 'min' ? value < history.best.value : value > history.best.value);
+        const improved =
+          !history.best || (monitorMode === 'min' ? value < history.best.value : value > history.best.value);
         if (improved) {
           history.best = { epoch: epoch + 1, monitor, value };
           await ckpt.saveBest(model);
@@ -251,7 +317,9 @@ export async function fit<B = unknown>(model: Module, opts: FitOptions<B>): Prom
   }
   await ckpt.writeCurve(history.epochs);
   if (history.best && progress.enabled && history.epochs.length) {
-    progress.line(`best ${history.best.monitor} ${fmtNum(history.best.value)} at epoch ${history.best.epoch}${files.model ? ` (saved to ${files.model})` : ''}`);
+    progress.line(
+      `best ${history.best.monitor} ${fmtNum(history.best.value)} at epoch ${history.best.epoch}${files.model ? ` (saved to ${files.model})` : ''}`,
+    );
   }
   return history;
 }

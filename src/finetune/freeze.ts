@@ -19,7 +19,9 @@ export function isBatchNorm(m: Module): boolean {
   return m._buffers.has('running_mean') && m._buffers.has('running_var');
 }
 
-interface StatsFlag { frozenStats?: boolean }
+interface StatsFlag {
+  frozenStats?: boolean;
+}
 
 /** Whether a BatchNorm layer's running statistics are frozen (it stays in eval mode). */
 export function statsFrozen(m: Module): boolean {
@@ -31,7 +33,12 @@ function setStatsFrozen(m: Module, frozen: boolean, trainMode: boolean): void {
   m.train(frozen ? false : trainMode);
 }
 
-function setRequiresGrad(model: Module, patterns: Patterns | undefined, value: boolean, what: string): { changed: string[]; selected: Set<string> } {
+function setRequiresGrad(
+  model: Module,
+  patterns: Patterns | undefined,
+  value: boolean,
+  what: string,
+): { changed: string[]; selected: Set<string> } {
   const named = model.namedParameters();
   const names = named.map(([n]) => n);
   const selected = new Set(patterns === undefined ? names : selectNames(names, patterns, what));
@@ -48,7 +55,9 @@ function setRequiresGrad(model: Module, patterns: Patterns | undefined, value: b
 /** BatchNorm layers under `patterns` (all when undefined), including parameterless (affine: false) ones. */
 function batchNorms(model: Module, patterns: Patterns | undefined): [string, Module][] {
   const pats = patterns === undefined ? null : asPatterns(patterns, 'freeze');
-  return model.namedModules().filter(([path, m]) => isBatchNorm(m) && (!pats || pats.some((p) => path !== '' && selects(p, path))));
+  return model
+    .namedModules()
+    .filter(([path, m]) => isBatchNorm(m) && (!pats || pats.some((p) => path !== '' && selects(p, path))));
 }
 
 /**

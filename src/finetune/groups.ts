@@ -26,18 +26,24 @@ export interface ParamGroupOut extends ParamGroupInput {
  * lists each group's parameter names, for printing.
  */
 export function paramGroups(model: Module, specs: readonly GroupSpec[]): ParamGroupOut[] & { groupNames: string[][] } {
-  if (!Array.isArray(specs)) throw new ArgumentError(`paramGroups: expected an array of { match, ...options }, got ${typeof specs}`);
+  if (!Array.isArray(specs))
+    throw new ArgumentError(`paramGroups: expected an array of { match, ...options }, got ${typeof specs}`);
   const named = model.namedParameters();
   const all = named.map(([n]) => n);
   const taken = new Set<string>();
   const groups: ParamGroupOut[] = [];
   const names: string[][] = [];
   specs.forEach((spec, i) => {
-    if (!spec || typeof spec !== 'object' || spec.match === undefined) throw new ArgumentError(`paramGroups: spec ${i} needs a 'match' pattern`);
-    if ('params' in spec) throw new ArgumentError(`paramGroups: spec ${i} gives 'params'; the parameters come from 'match'`);
+    if (!spec || typeof spec !== 'object' || spec.match === undefined)
+      throw new ArgumentError(`paramGroups: spec ${i} needs a 'match' pattern`);
+    if ('params' in spec)
+      throw new ArgumentError(`paramGroups: spec ${i} gives 'params'; the parameters come from 'match'`);
     const pats = asPatterns(spec.match, 'paramGroups');
     for (const pat of pats) {
-      if (!all.some((n) => selects(pat, n))) throw new ArgumentError(`paramGroups: pattern '${pat}' (spec ${i}) matches no parameter (${describeNames(all)})`);
+      if (!all.some((n) => selects(pat, n)))
+        throw new ArgumentError(
+          `paramGroups: pattern '${pat}' (spec ${i}) matches no parameter (${describeNames(all)})`,
+        );
     }
     const { match: _match, ...options } = spec;
     const mine = named.filter(([n, p]) => p.requiresGrad && !taken.has(n) && pats.some((pat) => selects(pat, n)));
@@ -52,6 +58,9 @@ export function paramGroups(model: Module, specs: readonly GroupSpec[]): ParamGr
     groups.push({ params: rest.map(([, p]) => p) });
     names.push(rest.map(([n]) => n));
   }
-  if (groups.length === 0) throw new ArgumentError('paramGroups: the model has no trainable parameters (everything is frozen)');
-  return Object.defineProperty(groups, 'groupNames', { value: names, enumerable: false }) as ParamGroupOut[] & { groupNames: string[][] };
+  if (groups.length === 0)
+    throw new ArgumentError('paramGroups: the model has no trainable parameters (everything is frozen)');
+  return Object.defineProperty(groups, 'groupNames', { value: names, enumerable: false }) as ParamGroupOut[] & {
+    groupNames: string[][];
+  };
 }

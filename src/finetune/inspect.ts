@@ -28,28 +28,50 @@ export interface TrainabilityGroup {
 }
 
 export class Trainability {
-  constructor(readonly rows: TrainabilityRow[], readonly groups: TrainabilityGroup[]) {}
+  constructor(
+    readonly rows: TrainabilityRow[],
+    readonly groups: TrainabilityGroup[],
+  ) {}
   /** trainable parameter elements */
-  get trainable(): number { return this.rows.reduce((s, r) => s + (r.requiresGrad ? r.count : 0), 0); }
+  get trainable(): number {
+    return this.rows.reduce((s, r) => s + (r.requiresGrad ? r.count : 0), 0);
+  }
   /** frozen parameter elements */
-  get frozen(): number { return this.rows.reduce((s, r) => s + (r.requiresGrad ? 0 : r.count), 0); }
-  get total(): number { return this.trainable + this.frozen; }
+  get frozen(): number {
+    return this.rows.reduce((s, r) => s + (r.requiresGrad ? 0 : r.count), 0);
+  }
+  get total(): number {
+    return this.trainable + this.frozen;
+  }
 
   /** One row per top-level child (with `verbose`, one per parameter too), then the totals. */
   toString(opts: { verbose?: boolean } = {}): string {
     const lines: string[][] = [];
     for (const g of this.groups) {
-      const state = g.count === 0 ? '-' : g.trainable === 0 ? 'frozen' : g.trainable === g.count ? 'trainable' : 'partly trainable';
+      const state =
+        g.count === 0 ? '-' : g.trainable === 0 ? 'frozen' : g.trainable === g.count ? 'trainable' : 'partly trainable';
       const bn = g.frozenBatchNorms ? ` (${g.frozenBatchNorms} BatchNorm in eval)` : '';
       lines.push([g.module || '(own)', g.type, count(g.count), count(g.trainable), state + bn]);
       if (opts.verbose) {
         for (const r of this.rows.filter((x) => x.module === g.module)) {
-          lines.push([`  ${r.name}`, shapeStr(r.shape), count(r.count), r.requiresGrad ? count(r.count) : '0', r.requiresGrad ? 'trainable' : 'frozen']);
+          lines.push([
+            `  ${r.name}`,
+            shapeStr(r.shape),
+            count(r.count),
+            r.requiresGrad ? count(r.count) : '0',
+            r.requiresGrad ? 'trainable' : 'frozen',
+          ]);
         }
       }
     }
     const pct = this.total ? ` (${((100 * this.trainable) / this.total).toFixed(2)}% trainable)` : '';
-    const body = table(['module', 'type', 'params', 'trainable', 'state'], lines, ['left', 'left', 'right', 'right', 'left']);
+    const body = table(['module', 'type', 'params', 'trainable', 'state'], lines, [
+      'left',
+      'left',
+      'right',
+      'right',
+      'left',
+    ]);
     return `${body}\ntotal: ${count(this.total)} parameters, ${count(this.trainable)} trainable, ${count(this.frozen)} frozen${pct}`;
   }
   print(opts: { verbose?: boolean } = {}): this {
@@ -75,7 +97,9 @@ export function trainability(model: Module): Trainability {
     const mine = rows.filter((r) => r.module === module);
     const bns = sub ? sub.modules().filter((m) => isBatchNorm(m) && statsFrozen(m)).length : 0;
     groups.push({
-      module, type, tensors: mine.length,
+      module,
+      type,
+      tensors: mine.length,
       count: mine.reduce((s, r) => s + r.count, 0),
       trainable: mine.reduce((s, r) => s + (r.requiresGrad ? r.count : 0), 0),
       frozenBatchNorms: bns,

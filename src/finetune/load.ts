@@ -8,7 +8,11 @@ import type { Tensor } from '../tensor/tensor.js';
 import { readStateDict, type StateDictSource } from './source.js';
 import { count, shapeStr, table } from './table.js';
 
-export interface Mismatch { key: string; expected: number[]; got: number[] }
+export interface Mismatch {
+  key: string;
+  expected: number[];
+  got: number[];
+}
 
 /** `{ 'module.': '' }`: the first matching prefix is replaced; a function may return null to drop a key. */
 export type Rename = Readonly<Record<string, string>> | ((key: string) => string | null | undefined);
@@ -44,7 +48,8 @@ export class LoadReport {
   /** A short table: a summary line, then one row per key that was not loaded (at most `limit` per kind). */
   toString(limit = 12): string {
     const total = this.loaded.length + this.missing.length + this.mismatched.length;
-    const head = `loaded ${count(this.loaded.length)} of ${count(total)} model tensors` +
+    const head =
+      `loaded ${count(this.loaded.length)} of ${count(total)} model tensors` +
       (this.missing.length ? `, ${this.missing.length} missing` : '') +
       (this.mismatched.length ? `, ${this.mismatched.length} shape-mismatched (skipped)` : '') +
       (this.unexpected.length ? `, ${this.unexpected.length} unexpected in the checkpoint` : '') +
@@ -57,9 +62,18 @@ export class LoadReport {
       for (const r of items.slice(0, limit)) rows.push([kind, ...r]);
       if (items.length > limit) more.push(`... and ${items.length - limit} more ${kind}`);
     };
-    add('mismatched', this.mismatched.map((m) => [m.key, shapeStr(m.got), shapeStr(m.expected)]));
-    add('missing', this.missing.map((k) => [k, '-', '']));
-    add('unexpected', this.unexpected.map((k) => [k, '', '-']));
+    add(
+      'mismatched',
+      this.mismatched.map((m) => [m.key, shapeStr(m.got), shapeStr(m.expected)]),
+    );
+    add(
+      'missing',
+      this.missing.map((k) => [k, '-', '']),
+    );
+    add(
+      'unexpected',
+      this.unexpected.map((k) => [k, '', '-']),
+    );
     if (!rows.length) return head;
     return `${head}\n${table(['', 'key', 'checkpoint', 'model'], rows, [], '  ')}${more.length ? `\n  ${more.join('\n  ')}` : ''}`;
   }
@@ -78,11 +92,17 @@ function renamer(rename: Rename | undefined): (k: string) => string | null {
     return (k) => {
       const r = rename(k);
       if (r === null || r === undefined) return null;
-      if (typeof r !== 'string') throw new ArgumentError(`loadPretrained: rename returned ${typeof r} for key '${k}' (a string, or null to drop the key)`);
+      if (typeof r !== 'string')
+        throw new ArgumentError(
+          `loadPretrained: rename returned ${typeof r} for key '${k}' (a string, or null to drop the key)`,
+        );
       return r;
     };
   }
-  if (typeof rename !== 'object') throw new ArgumentError(`loadPretrained: rename must be a prefix map ({ 'module.': '' }) or a function, got ${typeof rename}`);
+  if (typeof rename !== 'object')
+    throw new ArgumentError(
+      `loadPretrained: rename must be a prefix map ({ 'module.': '' }) or a function, got ${typeof rename}`,
+    );
   const pairs = Object.entries(rename);
   return (k) => {
     for (const [from, to] of pairs) if (k.startsWith(from)) return to + k.slice(from.length);
@@ -104,9 +124,14 @@ function renamer(rename: Rename | undefined): (k: string) => string | null {
  * report.print();                            // loaded / missing / mismatched, as a table
  * ```
  */
-export async function loadPretrained(model: Module, source: StateDictSource, opts: LoadPretrainedOptions = {}): Promise<LoadReport> {
+export async function loadPretrained(
+  model: Module,
+  source: StateDictSource,
+  opts: LoadPretrainedOptions = {},
+): Promise<LoadReport> {
   const { strict = false, filter, rename, skipMismatched = true } = opts;
-  if (filter !== undefined && typeof filter !== 'function') throw new ArgumentError(`loadPretrained: filter must be a function (key, tensor) => boolean, got ${typeof filter}`);
+  if (filter !== undefined && typeof filter !== 'function')
+    throw new ArgumentError(`loadPretrained: filter must be a function (key, tensor) => boolean, got ${typeof filter}`);
   const { tensors, owned } = await readStateDict(source, 'loadPretrained');
   try {
     const name = renamer(rename);
@@ -120,17 +145,21 @@ export async function loadPretrained(model: Module, source: StateDictSource, opt
         continue;
       }
       const prev = origin.get(nk);
-      if (prev !== undefined) throw new ArgumentError(`loadPretrained: checkpoint keys '${prev}' and '${k}' both rename to '${nk}'`);
+      if (prev !== undefined)
+        throw new ArgumentError(`loadPretrained: checkpoint keys '${prev}' and '${k}' both rename to '${nk}'`);
       origin.set(nk, k);
       renamed.set(nk, v);
     }
     const mine = model.stateDict({ keepVars: true });
-    const loaded: string[] = [], missing: string[] = [], mismatched: Mismatch[] = [];
+    const loaded: string[] = [],
+      missing: string[] = [],
+      mismatched: Mismatch[] = [];
     const take = new Map<string, Tensor>();
     for (const [k, dst] of Object.entries(mine)) {
       const src = renamed.get(k);
       if (!src) missing.push(k);
-      else if (!sameShape(src.shape, dst.shape)) mismatched.push({ key: k, expected: [...dst.shape], got: [...src.shape] });
+      else if (!sameShape(src.shape, dst.shape))
+        mismatched.push({ key: k, expected: [...dst.shape], got: [...src.shape] });
       else {
         loaded.push(k);
         take.set(k, src);
@@ -139,7 +168,12 @@ export async function loadPretrained(model: Module, source: StateDictSource, opt
     const unexpected = [...renamed.keys()].filter((k) => !(k in mine));
     const report = new LoadReport(loaded, missing, unexpected, mismatched, ignored);
     if (mismatched.length && !skipMismatched) {
-      throw new CheckpointError(`loadPretrained: ${mismatched.length} shape mismatch(es), nothing loaded: ${mismatched.slice(0, 5).map((m) => `${m.key} checkpoint ${shapeStr(m.got)} vs model ${shapeStr(m.expected)}`).join('; ')}${mismatched.length > 5 ? '; ...' : ''}`);
+      throw new CheckpointError(
+        `loadPretrained: ${mismatched.length} shape mismatch(es), nothing loaded: ${mismatched
+          .slice(0, 5)
+          .map((m) => `${m.key} checkpoint ${shapeStr(m.got)} vs model ${shapeStr(m.expected)}`)
+          .join('; ')}${mismatched.length > 5 ? '; ...' : ''}`,
+      );
     }
     if (strict && !report.ok) {
       const parts = [
@@ -158,5 +192,10 @@ export async function loadPretrained(model: Module, source: StateDictSource, opt
 
 // a 0-dim entry saved as a 1-element vector loads (PyTorch's backward compatibility, as loadStateDict)
 const sameShape = (src: readonly number[], dst: readonly number[]) =>
-  (src.length === dst.length && src.every((s, i) => s === dst[i])) || (dst.length === 0 && src.length === 1 && src[0] === 1);
-const listKeys = (ks: string[]) => `${ks.slice(0, 5).map((k) => `'${k}'`).join(', ')}${ks.length > 5 ? ` (+${ks.length - 5} more)` : ''}`;
+  (src.length === dst.length && src.every((s, i) => s === dst[i])) ||
+  (dst.length === 0 && src.length === 1 && src[0] === 1);
+const listKeys = (ks: string[]) =>
+  `${ks
+    .slice(0, 5)
+    .map((k) => `'${k}'`)
+    .join(', ')}${ks.length > 5 ? ` (+${ks.length - 5} more)` : ''}`;

@@ -19,10 +19,14 @@ export const accuracy: Metric = {
   mode: 'max',
   sum(output, target) {
     if (!(output instanceof Tensor) || !(target instanceof Tensor)) {
-      throw new ArgumentError('accuracy: needs a logits tensor and a target tensor (for several outputs pass your own metric)');
+      throw new ArgumentError(
+        'accuracy: needs a logits tensor and a target tensor (for several outputs pass your own metric)',
+      );
     }
     if (output.ndim !== 2 || target.ndim !== 1 || output.shape[0] !== target.shape[0]) {
-      throw new ShapeError(`accuracy: expected logits [N, C] and class indices [N], got ${fmtShape(output.shape)} and ${fmtShape(target.shape)}`);
+      throw new ShapeError(
+        `accuracy: expected logits [N, C] and class indices [N], got ${fmtShape(output.shape)} and ${fmtShape(target.shape)}`,
+      );
     }
     const hits = output.argmax(1).eq(target.dtype === 'int32' ? target : target.int());
     return hits.float().sum();
@@ -37,10 +41,14 @@ export function resolveMetrics(specs: readonly MetricSpec[]): Metric[] {
   return specs.map((s) => {
     if (typeof s === 'string') {
       const m = builtin[s];
-      if (!m) throw new ArgumentError(`fit: unknown metric '${s}' (built in: ${Object.keys(builtin).join(', ')}; or pass { name, sum(output, target) })`);
+      if (!m)
+        throw new ArgumentError(
+          `fit: unknown metric '${s}' (built in: ${Object.keys(builtin).join(', ')}; or pass { name, sum(output, target) })`,
+        );
       return m;
     }
-    if (!s || typeof s.name !== 'string' || typeof s.sum !== 'function') throw new ArgumentError('fit: a metric must be a name or { name, sum(output, target) }');
+    if (!s || typeof s.name !== 'string' || typeof s.sum !== 'function')
+      throw new ArgumentError('fit: a metric must be a name or { name, sum(output, target) }');
     return s;
   });
 }

@@ -96,9 +96,13 @@ export type Patterns = string | readonly string[];
 
 export function asPatterns(p: Patterns, what: string): string[] {
   const list = typeof p === 'string' ? [p] : [...p];
-  if (list.length === 0) throw new ArgumentError(`${what}: an empty list of patterns selects nothing (omit the argument to mean every parameter)`);
+  if (list.length === 0)
+    throw new ArgumentError(
+      `${what}: an empty list of patterns selects nothing (omit the argument to mean every parameter)`,
+    );
   for (const x of list) {
-    if (typeof x !== 'string' || x === '') throw new ArgumentError(`${what}: patterns must be non-empty strings, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'string' || x === '')
+      throw new ArgumentError(`${what}: patterns must be non-empty strings, got ${JSON.stringify(x)}`);
   }
   return list;
 }
@@ -112,7 +116,8 @@ export function selectNames(names: readonly string[], patterns: Patterns, what: 
   const picked = new Set<string>();
   for (const pat of list) {
     const hits = names.filter((n) => selects(pat, n));
-    if (hits.length === 0) throw new ArgumentError(`${what}: pattern '${pat}' matches no parameter (${describeNames(names)})`);
+    if (hits.length === 0)
+      throw new ArgumentError(`${what}: pattern '${pat}' matches no parameter (${describeNames(names)})`);
     for (const h of hits) picked.add(h);
   }
   return names.filter((n) => picked.has(n));

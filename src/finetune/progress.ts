@@ -6,15 +6,23 @@ import { platform } from '../platform/platform.js';
 
 export type LogOption = boolean | 'auto' | 'bar' | 'lines' | ((line: string) => void);
 
-interface Out { write(s: string): unknown; isTTY?: boolean }
+interface Out {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
 
 export const fmtTime = (s: number) => {
   if (!Number.isFinite(s) || s < 0) return '?';
   const t = Math.round(s);
-  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  const h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    sec = t % 60;
+  return h
+    ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 };
-export const fmtNum = (v: number | null | undefined, digits = 4) => (typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(digits) : String(v)) : '-');
+export const fmtNum = (v: number | null | undefined, digits = 4) =>
+  typeof v === 'number' ? (Number.isFinite(v) ? v.toFixed(digits) : String(v)) : '-';
 
 export class Progress {
   private mode: 'bar' | 'lines' | 'off';
@@ -42,7 +50,9 @@ export class Progress {
     else this.mode = out.isTTY ? 'bar' : 'lines';
   }
 
-  get enabled(): boolean { return this.mode !== 'off'; }
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
 
   /** A message on its own line (clears the bar first). */
   line(s: string): void {
@@ -69,7 +79,9 @@ export class Progress {
       const width = 24;
       const frac = this.total ? Math.min(1, step / this.total) : 0;
       const filled = Math.round(frac * width);
-      const bar = this.total ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${this.total}` : `${step} steps`;
+      const bar = this.total
+        ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${step}/${this.total}`
+        : `${step} steps`;
       this.out!.write(`\r\x1b[K${this.epochLabel} ${bar}  ${stats}`);
       this.barShown = true;
     } else if (step >= this.nextLineAt && (!this.total || step < this.total)) {

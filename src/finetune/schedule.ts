@@ -38,12 +38,18 @@ export class UnfreezeSchedule implements EpochCallback {
   applied = 0;
   readonly events: UnfreezeEvent[] = [];
 
-  constructor(readonly model: Module, stages: readonly Patterns[], private readonly opts: UnfreezeScheduleOptions = {}) {
-    if (!Array.isArray(stages) || stages.length === 0) throw new ArgumentError('unfreezeSchedule: give at least one stage (pattern or list of patterns)');
+  constructor(
+    readonly model: Module,
+    stages: readonly Patterns[],
+    private readonly opts: UnfreezeScheduleOptions = {},
+  ) {
+    if (!Array.isArray(stages) || stages.length === 0)
+      throw new ArgumentError('unfreezeSchedule: give at least one stage (pattern or list of patterns)');
     stages.forEach((s) => asPatterns(s, 'unfreezeSchedule'));
     this.stages = [...stages];
     this.every = opts.every ?? 1;
-    if (!Number.isInteger(this.every) || this.every < 1) throw new ArgumentError(`unfreezeSchedule: every must be a positive integer, got ${opts.every}`);
+    if (!Number.isInteger(this.every) || this.every < 1)
+      throw new ArgumentError(`unfreezeSchedule: every must be a positive integer, got ${opts.every}`);
   }
 
   /** How many stages are unfrozen during `epoch` (0-based): stage s opens at epoch s * every. */
@@ -72,13 +78,18 @@ export class UnfreezeSchedule implements EpochCallback {
     const inOpt = new Set<Tensor>(optimizer.paramGroups.flatMap((g) => g.params));
     const fresh = this.model.parameters().filter((p) => p.requiresGrad && !inOpt.has(p));
     if (!fresh.length) return 0;
-    const extra = typeof this.opts.groupOptions === 'function' ? this.opts.groupOptions(stage) : this.opts.groupOptions ?? {};
+    const extra =
+      typeof this.opts.groupOptions === 'function' ? this.opts.groupOptions(stage) : (this.opts.groupOptions ?? {});
     // schedulers attached to the optimizer extend their per-group state themselves (scheduler-base.ts)
     optimizer.addParamGroup({ ...extra, params: fresh });
     return fresh.length;
   }
 }
 
-export function unfreezeSchedule(model: Module, stages: readonly Patterns[], opts: UnfreezeScheduleOptions = {}): UnfreezeSchedule {
+export function unfreezeSchedule(
+  model: Module,
+  stages: readonly Patterns[],
+  opts: UnfreezeScheduleOptions = {},
+): UnfreezeSchedule {
   return new UnfreezeSchedule(model, stages, opts);
 }

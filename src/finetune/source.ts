@@ -15,7 +15,10 @@ const NESTED = ['state_dict', 'model_state_dict', 'model'];
  * The tensors of `source` by key; `owned` when this function made them (the caller disposes them).
  * A .pth training checkpoint ({ epoch, state_dict, optimizer, ... }) gives its nested state dict.
  */
-export async function readStateDict(source: StateDictSource, what: string): Promise<{ tensors: Map<string, Tensor>; owned: boolean }> {
+export async function readStateDict(
+  source: StateDictSource,
+  what: string,
+): Promise<{ tensors: Map<string, Tensor>; owned: boolean }> {
   if (typeof source === 'string' || source instanceof Uint8Array) {
     let obj: unknown;
     try {
@@ -30,7 +33,9 @@ export async function readStateDict(source: StateDictSource, what: string): Prom
     if (!obj || typeof obj !== 'object' || Array.isArray(obj) || obj instanceof Tensor) {
       // a .pth may pickle anything at its top level (None, a list, one tensor)
       for (const t of tensorsOf(obj, what)) t.dispose();
-      throw new CheckpointError(`${what}: ${typeof source === 'string' ? `'${source}'` : 'the checkpoint'} holds ${describeValue(obj)}, not a state dict (a mapping of names to tensors)`);
+      throw new CheckpointError(
+        `${what}: ${typeof source === 'string' ? `'${source}'` : 'the checkpoint'} holds ${describeValue(obj)}, not a state dict (a mapping of names to tensors)`,
+      );
     }
     const all = tensorsOf(obj, what);
     const nested = NESTED.map((k) => (obj as Record<string, unknown>)[k]).find((v) => isTensorDict(v));
@@ -51,7 +56,9 @@ export async function readStateDict(source: StateDictSource, what: string): Prom
   if (source && typeof source === 'object' && !(source instanceof Tensor)) {
     return { tensors: checkTensors(new Map(Object.entries(source)), what), owned: false };
   }
-  throw new ArgumentError(`${what}: expected a file path, bytes, or a state dict (object or Map of tensors), got ${source instanceof Tensor ? 'a Tensor' : typeof source}`);
+  throw new ArgumentError(
+    `${what}: expected a file path, bytes, or a state dict (object or Map of tensors), got ${source instanceof Tensor ? 'a Tensor' : typeof source}`,
+  );
 }
 
 /** A checkpoint's top-level value in Python's words. */
@@ -63,7 +70,14 @@ function describeValue(v: unknown): string {
 }
 
 function isTensorDict(v: unknown): boolean {
-  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor) && Object.values(v).length > 0 && Object.values(v).every((x) => x instanceof Tensor);
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    !(v instanceof Tensor) &&
+    Object.values(v).length > 0 &&
+    Object.values(v).every((x) => x instanceof Tensor)
+  );
 }
 
 /** Every distinct tensor of a loaded checkpoint, in one linear walk (shared and cyclic parts entered once). */
@@ -74,8 +88,11 @@ function tensorsOf(v: unknown, what: string): Tensor[] {
 function checkTensors(m: ReadonlyMap<string, unknown>, what: string): Map<string, Tensor> {
   for (const [k, v] of m) {
     if (!(v instanceof Tensor)) {
-      const hint = v && typeof v === 'object' ? ` (a nested checkpoint? pass its state dict, e.g. checkpoint['${k}'])` : '';
-      throw new CheckpointError(`${what}: state dict entry '${k}' is ${v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'an object' : typeof v}, not a Tensor${hint}`);
+      const hint =
+        v && typeof v === 'object' ? ` (a nested checkpoint? pass its state dict, e.g. checkpoint['${k}'])` : '';
+      throw new CheckpointError(
+        `${what}: state dict entry '${k}' is ${v === null ? 'null' : typeof v === 'object' ? ((v as object).constructor?.name ?? 'an object') : typeof v}, not a Tensor${hint}`,
+      );
     }
   }
   return m as Map<string, Tensor>;

@@ -7,7 +7,18 @@ import type { DType } from '../kernels/backend.js';
 /** safetensors dtype names; PyTorch storages map onto the same set. */
 export type ElemKind = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-export const ELEM_SIZE: Record<ElemKind, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const ELEM_SIZE: Record<ElemKind, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export function isElemKind(s: unknown): s is ElemKind {
   return typeof s === 'string' && Object.hasOwn(ELEM_SIZE, s);
@@ -23,7 +34,8 @@ export function checkedNumel(shape: readonly number[], what: () => string): numb
   let n = 1;
   for (const d of shape) {
     n *= d;
-    if (!Number.isSafeInteger(n)) throw new CheckpointError(`${what()}: shape [${shape.join(', ')}] has more elements than can be addressed`);
+    if (!Number.isSafeInteger(n))
+      throw new CheckpointError(`${what()}: shape [${shape.join(', ')}] has more elements than can be addressed`);
   }
   return n;
 }
@@ -38,7 +50,9 @@ function halfTable(): Float32Array {
 }
 
 export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1,
+    e = (h >> 10) & 0x1f,
+    f = h & 0x3ff;
   if (e === 0) return s * f * 2 ** -24;
   if (e === 31) return f ? NaN : s * Infinity;
   return s * (1 + f / 1024) * 2 ** (e - 15);
@@ -48,10 +62,18 @@ export function f16ToF32(h: number): number {
  * Decode `count` elements of `kind` from `src` (little-endian bytes, any alignment) into `out`.
  * `outOfRange(i, value)` is called (and must throw) for an int64 element outside the int32 range.
  */
-export function decodeInto(kind: ElemKind, src: Uint8Array, count: number, out: Float32Array | Int32Array, outOfRange: (i: number, v: bigint) => never): void {
+export function decodeInto(
+  kind: ElemKind,
+  src: Uint8Array,
+  count: number,
+  out: Float32Array | Int32Array,
+  outOfRange: (i: number, v: bigint) => never,
+): void {
   const size = ELEM_SIZE[kind];
   if (src.length !== count * size || out.length !== count) {
-    throw new CheckpointError(`internal: decoding ${count} ${kind} elements from ${src.length} bytes into ${out.length}`);
+    throw new CheckpointError(
+      `internal: decoding ${count} ${kind} elements from ${src.length} bytes into ${out.length}`,
+    );
   }
   const off = src.byteOffset;
   const dv = new DataView(src.buffer, off, src.byteLength);
@@ -68,8 +90,10 @@ export function decodeInto(kind: ElemKind, src: Uint8Array, count: number, out: 
       return;
     case 'F16': {
       const t = halfTable();
-      if (aligned(2)) { const u = new Uint16Array(src.buffer, off, count); for (let i = 0; i < count; i++) out[i] = t[u[i]]; }
-      else for (let i = 0; i < count; i++) out[i] = t[src[2 * i] | (src[2 * i + 1] << 8)];
+      if (aligned(2)) {
+        const u = new Uint16Array(src.buffer, off, count);
+        for (let i = 0; i < count; i++) out[i] = t[u[i]];
+      } else for (let i = 0; i < count; i++) out[i] = t[src[2 * i] | (src[2 * i + 1] << 8)];
       return;
     }
     case 'BF16': {
@@ -83,13 +107,15 @@ export function decodeInto(kind: ElemKind, src: Uint8Array, count: number, out: 
       if (aligned(4)) {
         const w = new Int32Array(src.buffer, off, count * 2);
         for (let i = 0; i < count; i++) {
-          const lo = w[2 * i], hi = w[2 * i + 1];
+          const lo = w[2 * i],
+            hi = w[2 * i + 1];
           if (hi !== lo >> 31) outOfRange(i, dv.getBigInt64(i * 8, true));
           out[i] = lo;
         }
       } else {
         for (let i = 0; i < count; i++) {
-          const lo = dv.getInt32(i * 8, true), hi = dv.getInt32(i * 8 + 4, true);
+          const lo = dv.getInt32(i * 8, true),
+            hi = dv.getInt32(i * 8 + 4, true);
           if (hi !== lo >> 31) outOfRange(i, dv.getBigInt64(i * 8, true));
           out[i] = lo;
         }
@@ -116,7 +142,8 @@ export function allocFor<T>(what: string, count: number, make: () => T): T {
   try {
     return make();
   } catch (e) {
-    if (e instanceof RangeError) throw new CheckpointError(`${what}: ${count} elements do not fit in memory (${(e as Error).message})`);
+    if (e instanceof RangeError)
+      throw new CheckpointError(`${what}: ${count} elements do not fit in memory (${(e as Error).message})`);
     throw e;
   }
 }

@@ -5,7 +5,14 @@ import type { Device } from '../tensor/device.js';
 import { Tensor } from '../tensor/tensor.js';
 import { allocFor } from './dtypes.js';
 
-export function tensorFrom(what: string, shape: readonly number[], numel: number, dtype: DType, device: Device, fill: (out: Float32Array | Int32Array) => void): Tensor {
+export function tensorFrom(
+  what: string,
+  shape: readonly number[],
+  numel: number,
+  dtype: DType,
+  device: Device,
+  fill: (out: Float32Array | Int32Array) => void,
+): Tensor {
   if (device === 'cpu') {
     const t = allocFor(what, numel, () => Tensor.empty(shape, dtype, 'cpu'));
     try {
@@ -32,6 +39,9 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   for (const c of chunks) n += c.length;
   const out = new Uint8Array(n);
   let p = 0;
-  for (const c of chunks) { out.set(c, p); p += c.length; }
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.length;
+  }
   return out;
 }

@@ -17,19 +17,23 @@ export { fetchBytes, type CheckpointSource, type LoadProgress } from './sources.
 
 export type CheckpointFormat = 'safetensors' | 'pth';
 
-const LEGACY = 'legacy (pre-1.6) PyTorch serialization is not supported: re-save the file with torch.save(obj, path) in PyTorch >= 1.6, which writes the zip format by default (_use_new_zipfile_serialization=True)';
+const LEGACY =
+  'legacy (pre-1.6) PyTorch serialization is not supported: re-save the file with torch.save(obj, path) in PyTorch >= 1.6, which writes the zip format by default (_use_new_zipfile_serialization=True)';
 
 /** Tell the format from the first bytes: zip → pth, JSON after an 8-byte length → safetensors. */
 export function detectFormat(bytes: Uint8Array): CheckpointFormat {
   const b = bytes;
-  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6))) return 'pth';
+  if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6)))
+    return 'pth';
   if (b.length >= 9 && b[8] === 0x7b) return 'safetensors';
   // torch.save before 1.6 (or with _use_new_zipfile_serialization=False): a pickle of a magic number first
   if (b.length >= 2 && b[0] === 0x80 && b[1] >= 2 && b[1] <= 5) throw new CheckpointError(LEGACY);
   // torch before 0.4 wrote a tar archive
   if (b.length >= 262 && new TextDecoder().decode(b.subarray(257, 262)) === 'ustar') throw new CheckpointError(LEGACY);
   const head = [...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
-  throw new CheckpointError(`not a checkpoint: a ${b.length}-byte file starting with [${head}] is neither a PyTorch zip (.pth/.pt) nor safetensors`);
+  throw new CheckpointError(
+    `not a checkpoint: a ${b.length}-byte file starting with [${head}] is neither a PyTorch zip (.pth/.pt) nor safetensors`,
+  );
 }
 
 /**
@@ -45,7 +49,10 @@ export function detectFormat(bytes: Uint8Array): CheckpointFormat {
  * file's size, at least 16 MiB), so a small hostile file cannot ask for gigabytes.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function load(src: CheckpointSource, opts: { device?: Device; maxViewBytes?: number; onProgress?: LoadProgress } = {}): Promise<any> {
+export async function load(
+  src: CheckpointSource,
+  opts: { device?: Device; maxViewBytes?: number; onProgress?: LoadProgress } = {},
+): Promise<any> {
   if (opts.maxViewBytes !== undefined && !(Number.isSafeInteger(opts.maxViewBytes) && opts.maxViewBytes >= 0)) {
     throw new ArgumentError(`load: maxViewBytes must be a non-negative integer, got ${String(opts.maxViewBytes)}`);
   }
@@ -58,15 +65,25 @@ function formatFor(path: string): CheckpointFormat {
   const p = path.toLowerCase();
   if (p.endsWith('.safetensors')) return 'safetensors';
   if (p.endsWith('.pth') || p.endsWith('.pt') || p.endsWith('.bin') || p.endsWith('.ckpt')) return 'pth';
-  throw new ArgumentError(`save: cannot tell the format of '${path}' from its extension (use .safetensors, .pth or .pt)`);
+  throw new ArgumentError(
+    `save: cannot tell the format of '${path}' from its extension (use .safetensors, .pth or .pt)`,
+  );
 }
 
 /** The bytes `save` would write, for a given format. */
-export async function serializeCheckpoint(obj: unknown, format: CheckpointFormat, opts: { metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
+export async function serializeCheckpoint(
+  obj: unknown,
+  format: CheckpointFormat,
+  opts: { metadata?: Record<string, string> } = {},
+): Promise<Uint8Array> {
   return concat(await chunksFor(obj, format, opts));
 }
 
-async function chunksFor(obj: unknown, format: CheckpointFormat, opts: { metadata?: Record<string, string> }): Promise<Uint8Array[]> {
+async function chunksFor(
+  obj: unknown,
+  format: CheckpointFormat,
+  opts: { metadata?: Record<string, string> },
+): Promise<Uint8Array[]> {
   if (format === 'pth') return pthChunks(obj);
   if (!obj || typeof obj !== 'object' || Array.isArray(obj) || obj instanceof Tensor) {
     throw new ArgumentError('save: a safetensors file holds a flat { name: Tensor } object (or Map)');
@@ -85,13 +102,20 @@ async function chunksFor(obj: unknown, format: CheckpointFormat, opts: { metadat
  * torch.save to a buffer): for a download, an upload, or a store of your own.
  */
 export async function save(obj: unknown, path: string, opts?: { metadata?: Record<string, string> }): Promise<void>;
-export async function save(obj: unknown, opts?: { format?: CheckpointFormat; metadata?: Record<string, string> }): Promise<Uint8Array>;
-export async function save(obj: unknown, pathOrOpts?: string | { format?: CheckpointFormat; metadata?: Record<string, string> },
-  opts: { metadata?: Record<string, string> } = {}): Promise<void | Uint8Array> {
+export async function save(
+  obj: unknown,
+  opts?: { format?: CheckpointFormat; metadata?: Record<string, string> },
+): Promise<Uint8Array>;
+export async function save(
+  obj: unknown,
+  pathOrOpts?: string | { format?: CheckpointFormat; metadata?: Record<string, string> },
+  opts: { metadata?: Record<string, string> } = {},
+): Promise<void | Uint8Array> {
   if (typeof pathOrOpts !== 'string') {
     const o = pathOrOpts ?? {};
     const format = o.format ?? 'pth';
-    if (format !== 'pth' && format !== 'safetensors') throw new ArgumentError(`save: format must be 'pth' or 'safetensors', got ${JSON.stringify(format)}`);
+    if (format !== 'pth' && format !== 'safetensors')
+      throw new ArgumentError(`save: format must be 'pth' or 'safetensors', got ${JSON.stringify(format)}`);
     return serializeCheckpoint(obj, format, o);
   }
   const chunks = await chunksFor(obj, formatFor(pathOrOpts), opts);
@@ -118,12 +142,21 @@ export function inspectCheckpoint(bytes: Uint8Array): CheckpointSummary {
     const h = parseSafetensorsHeader(bytes);
     tensors = [...h.entries].map(([key, e]) => {
       const numel = e.shape.reduce((a, b) => a * b, 1);
-      return { key, dtype: e.dtype, shape: e.shape, numel, bytes: e.dataOffsets[1] - e.dataOffsets[0], requiresGrad: false };
+      return {
+        key,
+        dtype: e.dtype,
+        shape: e.shape,
+        numel,
+        bytes: e.dataOffsets[1] - e.dataOffsets[0],
+        requiresGrad: false,
+      };
     });
     other = h.metadata;
   } else ({ tensors, other } = describePth(bytes));
   return {
-    format, tensors, other,
+    format,
+    tensors,
+    other,
     parameters: tensors.reduce((a, t) => a + t.numel, 0),
     bytes: tensors.reduce((a, t) => a + t.bytes, 0),
   };

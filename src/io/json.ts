@@ -23,7 +23,11 @@ export function preview(v: unknown): string {
 }
 
 /** one open object or array while scanning */
-interface Frame { keys: Set<string> | null; expectKey: boolean; at: number }
+interface Frame {
+  keys: Set<string> | null;
+  expectKey: boolean;
+  at: number;
+}
 
 /**
  * Check `text` (already known to be JSON, or about to be refused by JSON.parse) for nesting deeper
@@ -34,14 +38,21 @@ function scan(text: string, what: string, maxDepth: number): { key: string; at: 
   let dup: { key: string; at: number } | null = null;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x7b || c === 0x5b) { // { [
-      if (stack.length >= maxDepth) throw new CheckpointError(`${what} nests objects and arrays more than ${maxDepth} deep (at character ${i} of the header)`);
+    if (c === 0x7b || c === 0x5b) {
+      // { [
+      if (stack.length >= maxDepth)
+        throw new CheckpointError(
+          `${what} nests objects and arrays more than ${maxDepth} deep (at character ${i} of the header)`,
+        );
       stack.push({ keys: c === 0x7b ? new Set() : null, expectKey: c === 0x7b, at: i });
-    } else if (c === 0x7d || c === 0x5d) stack.pop(); // } ]
-    else if (c === 0x2c) { // ,
+    } else if (c === 0x7d || c === 0x5d)
+      stack.pop(); // } ]
+    else if (c === 0x2c) {
+      // ,
       const top = stack[stack.length - 1];
       if (top?.keys) top.expectKey = true;
-    } else if (c === 0x22) { // a string: find its closing quote
+    } else if (c === 0x22) {
+      // a string: find its closing quote
       let j = i + 1;
       while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
       const top = stack[stack.length - 1];
@@ -49,7 +60,11 @@ function scan(text: string, what: string, maxDepth: number): { key: string; at: 
         let key: string | null = text.slice(i + 1, j);
         // "a" and "\u0061" are the same key
         if (key.includes('\\')) {
-          try { key = JSON.parse(text.slice(i, j + 1)) as string; } catch { key = null; }
+          try {
+            key = JSON.parse(text.slice(i, j + 1)) as string;
+          } catch {
+            key = null;
+          }
         }
         if (key !== null) {
           if (top.keys.has(key)) dup = { key, at: i };
@@ -72,6 +87,9 @@ export function parseFileJson(text: string, what: string, maxDepth: number): unk
   } catch (e) {
     throw new CheckpointError(`${what} is not valid UTF-8 JSON: ${String((e as Error).message).slice(0, 200)}`);
   }
-  if (dup) throw new CheckpointError(`${what} has the key ${preview(dup.key)} more than once (again at character ${dup.at} of the header); duplicate keys are refused, as by the reference reader`);
+  if (dup)
+    throw new CheckpointError(
+      `${what} has the key ${preview(dup.key)} more than once (again at character ${dup.at} of the header); duplicate keys are refused, as by the reference reader`,
+    );
   return v;
 }

@@ -13,7 +13,19 @@ import { contiguousStrides } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeInto, dtypeOf, ELEM_SIZE } from './dtypes.js';
 import { defineKey, tensorFrom } from './host.js';
-import { describe, Pickler, PY_DICT, type PyDict, PyGlobal, PyStorage, PyTensor, PyTuple, unpickle, type PyDictMark, type PyValue } from './pickle/index.js';
+import {
+  describe,
+  Pickler,
+  PY_DICT,
+  type PyDict,
+  PyGlobal,
+  PyStorage,
+  PyTensor,
+  PyTuple,
+  unpickle,
+  type PyDictMark,
+  type PyValue,
+} from './pickle/index.js';
 import { pathForMessage, joinPath, walkLoaded } from './walk.js';
 import { DEFAULT_ZIP_LIMITS, ZipReader, zipChunks, type ZipLimits } from './zip.js';
 
@@ -22,7 +34,11 @@ export const MAX_NESTING = 1000;
 /** where a tensor goes in the plain object until the tensors are built */
 const TENSOR_SLOT = Symbol('tensor');
 
-export interface PthArchive { zip: ZipReader; prefix: string; root: PyValue }
+export interface PthArchive {
+  zip: ZipReader;
+  prefix: string;
+  root: PyValue;
+}
 
 /** Open the zip and unpickle `data.pkl`; tensors stay descriptors (PyTensor). */
 export function openPth(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): PthArchive {
@@ -31,21 +47,34 @@ export function openPth(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMIT
   const pkls = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1) {
     const script = names.some((n) => /^[^/]+\/(constants\.pkl|code\/)/.test(n));
-    if (script) throw new CheckpointError('pth: this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save the model\'s state_dict() with torch.save instead');
-    throw new CheckpointError(pkls.length === 0
-      ? `pth: the zip has no '<archive>/data.pkl' record among its ${names.length} entries (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}): not a torch.save checkpoint`
-      : `pth: the zip has ${pkls.length} data.pkl records (${pkls.slice(0, 4).join(', ')}); expected one`);
+    if (script)
+      throw new CheckpointError(
+        "pth: this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save the model's state_dict() with torch.save instead",
+      );
+    throw new CheckpointError(
+      pkls.length === 0
+        ? `pth: the zip has no '<archive>/data.pkl' record among its ${names.length} entries (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}): not a torch.save checkpoint`
+        : `pth: the zip has ${pkls.length} data.pkl records (${pkls.slice(0, 4).join(', ')}); expected one`,
+    );
   }
   const prefix = pkls[0].slice(0, -'data.pkl'.length);
   if (zip.has(`${prefix}byteorder`)) {
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim();
-    if (order !== 'little') throw new CheckpointError(`pth: storages are stored ${JSON.stringify(order.slice(0, 20))}-endian (record ${prefix}byteorder); only little-endian is supported`);
+    if (order !== 'little')
+      throw new CheckpointError(
+        `pth: storages are stored ${JSON.stringify(order.slice(0, 20))}-endian (record ${prefix}byteorder); only little-endian is supported`,
+      );
   }
   const root = unpickle(zip.read(pkls[0]), pkls[0]);
   return { zip, prefix, root };
 }
 
-interface Slot { holder: unknown[] | Record<string, unknown> | null; key: string | number; t: PyTensor; path: string }
+interface Slot {
+  holder: unknown[] | Record<string, unknown> | null;
+  key: string | number;
+  t: PyTensor;
+  path: string;
+}
 
 const join = joinPath;
 const where = pathForMessage;
@@ -65,13 +94,20 @@ function toPlain(root: PyValue, slots: Slot[]): unknown {
       slots.push({ holder, key, t: v, path });
       return TENSOR_SLOT;
     }
-    if (v instanceof PyGlobal) throw new CheckpointError(`pth: ${where(path)} is the global '${v.full}' itself, not a value a checkpoint can hold`);
-    if (v instanceof PyStorage) throw new CheckpointError(`pth: ${where(path)} is a bare storage ('${v.key}', ${v.typeName}), not a tensor; save tensors instead`);
+    if (v instanceof PyGlobal)
+      throw new CheckpointError(
+        `pth: ${where(path)} is the global '${v.full}' itself, not a value a checkpoint can hold`,
+      );
+    if (v instanceof PyStorage)
+      throw new CheckpointError(
+        `pth: ${where(path)} is a bare storage ('${v.key}', ${v.typeName}), not a tensor; save tensors instead`,
+      );
     // a container reached again (shared, or a cycle back to an ancestor) is the object made the
     // first time; a tensor slot inside it is filled once, there
     const seen = done.get(v);
     if (seen !== undefined) return seen;
-    if (depth >= MAX_NESTING) throw new CheckpointError(`pth: ${where(path)} is nested more than ${MAX_NESTING} containers deep`);
+    if (depth >= MAX_NESTING)
+      throw new CheckpointError(`pth: ${where(path)} is nested more than ${MAX_NESTING} containers deep`);
     if (Array.isArray(v) || v instanceof PyTuple) {
       const items = Array.isArray(v) ? v : v.items;
       const arr: unknown[] = new Array(items.length);
@@ -95,10 +131,15 @@ function toPlain(root: PyValue, slots: Slot[]): unknown {
           if (typeof k === 'bigint' || Number.isInteger(k)) mark.intKeys.add(name);
         } else if (typeof k === 'boolean') name = k ? 'True' : 'False';
         else if (k === null) name = 'None';
-        else throw new CheckpointError(`pth: dict ${where(path)} has a key that is ${describe(k)}; only strings, numbers, booleans and None can be keys here`);
+        else
+          throw new CheckpointError(
+            `pth: dict ${where(path)} has a key that is ${describe(k)}; only strings, numbers, booleans and None can be keys here`,
+          );
         const clash = original.get(name);
         if (clash !== undefined) {
-          throw new CheckpointError(`pth: dict ${where(path)} has the keys ${describe(clash)} and ${describe(k)}, which are both '${name.length > 100 ? `${name.slice(0, 100)}…` : name}' here (object keys are strings); rename one of them`);
+          throw new CheckpointError(
+            `pth: dict ${where(path)} has the keys ${describe(clash)} and ${describe(k)}, which are both '${name.length > 100 ? `${name.slice(0, 100)}…` : name}' here (object keys are strings); rename one of them`,
+          );
         }
         original.set(name, k);
         defineKey(obj, name, rec(d.values[i], join(path, name), depth + 1, obj, name));
@@ -110,7 +151,11 @@ function toPlain(root: PyValue, slots: Slot[]): unknown {
   return rec(root, '', 0, null, '');
 }
 
-export interface StorageInfo { storage: PyStorage; record: string; users: Slot[] }
+export interface StorageInfo {
+  storage: PyStorage;
+  record: string;
+  users: Slot[];
+}
 
 /** Check every storage the tensors use: its record exists and holds exactly the declared bytes. */
 function checkStorages(arch: PthArchive, slots: Slot[]): Map<PyStorage, StorageInfo> {
@@ -121,9 +166,15 @@ function checkStorages(arch: PthArchive, slots: Slot[]): Map<PyStorage, StorageI
     if (!info) {
       const record = `${arch.prefix}data/${st.key}`;
       const e = arch.zip.entries.get(record);
-      if (!e) throw new CheckpointError(`pth: tensor ${where(s.path)} uses storage '${st.key}', but the archive has no record '${record}'`);
+      if (!e)
+        throw new CheckpointError(
+          `pth: tensor ${where(s.path)} uses storage '${st.key}', but the archive has no record '${record}'`,
+        );
       const want = st.numel * ELEM_SIZE[st.kind];
-      if (e.size !== want) throw new CheckpointError(`pth: storage '${st.key}' (${st.typeName} of ${st.numel} elements, used by ${where(s.path)}) needs ${want} bytes but record '${record}' at offset ${e.dataStart} holds ${e.size}`);
+      if (e.size !== want)
+        throw new CheckpointError(
+          `pth: storage '${st.key}' (${st.typeName} of ${st.numel} elements, used by ${where(s.path)}) needs ${want} bytes but record '${record}' at offset ${e.dataStart} holds ${e.size}`,
+        );
       info = { storage: st, record, users: [] };
       infos.set(st, info);
     }
@@ -134,14 +185,19 @@ function checkStorages(arch: PthArchive, slots: Slot[]): Map<PyStorage, StorageI
 
 const isWhole = (t: PyTensor) => {
   const c = contiguousStrides(t.size);
-  return t.offset === 0 && t.size.reduce((a, b) => a * b, 1) === t.storage.numel && t.size.every((n, i) => n === 1 || c[i] === t.stride[i]);
+  return (
+    t.offset === 0 &&
+    t.size.reduce((a, b) => a * b, 1) === t.storage.numel &&
+    t.size.every((n, i) => n === 1 || c[i] === t.stride[i])
+  );
 };
 
 /** the least `maxViewBytes` by default: room for modest expanded buffers in a small file */
 export const MIN_VIEW_BYTES = 16 * 2 ** 20;
 /** the default `maxViewBytes` is this many times the file's size (or MIN_VIEW_BYTES, if larger) */
 export const VIEW_BYTES_PER_FILE_BYTE = 4;
-export const defaultMaxViewBytes = (fileBytes: number) => Math.max(MIN_VIEW_BYTES, VIEW_BYTES_PER_FILE_BYTE * fileBytes);
+export const defaultMaxViewBytes = (fileBytes: number) =>
+  Math.max(MIN_VIEW_BYTES, VIEW_BYTES_PER_FILE_BYTE * fileBytes);
 
 /**
  * A tensor that is a whole storage costs nothing beyond the storage (which is in the file); any other
@@ -160,8 +216,12 @@ function checkViews(infos: Map<PyStorage, StorageInfo>, maxBytes: number, fileBy
       const bytes = numel * bytesPerElement;
       total += bytes;
       if (total <= maxBytes) continue;
-      const limit = raised ? 'the maxViewBytes limit' : `the limit (${VIEW_BYTES_PER_FILE_BYTE}× the ${fileBytes}-byte file, at least ${MIN_VIEW_BYTES})`;
-      throw new CheckpointError(`pth: tensor ${where(path)} is a view of shape ${fmtShape(t.size)} with stride ${fmtShape(t.stride)} at offset ${t.offset} on storage '${t.storage.key}' of ${t.storage.numel} elements; copying it out takes ${bytes} bytes${total > bytes ? ` (${total} with the views before it)` : ''}, over ${limit} of ${maxBytes} bytes for views; if the file is trusted, load it with { maxViewBytes } raised`);
+      const limit = raised
+        ? 'the maxViewBytes limit'
+        : `the limit (${VIEW_BYTES_PER_FILE_BYTE}× the ${fileBytes}-byte file, at least ${MIN_VIEW_BYTES})`;
+      throw new CheckpointError(
+        `pth: tensor ${where(path)} is a view of shape ${fmtShape(t.size)} with stride ${fmtShape(t.stride)} at offset ${t.offset} on storage '${t.storage.key}' of ${t.storage.numel} elements; copying it out takes ${bytes} bytes${total > bytes ? ` (${total} with the views before it)` : ''}, over ${limit} of ${maxBytes} bytes for views; if the file is trusted, load it with { maxViewBytes } raised`,
+      );
     }
   }
 }
@@ -175,11 +235,20 @@ function buildTensors(arch: PthArchive, infos: Map<PyStorage, StorageInfo>, devi
       const bytes = arch.zip.read(info.record);
       const dtype: DType = dtypeOf(st.kind);
       const first = info.users[0].path;
-      const whole = tensorFrom(`pth: storage '${st.key}' of ${where(first)}`, [st.numel], st.numel, dtype, 'cpu', (out) =>
-        decodeInto(st.kind, bytes, st.numel, out, (i, v) => {
-          const users = [...new Set(info.users.map((u) => where(u.path)))].slice(0, 3).join(', ');
-          throw new CheckpointError(`pth: tensor ${users} holds int64 value ${v} at storage element ${i} (record '${info.record}', file offset ${arch.zip.entries.get(info.record)!.dataStart + i * 8}), outside the int32 range tensors here have`);
-        }));
+      const whole = tensorFrom(
+        `pth: storage '${st.key}' of ${where(first)}`,
+        [st.numel],
+        st.numel,
+        dtype,
+        'cpu',
+        (out) =>
+          decodeInto(st.kind, bytes, st.numel, out, (i, v) => {
+            const users = [...new Set(info.users.map((u) => where(u.path)))].slice(0, 3).join(', ');
+            throw new CheckpointError(
+              `pth: tensor ${users} holds int64 value ${v} at storage element ${i} (record '${info.record}', file offset ${arch.zip.entries.get(info.record)!.dataStart + i * 8}), outside the int32 range tensors here have`,
+            );
+          }),
+      );
       // whole-storage tensors share one copy of the storage, on the target device too (tied weights stay tied)
       let placed: Tensor | null = device === 'cpu' ? whole : null;
       try {
@@ -228,7 +297,12 @@ export function loadPth(bytes: Uint8Array, opts: LoadPthOptions = {}): unknown {
   const slots: Slot[] = [];
   const plain = toPlain(arch.root, slots);
   const infos = checkStorages(arch, slots);
-  checkViews(infos, opts.maxViewBytes ?? defaultMaxViewBytes(bytes.length), bytes.length, opts.maxViewBytes !== undefined);
+  checkViews(
+    infos,
+    opts.maxViewBytes ?? defaultMaxViewBytes(bytes.length),
+    bytes.length,
+    opts.maxViewBytes !== undefined,
+  );
   const tensors = buildTensors(arch, infos, opts.device ?? 'cpu');
   for (const s of slots) {
     const t = tensors.get(s.t)!;
@@ -240,7 +314,14 @@ export function loadPth(bytes: Uint8Array, opts: LoadPthOptions = {}): unknown {
 }
 
 /** One tensor of a checkpoint as stored in the file, without decoding it. */
-export interface StoredTensor { key: string; dtype: string; shape: number[]; numel: number; bytes: number; requiresGrad: boolean }
+export interface StoredTensor {
+  key: string;
+  dtype: string;
+  shape: number[];
+  numel: number;
+  bytes: number;
+  requiresGrad: boolean;
+}
 
 /** List the tensors of a .pth without decoding their data (storage records are size-checked). */
 export function describePth(bytes: Uint8Array): { tensors: StoredTensor[]; other: Record<string, unknown> } {
@@ -250,19 +331,34 @@ export function describePth(bytes: Uint8Array): { tensors: StoredTensor[]; other
   checkStorages(arch, slots);
   const tensors = slots.map((s) => {
     const numel = s.t.size.reduce((a, b) => a * b, 1);
-    return { key: s.path, dtype: s.t.storage.kind, shape: s.t.size, numel, bytes: numel * ELEM_SIZE[s.t.storage.kind], requiresGrad: s.t.requiresGrad };
+    return {
+      key: s.path,
+      dtype: s.t.storage.kind,
+      shape: s.t.size,
+      numel,
+      bytes: numel * ELEM_SIZE[s.t.storage.kind],
+      requiresGrad: s.t.requiresGrad,
+    };
   });
   // the non-tensor leaves (epoch, hyperparameters), flattened by path (a shared part under its first path)
   const other: Record<string, unknown> = {};
-  walkLoaded(plain, (v, path) => {
-    if (v === TENSOR_SLOT) return;
-    if (v !== null && typeof v === 'object') return defineKey(other, path, Array.isArray(v) ? [] : {});
-    defineKey(other, path, typeof v === 'bigint' ? v.toString() : v);
-  }, { what: 'pth' });
+  walkLoaded(
+    plain,
+    (v, path) => {
+      if (v === TENSOR_SLOT) return;
+      if (v !== null && typeof v === 'object') return defineKey(other, path, Array.isArray(v) ? [] : {});
+      defineKey(other, path, typeof v === 'bigint' ? v.toString() : v);
+    },
+    { what: 'pth' },
+  );
   return { tensors, other };
 }
 
-const STORAGE_TYPE: Record<DType, string> = { float32: 'torch.FloatStorage', int32: 'torch.IntStorage', bool: 'torch.BoolStorage' };
+const STORAGE_TYPE: Record<DType, string> = {
+  float32: 'torch.FloatStorage',
+  int32: 'torch.IntStorage',
+  bool: 'torch.BoolStorage',
+};
 
 /**
  * Serialise `obj` (a state dict, or nested objects/arrays of tensors, numbers, strings, booleans and
@@ -279,7 +375,15 @@ export async function pthChunks(obj: unknown, archive = 'archive'): Promise<Uint
       keys.set(v, key);
       order.push(v);
     }
-    return { key, storageType: STORAGE_TYPE[v.dtype], numel: v.numel(), size: v.shape, stride: contiguousStrides(v.shape), requiresGrad: v.requiresGrad, parameter: v._isParameter };
+    return {
+      key,
+      storageType: STORAGE_TYPE[v.dtype],
+      numel: v.numel(),
+      size: v.shape,
+      stride: contiguousStrides(v.shape),
+      requiresGrad: v.requiresGrad,
+      parameter: v._isParameter,
+    };
   });
   pickler.value(obj, '');
   const files = [{ name: `${archive}/data.pkl`, data: pickler.finish() }];
@@ -290,4 +394,3 @@ export async function pthChunks(obj: unknown, archive = 'archive'): Promise<Uint
   files.push({ name: `${archive}/version`, data: new TextEncoder().encode('3\n') });
   return zipChunks(files);
 }
-

@@ -14,7 +14,8 @@ const isUrl = (s: string) => /^(https?|blob|data):/i.test(s);
 /** GET `url` into one array, reporting progress per chunk. */
 export async function fetchBytes(url: string | URL, onProgress?: LoadProgress): Promise<Uint8Array> {
   const res = await fetch(url);
-  if (!res.ok) throw new CheckpointError(`cannot read '${String(url)}': HTTP ${res.status} ${res.statusText}`.trimEnd());
+  if (!res.ok)
+    throw new CheckpointError(`cannot read '${String(url)}': HTTP ${res.status} ${res.statusText}`.trimEnd());
   const header = res.headers.get('content-length');
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
   if (!onProgress || !res.body) return new Uint8Array(await res.arrayBuffer());
@@ -32,7 +33,10 @@ export async function fetchBytes(url: string | URL, onProgress?: LoadProgress): 
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(loaded);
   let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
@@ -44,7 +48,9 @@ export async function readSource(src: CheckpointSource, onProgress?: LoadProgres
   if (typeof Blob !== 'undefined' && src instanceof Blob) return new Uint8Array(await src.arrayBuffer());
   if (src instanceof URL || (typeof src === 'string' && isUrl(src))) return fetchBytes(src, onProgress);
   if (typeof src !== 'string') {
-    throw new ArgumentError(`load: expected a path, URL, Blob, ArrayBuffer or Uint8Array, got ${Object.prototype.toString.call(src)}`);
+    throw new ArgumentError(
+      `load: expected a path, URL, Blob, ArrayBuffer or Uint8Array, got ${Object.prototype.toString.call(src)}`,
+    );
   }
   try {
     return await platform().files.read(src);

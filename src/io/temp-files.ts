@@ -21,7 +21,8 @@ function alive(pid: number): boolean {
 
 /** Remove `<path>.<pid>.tmp` files left by dead processes; returns the paths removed. Never throws. */
 export async function removeStaleTemps(path: string): Promise<string[]> {
-  const dir = host().path.dirname(path), base = host().path.basename(path);
+  const dir = host().path.dirname(path),
+    base = host().path.basename(path);
   let names: string[];
   try {
     names = await host().fsp.readdir(dir);
@@ -34,7 +35,12 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
     const pid = name.slice(base.length + 1, -4);
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
     const p = host().path.join(dir, name);
-    await host().fsp.unlink(p).then(() => removed.push(p), () => undefined);
+    await host()
+      .fsp.unlink(p)
+      .then(
+        () => removed.push(p),
+        () => undefined,
+      );
   }
   return removed;
 }

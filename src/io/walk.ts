@@ -60,7 +60,9 @@ export function walkLoaded(root: unknown, leaf: (value: unknown, path: string) =
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (++visited > max) {
-      throw new CheckpointError(`${opts.what ?? 'checkpoint'}: more than ${max} values to visit (reached at ${pathForMessage(path)}); refusing a graph this large`);
+      throw new CheckpointError(
+        `${opts.what ?? 'checkpoint'}: more than ${max} values to visit (reached at ${pathForMessage(path)}); refusing a graph this large`,
+      );
     }
     const entries = entriesOf(v);
     if (entries === null) {
@@ -80,6 +82,12 @@ export function walkLoaded(root: unknown, leaf: (value: unknown, path: string) =
 /** The distinct tensors (or other leaves passing `keep`) of a loaded value, in walk order. */
 export function leavesOf<T>(root: unknown, keep: (v: unknown) => v is T, opts: WalkOptions = {}): T[] {
   const out = new Set<T>();
-  walkLoaded(root, (v) => { if (keep(v)) out.add(v); }, opts);
+  walkLoaded(
+    root,
+    (v) => {
+      if (keep(v)) out.add(v);
+    },
+    opts,
+  );
   return [...out];
 }

@@ -51,29 +51,55 @@ export type { BinaryOp, UnaryOp };
 export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
 
 export interface MatmulArgs {
-  batch: number; m: number; n: number; k: number;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
   /** a is stored [batch, k, m] instead of [batch, m, k] */
   transA: boolean;
   /** b is stored [batch, n, k] instead of [batch, k, n] */
   transB: boolean;
   /** element stride between batches; 0 broadcasts one matrix over the batch */
-  strideA: number; strideB: number;
+  strideA: number;
+  strideB: number;
   /** optional bias of length n added to every row (F.linear) */
   bias?: View;
 }
 
 export interface Conv2dArgs {
-  n: number; cIn: number; h: number; w: number;
-  cOut: number; kh: number; kw: number;
-  oh: number; ow: number;
-  strideH: number; strideW: number; padH: number; padW: number; dilH: number; dilW: number;
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  cOut: number;
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilH: number;
+  dilW: number;
   groups: number;
 }
 
 export interface Pool2dArgs {
-  n: number; c: number; h: number; w: number; oh: number; ow: number;
-  kh: number; kw: number; strideH: number; strideW: number; padH: number; padW: number;
-  dilH: number; dilW: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilH: number;
+  dilW: number;
   /** avg pool: divide by the full window including padding */
   countIncludePad?: boolean;
   /** avg pool divisor override, 0 if unset */
@@ -81,31 +107,59 @@ export interface Pool2dArgs {
 }
 
 export interface AdamArgs {
-  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
   /** AdamW: decoupled weight decay */
-  decoupled: boolean; amsgrad: boolean; maximize: boolean;
+  decoupled: boolean;
+  amsgrad: boolean;
+  maximize: boolean;
   /** 1 - beta1^t, 1 - beta2^t */
-  bc1: number; bc2: number;
+  bc1: number;
+  bc2: number;
 }
 export interface SgdArgs {
-  lr: number; momentum: number; dampening: number; weightDecay: number;
-  nesterov: boolean; maximize: boolean;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
   /** first step with momentum: buf = grad (PyTorch), no dampening */
   firstStep: boolean;
 }
 export interface RmspropArgs {
-  lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean;
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
   maximize: boolean;
 }
 
 /** A batch-norm input: contiguous x seen as [outer, c, inner] (N, channels, spatial), normalised per channel. */
-export interface NormArgs { outer: number; c: number; inner: number; eps: number }
+export interface NormArgs {
+  outer: number;
+  c: number;
+  inner: number;
+  eps: number;
+}
 /** Running statistics a training batch norm updates in place: r = (1 - momentum) r + momentum · batch
  *  (the variance's batch term unbiased, M / (M - 1) with M = outer · inner). Dense float32 [c]. */
-export interface RunningStats { mean: View; var: View; momentum: number }
+export interface RunningStats {
+  mean: View;
+  var: View;
+  momentum: number;
+}
 /** What batchNormForward applies after the affine in the same pass (eval BatchNorm + ReLU, ResNet's
  *  bn → add → relu): first `+ residual` (dense, x's shape), then `max(·, 0)` when `relu`. */
-export interface NormEpilogue { residual?: View | null; relu?: boolean }
+export interface NormEpilogue {
+  residual?: View | null;
+  relu?: boolean;
+}
 
 /**
  * What a device must implement: its memory and its kernels. Devices register by name in
@@ -173,7 +227,15 @@ export interface ComputeBackend {
   batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage;
   /** y = (x - mean[ch]) / sqrt(var[ch] + eps) · weight[ch] + bias[ch]; mean, var, weight, bias dense [c];
    *  then the optional epilogue (+ residual, relu) */
-  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue?: NormEpilogue): Storage;
+  batchNormForward(
+    x: View,
+    mean: View,
+    var_: View,
+    weight: View | null,
+    bias: View | null,
+    a: NormArgs,
+    epilogue?: NormEpilogue,
+  ): Storage;
   /** out [2, c]: Σ g and Σ g · x̂ per channel, x̂ = (x - mean) / sqrt(var + eps) */
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage;
   /**
@@ -181,7 +243,15 @@ export interface ComputeBackend {
    * dx = w · rstd · (g - Σg / M - x̂ · Σ(g·x̂) / M), M = outer · inner. Without (fixed statistics):
    * dx = w · rstd · g, and x and mean may be null. rstd = 1 / sqrt(var + eps); w = 1 without weight.
    */
-  batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage;
+  batchNormBackwardInput(
+    g: View,
+    x: View | null,
+    mean: View | null,
+    var_: View,
+    weight: View | null,
+    sums: View | null,
+    a: NormArgs,
+  ): Storage;
 
   /**
    * Softmax cross-entropy of dense logits x [rows, c] against int32 class indices [rows]: out [3, rows]
@@ -193,7 +263,17 @@ export interface ComputeBackend {
    * Its input gradient [rows, c]: (exp(x − lse[r]) − [j = t[r]]) · g[r · gStride] / divisor[0] (no
    * divisor: 1); 0 on rows whose target is ignored or out of range.
    */
-  crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage;
+  crossEntropyBackward(
+    x: View,
+    target: View,
+    lse: View,
+    g: View,
+    gStride: number,
+    divisor: View | null,
+    rows: number,
+    c: number,
+    ignoreIndex: number,
+  ): Storage;
 
   /** fused optimizer updates, in place on contiguous storages */
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void;

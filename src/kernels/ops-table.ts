@@ -57,7 +57,10 @@ export const UNARY = {
   leaky_relu: { cpu: 'a > 0 ? a : p0 * a', wgsl: 'select(p0 * a, a, a > 0.0)' },
   elu: { cpu: 'a > 0 ? a : p0 * Math.expm1(a)', wgsl: 'select(p0 * ft_expm1(a), a, a > 0.0)' },
   // beta = p0, threshold = p1
-  softplus: { cpu: 'a * p0 > p1 ? a : Math.log1p(Math.exp(a * p0)) / p0', wgsl: 'select(ft_log1p(exp(a * p0)) / p0, a, a * p0 > p1)' },
+  softplus: {
+    cpu: 'a * p0 > p1 ? a : Math.log1p(Math.exp(a * p0)) / p0',
+    wgsl: 'select(ft_log1p(exp(a * p0)) / p0, a, a * p0 > p1)',
+  },
   eq_s: { cpu: '+(a === p0)', wgsl: 'f32(a == p0)' },
   ne_s: { cpu: '+(a !== p0)', wgsl: 'f32((a != p0) | ft_isnan(a) | ft_isnan(p0))' },
   lt_s: { cpu: '+(a < p0)', wgsl: 'f32(a < p0)' },
@@ -74,8 +77,14 @@ export const BINARY = {
   div: { cpu: 'a / b', wgsl: 'a / b' },
   pow: { cpu: 'Math.pow(a, b)', wgsl: 'ft_pow(a, b)' },
   // NaN if either is NaN
-  maximum: { cpu: 'a !== a || b !== b ? NaN : Math.max(a, b)', wgsl: 'select(select(max(a, b), b, ft_isnan(b)), a, ft_isnan(a))' },
-  minimum: { cpu: 'a !== a || b !== b ? NaN : Math.min(a, b)', wgsl: 'select(select(min(a, b), b, ft_isnan(b)), a, ft_isnan(a))' },
+  maximum: {
+    cpu: 'a !== a || b !== b ? NaN : Math.max(a, b)',
+    wgsl: 'select(select(max(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
+  },
+  minimum: {
+    cpu: 'a !== a || b !== b ? NaN : Math.min(a, b)',
+    wgsl: 'select(select(min(a, b), b, ft_isnan(b)), a, ft_isnan(a))',
+  },
   eq: { cpu: '+(a === b)', wgsl: 'f32(a == b)' },
   ne: { cpu: '+(a !== b)', wgsl: 'f32((a != b) | ft_isnan(a) | ft_isnan(b))' },
   lt: { cpu: '+(a < b)', wgsl: 'f32(a < b)' },

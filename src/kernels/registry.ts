@@ -39,8 +39,12 @@ export function registerBackend(name: string, backend: Backend | BackendFactory,
   if (!name) throw new ArgumentError('registerBackend: the device name must not be empty');
   const factory = typeof backend === 'function' ? backend : null;
   entries.set(name, {
-    name, priority: options.priority ?? 0, factory, backend: factory ? null : (backend as Backend),
-    unavailable: null, acquiring: null,
+    name,
+    priority: options.priority ?? 0,
+    factory,
+    backend: factory ? null : (backend as Backend),
+    unavailable: null,
+    acquiring: null,
   });
 }
 
@@ -65,12 +69,17 @@ export function backendFor(name: string): Backend {
   if (e?.backend) return e.backend;
   if (!e) {
     const known = devices().map((d) => `'${d}'`);
-    const list = known.length > 1 ? `${known.slice(0, -1).join(', ')} or ${known[known.length - 1]}` : known[0] ?? 'none registered';
+    const list =
+      known.length > 1
+        ? `${known.slice(0, -1).join(', ')} or ${known[known.length - 1]}`
+        : (known[0] ?? 'none registered');
     throw new DeviceError(`unknown device '${String(name)}' (expected ${list})`);
   }
-  throw new DeviceError(e.unavailable !== null
-    ? `device '${name}' is not available: ${e.unavailable}`
-    : `device '${name}' is not initialised: await torch.init() first`);
+  throw new DeviceError(
+    e.unavailable !== null
+      ? `device '${name}' is not available: ${e.unavailable}`
+      : `device '${name}' is not initialised: await torch.init() first`,
+  );
 }
 
 /**

@@ -39,7 +39,11 @@ export class CNBlock extends nn.Module {
 }
 
 /** a stage: `inputChannels` wide, `numLayers` blocks, then a downsampling to `outChannels` (null: the last stage) */
-export interface CNBlockConfig { inputChannels: number; outChannels: number | null; numLayers: number }
+export interface CNBlockConfig {
+  inputChannels: number;
+  outChannels: number | null;
+  numLayers: number;
+}
 
 export interface ConvNeXtOptions {
   numClasses?: number;
@@ -57,25 +61,43 @@ export class ConvNeXt extends nn.Module {
   constructor(setting: CNBlockConfig[], opts: ConvNeXtOptions = {}) {
     super();
     if (!setting.length) throw new ArgumentError('ConvNeXt: the block_setting should not be empty');
-    const sdProb = opts.stochasticDepthProb ?? 0, layerScale = opts.layerScale ?? 1e-6;
-    const layers: nn.Module[] = [new nn.Conv2dNormActivation(3, setting[0].inputChannels, {
-      kernelSize: 4, stride: 4, padding: 0, normLayer: layerNorm2d, activationLayer: null, bias: true,
-    })];
+    const sdProb = opts.stochasticDepthProb ?? 0,
+      layerScale = opts.layerScale ?? 1e-6;
+    const layers: nn.Module[] = [
+      new nn.Conv2dNormActivation(3, setting[0].inputChannels, {
+        kernelSize: 4,
+        stride: 4,
+        padding: 0,
+        normLayer: layerNorm2d,
+        activationLayer: null,
+        bias: true,
+      }),
+    ];
     const total = setting.reduce((a, c) => a + c.numLayers, 0);
     let id = 0;
     for (const cnf of setting) {
       const stage: nn.Module[] = [];
-      for (let i = 0; i < cnf.numLayers; i++) stage.push(new CNBlock(cnf.inputChannels, layerScale, (sdProb * id++) / (total - 1)));
+      for (let i = 0; i < cnf.numLayers; i++)
+        stage.push(new CNBlock(cnf.inputChannels, layerScale, (sdProb * id++) / (total - 1)));
       layers.push(new nn.Sequential(...stage));
       if (cnf.outChannels !== null) {
-        layers.push(new nn.Sequential(layerNorm2d(cnf.inputChannels), new nn.Conv2d(cnf.inputChannels, cnf.outChannels, 2, { stride: 2 })));
+        layers.push(
+          new nn.Sequential(
+            layerNorm2d(cnf.inputChannels),
+            new nn.Conv2d(cnf.inputChannels, cnf.outChannels, 2, { stride: 2 }),
+          ),
+        );
       }
     }
     this.features = new nn.Sequential(...layers);
     this.avgpool = new nn.AdaptiveAvgPool2d(1);
     const last = setting[setting.length - 1];
     const lastOut = last.outChannels ?? last.inputChannels;
-    this.classifier = new nn.Sequential(layerNorm2d(lastOut), new nn.Flatten(1), new nn.Linear(lastOut, opts.numClasses ?? 1000));
+    this.classifier = new nn.Sequential(
+      layerNorm2d(lastOut),
+      new nn.Flatten(1),
+      new nn.Linear(lastOut, opts.numClasses ?? 1000),
+    );
     // torchvision: trunc_normal_(std=0.02) on a ±2 window, i.e. ±100σ: the truncation never triggers
     // in float32 practice, so a plain normal(0, 0.02) draws the same distribution
     for (const m of this.modules()) {
@@ -91,7 +113,9 @@ export class ConvNeXt extends nn.Module {
 }
 
 const TINY: CNBlockConfig[] = [
-  { inputChannels: 96, outChannels: 192, numLayers: 3 }, { inputChannels: 192, outChannels: 384, numLayers: 3 },
-  { inputChannels: 384, outChannels: 768, numLayers: 9 }, { inputChannels: 768, outChannels: null, numLayers: 3 },
+  { inputChannels: 96, outChannels: 192, numLayers: 3 },
+  { inputChannels: 192, outChannels: 384, numLayers: 3 },
+  { inputChannels: 384, outChannels: 768, numLayers: 9 },
+  { inputChannels: 768, outChannels: null, numLayers: 3 },
 ];
 export const convnextTiny = (opts: ConvNeXtOptions = {}) => new ConvNeXt(TINY, { stochasticDepthProb: 0.1, ...opts });

@@ -10,7 +10,14 @@ import type { Tensor } from '../tensor/tensor.js';
 import { initMobile, makeDivisible } from './mobile-common.js';
 
 /** one MBConv stage of the B0 table after width/depth scaling */
-export interface MBConvConfig { expandRatio: number; kernel: number; stride: number; inputChannels: number; outChannels: number; numLayers: number }
+export interface MBConvConfig {
+  expandRatio: number;
+  kernel: number;
+  stride: number;
+  inputChannels: number;
+  outChannels: number;
+  numLayers: number;
+}
 
 const silu = nn.SiLU;
 
@@ -26,8 +33,16 @@ export class MBConv extends nn.Module {
     this.useResConnect = cnf.stride === 1 && cnf.inputChannels === cnf.outChannels;
     const layers: nn.Module[] = [];
     const expanded = makeDivisible(cnf.inputChannels * cnf.expandRatio, 8);
-    if (expanded !== cnf.inputChannels) layers.push(new nn.Conv2dNormActivation(cnf.inputChannels, expanded, { kernelSize: 1, activationLayer: silu }));
-    layers.push(new nn.Conv2dNormActivation(expanded, expanded, { kernelSize: cnf.kernel, stride: cnf.stride, groups: expanded, activationLayer: silu }));
+    if (expanded !== cnf.inputChannels)
+      layers.push(new nn.Conv2dNormActivation(cnf.inputChannels, expanded, { kernelSize: 1, activationLayer: silu }));
+    layers.push(
+      new nn.Conv2dNormActivation(expanded, expanded, {
+        kernelSize: cnf.kernel,
+        stride: cnf.stride,
+        groups: expanded,
+        activationLayer: silu,
+      }),
+    );
     const squeeze = Math.max(1, Math.floor(cnf.inputChannels / 4));
     layers.push(new nn.SqueezeExcitation(expanded, squeeze, { activation: () => new nn.SiLU({ inplace: true }) }));
     layers.push(new nn.Conv2dNormActivation(expanded, cnf.outChannels, { kernelSize: 1, activationLayer: null }));
@@ -51,14 +66,26 @@ export interface EfficientNetOptions {
 
 /** expand ratio, kernel, stride, input channels, output channels, blocks: torchvision's B0 table */
 const B0: [number, number, number, number, number, number][] = [
-  [1, 3, 1, 32, 16, 1], [6, 3, 2, 16, 24, 2], [6, 5, 2, 24, 40, 2], [6, 3, 2, 40, 80, 3],
-  [6, 5, 1, 80, 112, 3], [6, 5, 2, 112, 192, 4], [6, 3, 1, 192, 320, 1],
+  [1, 3, 1, 32, 16, 1],
+  [6, 3, 2, 16, 24, 2],
+  [6, 5, 2, 24, 40, 2],
+  [6, 3, 2, 40, 80, 3],
+  [6, 5, 1, 80, 112, 3],
+  [6, 5, 2, 112, 192, 4],
+  [6, 3, 1, 192, 320, 1],
 ];
 
 /** torchvision's _efficientnet_conf for efficientnet_b*: the B0 table scaled by width and depth */
 export function efficientNetConfig(widthMult: number, depthMult: number): MBConvConfig[] {
   const ch = (c: number) => makeDivisible(c * widthMult, 8);
-  return B0.map(([e, k, s, i, o, n]) => ({ expandRatio: e, kernel: k, stride: s, inputChannels: ch(i), outChannels: ch(o), numLayers: Math.ceil(n * depthMult) }));
+  return B0.map(([e, k, s, i, o, n]) => ({
+    expandRatio: e,
+    kernel: k,
+    stride: s,
+    inputChannels: ch(i),
+    outChannels: ch(o),
+    numLayers: Math.ceil(n * depthMult),
+  }));
 }
 
 export class EfficientNet extends nn.Module {
@@ -66,11 +93,17 @@ export class EfficientNet extends nn.Module {
   declare avgpool: nn.AdaptiveAvgPool2d;
   /** Dropout then the head Linear at `classifier.1` */
   declare classifier: nn.Sequential;
-  constructor(setting: MBConvConfig[], dropout: number, opts: { numClasses?: number; stochasticDepthProb?: number } = {}) {
+  constructor(
+    setting: MBConvConfig[],
+    dropout: number,
+    opts: { numClasses?: number; stochasticDepthProb?: number } = {},
+  ) {
     super();
     if (!setting.length) throw new ArgumentError('EfficientNet: the inverted_residual_setting should not be empty');
     const sdProb = opts.stochasticDepthProb ?? 0.2;
-    const layers: nn.Module[] = [new nn.Conv2dNormActivation(3, setting[0].inputChannels, { stride: 2, activationLayer: silu })];
+    const layers: nn.Module[] = [
+      new nn.Conv2dNormActivation(3, setting[0].inputChannels, { stride: 2, activationLayer: silu }),
+    ];
     const total = setting.reduce((a, c) => a + c.numLayers, 0);
     let id = 0;
     for (const cnf of setting) {
@@ -82,11 +115,15 @@ export class EfficientNet extends nn.Module {
       }
       layers.push(new nn.Sequential(...stage));
     }
-    const lastIn = setting[setting.length - 1].outChannels, lastOut = 4 * lastIn;
+    const lastIn = setting[setting.length - 1].outChannels,
+      lastOut = 4 * lastIn;
     layers.push(new nn.Conv2dNormActivation(lastIn, lastOut, { kernelSize: 1, activationLayer: silu }));
     this.features = new nn.Sequential(...layers);
     this.avgpool = new nn.AdaptiveAvgPool2d(1);
-    this.classifier = new nn.Sequential(new nn.Dropout(dropout, { inplace: true }), new nn.Linear(lastOut, opts.numClasses ?? 1000));
+    this.classifier = new nn.Sequential(
+      new nn.Dropout(dropout, { inplace: true }),
+      new nn.Linear(lastOut, opts.numClasses ?? 1000),
+    );
     initMobile(this, 'uniform');
   }
   override forward(x: Tensor): Tensor {
@@ -94,8 +131,10 @@ export class EfficientNet extends nn.Module {
   }
 }
 
-const variant = (width: number, depth: number, dropout: number) => (opts: EfficientNetOptions = {}) =>
-  new EfficientNet(efficientNetConfig(width, depth), opts.dropout ?? dropout, opts);
+const variant =
+  (width: number, depth: number, dropout: number) =>
+  (opts: EfficientNetOptions = {}) =>
+    new EfficientNet(efficientNetConfig(width, depth), opts.dropout ?? dropout, opts);
 export const efficientnetB0 = variant(1.0, 1.0, 0.2);
 export const efficientnetB1 = variant(1.0, 1.1, 0.2);
 export const efficientnetB2 = variant(1.1, 1.2, 0.3);

@@ -26,7 +26,10 @@ export function initMobile(model: nn.Module, linear: 'normal' | 'uniform'): void
       constant_(m.bias!, 0);
     } else if (m instanceof nn.Linear) {
       if (linear === 'normal') normal_(m.weight, 0, 0.01);
-      else { const r = 1 / Math.sqrt(m.outFeatures); uniform_(m.weight, -r, r); }
+      else {
+        const r = 1 / Math.sqrt(m.outFeatures);
+        uniform_(m.weight, -r, r);
+      }
       if (m.bias) constant_(m.bias, 0);
     }
   }

@@ -15,12 +15,14 @@ export class InvertedResidual extends nn.Module {
   declare conv: nn.Sequential;
   constructor(inp: number, oup: number, stride: number, expandRatio: number) {
     super();
-    if (stride !== 1 && stride !== 2) throw new ArgumentError(`InvertedResidual: stride should be 1 or 2 insted of ${stride}`);
+    if (stride !== 1 && stride !== 2)
+      throw new ArgumentError(`InvertedResidual: stride should be 1 or 2 insted of ${stride}`);
     this.stride = stride;
     const hidden = Math.round(inp * expandRatio);
     this.useResConnect = stride === 1 && inp === oup;
     const layers: nn.Module[] = [];
-    if (expandRatio !== 1) layers.push(new nn.Conv2dNormActivation(inp, hidden, { kernelSize: 1, activationLayer: nn.ReLU6 }));
+    if (expandRatio !== 1)
+      layers.push(new nn.Conv2dNormActivation(inp, hidden, { kernelSize: 1, activationLayer: nn.ReLU6 }));
     layers.push(
       new nn.Conv2dNormActivation(hidden, hidden, { stride, groups: hidden, activationLayer: nn.ReLU6 }), // depthwise
       new nn.Conv2d(hidden, oup, 1, { bias: false }), // pointwise, linear
@@ -46,7 +48,13 @@ export interface MobileNetV2Options {
 
 /** t (expansion), c (channels), n (blocks), s (first block's stride) per stage */
 const SETTING: [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 export class MobileNetV2 extends nn.Module {
@@ -56,7 +64,8 @@ export class MobileNetV2 extends nn.Module {
   declare classifier: nn.Sequential;
   constructor(opts: MobileNetV2Options = {}) {
     super();
-    const width = opts.widthMult ?? 1, round = opts.roundNearest ?? 8;
+    const width = opts.widthMult ?? 1,
+      round = opts.roundNearest ?? 8;
     let input = makeDivisible(32 * width, round);
     this.lastChannel = makeDivisible(1280 * Math.max(1, width), round);
     const features: nn.Module[] = [new nn.Conv2dNormActivation(3, input, { stride: 2, activationLayer: nn.ReLU6 })];
@@ -69,7 +78,10 @@ export class MobileNetV2 extends nn.Module {
     }
     features.push(new nn.Conv2dNormActivation(input, this.lastChannel, { kernelSize: 1, activationLayer: nn.ReLU6 }));
     this.features = new nn.Sequential(...features);
-    this.classifier = new nn.Sequential(new nn.Dropout(opts.dropout ?? 0.2), new nn.Linear(this.lastChannel, opts.numClasses ?? 1000));
+    this.classifier = new nn.Sequential(
+      new nn.Dropout(opts.dropout ?? 0.2),
+      new nn.Linear(this.lastChannel, opts.numClasses ?? 1000),
+    );
     initMobile(this, 'normal');
   }
   override forward(x: Tensor): Tensor {

@@ -19,7 +19,12 @@ const fusionOff = () => typeof process !== 'undefined' && process.env?.FINETORCH
 
 /** exactly `cls` (not a subclass), its forward not replaced, and no hooks that must see its input or output */
 function plain(m: nn.Module, cls: typeof nn.BatchNorm2d | typeof nn.ReLU): boolean {
-  return Object.getPrototypeOf(m) === cls.prototype && m.forward === cls.prototype.forward && m._forwardPreHooks.size === 0 && m._forwardHooks.size === 0;
+  return (
+    Object.getPrototypeOf(m) === cls.prototype &&
+    m.forward === cls.prototype.forward &&
+    m._forwardPreHooks.size === 0 &&
+    m._forwardHooks.size === 0
+  );
 }
 
 /**
@@ -31,7 +36,12 @@ function plain(m: nn.Module, cls: typeof nn.BatchNorm2d | typeof nn.ReLU): boole
 function bnRelu(bn: nn.BatchNorm2d, relu: nn.ReLU, x: Tensor, identity?: () => Tensor): Tensor {
   if (!bn.training && plain(bn, nn.BatchNorm2d) && plain(relu, nn.ReLU) && !fusionOff()) {
     const residual = identity ? identity() : null;
-    const y = evalBatchNormReLU(x, bn.running_mean, bn.running_var, { weight: bn.weight, bias: bn.bias, eps: bn.eps, residual });
+    const y = evalBatchNormReLU(x, bn.running_mean, bn.running_var, {
+      weight: bn.weight,
+      bias: bn.bias,
+      eps: bn.eps,
+      residual,
+    });
     if (y) return y;
     const out = bn.call(x);
     return relu.call(residual ? add(out, residual) : out);
@@ -40,16 +50,29 @@ function bnRelu(bn: nn.BatchNorm2d, relu: nn.ReLU, x: Tensor, identity?: () => T
   return relu.call(identity ? add(out, identity()) : out);
 }
 
-const conv3x3 = (inp: number, out: number, stride = 1, groups = 1) => new nn.Conv2d(inp, out, 3, { stride, padding: 1, groups, bias: false });
+const conv3x3 = (inp: number, out: number, stride = 1, groups = 1) =>
+  new nn.Conv2d(inp, out, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (inp: number, out: number, stride = 1) => new nn.Conv2d(inp, out, 1, { stride, bias: false });
 
 export class BasicBlock extends nn.Module {
   static expansion = 1;
-  declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare relu: nn.ReLU;
-  declare conv2: nn.Conv2d; declare bn2: nn.BatchNorm2d; declare downsample: nn.Module | null;
-  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null, groups = 1, baseWidth = 64) {
+  declare conv1: nn.Conv2d;
+  declare bn1: nn.BatchNorm2d;
+  declare relu: nn.ReLU;
+  declare conv2: nn.Conv2d;
+  declare bn2: nn.BatchNorm2d;
+  declare downsample: nn.Module | null;
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride = 1,
+    downsample: nn.Module | null = null,
+    groups = 1,
+    baseWidth = 64,
+  ) {
     super();
-    if (groups !== 1 || baseWidth !== 64) throw new ArgumentError('BasicBlock only supports groups=1 and base_width=64');
+    if (groups !== 1 || baseWidth !== 64)
+      throw new ArgumentError('BasicBlock only supports groups=1 and base_width=64');
     this.conv1 = conv3x3(inplanes, planes, stride);
     this.bn1 = new nn.BatchNorm2d(planes);
     this.relu = new nn.ReLU({ inplace: true });
@@ -66,9 +89,22 @@ export class BasicBlock extends nn.Module {
 
 export class Bottleneck extends nn.Module {
   static expansion = 4;
-  declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare conv2: nn.Conv2d; declare bn2: nn.BatchNorm2d;
-  declare conv3: nn.Conv2d; declare bn3: nn.BatchNorm2d; declare relu: nn.ReLU; declare downsample: nn.Module | null;
-  constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Module | null = null, groups = 1, baseWidth = 64) {
+  declare conv1: nn.Conv2d;
+  declare bn1: nn.BatchNorm2d;
+  declare conv2: nn.Conv2d;
+  declare bn2: nn.BatchNorm2d;
+  declare conv3: nn.Conv2d;
+  declare bn3: nn.BatchNorm2d;
+  declare relu: nn.ReLU;
+  declare downsample: nn.Module | null;
+  constructor(
+    inplanes: number,
+    planes: number,
+    stride = 1,
+    downsample: nn.Module | null = null,
+    groups = 1,
+    baseWidth = 64,
+  ) {
     super();
     const width = Math.floor(planes * (baseWidth / 64)) * groups;
     this.conv1 = conv1x1(inplanes, width);
@@ -99,8 +135,14 @@ export interface ResNetOptions {
 }
 
 export class ResNet extends nn.Module {
-  declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d; declare relu: nn.ReLU; declare maxpool: nn.MaxPool2d;
-  declare layer1: nn.Sequential; declare layer2: nn.Sequential; declare layer3: nn.Sequential; declare layer4: nn.Sequential;
+  declare conv1: nn.Conv2d;
+  declare bn1: nn.BatchNorm2d;
+  declare relu: nn.ReLU;
+  declare maxpool: nn.MaxPool2d;
+  declare layer1: nn.Sequential;
+  declare layer2: nn.Sequential;
+  declare layer3: nn.Sequential;
+  declare layer4: nn.Sequential;
   declare avgpool: nn.AdaptiveAvgPool2d;
   /** the head; replace it to fine-tune: `model.fc = new nn.Linear(512, 2)` */
   declare fc: nn.Module;
@@ -125,7 +167,10 @@ export class ResNet extends nn.Module {
     // torchvision's init: He-normal (fan_out) convs, BatchNorm weight 1 and bias 0
     for (const m of this.modules()) {
       if (m instanceof nn.Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-      else if (m instanceof nn.BatchNorm2d) { constant_(m.weight!, 1); constant_(m.bias!, 0); }
+      else if (m instanceof nn.BatchNorm2d) {
+        constant_(m.weight!, 1);
+        constant_(m.bias!, 0);
+      }
     }
     if (opts.zeroInitResidual) {
       for (const m of this.modules()) {
@@ -138,7 +183,10 @@ export class ResNet extends nn.Module {
   private makeLayer(block: Block, planes: number, blocks: number, stride = 1): nn.Sequential {
     let downsample: nn.Module | null = null;
     if (stride !== 1 || this.inplanes !== planes * block.expansion) {
-      downsample = new nn.Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), new nn.BatchNorm2d(planes * block.expansion));
+      downsample = new nn.Sequential(
+        conv1x1(this.inplanes, planes * block.expansion, stride),
+        new nn.BatchNorm2d(planes * block.expansion),
+      );
     }
     const list: nn.Module[] = [new block(this.inplanes, planes, stride, downsample, this.groups, this.baseWidth)];
     this.inplanes = planes * block.expansion;
@@ -163,4 +211,5 @@ export const resnet50 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3,
 export const resnet101 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 4, 23, 3], opts);
 export const resnet152 = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 8, 36, 3], opts);
 /** ResNeXt-50 32×4d: 32 groups of 4 channels per group at the first stage */
-export const resnext50_32x4d = (opts: ResNetOptions = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], { groups: 32, widthPerGroup: 4, ...opts });
+export const resnext50_32x4d = (opts: ResNetOptions = {}) =>
+  new ResNet(Bottleneck, [3, 4, 6, 3], { groups: 32, widthPerGroup: 4, ...opts });

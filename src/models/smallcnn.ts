@@ -7,9 +7,12 @@ import { maxPool2d } from '../nn/functional/pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export class SmallCNN extends nn.Module {
-  declare conv1: nn.Conv2d; declare bn1: nn.BatchNorm2d;
-  declare conv2: nn.Conv2d; declare bn2: nn.BatchNorm2d;
-  declare conv3: nn.Conv2d; declare bn3: nn.BatchNorm2d;
+  declare conv1: nn.Conv2d;
+  declare bn1: nn.BatchNorm2d;
+  declare conv2: nn.Conv2d;
+  declare bn2: nn.BatchNorm2d;
+  declare conv3: nn.Conv2d;
+  declare bn3: nn.BatchNorm2d;
   declare fc: nn.Module;
   constructor(opts: { numClasses?: number } = {}) {
     super();

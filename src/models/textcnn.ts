@@ -25,7 +25,9 @@ export abstract class TextCNNTrunk extends nn.Module {
 
   constructor(o: TextCNNOptions) {
     super();
-    const embedDim = o.embedDim ?? 128, kernels = o.kernelSizes ?? [3, 4, 5], filters = o.numFilters ?? 100;
+    const embedDim = o.embedDim ?? 128,
+      kernels = o.kernelSizes ?? [3, 4, 5],
+      filters = o.numFilters ?? 100;
     this.embedding = new nn.Embedding(o.vocabSize, embedDim, { paddingIdx: o.paddingIdx ?? 0 });
     this.convs = new nn.ModuleList(kernels.map((k) => new nn.Conv1d(embedDim, filters, k)));
     this.dropout = new nn.Dropout(o.dropout ?? 0.5);

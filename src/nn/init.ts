@@ -7,16 +7,34 @@ import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';
-export interface InitOptions { generator?: Generator }
+export interface InitOptions {
+  generator?: Generator;
+}
 
 /** The recommended gain for a nonlinearity (`param` is leaky_relu's negative slope, default 0.01). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number | null): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
-    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv_transpose1d':
+    case 'conv_transpose2d':
+    case 'conv_transpose3d':
+    case 'sigmoid':
       return 1;
     case 'tanh':
       return 5 / 3;
@@ -24,7 +42,8 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number | null)
       return Math.sqrt(2);
     case 'leaky_relu': {
       const slope = param ?? 0.01;
-      if (typeof slope !== 'number' || Number.isNaN(slope)) throw new ArgumentError(`negative_slope ${String(param)} not a valid number`);
+      if (typeof slope !== 'number' || Number.isNaN(slope))
+        throw new ArgumentError(`negative_slope ${String(param)} not a valid number`);
       return Math.sqrt(2 / (1 + slope * slope));
     }
     case 'selu':
@@ -36,20 +55,25 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number | null)
 
 /** PyTorch's _calculate_fan_in_and_fan_out: dim 1 and dim 0 times the receptive field (dims 2+). */
 export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: number } {
-  if (t.ndim < 2) throw new ShapeError(`Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (shape ${fmtShape(t.shape)})`);
+  if (t.ndim < 2)
+    throw new ShapeError(
+      `Fan in and fan out can not be computed for tensor with fewer than 2 dimensions (shape ${fmtShape(t.shape)})`,
+    );
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
 function correctFan(t: Tensor, mode: FanMode): number {
-  if (mode !== 'fan_in' && mode !== 'fan_out') throw new ArgumentError(`Mode ${String(mode)} not supported, please use one of fan_in, fan_out`);
+  if (mode !== 'fan_in' && mode !== 'fan_out')
+    throw new ArgumentError(`Mode ${String(mode)} not supported, please use one of fan_in, fan_out`);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   return mode === 'fan_in' ? fanIn : fanOut;
 }
 
 /** Write `draw()` values into every element of t (any layout, any device). */
 function fillWith(t: Tensor, draw: () => number): Tensor {
-  if (t.dtype !== 'float32') throw new DTypeError(`nn.init needs a float32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
+  if (t.dtype !== 'float32')
+    throw new DTypeError(`nn.init needs a float32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
   const n = t.numel();
   if (n === 0) return t;
   const host = new Float32Array(n);

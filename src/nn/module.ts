@@ -21,13 +21,33 @@ import { ArgumentError, DeviceError } from '../errors.js';
 import { backendFor, type Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Parameter } from './parameter.js';
-import { addModuleRaw, handler, raw, RAW, registerBufferRaw, registerParameterRaw, removeFrom, typeName, type Raw } from './registration.js';
+import {
+  addModuleRaw,
+  handler,
+  raw,
+  RAW,
+  registerBufferRaw,
+  registerParameterRaw,
+  removeFrom,
+  typeName,
+  type Raw,
+} from './registration.js';
 import { addIndent } from './repr.js';
-import { loadStateDict, planLocalLoad, stateDict, type LoadPlan, type LoadResult, type StateDict, type StateDictInput } from './state-dict.js';
+import {
+  loadStateDict,
+  planLocalLoad,
+  stateDict,
+  type LoadPlan,
+  type LoadResult,
+  type StateDict,
+  type StateDictInput,
+} from './state-dict.js';
 
 export type ForwardPreHook = (module: Module, args: unknown[]) => unknown;
 export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
-export interface RemovableHandle { remove(): void }
+export interface RemovableHandle {
+  remove(): void;
+}
 
 let nextHookId = 0;
 
@@ -39,7 +59,8 @@ let nextHookId = 0;
 export function keepModuleNames(classes: Record<string, unknown>): void {
   for (const [name, cls] of Object.entries(classes)) {
     if (typeof cls !== 'function' || cls.name === name) continue;
-    if (cls === Module || cls.prototype instanceof Module) Object.defineProperty(cls, 'name', { value: name, configurable: true });
+    if (cls === Module || cls.prototype instanceof Module)
+      Object.defineProperty(cls, 'name', { value: name, configurable: true });
   }
 }
 
@@ -70,7 +91,8 @@ export class Module {
   // ---------- calling ----------
 
   /** The computation. Subclasses override it; run it with `call` so hooks apply. */
-  forward(..._args: any[]): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  forward(..._args: any[]): any {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     throw new ArgumentError(`Module [${this._getName()}] is missing the required "forward" function`);
   }
   /** PyTorch's `module(...)`: forward pre-hooks, `forward`, forward hooks. */
@@ -145,9 +167,15 @@ export class Module {
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
-  private namedMembers<T extends Tensor>(kind: '_parameters' | '_buffers', opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean }): [string, T][] {
+  private namedMembers<T extends Tensor>(
+    kind: '_parameters' | '_buffers',
+    opts: { prefix?: string; recurse?: boolean; removeDuplicate?: boolean },
+  ): [string, T][] {
     const removeDuplicate = opts.removeDuplicate ?? true;
-    const mods: [string, Module][] = opts.recurse ?? true ? this.namedModules({ prefix: opts.prefix, removeDuplicate }) : [[opts.prefix ?? '', this]];
+    const mods: [string, Module][] =
+      (opts.recurse ?? true)
+        ? this.namedModules({ prefix: opts.prefix, removeDuplicate })
+        : [[opts.prefix ?? '', this]];
     const memo = new Set<Tensor>();
     const out: [string, T][] = [];
     for (const [prefix, m] of mods) {
@@ -180,7 +208,8 @@ export class Module {
     let mod: Module = this;
     for (const item of target.split('.')) {
       const next = mod._modules.get(item);
-      if (!mod._modules.has(item) || !next) throw new ArgumentError(`${mod._getName()} has no attribute \`${item}\` (looking up submodule '${target}')`);
+      if (!mod._modules.has(item) || !next)
+        throw new ArgumentError(`${mod._getName()} has no attribute \`${item}\` (looking up submodule '${target}')`);
       mod = next;
     }
     return mod;
@@ -240,7 +269,8 @@ export class Module {
   // ---------- modes, gradients, devices ----------
 
   train(mode = true): this {
-    if (typeof mode !== 'boolean') throw new ArgumentError(`training mode is expected to be boolean, got ${typeName(mode)}`);
+    if (typeof mode !== 'boolean')
+      throw new ArgumentError(`training mode is expected to be boolean, got ${typeName(mode)}`);
     this.training = mode;
     for (const c of this.children()) c.train(mode);
     return this;
@@ -276,7 +306,11 @@ export class Module {
   private stateTensors(): Tensor[] {
     const out = new Set<Tensor>();
     for (const m of this.modules()) {
-      for (const p of m._parameters.values()) if (p) { out.add(p); if (p.grad) out.add(p.grad); }
+      for (const p of m._parameters.values())
+        if (p) {
+          out.add(p);
+          if (p.grad) out.add(p.grad);
+        }
       for (const b of m._buffers.values()) if (b) out.add(b);
     }
     return [...out];
@@ -290,7 +324,10 @@ export class Module {
     backendFor(device);
     const ts = this.stateTensors().filter((t) => t.device !== device);
     const stuck = ts.find((t) => t.device !== 'cpu');
-    if (stuck) throw new DeviceError(`${this._getName()}.to('${device}'): moving ${stuck.device} tensors to ${device} reads them back, which is asynchronous: use await model.toAsync('${device}')`);
+    if (stuck)
+      throw new DeviceError(
+        `${this._getName()}.to('${device}'): moving ${stuck.device} tensors to ${device} reads them back, which is asynchronous: use await model.toAsync('${device}')`,
+      );
     for (const t of ts) {
       const moved = t._transfer(device);
       t._adoptStorage(moved);

@@ -19,7 +19,6 @@ export const raw = (m: Module): Raw => (m as unknown as Record<symbol, Raw>)[RAW
 /** a Module (or a subclass): its constructor defined RAW on it */
 export const isModule = (v: unknown): v is Module => typeof v === 'object' && v !== null && RAW in v;
 
-
 export function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (v instanceof Tensor) return `Tensor(${v.dtype})`;
@@ -34,7 +33,8 @@ function checkName(t: Raw, kind: string, name: string, map: Map<string, unknown>
   if (map.has(name)) return;
   const own = Object.getOwnPropertyDescriptor(t, name);
   // an own `undefined` is a class field declared without an initializer: it may be registered
-  if ((own && own.value !== undefined) || (!own && name in t)) throw new ArgumentError(`attribute '${name}' already exists on ${t._getName()}`);
+  if ((own && own.value !== undefined) || (!own && name in t))
+    throw new ArgumentError(`attribute '${name}' already exists on ${t._getName()}`);
 }
 
 /** Drop `name` from every registry but `keepIn`, and its plain own property. */
@@ -51,17 +51,22 @@ function mirror(t: Raw, name: string, value: unknown): void {
 export function registerParameterRaw(t: Raw, name: string, param: Parameter | null): void {
   checkName(t, 'parameter', name, t._parameters);
   if (param !== null && !isParameter(param)) {
-    throw new ArgumentError(`cannot assign '${typeName(param)}' object to parameter '${name}' (nn.Parameter or null required)`);
+    throw new ArgumentError(
+      `cannot assign '${typeName(param)}' object to parameter '${name}' (nn.Parameter or null required)`,
+    );
   }
   if (param?.gradFn) {
-    throw new ArgumentError(`Cannot assign non-leaf Tensor to parameter '${name}'. Model parameters must be created explicitly: wrap a detached tensor in new nn.Parameter(...)`);
+    throw new ArgumentError(
+      `Cannot assign non-leaf Tensor to parameter '${name}'. Model parameters must be created explicitly: wrap a detached tensor in new nn.Parameter(...)`,
+    );
   }
   t._parameters.set(name, param);
   mirror(t, name, param);
 }
 
 export function addModuleRaw(t: Raw, name: string, module: Module | null): void {
-  if (module !== null && !isModule(module)) throw new ArgumentError(`${typeName(module)} is not a Module subclass (registering '${name}')`);
+  if (module !== null && !isModule(module))
+    throw new ArgumentError(`${typeName(module)} is not a Module subclass (registering '${name}')`);
   checkName(t, 'module', name, t._modules);
   t._modules.set(name, module);
   mirror(t, name, module);
@@ -69,7 +74,8 @@ export function addModuleRaw(t: Raw, name: string, module: Module | null): void 
 
 export function registerBufferRaw(t: Raw, name: string, tensor: Tensor | null, persistent: boolean): void {
   checkName(t, 'buffer', name, t._buffers);
-  if (tensor !== null && !(tensor instanceof Tensor)) throw new ArgumentError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (Tensor or null required)`);
+  if (tensor !== null && !(tensor instanceof Tensor))
+    throw new ArgumentError(`cannot assign '${typeName(tensor)}' object to buffer '${name}' (Tensor or null required)`);
   if (tensor) keep(tensor);
   t._buffers.set(name, tensor);
   if (persistent) t._nonPersistentBuffers.delete(name);
@@ -86,17 +92,24 @@ function setAttr(t: Raw, name: string, value: unknown): void {
     removeFrom(t, name, t._parameters);
     registerParameterRaw(t, name, value);
   } else if (t._parameters.has(name)) {
-    if (value !== null) throw new ArgumentError(`cannot assign '${typeName(value)}' as parameter '${name}' (nn.Parameter or null expected)`);
+    if (value !== null)
+      throw new ArgumentError(
+        `cannot assign '${typeName(value)}' as parameter '${name}' (nn.Parameter or null expected)`,
+      );
     registerParameterRaw(t, name, null);
   } else if (isModule(value)) {
     removeFrom(t, name, t._modules);
     addModuleRaw(t, name, value);
   } else if (t._modules.has(name)) {
-    if (value !== null) throw new ArgumentError(`cannot assign '${typeName(value)}' as child module '${name}' (nn.Module or null expected)`);
+    if (value !== null)
+      throw new ArgumentError(
+        `cannot assign '${typeName(value)}' as child module '${name}' (nn.Module or null expected)`,
+      );
     t._modules.set(name, null);
     mirror(t, name, null);
   } else if (t._buffers.has(name)) {
-    if (value !== null && !(value instanceof Tensor)) throw new ArgumentError(`cannot assign '${typeName(value)}' as buffer '${name}' (Tensor or null expected)`);
+    if (value !== null && !(value instanceof Tensor))
+      throw new ArgumentError(`cannot assign '${typeName(value)}' as buffer '${name}' (Tensor or null expected)`);
     if (value) keep(value as Tensor);
     t._buffers.set(name, value as Tensor | null);
     mirror(t, name, value);

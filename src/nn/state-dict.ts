@@ -11,7 +11,10 @@ import type { Module } from './module.js';
 export type StateDict = Record<string, Tensor>;
 /** What `loadStateDict` accepts: a plain object or a Map. */
 export type StateDictInput = Record<string, Tensor> | ReadonlyMap<string, Tensor>;
-export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
 
 /** A failed `loadStateDict`; nothing was copied. Lists every problem, as PyTorch's RuntimeError does. */
 export class StateDictError extends CheckpointError {
@@ -39,7 +42,8 @@ export interface LoadPlan {
 
 export function stateDict(m: Module, prefix: string, keepVars: boolean, out: StateDict = {}): StateDict {
   for (const [name, p] of m._parameters) if (p) out[prefix + name] = keepVars ? p : p.detach();
-  for (const [name, b] of m._buffers) if (b && !m._nonPersistentBuffers.has(name)) out[prefix + name] = keepVars ? b : b.detach();
+  for (const [name, b] of m._buffers)
+    if (b && !m._nonPersistentBuffers.has(name)) out[prefix + name] = keepVars ? b : b.detach();
   for (const [name, c] of m._modules) if (c) stateDict(c, `${prefix}${name}.`, keepVars, out);
   return out;
 }
@@ -75,22 +79,30 @@ export function planLocalLoad(m: Module, sd: ReadonlyMap<string, unknown>, prefi
 /** The tensor to copy from, or null after recording why it cannot be copied. */
 export function checkSource(key: string, v: unknown, dst: Tensor, errors: string[]): Tensor | null {
   if (!(v instanceof Tensor)) {
-    errors.push(`While copying the parameter named "${key}", expected a Tensor from checkpoint but received ${v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name : typeof v}`);
+    errors.push(
+      `While copying the parameter named "${key}", expected a Tensor from checkpoint but received ${v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name : typeof v}`,
+    );
     return null;
   }
   if (v.isDisposed) {
-    errors.push(`While copying the parameter named "${key}", the checkpoint tensor (shape ${fmtShape(v.shape)}) was disposed`);
+    errors.push(
+      `While copying the parameter named "${key}", the checkpoint tensor (shape ${fmtShape(v.shape)}) was disposed`,
+    );
     return null;
   }
   let src = v;
   // PyTorch's backward compatibility: a 0-dim state entry saved as a 1-element vector
   if (dst.ndim === 0 && src.ndim === 1 && src.shape[0] >= 1) src = src._view([], [], src.offset);
   if (src.shape.join() !== dst.shape.join() || src.ndim !== dst.ndim) {
-    errors.push(`size mismatch for ${key}: copying a param with shape ${fmtShape(v.shape)} from checkpoint, the shape in current model is ${fmtShape(dst.shape)}.`);
+    errors.push(
+      `size mismatch for ${key}: copying a param with shape ${fmtShape(v.shape)} from checkpoint, the shape in current model is ${fmtShape(dst.shape)}.`,
+    );
     return null;
   }
   if (src.device !== dst.device && src.device !== 'cpu') {
-    errors.push(`While copying the parameter named "${key}": the checkpoint tensor is on ${src.device} and the model on ${dst.device}; reading back from ${src.device} is asynchronous: move the state dict first (await t.toAsync('${dst.device}')) or the model (await model.toAsync('${src.device}'))`);
+    errors.push(
+      `While copying the parameter named "${key}": the checkpoint tensor is on ${src.device} and the model on ${dst.device}; reading back from ${src.device} is asynchronous: move the state dict first (await t.toAsync('${dst.device}')) or the model (await model.toAsync('${src.device}'))`,
+    );
     return null;
   }
   return src;
@@ -102,7 +114,10 @@ function plan(m: Module, sd: ReadonlyMap<string, unknown>, prefix: string, p: Lo
 }
 
 export function loadStateDict(m: Module, input: StateDictInput, strict: boolean): LoadResult {
-  if (!input || typeof input !== 'object') throw new CheckpointError(`Expected state_dict to be an object or a Map, got ${input === null ? 'null' : typeof input}`);
+  if (!input || typeof input !== 'object')
+    throw new CheckpointError(
+      `Expected state_dict to be an object or a Map, got ${input === null ? 'null' : typeof input}`,
+    );
   const sd: ReadonlyMap<string, unknown> = input instanceof Map ? input : new Map(Object.entries(input));
   const p: LoadPlan = { missingKeys: [], unexpectedKeys: [], errors: [], copies: [], after: [] };
   plan(m, sd, '', p);
@@ -110,12 +125,19 @@ export function loadStateDict(m: Module, input: StateDictInput, strict: boolean)
   const { missingKeys, unexpectedKeys } = p;
   const msgs = [...p.errors];
   if (strict) {
-    if (unexpectedKeys.length) msgs.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
-    if (missingKeys.length) msgs.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
+    if (unexpectedKeys.length)
+      msgs.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
+    if (missingKeys.length)
+      msgs.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
   }
   if (msgs.length) {
     for (const c of p.copies) if (c.temp) c.src.dispose();
-    throw new StateDictError(`Error(s) in loading state_dict for ${m._getName()}:\n\t${msgs.join('\n\t')}`, missingKeys, unexpectedKeys, p.errors);
+    throw new StateDictError(
+      `Error(s) in loading state_dict for ${m._getName()}:\n\t${msgs.join('\n\t')}`,
+      missingKeys,
+      unexpectedKeys,
+      p.errors,
+    );
   }
   noGrad(() => {
     for (const { dst, src } of p.copies) dst.copy_(src);

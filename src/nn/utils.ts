@@ -30,14 +30,24 @@ function pNorm(x: Tensor, p: number): Tensor {
  * `normType` may be Infinity / 'inf' (largest |g|). `errorIfNonfinite` needs the norm on the host:
  * it is checked synchronously for cpu gradients; on webgpu, read the returned norm instead.
  */
-export function clipGradNorm_(parameters: Params, maxNorm: number, normType: number | 'inf' | '-inf' = 2, { errorIfNonfinite = false }: { errorIfNonfinite?: boolean } = {}): Tensor {
-  const grads = asList(parameters).map((p) => p.grad).filter((g): g is Tensor => g !== null);
+export function clipGradNorm_(
+  parameters: Params,
+  maxNorm: number,
+  normType: number | 'inf' | '-inf' = 2,
+  { errorIfNonfinite = false }: { errorIfNonfinite?: boolean } = {},
+): Tensor {
+  const grads = asList(parameters)
+    .map((p) => p.grad)
+    .filter((g): g is Tensor => g !== null);
   const p = normType === 'inf' ? Infinity : normType === '-inf' ? -Infinity : Number(normType);
-  if (Number.isNaN(p)) throw new ArgumentError(`clipGradNorm_: normType must be a number or 'inf', got ${String(normType)}`);
+  if (Number.isNaN(p))
+    throw new ArgumentError(`clipGradNorm_: normType must be a number or 'inf', got ${String(normType)}`);
   if (grads.length === 0) return tensor(0, { device: 'cpu' });
   const device = grads[0].device;
   if (errorIfNonfinite && device !== 'cpu') {
-    throw new DeviceError(`clipGradNorm_: errorIfNonfinite needs the norm on the host, which is asynchronous on ${device}; call it without the flag and check await norm.item()`);
+    throw new DeviceError(
+      `clipGradNorm_: errorIfNonfinite needs the norm on the host, which is asynchronous on ${device}; call it without the flag and check await norm.item()`,
+    );
   }
   return noGrad(() => {
     const total = scope(() => {
@@ -46,7 +56,9 @@ export function clipGradNorm_(parameters: Params, maxNorm: number, normType: num
     });
     if (errorIfNonfinite && !Number.isFinite(total.dataSync()[0])) {
       total.dispose();
-      throw new ArgumentError(`The total norm of order ${p} for gradients from \`parameters\` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set errorIfNonfinite=false`);
+      throw new ArgumentError(
+        `The total norm of order ${p} for gradients from \`parameters\` is non-finite, so it cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set errorIfNonfinite=false`,
+      );
     }
     scope(() => {
       const coef = clamp(div(maxNorm, add(total, 1e-6)), { max: 1.0 });

@@ -51,18 +51,34 @@ export class CyclicLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, baseLr: number | number[], maxLr: number | number[], opts: CyclicLROptions = {}) {
     const {
-      stepSizeUp = 2000, stepSizeDown = null, mode = 'triangular', gamma = 1.0, scaleFn = null, scaleMode = 'cycle',
-      cycleMomentum = true, baseMomentum = 0.8, maxMomentum = 0.9, lastEpoch = -1,
+      stepSizeUp = 2000,
+      stepSizeDown = null,
+      mode = 'triangular',
+      gamma = 1.0,
+      scaleFn = null,
+      scaleMode = 'cycle',
+      cycleMomentum = true,
+      baseMomentum = 0.8,
+      maxMomentum = 0.9,
+      lastEpoch = -1,
     } = opts;
     const baseLrs = perGroup(optimizer, 'base_lr', baseLr);
-    if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]; });
+    if (lastEpoch === -1)
+      optimizer.paramGroups.forEach((g, i) => {
+        g.lr = baseLrs[i];
+      });
     const maxLrs = perGroup(optimizer, 'max_lr', maxLr);
-    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && !scaleFn) throw new ArgumentError('mode is invalid and scale_fn is None');
-    if (scaleFn && scaleMode !== 'cycle' && scaleMode !== 'iterations') throw new ArgumentError(`scaleMode must be 'cycle' or 'iterations', got ${scaleMode}`);
-    let useBeta1 = false, baseMomentums: number[] = [], maxMomentums: number[] = [];
+    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && !scaleFn)
+      throw new ArgumentError('mode is invalid and scale_fn is None');
+    if (scaleFn && scaleMode !== 'cycle' && scaleMode !== 'iterations')
+      throw new ArgumentError(`scaleMode must be 'cycle' or 'iterations', got ${scaleMode}`);
+    let useBeta1 = false,
+      baseMomentums: number[] = [],
+      maxMomentums: number[] = [];
     if (cycleMomentum) {
       const d = optimizer.defaults;
-      if (!('momentum' in d) && !('betas' in d)) throw new ArgumentError('optimizer must support momentum with `cycle_momentum` option enabled');
+      if (!('momentum' in d) && !('betas' in d))
+        throw new ArgumentError('optimizer must support momentum with `cycle_momentum` option enabled');
       useBeta1 = !('momentum' in d);
       const base = perGroup(optimizer, 'base_momentum', baseMomentum);
       if (lastEpoch === -1) {
@@ -76,7 +92,8 @@ export class CyclicLR extends LRScheduler {
     }
     super(optimizer, lastEpoch);
     this.maxLrs = maxLrs;
-    const up = stepSizeUp, down = stepSizeDown ?? stepSizeUp;
+    const up = stepSizeUp,
+      down = stepSizeDown ?? stepSizeUp;
     this.totalSize = up + down;
     this.stepRatio = up / this.totalSize;
     this.mode = mode;

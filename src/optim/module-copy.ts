@@ -61,12 +61,14 @@ function copyModule(m: Module, memo: Memo): Module {
   const c = Reflect.construct(Module, [], m.constructor) as Module & Record<string, unknown>;
   memo.set(m, c);
   const registered = new Set([...m._parameters.keys(), ...m._buffers.keys(), ...m._modules.keys()]);
-  for (const k of Object.keys(m)) if (!registered.has(k)) c[k] = copyValue((m as unknown as Record<string, unknown>)[k], memo);
+  for (const k of Object.keys(m))
+    if (!registered.has(k)) c[k] = copyValue((m as unknown as Record<string, unknown>)[k], memo);
   c.training = m.training;
   c._forwardPreHooks = new Map(m._forwardPreHooks);
   c._forwardHooks = new Map(m._forwardHooks);
   for (const [name, p] of m._parameters) c.registerParameter(name, p ? (cloneTensor(p, memo) as Parameter) : null);
-  for (const [name, b] of m._buffers) c.registerBuffer(name, b ? cloneTensor(b, memo) : null, { persistent: !m._nonPersistentBuffers.has(name) });
+  for (const [name, b] of m._buffers)
+    c.registerBuffer(name, b ? cloneTensor(b, memo) : null, { persistent: !m._nonPersistentBuffers.has(name) });
   for (const [name, child] of m._modules) c.registerModule(name, child ? copyModule(child, memo) : null);
   return c;
 }

@@ -61,37 +61,51 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   constructor(params: Params, defaults: Record<string, unknown>) {
     this.defaults = defaults;
     if (params instanceof Tensor) {
-      throw new ArgumentError(`params argument given to the optimizer should be an iterable of Tensors or param groups, but got a Tensor of shape ${fmtShape(params.shape)}`);
+      throw new ArgumentError(
+        `params argument given to the optimizer should be an iterable of Tensors or param groups, but got a Tensor of shape ${fmtShape(params.shape)}`,
+      );
     }
     const list = Array.from(params as Iterable<Tensor | ParamGroupInput>);
     if (list.length === 0) throw new ArgumentError('optimizer got an empty parameter list');
     const groups: ParamGroupInput[] = list.every((p) => p instanceof Tensor)
       ? [{ params: list as Tensor[] }]
       : list.map((g, i) => {
-        if (g instanceof Tensor || !g || typeof g !== 'object') {
-          throw new ArgumentError(`optimizer params must be all Tensors or all param groups ({ params, ... }); entry ${i} is ${g instanceof Tensor ? 'a Tensor' : typeof g}`);
-        }
-        return g;
-      });
+          if (g instanceof Tensor || !g || typeof g !== 'object') {
+            throw new ArgumentError(
+              `optimizer params must be all Tensors or all param groups ({ params, ... }); entry ${i} is ${g instanceof Tensor ? 'a Tensor' : typeof g}`,
+            );
+          }
+          return g;
+        });
     for (const g of groups) this.addParamGroup(g);
   }
 
   /** Add a group (e.g. layers unfrozen later in fine-tuning); options it leaves out take the defaults. */
   addParamGroup(group: ParamGroupInput): void {
-    if (!group || typeof group !== 'object' || !('params' in group)) throw new ArgumentError('param group must be an object with a `params` entry');
+    if (!group || typeof group !== 'object' || !('params' in group))
+      throw new ArgumentError('param group must be an object with a `params` entry');
     const raw = group.params;
     if (raw instanceof Set) {
-      throw new ArgumentError('optimizer parameters need to be organized in ordered collections, but the ordering of tensors in sets will change between runs. Please use an array instead.');
+      throw new ArgumentError(
+        'optimizer parameters need to be organized in ordered collections, but the ordering of tensors in sets will change between runs. Please use an array instead.',
+      );
     }
     const params = raw instanceof Tensor ? [raw] : Array.from(raw as Iterable<Tensor>);
     params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new ArgumentError(`optimizer can only optimize Tensors, but params[${i}] of the group is ${p === null ? 'null' : typeof p}`);
-      if (!p.isLeaf) throw new ArgumentError(`can't optimize a non-leaf Tensor (params[${i}], shape ${fmtShape(p.shape)}, made by ${p.gradFn!.name})`);
+      if (!(p instanceof Tensor))
+        throw new ArgumentError(
+          `optimizer can only optimize Tensors, but params[${i}] of the group is ${p === null ? 'null' : typeof p}`,
+        );
+      if (!p.isLeaf)
+        throw new ArgumentError(
+          `can't optimize a non-leaf Tensor (params[${i}], shape ${fmtShape(p.shape)}, made by ${p.gradFn!.name})`,
+        );
     });
     const out: Record<string, unknown> = { ...group, params };
     for (const [name, dflt] of Object.entries(this.defaults)) {
       if (out[name] !== undefined) continue;
-      if (dflt === required) throw new ArgumentError(`parameter group didn't specify a value of required optimization parameter ${name}`);
+      if (dflt === required)
+        throw new ArgumentError(`parameter group didn't specify a value of required optimization parameter ${name}`);
       out[name] = Array.isArray(dflt) ? [...dflt] : dflt;
     }
     if (new Set(params).size !== params.length) {
@@ -99,7 +113,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     }
     for (const g of this.paramGroups) {
       const dup = params.find((p) => g.params.includes(p));
-      if (dup) throw new ArgumentError(`some parameters appear in more than one parameter group (shape ${fmtShape(dup.shape)})`);
+      if (dup)
+        throw new ArgumentError(
+          `some parameters appear in more than one parameter group (shape ${fmtShape(dup.shape)})`,
+        );
     }
     this.paramGroups.push(out as G);
     for (const l of this.paramGroupListeners) l.onParamGroupAdded(out as G);
@@ -199,14 +216,18 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     }
     const saved = sd.param_groups;
     if (saved.length !== this.paramGroups.length) {
-      throw new CheckpointError(`loaded state dict has a different number of parameter groups (${saved.length}, optimizer has ${this.paramGroups.length})`);
+      throw new CheckpointError(
+        `loaded state dict has a different number of parameter groups (${saved.length}, optimizer has ${this.paramGroups.length})`,
+      );
     }
     const idMap = new Map<number, Tensor>();
     saved.forEach((sg, gi) => {
       const ids = sg.params;
       const mine = this.paramGroups[gi].params;
       if (!Array.isArray(ids) || ids.length !== mine.length) {
-        throw new CheckpointError(`loaded state dict contains a parameter group that doesn't match the size of optimizer's group (param_groups[${gi}] has ${Array.isArray(ids) ? ids.length : 'no'} params, the optimizer's group ${mine.length})`);
+        throw new CheckpointError(
+          `loaded state dict contains a parameter group that doesn't match the size of optimizer's group (param_groups[${gi}] has ${Array.isArray(ids) ? ids.length : 'no'} params, the optimizer's group ${mine.length})`,
+        );
       }
       ids.forEach((id, k) => idMap.set(Number(id), mine[k]));
     });
@@ -215,7 +236,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     try {
       for (const [key, entry] of Object.entries(sd.state)) {
         const p = idMap.get(Number(key));
-        if (!p) throw new CheckpointError(`state[${key}] names no parameter of the optimizer's groups (indices 0..${idMap.size - 1})`);
+        if (!p)
+          throw new CheckpointError(
+            `state[${key}] names no parameter of the optimizer's groups (indices 0..${idMap.size - 1})`,
+          );
         if (!entry || typeof entry !== 'object') throw new CheckpointError(`state[${key}] is not an object`);
         const st: ParamState = {};
         for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
@@ -227,7 +251,8 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
       for (const t of made) t.dispose();
       throw e;
     }
-    for (const st of this.state.values()) for (const v of Object.values(st)) if (v instanceof Tensor && !made.includes(v)) v.dispose();
+    for (const st of this.state.values())
+      for (const v of Object.values(st)) if (v instanceof Tensor && !made.includes(v)) v.dispose();
     this.state = newState;
     saved.forEach((sg, gi) => {
       const g = this.paramGroups[gi] as Record<string, unknown>;
@@ -241,15 +266,26 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
 
 /** `p`'s gradient as a dense tensor the fused kernels can take (a temporary copy when it is a view). */
 function checkParam(p: Tensor, grad: Tensor): Tensor {
-  if (p.dtype !== 'float32') throw new DTypeError(`optimizer: parameter of shape ${fmtShape(p.shape)} is ${p.dtype}; only float32 parameters can be optimized`);
+  if (p.dtype !== 'float32')
+    throw new DTypeError(
+      `optimizer: parameter of shape ${fmtShape(p.shape)} is ${p.dtype}; only float32 parameters can be optimized`,
+    );
   if (!p.isContiguous() || p.offset !== 0) {
-    throw new ArgumentError(`optimizer: parameters are updated in place by fused kernels and must be contiguous at offset 0; this one has shape ${fmtShape(p.shape)}, strides ${fmtShape(p.strides)}, offset ${p.offset} (optimize the tensor that owns the storage, not a view of it)`);
+    throw new ArgumentError(
+      `optimizer: parameters are updated in place by fused kernels and must be contiguous at offset 0; this one has shape ${fmtShape(p.shape)}, strides ${fmtShape(p.strides)}, offset ${p.offset} (optimize the tensor that owns the storage, not a view of it)`,
+    );
   }
-  if (grad.device !== p.device) throw new DeviceError(`optimizer: gradient is on ${grad.device} but its parameter (shape ${fmtShape(p.shape)}) is on ${p.device}`);
+  if (grad.device !== p.device)
+    throw new DeviceError(
+      `optimizer: gradient is on ${grad.device} but its parameter (shape ${fmtShape(p.shape)}) is on ${p.device}`,
+    );
   if (grad.shape.length !== p.shape.length || grad.shape.some((s, i) => s !== p.shape[i])) {
-    throw new ShapeError(`optimizer: gradient of shape ${fmtShape(grad.shape)} does not match its parameter's shape ${fmtShape(p.shape)}`);
+    throw new ShapeError(
+      `optimizer: gradient of shape ${fmtShape(grad.shape)} does not match its parameter's shape ${fmtShape(p.shape)}`,
+    );
   }
-  if (grad.dtype !== 'float32') throw new DTypeError(`optimizer: gradient of shape ${fmtShape(grad.shape)} is ${grad.dtype}, expected float32`);
+  if (grad.dtype !== 'float32')
+    throw new DTypeError(`optimizer: gradient of shape ${fmtShape(grad.shape)} is ${grad.dtype}, expected float32`);
   return grad.isContiguous() && grad.offset === 0 ? grad : grad._contiguousRaw();
 }
 
@@ -257,15 +293,21 @@ function checkParam(p: Tensor, grad: Tensor): Tensor {
 function importState(where: string, key: string, v: unknown, p: Tensor, made: Tensor[]): StateValue {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number') return v;
-  if (!(v instanceof Tensor)) throw new CheckpointError(`${where}: expected a Tensor, a number or null, got ${typeof v}`);
+  if (!(v instanceof Tensor))
+    throw new CheckpointError(`${where}: expected a Tensor, a number or null, got ${typeof v}`);
   if (key === 'step') {
     // PyTorch 1.13 keeps Adam's step as a 0-dim tensor; here it is a host number
     if (v.numel() !== 1) throw new CheckpointError(`${where}: expected one value, got shape ${fmtShape(v.shape)}`);
-    if (v.device !== 'cpu') throw new DeviceError(`${where} is a ${v.device} tensor; reading it is asynchronous: move the state dict's step to cpu first (await t.toAsync('cpu'))`);
+    if (v.device !== 'cpu')
+      throw new DeviceError(
+        `${where} is a ${v.device} tensor; reading it is asynchronous: move the state dict's step to cpu first (await t.toAsync('cpu'))`,
+      );
     return v.dataSync()[0];
   }
   if (v.shape.length !== p.shape.length || v.shape.some((s, i) => s !== p.shape[i])) {
-    throw new CheckpointError(`${where}: shape ${fmtShape(v.shape)} does not match its parameter's shape ${fmtShape(p.shape)}`);
+    throw new CheckpointError(
+      `${where}: shape ${fmtShape(v.shape)} does not match its parameter's shape ${fmtShape(p.shape)}`,
+    );
   }
   if (v.dtype !== 'float32') throw new CheckpointError(`${where}: dtype ${v.dtype}, expected float32`);
   let out: Tensor;
@@ -275,7 +317,9 @@ function importState(where: string, key: string, v: unknown, p: Tensor, made: Te
   } else if (v.device === 'cpu') {
     out = v._transfer(p.device);
   } else {
-    throw new DeviceError(`${where} is on ${v.device} but its parameter is on ${p.device}: reading it back is asynchronous, move the state to ${p.device} first`);
+    throw new DeviceError(
+      `${where} is on ${v.device} but its parameter is on ${p.device}: reading it back is asynchronous, move the state to ${p.device} first`,
+    );
   }
   made.push(keep(out));
   return out;
@@ -293,8 +337,14 @@ export interface ImplementationFlags {
   fused?: boolean;
 }
 /** The flags `keys` (the ones this optimizer class has in PyTorch 1.13) with PyTorch's defaults. */
-export function implementationFlags(keys: readonly (keyof ImplementationFlags)[], opts: ImplementationFlags): Record<string, unknown> {
-  if (opts.differentiable) throw new ArgumentError('differentiable=true is not supported: finetorch\'s optimizer steps are fused kernels that autograd does not record');
+export function implementationFlags(
+  keys: readonly (keyof ImplementationFlags)[],
+  opts: ImplementationFlags,
+): Record<string, unknown> {
+  if (opts.differentiable)
+    throw new ArgumentError(
+      "differentiable=true is not supported: finetorch's optimizer steps are fused kernels that autograd does not record",
+    );
   const dflt: Required<ImplementationFlags> = { foreach: null, differentiable: false, capturable: false, fused: false };
   return Object.fromEntries(keys.map((k) => [k, opts[k] ?? dflt[k]]));
 }

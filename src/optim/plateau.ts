@@ -35,7 +35,16 @@ export class ReduceLROnPlateau extends SchedulerBase {
   lastEpoch = 0;
 
   constructor(optimizer: Optimizer, opts: ReduceLROnPlateauOptions = {}) {
-    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
+    const {
+      mode = 'min',
+      factor = 0.1,
+      patience = 10,
+      threshold = 1e-4,
+      thresholdMode = 'rel',
+      cooldown = 0,
+      minLr = 0,
+      eps = 1e-8,
+    } = opts;
     if (factor >= 1.0) throw new ArgumentError('Factor should be < 1.0.');
     super(optimizer);
     this.factor = factor;
@@ -48,7 +57,8 @@ export class ReduceLROnPlateau extends SchedulerBase {
     this.cooldown = cooldown;
     this.eps = eps;
     if (mode !== 'min' && mode !== 'max') throw new ArgumentError(`mode ${mode} is unknown!`);
-    if (thresholdMode !== 'rel' && thresholdMode !== 'abs') throw new ArgumentError(`threshold mode ${thresholdMode} is unknown!`);
+    if (thresholdMode !== 'rel' && thresholdMode !== 'abs')
+      throw new ArgumentError(`threshold mode ${thresholdMode} is unknown!`);
     this.mode = mode;
     this.threshold = threshold;
     this.thresholdMode = thresholdMode;
@@ -79,8 +89,12 @@ export class ReduceLROnPlateau extends SchedulerBase {
   step(metric: number | Tensor): void {
     let current: number;
     if (metric instanceof Tensor) {
-      if (metric.numel() !== 1) throw new ArgumentError(`ReduceLROnPlateau.step: metric must have one element, got shape ${fmtShape(metric.shape)}`);
-      if (metric.device !== 'cpu') throw new DeviceError(`ReduceLROnPlateau.step: the metric is on ${metric.device}; pass await metric.item()`);
+      if (metric.numel() !== 1)
+        throw new ArgumentError(
+          `ReduceLROnPlateau.step: metric must have one element, got shape ${fmtShape(metric.shape)}`,
+        );
+      if (metric.device !== 'cpu')
+        throw new DeviceError(`ReduceLROnPlateau.step: the metric is on ${metric.device}; pass await metric.item()`);
       current = metric.dataSync()[0];
     } else current = Number(metric);
     this.lastEpoch += 1;

@@ -35,7 +35,14 @@ const CAMEL: Record<string, string> = Object.fromEntries(Object.entries(SNAKE).m
 const snake = (k: string) => SNAKE[k] ?? toSnake(k);
 const camel = (k: string) => CAMEL[k] ?? toCamel(k);
 /** fields a PyTorch scheduler state dict carries that mean nothing here */
-const PYTORCH_ONLY = new Set(['verbose', '_get_lr_called_within_step', 'anneal_func', '_with_counter', '_scale_fn_ref', '_scale_fn_custom']);
+const PYTORCH_ONLY = new Set([
+  'verbose',
+  '_get_lr_called_within_step',
+  'anneal_func',
+  '_with_counter',
+  '_scale_fn_ref',
+  '_scale_fn_custom',
+]);
 
 /** Plain fields of `obj` (not the optimizer, not functions) as a snake_case state dict, deep-copied. */
 export function packState(obj: object, skip: string[] = []): SchedulerStateDict {
@@ -69,7 +76,8 @@ export abstract class SchedulerBase implements Scheduler {
   _lastLr: number[] = [];
 
   constructor(optimizer: Optimizer) {
-    if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${(optimizer as object)?.constructor?.name ?? typeof optimizer} is not an Optimizer`);
+    if (!(optimizer instanceof Optimizer))
+      throw new ArgumentError(`${(optimizer as object)?.constructor?.name ?? typeof optimizer} is not an Optimizer`);
     this.optimizer = optimizer;
   }
 
@@ -108,7 +116,10 @@ export abstract class LRScheduler extends SchedulerBase {
       for (const g of optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
     } else {
       optimizer.paramGroups.forEach((g, i) => {
-        if (g.initialLr === undefined) throw new ArgumentError(`param 'initial_lr' is not specified in param_groups[${i}] when resuming an optimizer`);
+        if (g.initialLr === undefined)
+          throw new ArgumentError(
+            `param 'initial_lr' is not specified in param_groups[${i}] when resuming an optimizer`,
+          );
       });
     }
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
@@ -147,7 +158,9 @@ export abstract class LRScheduler extends SchedulerBase {
       this.lastEpoch = epoch;
       values = this.closedFormLr() ?? this.getLr();
     }
-    this.groups.forEach((g, i) => { g.lr = values[i]; });
+    this.groups.forEach((g, i) => {
+      g.lr = values[i];
+    });
     this._lastLr = this.groups.map((g) => g.lr);
   }
 }

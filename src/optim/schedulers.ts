@@ -61,7 +61,11 @@ export class MultiplicativeLR extends PerGroupLambdaLR {
 export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
-  constructor(optimizer: Optimizer, stepSize: number, { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    stepSize: number,
+    { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {},
+  ) {
     super(optimizer, lastEpoch);
     this.stepSize = stepSize;
     this.gamma = gamma;
@@ -81,7 +85,11 @@ export class MultiStepLR extends LRScheduler {
   /** epoch → how many times it is listed (PyTorch's Counter) */
   milestones: Record<number, number>;
   gamma: number;
-  constructor(optimizer: Optimizer, milestones: number[], { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    milestones: number[],
+    { gamma = 0.1, lastEpoch = -1 }: { gamma?: number; lastEpoch?: number } = {},
+  ) {
     super(optimizer, lastEpoch);
     this.milestones = {};
     for (const m of milestones) this.milestones[m] = (this.milestones[m] ?? 0) + 1;
@@ -104,8 +112,16 @@ export class MultiStepLR extends LRScheduler {
 export class ConstantLR extends LRScheduler {
   factor: number;
   totalIters: number;
-  constructor(optimizer: Optimizer, { factor = 1 / 3, totalIters = 5, lastEpoch = -1 }: { factor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    if (factor > 1 || factor < 0) throw new ArgumentError('Constant multiplicative factor expected to be between 0 and 1.');
+  constructor(
+    optimizer: Optimizer,
+    {
+      factor = 1 / 3,
+      totalIters = 5,
+      lastEpoch = -1,
+    }: { factor?: number; totalIters?: number; lastEpoch?: number } = {},
+  ) {
+    if (factor > 1 || factor < 0)
+      throw new ArgumentError('Constant multiplicative factor expected to be between 0 and 1.');
     super(optimizer, lastEpoch);
     this.factor = factor;
     this.totalIters = totalIters;
@@ -136,7 +152,10 @@ export class ConstantLR extends LRScheduler {
 export class PolynomialLR extends LRScheduler {
   totalIters: number;
   power: number;
-  constructor(optimizer: Optimizer, { totalIters = 5, power = 1.0, lastEpoch = -1 }: { totalIters?: number; power?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    { totalIters = 5, power = 1.0, lastEpoch = -1 }: { totalIters?: number; power?: number; lastEpoch?: number } = {},
+  ) {
     super(optimizer, lastEpoch);
     this.totalIters = totalIters;
     this.power = power;
@@ -144,12 +163,15 @@ export class PolynomialLR extends LRScheduler {
   }
   protected getLr(): number[] {
     if (this.lastEpoch === 0 || this.lastEpoch > this.totalIters) return this.groups.map((g) => g.lr);
-    const T = this.totalIters, e = this.lastEpoch;
+    const T = this.totalIters,
+      e = this.lastEpoch;
     const decay = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** this.power;
     return this.groups.map((g) => g.lr * decay);
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => b * (1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+    return this.baseLrs.map(
+      (b) => b * (1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power,
+    );
   }
 }
 
@@ -175,9 +197,19 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(optimizer: Optimizer, { startFactor = 1 / 3, endFactor = 1.0, totalIters = 5, lastEpoch = -1 }: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
-    if (startFactor > 1 || startFactor < 0) throw new ArgumentError('Starting multiplicative factor expected to be between 0 and 1.');
-    if (endFactor > 1 || endFactor < 0) throw new ArgumentError('Ending multiplicative factor expected to be between 0 and 1.');
+  constructor(
+    optimizer: Optimizer,
+    {
+      startFactor = 1 / 3,
+      endFactor = 1.0,
+      totalIters = 5,
+      lastEpoch = -1,
+    }: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {},
+  ) {
+    if (startFactor > 1 || startFactor < 0)
+      throw new ArgumentError('Starting multiplicative factor expected to be between 0 and 1.');
+    if (endFactor > 1 || endFactor < 0)
+      throw new ArgumentError('Ending multiplicative factor expected to be between 0 and 1.');
     super(optimizer, lastEpoch);
     this.startFactor = startFactor;
     this.endFactor = endFactor;
@@ -194,7 +226,9 @@ export class LinearLR extends LRScheduler {
     return this.baseLrs.map((b) => b * this.factorAt(this.lastEpoch));
   }
   private factorAt(epoch: number): number {
-    return this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, epoch)) / this.totalIters;
+    return (
+      this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, epoch)) / this.totalIters
+    );
   }
   /** A group added mid-ramp joins at the ramp's current factor, so the recursive steps end at its own lr × endFactor. */
   override onParamGroupAdded(group: ParamGroup): void {
@@ -220,7 +254,11 @@ function joinAtFactor(s: LRScheduler, group: ParamGroup, factor: number): void {
 export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
-  constructor(optimizer: Optimizer, tMax: number, { etaMin = 0, lastEpoch = -1 }: { etaMin?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    tMax: number,
+    { etaMin = 0, lastEpoch = -1 }: { etaMin?: number; lastEpoch?: number } = {},
+  ) {
     super(optimizer, lastEpoch);
     this.tMax = tMax;
     this.etaMin = etaMin;
@@ -235,9 +273,13 @@ export class CosineAnnealingLR extends LRScheduler {
     if ((e - 1 - T) % (2 * T) === 0) {
       return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     }
-    return this.groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+    return this.groups.map(
+      (g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin,
+    );
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
+    return this.baseLrs.map(
+      (b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2,
+    );
   }
 }

@@ -17,7 +17,9 @@ abstract class SchedulerList extends SchedulerBase {
   override loadStateDict(sd: SchedulerStateDict): void {
     const subs = sd._schedulers;
     if (!Array.isArray(subs) || subs.length !== this._schedulers.length) {
-      throw new CheckpointError(`${this.constructor.name} state dict needs _schedulers with ${this._schedulers.length} entries`);
+      throw new CheckpointError(
+        `${this.constructor.name} state dict needs _schedulers with ${this._schedulers.length} entries`,
+      );
     }
     unpackState(this, sd, ['_schedulers']);
     subs.forEach((s, i) => this._schedulers[i].loadStateDict(s as SchedulerStateDict));
@@ -29,15 +31,24 @@ export class SequentialLR extends SchedulerList {
   _milestones: number[];
   lastEpoch: number;
 
-  constructor(optimizer: Optimizer, schedulers: LRScheduler[], milestones: number[], { lastEpoch = -1 }: { lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    schedulers: LRScheduler[],
+    milestones: number[],
+    { lastEpoch = -1 }: { lastEpoch?: number } = {},
+  ) {
     super(optimizer);
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
-        throw new ArgumentError(`Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`);
+        throw new ArgumentError(
+          `Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers at index ${i} to be different than the optimizer passed in.`,
+        );
       }
     });
     if (milestones.length !== schedulers.length - 1) {
-      throw new ArgumentError(`Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`);
+      throw new ArgumentError(
+        `Sequential Schedulers expects number of schedulers provided to be one more than the number of milestone points, but got number of schedulers ${schedulers.length} and the number of milestones to be equal to ${milestones.length}`,
+      );
     }
     this._schedulers = [...schedulers];
     this._milestones = [...milestones];
@@ -92,7 +103,9 @@ export class ChainedScheduler extends SchedulerList {
     if (schedulers.length === 0) throw new ArgumentError('ChainedScheduler needs at least one scheduler');
     schedulers.forEach((s, i) => {
       if (s.optimizer !== schedulers[0].optimizer) {
-        throw new ArgumentError(`ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at index 0 and ${i} to be different`);
+        throw new ArgumentError(
+          `ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at index 0 and ${i} to be different`,
+        );
       }
     });
     super(schedulers[0].optimizer);

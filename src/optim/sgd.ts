@@ -5,7 +5,16 @@
 import { ArgumentError } from '../errors.js';
 import { keep } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkNonNegative, implementationFlags, Optimizer, required, type ImplementationFlags, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import {
+  checkNonNegative,
+  implementationFlags,
+  Optimizer,
+  required,
+  type ImplementationFlags,
+  type ParamGroup,
+  type ParamState,
+  type Params,
+} from './optimizer.js';
 
 export interface SGDOptions extends Pick<ImplementationFlags, 'foreach' | 'differentiable'> {
   /** required here or in every param group */
@@ -17,7 +26,11 @@ export interface SGDOptions extends Pick<ImplementationFlags, 'foreach' | 'diffe
   maximize?: boolean;
 }
 export interface SGDGroup extends ParamGroup {
-  momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
 }
 
 export class SGD extends Optimizer<SGDGroup> {
@@ -26,8 +39,17 @@ export class SGD extends Optimizer<SGDGroup> {
     if (lr !== undefined) checkNonNegative('learning rate', lr);
     checkNonNegative('momentum value', momentum);
     checkNonNegative('weight_decay value', weightDecay);
-    if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError('Nesterov momentum requires a momentum and zero dampening');
-    super(params, { lr: lr ?? required, momentum, dampening, weightDecay, nesterov, maximize, ...implementationFlags(['foreach', 'differentiable'], opts) });
+    if (nesterov && (momentum <= 0 || dampening !== 0))
+      throw new ArgumentError('Nesterov momentum requires a momentum and zero dampening');
+    super(params, {
+      lr: lr ?? required,
+      momentum,
+      dampening,
+      weightDecay,
+      nesterov,
+      maximize,
+      ...implementationFlags(['foreach', 'differentiable'], opts),
+    });
   }
 
   protected override update(p: Tensor, g: Tensor, group: SGDGroup, state: ParamState): void {
@@ -44,8 +66,13 @@ export class SGD extends Optimizer<SGDGroup> {
       }
     } else if (!('momentum_buffer' in state)) state.momentum_buffer = null;
     p.backend.sgdStep(p, g, buf, {
-      lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay,
-      nesterov: group.nesterov, maximize: group.maximize, firstStep,
+      lr: group.lr,
+      momentum: group.momentum,
+      dampening: group.dampening,
+      weightDecay: group.weightDecay,
+      nesterov: group.nesterov,
+      maximize: group.maximize,
+      firstStep,
     });
   }
 }

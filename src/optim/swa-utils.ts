@@ -55,7 +55,9 @@ export class AveragedModel<M extends Module = Module> extends Module {
     const n = this.n_averaged;
     if (n.device === 'cpu') return (this.hostCount = Math.trunc(n.dataSync()[0]));
     if (this.hostCount === null) {
-      throw new DeviceError(`AveragedModel needs n_averaged on the host, but it was loaded from a ${n.device} tensor; load the state dict from cpu tensors`);
+      throw new DeviceError(
+        `AveragedModel needs n_averaged on the host, but it was loaded from a ${n.device} tensor; load the state dict from cpu tensors`,
+      );
     }
     return this.hostCount;
   }
@@ -65,20 +67,26 @@ export class AveragedModel<M extends Module = Module> extends Module {
     const mine = this.useBuffers ? [...this.module.parameters(), ...this.module.buffers()] : this.module.parameters();
     const theirs = this.useBuffers ? [...model.parameters(), ...model.buffers()] : model.parameters();
     if (mine.length !== theirs.length) {
-      throw new ArgumentError(`AveragedModel.updateParameters: the model has ${theirs.length} ${this.useBuffers ? 'parameters and buffers' : 'parameters'}, the average ${mine.length}`);
+      throw new ArgumentError(
+        `AveragedModel.updateParameters: the model has ${theirs.length} ${this.useBuffers ? 'parameters and buffers' : 'parameters'}, the average ${mine.length}`,
+      );
     }
     mine.forEach((p, i) => {
       if (p.shape.length !== theirs[i].shape.length || p.shape.some((s, j) => s !== theirs[i].shape[j])) {
-        throw new ShapeError(`AveragedModel.updateParameters: tensor ${i} of the model has shape ${fmtShape(theirs[i].shape)}, the average's ${fmtShape(p.shape)}`);
+        throw new ShapeError(
+          `AveragedModel.updateParameters: tensor ${i} of the model has shape ${fmtShape(theirs[i].shape)}, the average's ${fmtShape(p.shape)}`,
+        );
       }
     });
     const n = this.count();
     noGrad(() => {
-      mine.forEach((p, i) => scope(() => {
-        const src = theirs[i].detach();
-        const cur = src.device === p.device ? src : src.to(p.device);
-        p.copy_(n === 0 ? cur : this.avgFn(p.detach(), cur, n));
-      }));
+      mine.forEach((p, i) =>
+        scope(() => {
+          const src = theirs[i].detach();
+          const cur = src.device === p.device ? src : src.to(p.device);
+          p.copy_(n === 0 ? cur : this.avgFn(p.detach(), cur, n));
+        }),
+      );
       this.n_averaged.add_(1);
     });
     if (this.hostCount !== null) this.hostCount = n + 1;
@@ -91,7 +99,9 @@ export class AveragedModel<M extends Module = Module> extends Module {
     const c = plan.copies.slice(before).find((e) => e.key === `${prefix}n_averaged`);
     if (c) {
       const n = c.src.device === 'cpu' ? Math.trunc(c.src.dataSync()[0]) : null;
-      plan.after.push(() => { this.hostCount = n; });
+      plan.after.push(() => {
+        this.hostCount = n;
+      });
     }
   }
 }
@@ -99,7 +109,8 @@ export class AveragedModel<M extends Module = Module> extends Module {
 /** A loader's batch: a tensor, or an array whose first element is the input (as PyTorch's update_bn). */
 function inputOf(batch: unknown, i: number): Tensor {
   const x = Array.isArray(batch) ? batch[0] : batch;
-  if (!(x instanceof Tensor)) throw new ArgumentError(`updateBn: batch ${i} is neither a Tensor nor an array starting with one`);
+  if (!(x instanceof Tensor))
+    throw new ArgumentError(`updateBn: batch ${i} is neither a Tensor nor an array starting with one`);
   return x;
 }
 
@@ -109,9 +120,17 @@ function inputOf(batch: unknown, i: number): Tensor {
  * batches (momentum null), in train mode; momentum and the train/eval mode are restored after.
  * BatchNorms frozen by `finetune.freeze` (statistics frozen) are left as they are.
  */
-export async function updateBn(loader: Iterable<unknown> | AsyncIterable<unknown>, model: Module, opts: { device?: Device } = {}): Promise<void> {
-  const bns = model.modules().filter((m): m is BatchNorm1d | BatchNorm2d =>
-    (m instanceof BatchNorm1d || m instanceof BatchNorm2d) && m.trackRunningStats && !m.frozenStats);
+export async function updateBn(
+  loader: Iterable<unknown> | AsyncIterable<unknown>,
+  model: Module,
+  opts: { device?: Device } = {},
+): Promise<void> {
+  const bns = model
+    .modules()
+    .filter(
+      (m): m is BatchNorm1d | BatchNorm2d =>
+        (m instanceof BatchNorm1d || m instanceof BatchNorm2d) && m.trackRunningStats && !m.frozenStats,
+    );
   if (!bns.length) return;
   const momenta = bns.map((m) => m.momentum);
   for (const m of bns) m.resetRunningStats();
@@ -122,12 +141,16 @@ export async function updateBn(loader: Iterable<unknown> | AsyncIterable<unknown
     let i = 0;
     for await (const batch of loader as AsyncIterable<unknown>) {
       const x = inputOf(batch, i++);
-      noGrad(() => scope(() => {
-        model.call(opts.device && x.device !== opts.device ? x.to(opts.device) : x);
-      }));
+      noGrad(() =>
+        scope(() => {
+          model.call(opts.device && x.device !== opts.device ? x.to(opts.device) : x);
+        }),
+      );
     }
   } finally {
-    bns.forEach((m, k) => { m.momentum = momenta[k]; });
+    bns.forEach((m, k) => {
+      m.momentum = momenta[k];
+    });
     model.train(wasTraining);
   }
 }

@@ -28,12 +28,18 @@ export class SWALR extends LRScheduler {
     const { annealEpochs = 10, annealStrategy = 'cos', lastEpoch = -1 } = opts;
     const n = optimizer.paramGroups.length;
     if (Array.isArray(swaLr) && swaLr.length !== n) {
-      throw new ArgumentError(`swa_lr must have the same length as optimizer.param_groups: swa_lr has ${swaLr.length}, optimizer.param_groups has ${n}`);
+      throw new ArgumentError(
+        `swa_lr must have the same length as optimizer.param_groups: swa_lr has ${swaLr.length}, optimizer.param_groups has ${n}`,
+      );
     }
     const lrs = Array.isArray(swaLr) ? swaLr : new Array<number>(n).fill(swaLr);
-    optimizer.paramGroups.forEach((g, i) => { g.swaLr = lrs[i]; });
-    if (annealStrategy !== 'cos' && annealStrategy !== 'linear') throw new ArgumentError(`anneal_strategy must by one of 'cos' or 'linear', instead got ${annealStrategy}`);
-    if (!Number.isInteger(annealEpochs) || annealEpochs < 0) throw new ArgumentError(`anneal_epochs must be equal or greater than 0, got ${annealEpochs}`);
+    optimizer.paramGroups.forEach((g, i) => {
+      g.swaLr = lrs[i];
+    });
+    if (annealStrategy !== 'cos' && annealStrategy !== 'linear')
+      throw new ArgumentError(`anneal_strategy must by one of 'cos' or 'linear', instead got ${annealStrategy}`);
+    if (!Number.isInteger(annealEpochs) || annealEpochs < 0)
+      throw new ArgumentError(`anneal_epochs must be equal or greater than 0, got ${annealEpochs}`);
     super(optimizer, lastEpoch);
     this.annealFunc = ANNEAL[annealStrategy];
     this.annealEpochs = annealEpochs;

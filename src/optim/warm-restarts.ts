@@ -13,9 +13,14 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   etaMin: number;
   tCur: number;
 
-  constructor(optimizer: Optimizer, t0: number, { tMult = 1, etaMin = 0, lastEpoch = -1 }: { tMult?: number; etaMin?: number; lastEpoch?: number } = {}) {
+  constructor(
+    optimizer: Optimizer,
+    t0: number,
+    { tMult = 1, etaMin = 0, lastEpoch = -1 }: { tMult?: number; etaMin?: number; lastEpoch?: number } = {},
+  ) {
     if (!(t0 > 0) || !Number.isInteger(t0)) throw new ArgumentError(`Expected positive integer T_0, but got ${t0}`);
-    if (!(tMult >= 1) || !Number.isInteger(tMult)) throw new ArgumentError(`Expected integer T_mult >= 1, but got ${tMult}`);
+    if (!(tMult >= 1) || !Number.isInteger(tMult))
+      throw new ArgumentError(`Expected integer T_mult >= 1, but got ${tMult}`);
     super(optimizer, lastEpoch);
     this.t0 = t0;
     this.tI = t0;
@@ -26,7 +31,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 
   protected getLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
+    return this.baseLrs.map(
+      (b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2,
+    );
   }
 
   override step(epoch?: number): void {
@@ -54,7 +61,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     }
     this.lastEpoch = Math.floor(epoch);
     const values = this.getLr();
-    this.groups.forEach((g, i) => { g.lr = values[i]; });
+    this.groups.forEach((g, i) => {
+      g.lr = values[i];
+    });
     this._lastLr = this.groups.map((g) => g.lr);
   }
 }

@@ -16,7 +16,10 @@ function nextTask(): Promise<void> {
   if (typeof MessageChannel !== 'function') return new Promise((r) => setTimeout(r, 0));
   return new Promise((r) => {
     const ch = new MessageChannel();
-    (ch.port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => { ch.port1.close(); r(); };
+    (ch.port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => {
+      ch.port1.close();
+      r();
+    };
     ch.port2.postMessage(0);
   });
 }
@@ -34,7 +37,9 @@ export const browserPlatform: Platform = {
   tuneCache: browserTuneCache(),
   stdout: { write: (s: string) => console.log(s.replace(/\n$/, '')) },
   onInterrupt: () => () => undefined,
-  exit: (code) => { throw new PlatformError(`exit(${code}) requested: a browser has no process to end`); },
+  exit: (code) => {
+    throw new PlatformError(`exit(${code}) requested: a browser has no process to end`);
+  },
   node: null,
 };
 

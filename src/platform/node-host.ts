@@ -15,7 +15,11 @@ import { platform } from './platform.js';
 
 /** The Node modules Node-only features use (absent in a browser). */
 export interface NodeHost {
-  fs: typeof fs; fsp: typeof fsp; path: typeof path; os: typeof os; crypto: typeof crypto;
+  fs: typeof fs;
+  fsp: typeof fsp;
+  path: typeof path;
+  os: typeof os;
+  crypto: typeof crypto;
   createRequire: typeof nodeModule.createRequire;
   /** pngjs (Node streams and zlib): synchronous PNG decoding */
   png: typeof PNG;

@@ -23,7 +23,8 @@ async function writeAtomic(name: string, data: string | Uint8Array | readonly Ui
   const tmp = tempPathFor(name);
   const fh = await fsp.open(tmp, 'w');
   try {
-    const chunks = typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
+    const chunks =
+      typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
     for (const c of chunks) {
       let done = 0;
       while (done < c.length) done += (await fh.write(c, done, c.length - done)).bytesWritten;
@@ -41,7 +42,9 @@ const files: FileStore = {
   read: (name) => fsp.readFile(name),
   write: writeAtomic,
   append: (name, text) => fsp.appendFile(name, text),
-  mkdir: async (dir) => { await fsp.mkdir(dir, { recursive: true }); },
+  mkdir: async (dir) => {
+    await fsp.mkdir(dir, { recursive: true });
+  },
   join: (dir, name) => path.join(dir, name),
 };
 
@@ -52,12 +55,14 @@ export function tuneCachePath(): string {
 }
 
 const tuneCache: TuneCacheStore = {
-  get where() { return tuneCachePath(); },
+  get where() {
+    return tuneCachePath();
+  },
   load: async () => undefined,
   read() {
     try {
       const parsed = JSON.parse(fs.readFileSync(tuneCachePath(), 'utf8')) as unknown;
-      return parsed && typeof parsed === 'object' ? parsed as Record<string, TuneCacheEntry> : {};
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, TuneCacheEntry>) : {};
     } catch {
       return {}; // missing or unreadable: tune again
     }

@@ -12,19 +12,30 @@ export const OPFS_PREFIX = 'opfs:';
 
 /** `opfs:a/b/c` → ['a', 'b', 'c'] (empty segments and '.' dropped; '..' refused). */
 export function opfsParts(name: string): string[] {
-  const parts = name.slice(OPFS_PREFIX.length).split('/').filter((p) => p && p !== '.');
+  const parts = name
+    .slice(OPFS_PREFIX.length)
+    .split('/')
+    .filter((p) => p && p !== '.');
   if (parts.includes('..')) throw new ArgumentError(`'${name}': '..' is not allowed in an opfs: name`);
   return parts;
 }
 
 const notFound = (name: string, e: unknown) =>
-  Object.assign(new PlatformError(`cannot read '${name}': ${(e as Error)?.name === 'NotFoundError' ? 'no such file' : (e as Error)?.message}`), {
-    code: (e as Error)?.name === 'NotFoundError' || (e as Error)?.name === 'TypeMismatchError' ? 'ENOENT' : 'EIO',
-  });
+  Object.assign(
+    new PlatformError(
+      `cannot read '${name}': ${(e as Error)?.name === 'NotFoundError' ? 'no such file' : (e as Error)?.message}`,
+    ),
+    {
+      code: (e as Error)?.name === 'NotFoundError' || (e as Error)?.name === 'TypeMismatchError' ? 'ENOENT' : 'EIO',
+    },
+  );
 
 async function root(): Promise<WebDirectoryHandle> {
   const storage = web().navigator?.storage;
-  if (!storage?.getDirectory) throw new PlatformError('the origin-private file system (navigator.storage.getDirectory) is not available here (it needs a secure context: https or localhost)');
+  if (!storage?.getDirectory)
+    throw new PlatformError(
+      'the origin-private file system (navigator.storage.getDirectory) is not available here (it needs a secure context: https or localhost)',
+    );
   return storage.getDirectory();
 }
 
@@ -55,7 +66,10 @@ async function writeChunks(name: string, chunks: readonly Uint8Array[], append: 
     }
     return;
   }
-  if (!h.createSyncAccessHandle) throw new PlatformError(`cannot write '${name}': this browser offers neither createWritable nor createSyncAccessHandle`);
+  if (!h.createSyncAccessHandle)
+    throw new PlatformError(
+      `cannot write '${name}': this browser offers neither createWritable nor createSyncAccessHandle`,
+    );
   const s = await h.createSyncAccessHandle();
   try {
     let at = append ? s.getSize() : 0;
@@ -72,7 +86,9 @@ const bytesOf = (data: string | Uint8Array | readonly Uint8Array[]): readonly Ui
 
 function writable(name: string): void {
   if (!name.startsWith(OPFS_PREFIX)) {
-    throw new PlatformError(`cannot write '${name}' in a browser: name a file in the origin-private file system ('opfs:dir/file'), or take the bytes (torch.save(obj) without a name returns them)`);
+    throw new PlatformError(
+      `cannot write '${name}' in a browser: name a file in the origin-private file system ('opfs:dir/file'), or take the bytes (torch.save(obj) without a name returns them)`,
+    );
   }
 }
 
@@ -80,7 +96,10 @@ export const opfsFiles: FileStore = {
   async read(name) {
     if (!name.startsWith(OPFS_PREFIX)) {
       const res = await fetch(name);
-      if (!res.ok) throw Object.assign(new PlatformError(`cannot read '${name}': HTTP ${res.status} ${res.statusText}`), { code: res.status === 404 ? 'ENOENT' : 'EIO' });
+      if (!res.ok)
+        throw Object.assign(new PlatformError(`cannot read '${name}': HTTP ${res.status} ${res.statusText}`), {
+          code: res.status === 404 ? 'ENOENT' : 'EIO',
+        });
       return new Uint8Array(await res.arrayBuffer());
     }
     try {

@@ -11,7 +11,11 @@ import { PlatformError } from '../errors.js';
 import type { GpuSource } from '../kernels/webgpu/adapter.js';
 
 /** One autotune cache entry (kernels/webgpu/autotune.ts). */
-export interface TuneCacheEntry { config: string; ms: Record<string, number>; at: string }
+export interface TuneCacheEntry {
+  config: string;
+  ms: Record<string, number>;
+  at: string;
+}
 
 /**
  * Where kernel choices persist: a JSON file in Node (read fresh each time, so processes share it),
@@ -42,7 +46,10 @@ export interface FileStore {
 }
 
 /** A text sink (progress lines, a bar redrawn in place where `isTTY`). */
-export interface TextOut { write(s: string): unknown; isTTY?: boolean }
+export interface TextOut {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
 
 export interface Platform {
   readonly name: 'node' | 'browser';
@@ -68,13 +75,22 @@ export interface Platform {
 
 /** A store with no files (a module imported without an entry point). */
 export function noFiles(why: string): FileStore {
-  const fail = async (name: string): Promise<never> => { throw Object.assign(new PlatformError(`cannot access '${name}': ${why}`), { code: 'ENOTSUP' }); };
+  const fail = async (name: string): Promise<never> => {
+    throw Object.assign(new PlatformError(`cannot access '${name}': ${why}`), { code: 'ENOTSUP' });
+  };
   return { read: fail, write: fail, append: fail, mkdir: fail, join: (d, n) => `${d.replace(/\/+$/, '')}/${n}` };
 }
 
 const memoryCache = (): TuneCacheStore => {
   let cache: Record<string, TuneCacheEntry> = {};
-  return { where: 'memory', load: async () => undefined, read: () => cache, write: (e) => { cache = { ...cache, ...e }; } };
+  return {
+    where: 'memory',
+    load: async () => undefined,
+    read: () => cache,
+    write: (e) => {
+      cache = { ...cache, ...e };
+    },
+  };
 };
 
 /** The platform from globals alone (see the header). */
@@ -90,7 +106,9 @@ export function plainPlatform(): Platform {
     tuneCache: memoryCache(),
     stdout: { write: (s: string) => console.log(s.replace(/\n$/, '')) },
     onInterrupt: () => () => undefined,
-    exit: (code) => { throw new PlatformError(`exit(${code}) requested: no process to end here`); },
+    exit: (code) => {
+      throw new PlatformError(`exit(${code}) requested: no process to end here`);
+    },
     node: null,
   };
 }

@@ -9,7 +9,11 @@ export interface WebWritable {
   abort(): Promise<void>;
 }
 export interface WebSyncAccessHandle {
-  write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; getSize(): number; flush(): void; close(): void;
+  write(b: Uint8Array, o: { at: number }): number;
+  truncate(n: number): void;
+  getSize(): number;
+  flush(): void;
+  close(): void;
 }
 export interface WebFileHandle {
   getFile(): Promise<Blob>;
@@ -21,17 +25,34 @@ export interface WebDirectoryHandle {
   getFileHandle(name: string, o: { create: boolean }): Promise<WebFileHandle>;
 }
 
-export interface WebRequest<T> { result: T; error: unknown; onsuccess: (() => void) | null; onerror: (() => void) | null }
-export interface WebObjectStore { get(key: string): WebRequest<unknown>; put(value: unknown, key: string): WebRequest<unknown> }
+export interface WebRequest<T> {
+  result: T;
+  error: unknown;
+  onsuccess: (() => void) | null;
+  onerror: (() => void) | null;
+}
+export interface WebObjectStore {
+  get(key: string): WebRequest<unknown>;
+  put(value: unknown, key: string): WebRequest<unknown>;
+}
 export interface WebDatabase {
   transaction(store: string, mode: 'readonly' | 'readwrite'): { objectStore(name: string): WebObjectStore };
   createObjectStore(name: string): unknown;
   close(): void;
 }
-export interface WebOpenRequest extends WebRequest<WebDatabase> { onupgradeneeded: (() => void) | null }
-export interface WebStorage { getItem(k: string): string | null; setItem(k: string, v: string): void }
+export interface WebOpenRequest extends WebRequest<WebDatabase> {
+  onupgradeneeded: (() => void) | null;
+}
+export interface WebStorage {
+  getItem(k: string): string | null;
+  setItem(k: string, v: string): void;
+}
 
-export interface WebImageBitmap { width: number; height: number; close(): void }
+export interface WebImageBitmap {
+  width: number;
+  height: number;
+  close(): void;
+}
 export interface Web2d {
   drawImage(image: WebImageBitmap, x: number, y: number): void;
   getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
@@ -41,7 +62,10 @@ export interface WebGlobals {
   navigator?: { gpu?: GPU; storage?: { getDirectory?(): Promise<WebDirectoryHandle> } };
   indexedDB?: { open(name: string, version: number): WebOpenRequest };
   localStorage?: WebStorage;
-  createImageBitmap?: (b: Blob, o: { colorSpaceConversion: 'none'; premultiplyAlpha: 'none' }) => Promise<WebImageBitmap>;
+  createImageBitmap?: (
+    b: Blob,
+    o: { colorSpaceConversion: 'none'; premultiplyAlpha: 'none' },
+  ) => Promise<WebImageBitmap>;
   OffscreenCanvas?: new (w: number, h: number) => { getContext(kind: '2d'): Web2d | null };
   FINETORCH_ENV?: Record<string, string | undefined>;
 }

@@ -6,8 +6,14 @@ import { defaultGenerator, type Generator } from './random.js';
 import { checkShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
 
-export interface TensorOptions { dtype?: DType; device?: Device; requiresGrad?: boolean }
-export interface RandomOptions extends TensorOptions { generator?: Generator }
+export interface TensorOptions {
+  dtype?: DType;
+  device?: Device;
+  requiresGrad?: boolean;
+}
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
 
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -20,7 +26,10 @@ function hostArray(n: number, dtype: DType): Float32Array | Int32Array {
 }
 
 /** `torch.tensor`: nested arrays (numbers → float32, booleans → bool) or a typed array. */
-export function tensor(data: NestedArray | Float32Array | Int32Array | Uint8Array | Float64Array, o: TensorOptions = {}): Tensor {
+export function tensor(
+  data: NestedArray | Float32Array | Int32Array | Uint8Array | Float64Array,
+  o: TensorOptions = {},
+): Tensor {
   const device = o.device ?? defaultDevice();
   if (ArrayBuffer.isView(data)) {
     const dtype = o.dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint8Array ? 'bool' : 'float32');
@@ -42,12 +51,15 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | Uint8Arra
     if (dim === shape.length) {
       if (Array.isArray(v)) throw new ArgumentError(`tensor(): ragged nested array at index [${path.join(', ')}]`);
       const x = typeof v === 'boolean' ? +v : v;
-      if (typeof x !== 'number') throw new ArgumentError(`tensor(): expected a number at [${path.join(', ')}], got ${typeof v}`);
+      if (typeof x !== 'number')
+        throw new ArgumentError(`tensor(): expected a number at [${path.join(', ')}], got ${typeof v}`);
       host[k++] = dtype === 'bool' ? +(x !== 0) : x;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ArgumentError(`tensor(): expected a sequence of length ${shape[dim]} at dim ${dim} (index [${path.join(', ')}])`);
+      throw new ArgumentError(
+        `tensor(): expected a sequence of length ${shape[dim]} at dim ${dim} (index [${path.join(', ')}])`,
+      );
     }
     v.forEach((c, i) => walk(c, dim + 1, [...path, i]));
   };
@@ -75,7 +87,10 @@ export const emptyLike = (t: Tensor, o: TensorOptions = {}) => empty(t.shape, li
 export function arange(a: number, b?: number, step = 1, o: TensorOptions = {}): Tensor {
   const [start, end] = b === undefined ? [0, a] : [a, b];
   if (step === 0) throw new ArgumentError('arange: step must be nonzero');
-  if ((end - start) / step < 0) throw new ArgumentError(`arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`);
+  if ((end - start) / step < 0)
+    throw new ArgumentError(
+      `arange: upper bound and larger bound inconsistent with step sign (start=${start}, end=${end}, step=${step})`,
+    );
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = o.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   const host = hostArray(n, dtype);
@@ -83,7 +98,8 @@ export function arange(a: number, b?: number, step = 1, o: TensorOptions = {}): 
   return finish(Tensor.fromHost(host, [n], dtype, o.device ?? defaultDevice()), o);
 }
 export function linspace(start: number, end: number, steps: number, o: TensorOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: number of steps must be non-negative, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new ArgumentError(`linspace: number of steps must be non-negative, got ${steps}`);
   const host = new Float32Array(steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // PyTorch fills the second half from the end so the last value is exactly `end`

@@ -3,7 +3,13 @@
 // file only runs their acquisition once and picks the default among those available.
 import type { DeviceType } from '../kernels/backend.js';
 import {
-  acquireBackends, backendFor, devicesAbove, isAvailable as registered, isDevice, preferredDevice, unavailableReason,
+  acquireBackends,
+  backendFor,
+  devicesAbove,
+  isAvailable as registered,
+  isDevice,
+  preferredDevice,
+  unavailableReason,
 } from '../kernels/registry.js';
 
 export { backendFor };

@@ -5,7 +5,12 @@ import type { Storage } from '../kernels/backend.js';
 import { devices } from '../kernels/registry.js';
 import { backendFor, type Device } from './device.js';
 
-export interface MemoryStats { liveTensors: number; liveBytes: number; pooledBytes: number; peakBytes: number }
+export interface MemoryStats {
+  liveTensors: number;
+  liveBytes: number;
+  pooledBytes: number;
+  peakBytes: number;
+}
 type Counts = { liveTensors: number; liveBytes: number; peakBytes: number };
 const stats = new Map<string, Counts>();
 /** a device's counters, made on first use (devices register at startup, see kernels/registry.ts) */
@@ -39,7 +44,11 @@ export function memory(): Record<Device, MemoryStats> {
   const out = {} as Record<Device, MemoryStats>;
   for (const d of devices() as Device[]) {
     let pooledBytes = 0;
-    try { pooledBytes = backendFor(d).memory().pooledBytes; } catch { /* device absent */ }
+    try {
+      pooledBytes = backendFor(d).memory().pooledBytes;
+    } catch {
+      /* device absent */
+    }
     out[d] = { ...countsOf(d), pooledBytes };
   }
   return out;
@@ -52,7 +61,10 @@ export function resetPeak(device?: Device): void {
 }
 
 /** Anything that can be freed by a scope. */
-export interface Disposable { dispose(): void; readonly isDisposed: boolean }
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
 type Scope = Set<Disposable>;
 const scopes: Scope[] = [];
 const owner = new WeakMap<Disposable, Scope>();
@@ -102,12 +114,18 @@ export function scope<T>(fn: () => T): T {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of s) if (!t.isDisposed) { owner.delete(t); t.dispose(); }
+    for (const t of s)
+      if (!t.isDisposed) {
+        owner.delete(t);
+        t.dispose();
+      }
     throw e;
   }
   scopes.pop();
   if (result && typeof (result as { then?: unknown }).then === 'function') {
-    throw new ArgumentError('torch.scope: fn returned a Promise; scopes track synchronous work only (await outside the scope)');
+    throw new ArgumentError(
+      'torch.scope: fn returned a Promise; scopes track synchronous work only (await outside the scope)',
+    );
   }
   const kept = new Set<Disposable>();
   collect(result, kept, new Set());

@@ -5,7 +5,9 @@ import type { DType } from '../kernels/backend.js';
 function formatter(values: ArrayLike<number>, dtype: DType): (x: number) => string {
   if (dtype === 'bool') return (x) => (x ? 'True' : 'False');
   if (dtype === 'int32') return (x) => String(x);
-  let allInt = true, maxAbs = 0, minAbs = Infinity;
+  let allInt = true,
+    maxAbs = 0,
+    minAbs = Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
@@ -21,7 +23,12 @@ function formatter(values: ArrayLike<number>, dtype: DType): (x: number) => stri
   return (x) => (Number.isFinite(x) ? x.toFixed(4) : special(x));
 }
 
-export function formatTensor(values: ArrayLike<number>, shape: readonly number[], dtype: DType, suffix: string): string {
+export function formatTensor(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType,
+  suffix: string,
+): string {
   const fmt = formatter(values, dtype);
   const n = values.length;
   const summarise = n > 1000;
@@ -36,10 +43,14 @@ export function formatTensor(values: ArrayLike<number>, shape: readonly number[]
   if (n === 0) return `tensor([], size=(${shape.join(', ')})${dtypeSuffix}${suffix})`;
   const strides: number[] = [];
   let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { strides[i] = acc; acc *= shape[i]; }
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= shape[i];
+  }
   const rec = (dim: number, base: number): string => {
     const size = shape[dim];
-    const idx = summarise && size > 6 ? [0, 1, 2, -1, size - 3, size - 2, size - 1] : Array.from({ length: size }, (_, i) => i);
+    const idx =
+      summarise && size > 6 ? [0, 1, 2, -1, size - 3, size - 2, size - 1] : Array.from({ length: size }, (_, i) => i);
     if (dim === shape.length - 1) {
       return `[${idx.map((i) => (i < 0 ? '...' : pad(strs[base + i]))).join(', ')}]`;
     }

@@ -24,7 +24,10 @@ export class Generator {
     const s = this.s;
     const r = Math.imul(((Math.imul(s[1], 5) << 7) | (Math.imul(s[1], 5) >>> 25)) >>> 0, 9) >>> 0;
     const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = ((s[3] << 11) | (s[3] >>> 21)) >>> 0;
     return r;
@@ -50,8 +53,13 @@ export class Generator {
   int(low: number, high: number): number {
     return low + Math.floor(this.uniform() * (high - low));
   }
-  getState(): Uint32Array { return this.s.slice(); }
-  setState(st: Uint32Array): void { this.s.set(st); this.spare = null; }
+  getState(): Uint32Array {
+    return this.s.slice();
+  }
+  setState(st: Uint32Array): void {
+    this.s.set(st);
+    this.spare = null;
+  }
 }
 
 export const defaultGenerator = new Generator();

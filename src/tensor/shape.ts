@@ -6,9 +6,12 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op =
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) {
-      throw new ShapeError(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i - n}: ${x} vs ${y})`);
+      throw new ShapeError(
+        `${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast (dim ${i - n}: ${x} vs ${y})`,
+      );
     }
     out[i] = x === 1 ? y : x;
   }
@@ -18,7 +21,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], op =
 /** Normalise a possibly negative dim against ndim; `extra` allows dim == ndim (unsqueeze). */
 export function normDim(dim: number, ndim: number, extra = 0): number {
   const n = ndim + extra;
-  const lo = -Math.max(n, 1), hi = Math.max(n, 1) - 1;
+  const lo = -Math.max(n, 1),
+    hi = Math.max(n, 1) - 1;
   if (!Number.isInteger(dim) || dim < lo || dim > hi) {
     throw new ArgumentError(`Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${dim})`);
   }
@@ -29,13 +33,15 @@ export function normDims(dims: number | readonly number[] | undefined | null, nd
   if (dims === undefined || dims === null) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dims === 'number' ? [dims] : [...dims];
   const out = list.map((d) => normDim(d, ndim));
-  if (new Set(out).size !== out.length) throw new ArgumentError(`dim ${fmtShape(list)} appears multiple times in the list of dims`);
+  if (new Set(out).size !== out.length)
+    throw new ArgumentError(`dim ${fmtShape(list)} appears multiple times in the list of dims`);
   return out.sort((x, y) => x - y);
 }
 
 export function checkShape(shape: readonly number[], what = 'shape'): number[] {
   for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new ArgumentError(`${what} ${fmtShape(shape)}: sizes must be non-negative integers`);
+    if (!Number.isInteger(s) || s < 0)
+      throw new ArgumentError(`${what} ${fmtShape(shape)}: sizes must be non-negative integers`);
   }
   return [...shape];
 }

@@ -53,7 +53,8 @@ export class Tensor implements View {
 
   /** A new contiguous tensor from host values (copied) on `device`. */
   static fromHost(data: HostArray, shape: readonly number[], dtype: DType, device: Device): Tensor {
-    if (data.length !== numel(shape)) throw new ShapeError(`fromHost: ${data.length} values for shape ${fmtShape(shape)}`);
+    if (data.length !== numel(shape))
+      throw new ShapeError(`fromHost: ${data.length} values for shape ${fmtShape(shape)}`);
     return new Tensor(backendFor(device).upload(data, dtype), shape);
   }
   /** A new uninitialised contiguous tensor. */
@@ -62,31 +63,58 @@ export class Tensor implements View {
   }
 
   get storage(): Storage {
-    if (this._disposed) throw new DisposedError(`tensor of shape ${fmtShape(this.shape)} (${this.dtype}, ${this.device}) was used after dispose()`);
+    if (this._disposed)
+      throw new DisposedError(
+        `tensor of shape ${fmtShape(this.shape)} (${this.dtype}, ${this.device}) was used after dispose()`,
+      );
     return this._storage;
   }
-  get device(): Device { return this._storage.device; }
-  get backend(): Backend { return backendFor(this.device); }
-  get ndim(): number { return this.shape.length; }
-  dim(): number { return this.shape.length; }
-  numel(): number { return numel(this.shape); }
+  get device(): Device {
+    return this._storage.device;
+  }
+  get backend(): Backend {
+    return backendFor(this.device);
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return numel(this.shape);
+  }
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
     if (dim === undefined) return [...this.shape];
     return this.shape[dim < 0 ? dim + this.ndim : dim];
   }
-  get isDisposed(): boolean { return this._disposed; }
-  isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
-  isFloatingPoint(): boolean { return this.dtype === 'float32'; }
-  get isLeaf(): boolean { return this.gradFn === null; }
-  get requiresGrad(): boolean { return this._requiresGrad; }
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+  isFloatingPoint(): boolean {
+    return this.dtype === 'float32';
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
   set requiresGrad(v: boolean) {
     if (v && this.dtype !== 'float32') {
-      throw new DTypeError(`only floating point tensors can require gradients (this one is ${this.dtype}, shape ${fmtShape(this.shape)})`);
+      throw new DTypeError(
+        `only floating point tensors can require gradients (this one is ${this.dtype}, shape ${fmtShape(this.shape)})`,
+      );
     }
     if (!this.isLeaf && !v) {
-      throw new AutogradError(`you can only change requiresGrad flags of leaf variables; use detach() on the output of ${this.gradFn!.name}`);
+      throw new AutogradError(
+        `you can only change requiresGrad flags of leaf variables; use detach() on the output of ${this.gradFn!.name}`,
+      );
     }
     this._requiresGrad = v;
   }
@@ -104,10 +132,16 @@ export class Tensor implements View {
   }
   /** `fn(grad)` runs when this tensor's gradient is computed; a returned tensor replaces it. */
   registerHook(fn: (g: Tensor) => Tensor | void): { remove(): void } {
-    if (!this._requiresGrad) throw new AutogradError("cannot register a hook on a tensor that doesn't require gradient");
+    if (!this._requiresGrad)
+      throw new AutogradError("cannot register a hook on a tensor that doesn't require gradient");
     const list = this.gradFn ? this.gradFn.hooks : this._hooks;
     list.push(fn);
-    return { remove: () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); } };
+    return {
+      remove: () => {
+        const i = list.indexOf(fn);
+        if (i >= 0) list.splice(i, 1);
+      },
+    };
   }
 
   /** @internal A view sharing this tensor's storage. */
@@ -141,14 +175,18 @@ export class Tensor implements View {
   }
   /** Synchronous values, cpu tensors only. */
   dataSync(): Float32Array | Int32Array | Uint8Array {
-    if (this.device !== 'cpu') throw new DeviceError(`dataSync() needs a cpu tensor; this one is on ${this.device}: use await t.data()`);
+    if (this.device !== 'cpu')
+      throw new DeviceError(`dataSync() needs a cpu tensor; this one is on ${this.device}: use await t.data()`);
     const src = this.isContiguous() ? this : this._contiguousRaw();
     const arr = (src.storage.handle as HostArray).slice(src.offset, src.offset + this.numel());
     if (src !== this) src.dispose();
     return this.dtype === 'bool' ? Uint8Array.from(arr) : arr;
   }
   async item(): Promise<number> {
-    if (this.numel() !== 1) throw new DTypeError(`a Tensor with ${this.numel()} elements cannot be converted to a number (shape ${fmtShape(this.shape)})`);
+    if (this.numel() !== 1)
+      throw new DTypeError(
+        `a Tensor with ${this.numel()} elements cannot be converted to a number (shape ${fmtShape(this.shape)})`,
+      );
     return (await this.data())[0];
   }
   async tolist(): Promise<unknown> {
@@ -165,7 +203,9 @@ export class Tensor implements View {
   _transfer(device: Device): Tensor {
     if (device === this.device) return this;
     if (this.device !== 'cpu') {
-      throw new DeviceError(`moving a ${this.device} tensor to ${device} reads it back, which is asynchronous: use await t.toAsync('${device}')`);
+      throw new DeviceError(
+        `moving a ${this.device} tensor to ${device} reads it back, which is asynchronous: use await t.toAsync('${device}')`,
+      );
     }
     const host = this.dataSync();
     return Tensor.fromHost(host instanceof Uint8Array ? Int32Array.from(host) : host, this.shape, this.dtype, device);
@@ -177,7 +217,10 @@ export class Tensor implements View {
    * optimizer built before) keep working. `src` keeps its own reference; dispose it as usual.
    */
   _adoptStorage(src: Tensor): void {
-    if (src.dtype !== this.dtype) throw new DTypeError(`_adoptStorage: dtype ${src.dtype} does not match ${this.dtype} (shape ${fmtShape(this.shape)})`);
+    if (src.dtype !== this.dtype)
+      throw new DTypeError(
+        `_adoptStorage: dtype ${src.dtype} does not match ${this.dtype} (shape ${fmtShape(this.shape)})`,
+      );
     const old = this.storage;
     const next = src.storage;
     retainStorage(next);

@@ -18,9 +18,27 @@ const { tensors, metadata } = fixture('ops/edge_sweep');
 const cases = JSON.parse(metadata.cases) as Case[];
 
 const LOOSE_OPS = new Set([
-  'matmul', 'linear', 'conv2d', 'conv1d', 'batchNorm', 'layerNorm', 'groupNorm', 'softmax', 'logSoftmax', 'logsumexp',
-  'var', 'std', 'crossEntropy', 'nllLoss', 'binaryCrossEntropy', 'binaryCrossEntropyWithLogits', 'avgPool2d', 'avgPool1d',
-  'adaptiveAvgPool2d', 'adaptiveAvgPool1d', 'mean',
+  'matmul',
+  'linear',
+  'conv2d',
+  'conv1d',
+  'batchNorm',
+  'layerNorm',
+  'groupNorm',
+  'softmax',
+  'logSoftmax',
+  'logsumexp',
+  'var',
+  'std',
+  'crossEntropy',
+  'nllLoss',
+  'binaryCrossEntropy',
+  'binaryCrossEntropyWithLogits',
+  'avgPool2d',
+  'avgPool1d',
+  'adaptiveAvgPool2d',
+  'adaptiveAvgPool1d',
+  'mean',
 ]);
 const tolFor = (c: Case) => (LOOSE_OPS.has(c.op) ? LOOSE : TOL);
 
@@ -39,7 +57,10 @@ eachDevice((device) => {
       if (!k) it(c.name, () => runCase(c, tensors, device, tolFor(c)));
       else {
         it(`${c.name} (known failure: ${k.reason})`, async () => {
-          const err = await runCase(c, tensors, device, tolFor(c)).then(() => null, (e: unknown) => e);
+          const err = await runCase(c, tensors, device, tolFor(c)).then(
+            () => null,
+            (e: unknown) => e,
+          );
           expect(err, `${c.name} now matches PyTorch on ${device}: remove it from KNOWN_FAILURES`).not.toBeNull();
         });
       }

@@ -7,7 +7,8 @@ import { devices, eachDevice, expectClose, torch, type Device } from '../harness
 type Tensor = torch.Tensor;
 const F = torch.nn.functional;
 
-const dispatches = (device: Device) => (device === 'webgpu' ? torch.webgpu.dispatchCount() : backendFor('cpu').dispatches);
+const dispatches = (device: Device) =>
+  device === 'webgpu' ? torch.webgpu.dispatchCount() : backendFor('cpu').dispatches;
 
 eachDevice((device) => {
   const leaf = (v: number[] | number[][], requiresGrad = true) => torch.tensor(v, { device, requiresGrad });
@@ -25,7 +26,9 @@ eachDevice((device) => {
       const z = c.add(1);
       expect(z.requiresGrad).toBe(false);
       expect(z.gradFn).toBeNull();
-      expect(() => { y.requiresGrad = false; }).toThrow(/only change requiresGrad flags of leaf/);
+      expect(() => {
+        y.requiresGrad = false;
+      }).toThrow(/only change requiresGrad flags of leaf/);
       c.requiresGrad = true;
       expect(c.requiresGrad).toBe(true);
     });
@@ -89,9 +92,22 @@ eachDevice((device) => {
 
   describe('memory', () => {
     it('backward leaves only the new .grad tensors alive', async () => {
-      const x = leaf([[0.5, -1, 2], [1.5, 0.25, -0.75]]);
-      const w = leaf([[1, 2], [-1, 0.5], [0.3, 0.1]]);
-      const loss = F.crossEntropy(x.matmul(w).relu().add(x.sum(1, { keepdim: true }).exp()), torch.tensor(new Int32Array([1, 0]), { device }));
+      const x = leaf([
+        [0.5, -1, 2],
+        [1.5, 0.25, -0.75],
+      ]);
+      const w = leaf([
+        [1, 2],
+        [-1, 0.5],
+        [0.3, 0.1],
+      ]);
+      const loss = F.crossEntropy(
+        x
+          .matmul(w)
+          .relu()
+          .add(x.sum(1, { keepdim: true }).exp()),
+        torch.tensor(new Int32Array([1, 0]), { device }),
+      );
       const live = () => torch.memory()[device].liveTensors;
       const before = live();
       loss.backward();
@@ -105,7 +121,10 @@ eachDevice((device) => {
     it('a hook on a leaf sees the total gradient once and may replace it', async () => {
       const x = leaf([1, 2, 3]);
       const seen: Tensor[] = [];
-      x.registerHook((g) => { seen.push(g); return g.mul(10); });
+      x.registerHook((g) => {
+        seen.push(g);
+        return g.mul(10);
+      });
       x.mul(x).add(x).sum().backward(); // two paths into x: the hook runs once, on 2x + 1
       await expectClose(x.grad!, [30, 50, 70]);
       expect(seen.length).toBe(1);
@@ -130,7 +149,9 @@ eachDevice((device) => {
       const x = leaf([1, 2]);
       let kept: Tensor | null = null;
       const h = x.mul(2);
-      h.registerHook((g) => { kept = g; });
+      h.registerHook((g) => {
+        kept = g;
+      });
       h.mul(h).sum().backward();
       await expectClose(kept!, [4, 8]);
     });
@@ -162,7 +183,7 @@ eachDevice((device) => {
   describe('double backward', () => {
     const xs = [0.3, 0.9, 1.7, 2.2];
     const sig = (v: number) => 1 / (1 + Math.exp(-v));
-    const phi = (v: number) => Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+    const phi = (v: number) => Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
     const cases: [string, (x: Tensor) => Tensor, (v: number) => number][] = [
       ['exp', (x) => x.exp(), (v) => Math.exp(v)],
       ['log', (x) => x.log(), (v) => -1 / (v * v)],
@@ -197,7 +218,8 @@ eachDevice((device) => {
       });
     }
     it('mixed partials of x * y and backward(createGraph) into .grad', async () => {
-      const x = leaf([1, 2]), y = leaf([3, -1]);
+      const x = leaf([1, 2]),
+        y = leaf([3, -1]);
       const [gx] = torch.grad(x.mul(y).mul(x).sum(), [x], null, { createGraph: true }); // 2xy
       gx!.sum().backward();
       await expectClose(x.grad!, [6, -2]); // d(2xy)/dx = 2y
@@ -215,7 +237,8 @@ eachDevice((device) => {
 
   describe('errors', () => {
     it('a broadcasting failure names both shapes', () => {
-      const a = torch.ones([2, 3], { device }), b = torch.ones([4], { device });
+      const a = torch.ones([2, 3], { device }),
+        b = torch.ones([4], { device });
       expect(() => a.add(b)).toThrow(torch.ShapeError);
       expect(() => a.add(b)).toThrow(/\[2, 3\].*\[4\]/);
       expect(() => torch.matmul(a, torch.ones([2, 5], { device }))).toThrow(/\[2, 3\] and \[2, 5\]/);
@@ -230,7 +253,9 @@ eachDevice((device) => {
     it('integer tensors refuse requiresGrad', () => {
       expect(() => torch.zeros([2], { device, dtype: 'int32', requiresGrad: true })).toThrow(torch.DTypeError);
       const i = torch.arange(3, undefined, 1, { device });
-      expect(() => { i.requiresGrad = true; }).toThrow(/only floating point tensors can require gradients.*int32/);
+      expect(() => {
+        i.requiresGrad = true;
+      }).toThrow(/only floating point tensors can require gradients.*int32/);
     });
     it('in-place ops on a leaf that requires grad need noGrad', () => {
       const x = leaf([1, 2]);
@@ -247,7 +272,8 @@ eachDevice((device) => {
 
     /** dispatches and matmul launches of one backward of sum(linear(x, w, b)) */
     function backwardCost(freezeWeight: boolean) {
-      const wl = w.detach(), bl = b.detach();
+      const wl = w.detach(),
+        bl = b.detach();
       wl.requiresGrad = !freezeWeight;
       bl.requiresGrad = true;
       const loss = F.linear(x, wl, bl).sum();
@@ -275,7 +301,9 @@ eachDevice((device) => {
     it('a frozen first layer of an MLP costs nothing in backward', () => {
       const w2 = torch.randn([3, 4], { device });
       const cost = (freezeFirst: boolean) => {
-        const w1 = w.detach(), b1 = b.detach(), w2l = w2.detach();
+        const w1 = w.detach(),
+          b1 = b.detach(),
+          w2l = w2.detach();
         w1.requiresGrad = b1.requiresGrad = !freezeFirst;
         w2l.requiresGrad = true;
         const loss = F.linear(F.relu(F.linear(x, w1, b1)), w2l).sum();
@@ -286,7 +314,8 @@ eachDevice((device) => {
         spy.mockRestore();
         return r;
       };
-      const all = cost(false), head = cost(true);
+      const all = cost(false),
+        head = cost(true);
       expect(all.matmuls).toBe(3); // dW2, dh, dW1
       expect(head.matmuls).toBe(1); // dW2 only: nothing below the head needs a gradient
       expect(head.dispatches).toBeLessThan(all.dispatches);
@@ -296,7 +325,8 @@ eachDevice((device) => {
 
 if (devices.includes('webgpu')) {
   it('mixing devices in one op throws DeviceError', () => {
-    const a = torch.ones([2], { device: 'cpu' }), b = torch.ones([2], { device: 'webgpu' });
+    const a = torch.ones([2], { device: 'cpu' }),
+      b = torch.ones([2], { device: 'webgpu' });
     expect(() => a.add(b)).toThrow(torch.DeviceError);
     expect(() => a.add(b)).toThrow(/cpu and webgpu/);
     expect(() => torch.matmul(a, b)).toThrow(torch.DeviceError);

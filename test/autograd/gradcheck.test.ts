@@ -29,7 +29,10 @@ describe('gradcheck', () => {
   it('broadcast elementwise math, reductions and several outputs', async () => {
     const [a, b] = inputs([2, 3], [3]);
     const f = (a: torch.Tensor, b: torch.Tensor) => [
-      a.sigmoid().mul(b.tanh()).add(a.mul(b).exp().mean(1, { keepdim: true })),
+      a
+        .sigmoid()
+        .mul(b.tanh())
+        .add(a.mul(b).exp().mean(1, { keepdim: true })),
       a.sub(b).pow(2).std(0),
       torch.logsumexp(a.mul(b), 1),
     ];
@@ -51,10 +54,18 @@ describe('gradcheck', () => {
 
   it('finds a wrong backward', async () => {
     // an op whose recorded gradient is off by a factor: gradcheck must reject it
-    const bad = (x: torch.Tensor) => torch.record('BadBackward', torch.noGrad(() => x.mul(2)), [x], (g) => [g.mul(3)]);
+    const bad = (x: torch.Tensor) =>
+      torch.record(
+        'BadBackward',
+        torch.noGrad(() => x.mul(2)),
+        [x],
+        (g) => [g.mul(3)],
+      );
     const [x] = inputs([2, 2]);
     await expect(torch.gradcheck(bad, [x], opts)).rejects.toThrow(/Jacobian mismatch.*numerical 2.*analytical 3/);
     expect(await torch.gradcheck(bad, [x], { ...opts, raiseException: false })).toBe(false);
-    await expect(torch.gradcheck((t) => t.mul(2), [torch.ones([2], { device })])).rejects.toThrow(/no input requires grad/);
+    await expect(torch.gradcheck((t) => t.mul(2), [torch.ones([2], { device })])).rejects.toThrow(
+      /no input requires grad/,
+    );
   });
 });

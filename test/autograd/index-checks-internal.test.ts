@@ -9,7 +9,9 @@ import { eachDevice, torch, type Device } from '../harness.js';
 const F = torch.nn.functional;
 type Tensor = torch.Tensor;
 
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 /** checkValues calls and dispatches made by fn on t's backend */
 function count(t: Tensor, fn: () => void): { checks: number; dispatches: number } {
@@ -26,7 +28,7 @@ eachDevice((device: Device) => {
   const ints = (v: number[]) => torch.tensor(new Int32Array(v), { device });
 
   describe('internal indices are not range-checked again', () => {
-    it('maxPool2d backward routes through the pool\'s own indices: no check, one scatter', async () => {
+    it("maxPool2d backward routes through the pool's own indices: no check, one scatter", async () => {
       torch.manualSeed(0);
       const x = torch.randn([2, 3, 8, 8], { device, requiresGrad: true });
       const loss = F.maxPool2d(x, 2).sum();
@@ -35,7 +37,7 @@ eachDevice((device: Device) => {
       // the ones-like seed; sum's expand is a stride-0 view, made dense for the scatter (a copy); the
       // scatter: zeros, then the adds (a check would be one more)
       if (device === 'webgpu') expect(c.dispatches).toBe(4);
-      expect((await x.grad!.sum().item())).toBe(2 * 3 * 4 * 4);
+      expect(await x.grad!.sum().item()).toBe(2 * 3 * 4 * 4);
     });
 
     it('embedding checks its indices once, in the forward; the backward adds rows unchecked', async () => {
@@ -43,7 +45,11 @@ eachDevice((device: Device) => {
       const w = torch.randn([10, 4], { device, requiresGrad: true });
       const idx = ints([1, 3, 3, 9]);
       let y!: Tensor;
-      expect(count(w, () => { y = F.embedding(idx, w); }).checks).toBe(1);
+      expect(
+        count(w, () => {
+          y = F.embedding(idx, w);
+        }).checks,
+      ).toBe(1);
       const loss = y.sum();
       const c = count(w, () => loss.backward());
       expect(c.checks).toBe(0);
@@ -55,7 +61,8 @@ eachDevice((device: Device) => {
 
     it('the backward of gather, indexSelect, scatterAdd and indexAdd reuses their checked index', () => {
       const x = torch.randn([3, 4], { device, requiresGrad: true });
-      const i2 = ints([0, 2, 1, 3, 3, 0]).reshape([3, 2]), i1 = ints([2, 0]);
+      const i2 = ints([0, 2, 1, 3, 3, 0]).reshape([3, 2]),
+        i1 = ints([2, 0]);
       for (const [f, checks] of [
         [() => torch.gather(x, 1, i2), 1],
         [() => torch.indexSelect(x, 0, i1), 1],
@@ -63,7 +70,11 @@ eachDevice((device: Device) => {
         [() => torch.indexAdd(x, 0, ints([1, 1, 0]), [2, 4]), 1],
       ] as const) {
         let y!: Tensor;
-        expect(count(x, () => { y = f(); }).checks).toBe(checks);
+        expect(
+          count(x, () => {
+            y = f();
+          }).checks,
+        ).toBe(checks);
         const loss = y.sum();
         expect(count(x, () => loss.backward()).checks).toBe(0);
         x.grad = null;
@@ -73,14 +84,19 @@ eachDevice((device: Device) => {
     it('max(x, dim) gathers at its own argmax positions, and a class loss checks its targets once', () => {
       const x = torch.randn([4, 5], { device, requiresGrad: true });
       expect(count(x, () => torch.max(x, 1)).checks).toBe(0);
-      const t = ints([0, 4, 2, 1]), w = torch.rand([5], { device });
+      const t = ints([0, 4, 2, 1]),
+        w = torch.rand([5], { device });
       expect(count(x, () => F.nllLoss(x, t, { weight: w })).checks).toBe(1);
     });
 
     it('reflection padding indexes with its own source map, unchecked', () => {
       const x = torch.randn([1, 2, 5], { device, requiresGrad: true });
       let y!: Tensor;
-      expect(count(x, () => { y = F.pad(x, [2, 2], { mode: 'reflect' }); }).checks).toBe(0);
+      expect(
+        count(x, () => {
+          y = F.pad(x, [2, 2], { mode: 'reflect' });
+        }).checks,
+      ).toBe(0);
       const loss = y.sum();
       expect(count(x, () => loss.backward()).checks).toBe(0);
     });

@@ -42,7 +42,13 @@ const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   logicalAnd: (xs) => torch.logicalAnd(xs[0], xs[1]),
   logicalOr: (xs) => torch.logicalOr(xs[0], xs[1]),
   bool: (xs) => xs[0].bool(),
-  maxPool2d: (xs, a) => F.maxPool2d(xs[0], a.kernelSize, { stride: a.stride, padding: a.padding, dilation: a.dilation, returnIndices: true }),
+  maxPool2d: (xs, a) =>
+    F.maxPool2d(xs[0], a.kernelSize, {
+      stride: a.stride,
+      padding: a.padding,
+      dilation: a.dilation,
+      returnIndices: true,
+    }),
   max: (xs, a) => (a.dim === undefined ? torch.max(xs[0]) : torch.max(xs[0], a.dim)),
   min: (xs, a) => xs[0].min(a.dim),
   argmax: (xs, a) => torch.argmax(xs[0], a.dim),
@@ -51,11 +57,18 @@ const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   amin: (xs, a) => torch.amin(xs[0], a.dims),
 };
 
-interface Case { name: string; op: string; args: Args; grad: boolean; outs: number }
+interface Case {
+  name: string;
+  op: string;
+  args: Args;
+  grad: boolean;
+  outs: number;
+}
 const { tensors: T, metadata } = fixture('ops/nan');
 const cases = JSON.parse(metadata.cases) as Case[];
 
-const asList = (r: Result): Tensor[] => (r instanceof torch.Tensor ? [r] : Array.isArray(r) ? r : [r.values, r.indices]);
+const asList = (r: Result): Tensor[] =>
+  r instanceof torch.Tensor ? [r] : Array.isArray(r) ? r : [r.values, r.indices];
 
 async function expectSame(got: Tensor, want: Tensor, what: string) {
   expect(got.shape, `${what} shape`).toEqual(want.shape);
@@ -84,7 +97,8 @@ async function runCase(c: Case, device: Device) {
  * as stored (vec4), at an odd offset (scalar contiguous), transposed (a strided view).
  */
 async function runLayouts(c: Case, device: Device) {
-  const x = T[`${c.name}.in0`], want = T[`${c.name}.out0`];
+  const x = T[`${c.name}.in0`],
+    want = T[`${c.name}.out0`];
   const f = UNARY[c.op];
   const offset = onDevice(x, device).flatten().narrow(0, 1, 19);
   await expectSame(f(offset, c.args), want.flatten().narrow(0, 1, 19), `${c.name} at offset 1`);

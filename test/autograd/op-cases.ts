@@ -12,14 +12,20 @@ const F = torch.nn.functional;
 
 const scalarOr = (fn: (a: Tensor | number, b: Tensor | number) => Tensor) => (xs: Tensor[], a: Args) =>
   a.scalar === undefined ? fn(xs[0], xs[1]) : a.left ? fn(a.scalar, xs[0]) : fn(xs[0], a.scalar);
-const compare = (fn: (a: Tensor, b: Tensor | number) => Tensor) => (xs: Tensor[], a: Args) => fn(xs[0], a.scalar ?? xs[1]);
+const compare = (fn: (a: Tensor, b: Tensor | number) => Tensor) => (xs: Tensor[], a: Args) =>
+  fn(xs[0], a.scalar ?? xs[1]);
 const red = (o: Args) => ({ keepdim: o.keepdim });
 const weightArg = (xs: Tensor[], a: Args) => (a.weight ? xs[2] : undefined);
 
 export const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   // elementwise
   add: (xs, a) => (a.scalar !== undefined ? torch.add(a.scalar, xs[0]) : torch.add(xs[0], xs[1], { alpha: a.alpha })),
-  sub: (xs, a) => (a.scalar !== undefined ? (a.left ? torch.sub(a.scalar, xs[0]) : xs[0].sub(a.scalar)) : torch.sub(xs[0], xs[1], { alpha: a.alpha })),
+  sub: (xs, a) =>
+    a.scalar !== undefined
+      ? a.left
+        ? torch.sub(a.scalar, xs[0])
+        : xs[0].sub(a.scalar)
+      : torch.sub(xs[0], xs[1], { alpha: a.alpha }),
   mul: scalarOr(torch.mul),
   div: scalarOr(torch.div),
   pow: scalarOr(torch.pow),
@@ -37,8 +43,12 @@ export const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   cos: (xs) => xs[0].cos(),
   clamp: (xs, a) => torch.clamp(xs[0], { min: a.min, max: a.max }),
   where: (xs, a) => torch.where(xs[0], a.x ?? xs[1], a.y ?? xs[xs.length - 1]),
-  eq: compare(torch.eq), ne: compare(torch.ne), lt: compare(torch.lt),
-  le: compare(torch.le), gt: compare(torch.gt), ge: compare(torch.ge),
+  eq: compare(torch.eq),
+  ne: compare(torch.ne),
+  lt: compare(torch.lt),
+  le: compare(torch.le),
+  gt: compare(torch.gt),
+  ge: compare(torch.ge),
   // reductions
   sum: (xs, a) => torch.sum(xs[0], a.dims, red(a)),
   mean: (xs, a) => xs[0].mean(a.dims, red(a)),
@@ -87,16 +97,27 @@ export const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   softmax: (xs, a) => F.softmax(xs[0], a.dim),
   logSoftmax: (xs, a) => xs[0].logSoftmax(a.dim),
   // losses
-  crossEntropy: (xs, a) => F.crossEntropy(xs[0], xs[1], { weight: weightArg(xs, a), ignoreIndex: a.ignoreIndex, reduction: a.reduction, labelSmoothing: a.labelSmoothing }),
-  nllLoss: (xs, a) => F.nllLoss(xs[0], xs[1], { weight: weightArg(xs, a), ignoreIndex: a.ignoreIndex, reduction: a.reduction }),
+  crossEntropy: (xs, a) =>
+    F.crossEntropy(xs[0], xs[1], {
+      weight: weightArg(xs, a),
+      ignoreIndex: a.ignoreIndex,
+      reduction: a.reduction,
+      labelSmoothing: a.labelSmoothing,
+    }),
+  nllLoss: (xs, a) =>
+    F.nllLoss(xs[0], xs[1], { weight: weightArg(xs, a), ignoreIndex: a.ignoreIndex, reduction: a.reduction }),
   mseLoss: (xs, a) => F.mseLoss(xs[0], xs[1], { reduction: a.reduction }),
   l1Loss: (xs, a) => F.l1Loss(xs[0], xs[1], { reduction: a.reduction }),
   smoothL1Loss: (xs, a) => F.smoothL1Loss(xs[0], xs[1], { reduction: a.reduction, beta: a.beta }),
   huberLoss: (xs, a) => F.huberLoss(xs[0], xs[1], { reduction: a.reduction, delta: a.delta }),
-  binaryCrossEntropy: (xs, a) => F.binaryCrossEntropy(xs[0], xs[1], { weight: weightArg(xs, a), reduction: a.reduction }),
-  binaryCrossEntropyWithLogits: (xs, a) => F.binaryCrossEntropyWithLogits(xs[0], xs[1], {
-    weight: weightArg(xs, a), posWeight: a.posWeight ? xs[xs.length - 1] : undefined, reduction: a.reduction,
-  }),
+  binaryCrossEntropy: (xs, a) =>
+    F.binaryCrossEntropy(xs[0], xs[1], { weight: weightArg(xs, a), reduction: a.reduction }),
+  binaryCrossEntropyWithLogits: (xs, a) =>
+    F.binaryCrossEntropyWithLogits(xs[0], xs[1], {
+      weight: weightArg(xs, a),
+      posWeight: a.posWeight ? xs[xs.length - 1] : undefined,
+      reduction: a.reduction,
+    }),
   // the rest of the public op set (network ops with small sizes; checked by the sweep)
   erf: (xs) => torch.erf(xs[0]),
   square: (xs) => xs[0].square(),
@@ -113,9 +134,13 @@ export const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
   adaptiveAvgPool1d: (xs, a) => F.adaptiveAvgPool1d(xs[0], a.outputSize),
   adaptiveMaxPool2d: (xs, a) => F.adaptiveMaxPool2d(xs[0], a.outputSize),
   adaptiveMaxPool1d: (xs, a) => F.adaptiveMaxPool1d(xs[0], a.outputSize),
-  batchNorm: (xs, a) => F.batchNorm(xs[0], a.stats ? xs[1] : null, a.stats ? xs[2] : null, {
-    training: a.training, eps: a.eps, weight: a.affine ? xs[xs.length - 2] : null, bias: a.affine ? xs[xs.length - 1] : null,
-  }),
+  batchNorm: (xs, a) =>
+    F.batchNorm(xs[0], a.stats ? xs[1] : null, a.stats ? xs[2] : null, {
+      training: a.training,
+      eps: a.eps,
+      weight: a.affine ? xs[xs.length - 2] : null,
+      bias: a.affine ? xs[xs.length - 1] : null,
+    }),
   layerNorm: (xs, a) => F.layerNorm(xs[0], a.normalizedShape, { weight: xs[1], bias: xs[2], eps: a.eps }),
   groupNorm: (xs, a) => F.groupNorm(xs[0], a.numGroups, { weight: xs[1], bias: xs[2], eps: a.eps }),
   embedding: (xs, a) => F.embedding(xs[0], xs[1], { paddingIdx: a.paddingIdx }),
@@ -123,7 +148,12 @@ export const OPS: Record<string, (xs: Tensor[], a: Args) => Result> = {
 };
 
 type Layout = 'T' | 'S' | 'E' | null;
-export interface Case { name: string; op: string; args: Args; inputs: { grad: boolean; layout: Layout; shape?: number[] }[] }
+export interface Case {
+  name: string;
+  op: string;
+  args: Args;
+  inputs: { grad: boolean; layout: Layout; shape?: number[] }[];
+}
 
 /**
  * The fixture value on `device` as the leaf that gets the gradient and the view the op sees: 'T' =
@@ -144,13 +174,25 @@ function input(t: Tensor, spec: Case['inputs'][number], device: Device): { leaf:
   return { leaf, x: spec.layout === 'E' ? leaf.expand(spec.shape!) : leaf };
 }
 
-const asList = (r: Result): Tensor[] => (r instanceof torch.Tensor ? [r] : Array.isArray(r) ? r : [r.values, r.indices]);
+const asList = (r: Result): Tensor[] =>
+  r instanceof torch.Tensor ? [r] : Array.isArray(r) ? r : [r.values, r.indices];
 
-export async function runCase(c: Case, T: Record<string, Tensor>, device: Device, tol: { rtol: number; atol: number }): Promise<void> {
+export async function runCase(
+  c: Case,
+  T: Record<string, Tensor>,
+  device: Device,
+  tol: { rtol: number; atol: number },
+): Promise<void> {
   const ins = c.inputs.map((spec, k) => {
     const r = input(T[`${c.name}.in${k}`], spec, device);
-    const sh = r.x.shape, n = sh.length;
-    const strided = spec.layout === 'E' ? r.x.numel() > 1 : spec.layout === 'T' ? sh[n - 1] > 1 && sh[n - 2] > 1 : spec.layout === 'S' && sh[n - 1] > 1;
+    const sh = r.x.shape,
+      n = sh.length;
+    const strided =
+      spec.layout === 'E'
+        ? r.x.numel() > 1
+        : spec.layout === 'T'
+          ? sh[n - 1] > 1 && sh[n - 2] > 1
+          : spec.layout === 'S' && sh[n - 1] > 1;
     if (strided) expect(r.x.isContiguous(), `${c.name} input ${k} should be a non-contiguous view`).toBe(false);
     return r;
   });
@@ -178,7 +220,10 @@ export async function runCase(c: Case, T: Record<string, Tensor>, device: Device
   if (roots.length === 1) roots[0][0].backward(roots[0][1]);
   else if (roots.length > 1) {
     // several outputs: backward of sum_j <out_j, gout_j> gives the same input gradients
-    roots.map(([o, g]) => o.mul(g).sum()).reduce((a, b) => a.add(b)).backward();
+    roots
+      .map(([o, g]) => o.mul(g).sum())
+      .reduce((a, b) => a.add(b))
+      .backward();
   }
   for (let k = 0; k < ins.length; k++) {
     const want = T[`${c.name}.grad${k}`];

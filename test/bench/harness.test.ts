@@ -7,7 +7,10 @@ import { disposeModel, peakBytes, trainStep } from '../../bench/lib/ours.js';
 import { eachDevice, torch } from '../harness.js';
 
 const workload: Workload = {
-  name: 'w', title: 'W', metric: 'ms', note: 'note.',
+  name: 'w',
+  title: 'W',
+  metric: 'ms',
+  note: 'note.',
   cases: [{ id: 'a', label: 'case a', params: {} }],
   stats: [{ key: 'peakBytes', label: 'peak bytes', unit: 'bytes' }],
   ours: async () => na('unused'),
@@ -26,7 +29,10 @@ describe('bench harness stats', () => {
     });
     const rows = md.split('\n').filter((l) => l.startsWith('| case a'));
     expect(rows).toHaveLength(2);
-    const cells = rows[1].split('|').map((s) => s.trim()).slice(1, -1);
+    const cells = rows[1]
+      .split('|')
+      .map((s) => s.trim())
+      .slice(1, -1);
     // label, 6 contenders, 6 ratio columns
     expect(cells).toHaveLength(13);
     expect(cells[0]).toBe('case a: peak bytes');
@@ -43,10 +49,18 @@ describe('bench harness stats', () => {
 
   it('timeStep asks for stats once, after the timed runs', async () => {
     const calls: string[] = [];
-    const t = await timeStep({
-      run: async () => { calls.push('run'); },
-      stats: async () => { calls.push('stats'); return { peakBytes: 42 }; },
-    }, { warmup: 1, runs: 2, minTotalMs: 0, maxRuns: 2, maxStepMs: 60_000 });
+    const t = await timeStep(
+      {
+        run: async () => {
+          calls.push('run');
+        },
+        stats: async () => {
+          calls.push('stats');
+          return { peakBytes: 42 };
+        },
+      },
+      { warmup: 1, runs: 2, minTotalMs: 0, maxRuns: 2, maxStepMs: 60_000 },
+    );
     expect(calls).toEqual(['run', 'run', 'run', 'stats']);
     expect(t).toMatchObject({ stats: { peakBytes: 42 } });
   });

@@ -4,7 +4,12 @@
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /** The Chromium binary: $CHROMIUM_PATH, else the usual Debian/Ubuntu paths; null when none exists. */
 export function chromiumPath(): string | null {
@@ -21,9 +26,13 @@ export function browserAvailable(): boolean {
   const path = chromiumPath();
   if (path) return true;
   if (process.env.FINETORCH_REQUIRE_BROWSER === '1') {
-    throw new Error(`FINETORCH_REQUIRE_BROWSER=1 but no Chromium at ${CANDIDATES.join(', ')} (apt-get install chromium, or set CHROMIUM_PATH)`);
+    throw new Error(
+      `FINETORCH_REQUIRE_BROWSER=1 but no Chromium at ${CANDIDATES.join(', ')} (apt-get install chromium, or set CHROMIUM_PATH)`,
+    );
   }
-  console.warn('test/browser: no Chromium installed, skipping the browser tests (FINETORCH_REQUIRE_BROWSER=1 makes this an error)');
+  console.warn(
+    'test/browser: no Chromium installed, skipping the browser tests (FINETORCH_REQUIRE_BROWSER=1 makes this an error)',
+  );
   return false;
 }
 
@@ -32,6 +41,16 @@ export function browserAvailable(): boolean {
  * SwiftShader adapter. Without it navigator.gpu exists but has no adapter: the page's cpu fallback.
  */
 export function launch(webgpu: boolean): Promise<Browser> {
-  const args = ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', ...(webgpu ? ['--enable-unsafe-webgpu'] : [])];
-  return puppeteer.launch({ executablePath: chromiumPath()!, args, headless: true, defaultViewport: { width: 1000, height: 860 } });
+  const args = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-dev-shm-usage',
+    ...(webgpu ? ['--enable-unsafe-webgpu'] : []),
+  ];
+  return puppeteer.launch({
+    executablePath: chromiumPath()!,
+    args,
+    headless: true,
+    defaultViewport: { width: 1000, height: 860 },
+  });
 }

@@ -26,7 +26,9 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; er
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await page.goto(url);
   await waitState(page, errors, ['ready']);
   return { page, errors };
@@ -36,14 +38,20 @@ async function waitState(page: Page, errors: string[], states: string[], timeout
   const want = JSON.stringify([...states, 'error']);
   await page.waitForFunction(`${want}.includes(document.body.dataset.state)`, { timeout });
   const state = await page.evaluate('document.body.dataset.state');
-  if (state === 'error') throw new Error(`page error: ${await page.evaluate('document.getElementById("status").textContent')}\n${errors.join('\n')}`);
+  if (state === 'error')
+    throw new Error(
+      `page error: ${await page.evaluate('document.getElementById("status").textContent')}\n${errors.join('\n')}`,
+    );
 }
 
-const text = (page: Page, id: string) => page.evaluate(`document.getElementById(${JSON.stringify(id)}).textContent`) as Promise<string>;
+const text = (page: Page, id: string) =>
+  page.evaluate(`document.getElementById(${JSON.stringify(id)}).textContent`) as Promise<string>;
 
 function expectClose(got: number[], want: number[]): void {
   expect(got.length).toBe(want.length);
-  got.forEach((g, i) => { expect(Math.abs(g - want[i]) / Math.abs(want[i]), `step ${i + 1}: browser ${g}, node ${want[i]}`).toBeLessThan(REL); });
+  got.forEach((g, i) => {
+    expect(Math.abs(g - want[i]) / Math.abs(want[i]), `step ${i + 1}: browser ${g}, node ${want[i]}`).toBeLessThan(REL);
+  });
 }
 
 describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
@@ -81,7 +89,10 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
     });
 
     it("a training step's loss equals Node's", async () => {
-      const r = await page.evaluate(`window.finetorchPage.call('firstLosses', { steps: ${STEPS} })`) as { losses: number[]; device: string };
+      const r = (await page.evaluate(`window.finetorchPage.call('firstLosses', { steps: ${STEPS} })`)) as {
+        losses: number[];
+        device: string;
+      };
       expect(r.device).toBe('webgpu');
       const nodeDevice = torch.isAvailable('webgpu') ? 'webgpu' : 'cpu';
       expectClose(r.losses, await firstLosses(torch, weights, digits.train, nodeDevice, STEPS));
@@ -92,14 +103,19 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
       await waitState(page, errors, ['frozen']);
       expect(await text(page, 'totals')).toBe('26,293 parameters, 2,885 trainable');
       // the type column too: module classes keep their names through the bundle's minification
-      const rows = await page.evaluate('[...document.querySelectorAll("#tree tr")].map((r) => [...r.cells].map((c) => c.textContent))') as string[][];
+      const rows = (await page.evaluate(
+        '[...document.querySelectorAll("#tree tr")].map((r) => [...r.cells].map((c) => c.textContent))',
+      )) as string[][];
       expect(rows).toContainEqual(['bn1', 'BatchNorm2d', '32', '0', 'frozen (1 BatchNorm in eval)']);
       expect(rows).toContainEqual(['conv1', 'Conv2d', '144', '0', 'frozen']);
       expect(rows).toContainEqual(['fc', 'Linear', '2,885', '2,885', 'trainable']);
       await page.click('#train');
       await waitState(page, errors, ['trained'], 600_000);
       const line = await text(page, 'accuracy');
-      const m = /^test accuracy on digits 5–9: (\d+\.\d)% \(loss \d+\.\d+\), frozen backbone bitwise unchanged, \d+\.\d s$/.exec(line);
+      const m =
+        /^test accuracy on digits 5–9: (\d+\.\d)% \(loss \d+\.\d+\), frozen backbone bitwise unchanged, \d+\.\d s$/.exec(
+          line,
+        );
       expect(m, line).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThan(80); // chance is 20%; the demo reaches ~93%
       expect(await text(page, 'status')).toMatch(/^epoch 6\/6: /);
@@ -121,7 +137,8 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
       for (const [d] of rows) expect(Number(d)).toBeGreaterThanOrEqual(5);
       expect(ps).toEqual([...ps].sort((a, b) => b - a));
       expect(rows.map(([d]) => d)).toContain('7');
-      if (process.env.FINETORCH_WEB_SCREENSHOT) await page.screenshot({ path: process.env.FINETORCH_WEB_SCREENSHOT as `${string}.png`, fullPage: true });
+      if (process.env.FINETORCH_WEB_SCREENSHOT)
+        await page.screenshot({ path: process.env.FINETORCH_WEB_SCREENSHOT as `${string}.png`, fullPage: true });
     }, 120_000);
 
     it('downloads the fine-tuned weights as a safetensors file with the frozen backbone unchanged', async () => {
@@ -130,26 +147,34 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
       await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
       await page.click('#download');
       const file = join(dir, 'smallcnn-digits59.safetensors');
-      for (let i = 0; i < 300 && !(existsSync(file) && !readdirSync(dir).some((f) => f.endsWith('.crdownload'))); i++) await new Promise((r) => setTimeout(r, 100));
-      const tuned = await torch.load(readFileSync(file)) as Record<string, InstanceType<typeof torch.Tensor>>;
-      const pre = await torch.load(PRETRAINED) as Record<string, InstanceType<typeof torch.Tensor>>;
+      for (let i = 0; i < 300 && !(existsSync(file) && !readdirSync(dir).some((f) => f.endsWith('.crdownload'))); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const tuned = (await torch.load(readFileSync(file))) as Record<string, InstanceType<typeof torch.Tensor>>;
+      const pre = (await torch.load(PRETRAINED)) as Record<string, InstanceType<typeof torch.Tensor>>;
       expect(Object.keys(tuned).sort()).toEqual(Object.keys(pre).sort());
       expect(tuned['fc.weight'].shape).toEqual([5, 576]);
-      for (const k of Object.keys(pre).filter((key) => !key.startsWith('fc.'))) expect(await tuned[k].data(), k).toEqual(await pre[k].data());
+      for (const k of Object.keys(pre).filter((key) => !key.startsWith('fc.')))
+        expect(await tuned[k].data(), k).toEqual(await pre[k].data());
     }, 60_000);
 
     it('lists the keys of a dropped .safetensors and .pth', async () => {
       const input = (await page.$('#file'))!;
       await input.uploadFile(PRETRAINED);
-      await page.waitForFunction('document.getElementById("keys").textContent.includes("conv1.weight")', { timeout: 30_000 });
+      await page.waitForFunction('document.getElementById("keys").textContent.includes("conv1.weight")', {
+        timeout: 30_000,
+      });
       const st = await text(page, 'keys');
       expect(st).toMatch(/^smallcnn-mnist04\.safetensors: safetensors, 20 tensors, /);
       expect(st).toMatch(/fc\.weight\s+F32\s+\[5, 576\]/);
       const pth = join(work, 'head.pth');
       await torch.save({ 'fc.weight': torch.zeros([5, 576]), 'fc.bias': torch.zeros([5]) }, pth);
       await input.uploadFile(pth);
-      await page.waitForFunction('document.getElementById("keys").textContent.startsWith("head.pth")', { timeout: 30_000 });
-      expect(await text(page, 'keys')).toMatch(/^head\.pth: pth, 2 tensors, 2,885 parameters\n {2}fc\.weight\s+\S+\s+\[5, 576\]\n {2}fc\.bias\s+\S+\s+\[5\]/);
+      await page.waitForFunction('document.getElementById("keys").textContent.startsWith("head.pth")', {
+        timeout: 30_000,
+      });
+      expect(await text(page, 'keys')).toMatch(
+        /^head\.pth: pth, 2 tensors, 2,885 parameters\n {2}fc\.weight\s+\S+\s+\[5, 576\]\n {2}fc\.bias\s+\S+\s+\[5\]/,
+      );
       writeFileSync(join(work, 'junk.pth'), 'not a checkpoint');
       await input.uploadFile(join(work, 'junk.pth'));
       await page.waitForFunction('document.querySelector("#keys .err") !== null', { timeout: 30_000 });
@@ -157,7 +182,7 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
     }, 60_000);
 
     it('the browser bundle works on its own in a module Worker', async () => {
-      const r = await page.evaluate(`new Promise((resolve, reject) => {
+      const r = (await page.evaluate(`new Promise((resolve, reject) => {
         const src = "globalThis.FINETORCH_ENV = { FINETORCH_AUTOTUNE: '0' };" +
           "const t = await import('" + new URL('finetorch.js', location.href) + "');" +
           "await t.init(); const a = t.tensor([[1, 2], [3, 4]]);" +
@@ -165,7 +190,7 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
         const w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
         w.onmessage = (e) => { resolve(e.data); w.terminate(); };
         w.onerror = (e) => reject(new Error('worker: ' + e.message));
-      })`) as { device: string; value: number; adapter: string | null };
+      })`)) as { device: string; value: number; adapter: string | null };
       expect(r).toMatchObject({ device: 'webgpu', value: 54 });
       expect(r.adapter).toBeTruthy();
     }, 60_000);
@@ -182,7 +207,10 @@ describe.skipIf(!browserAvailable())('the fine-tuning page in Chromium', () => {
 
     it("falls back to the cpu device, and a training step's loss equals Node's", async () => {
       expect(await text(page, 'adapter')).toBe('running on the cpu device (no WebGPU adapter)');
-      const r = await page.evaluate(`window.finetorchPage.call('firstLosses', { steps: ${STEPS} })`) as { losses: number[]; device: string };
+      const r = (await page.evaluate(`window.finetorchPage.call('firstLosses', { steps: ${STEPS} })`)) as {
+        losses: number[];
+        device: string;
+      };
       expect(r.device).toBe('cpu');
       expectClose(r.losses, await firstLosses(torch, weights, digits.train, 'cpu', STEPS));
     }, 120_000);

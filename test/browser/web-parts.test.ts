@@ -20,7 +20,10 @@ describe('digits.bin', () => {
     expect(count(sets.train.digits)).toEqual([50, 50, 50, 50, 50]);
     expect(sets.val.digits.length).toBe(250);
     expect(sets.test.digits.length).toBe(250);
-    expect(count(sets.test.digits).every((n) => n > 20), String(count(sets.test.digits))).toBe(true);
+    expect(
+      count(sets.test.digits).every((n) => n > 20),
+      String(count(sets.test.digits)),
+    ).toBe(true);
   });
   it('round-trips the pixels exactly', () => {
     const back = decodeDigits(encodeDigits(sets));
@@ -43,11 +46,25 @@ describe('a drawing to an MNIST digit', () => {
     expect(toMnist(new Float32Array(100 * 80), 100, 80)).toBeNull();
   });
   it('scales the ink to fit 20x20 and puts its centre of mass at the centre', () => {
-    const w = 200, h = 160, g = new Float32Array(w * h);
+    const w = 200,
+      h = 160,
+      g = new Float32Array(w * h);
     for (let y = 10; y < 90; y++) for (let x = 150; x < 190; x++) g[y * w + x] = 1; // a tall bar in a corner
     const d = toMnist(g, w, h)!;
-    let mass = 0, cx = 0, cy = 0, rows = new Set<number>(), cols = new Set<number>();
-    d.forEach((v, i) => { if (v > 0) { mass += v; cx += v * ((i % 28) + 0.5); cy += v * (Math.floor(i / 28) + 0.5); rows.add(Math.floor(i / 28)); cols.add(i % 28); } });
+    let mass = 0,
+      cx = 0,
+      cy = 0,
+      rows = new Set<number>(),
+      cols = new Set<number>();
+    d.forEach((v, i) => {
+      if (v > 0) {
+        mass += v;
+        cx += v * ((i % 28) + 0.5);
+        cy += v * (Math.floor(i / 28) + 0.5);
+        rows.add(Math.floor(i / 28));
+        cols.add(i % 28);
+      }
+    });
     expect(rows.size).toBe(20);
     expect(cols.size).toBe(10);
     expect(Math.abs(cx / mass - 14)).toBeLessThanOrEqual(0.5);
@@ -58,7 +75,11 @@ describe('a drawing to an MNIST digit', () => {
 
 it("the page's recipe is the demo's", () => {
   expect([MNIST_MEAN, MNIST_STD]).toEqual([PRE_MEAN, PRE_STD]);
-  expect({ batchSize: RECIPE.batchSize, lr: RECIPE.lr, momentum: RECIPE.momentum }).toEqual({ batchSize: DEMO_RECIPE.batchSize, lr: DEMO_RECIPE.lr, momentum: DEMO_RECIPE.momentum });
+  expect({ batchSize: RECIPE.batchSize, lr: RECIPE.lr, momentum: RECIPE.momentum }).toEqual({
+    batchSize: DEMO_RECIPE.batchSize,
+    lr: DEMO_RECIPE.lr,
+    momentum: DEMO_RECIPE.momentum,
+  });
 });
 
 describe('serve.mjs', () => {

@@ -11,7 +11,10 @@ import { defaultPreprocess, transformOf, type Preprocess } from '../../src/cli/p
 import { eachDevice, expectClose, torch } from '../harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ft-cli-cmd-'));
-let weights = '', input = '', image = '', none = '';
+let weights = '',
+  input = '',
+  image = '',
+  none = '';
 let expected: torch.Tensor; // SmallCNN(weights) on input, computed on cpu
 
 /** A 40×32 grey gradient with a bright block, so resizing and cropping change what the model sees. */
@@ -50,9 +53,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
+  const out: string[] = [],
+    err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => {
+    out.push(a.join(' '));
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => {
+    err.push(a.join(' '));
+  });
   const prev = torch.defaultDevice();
   try {
     return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
@@ -72,11 +80,34 @@ async function percentages(p: Preprocess): Promise<string> {
   model.eval();
   torch.setDefaultDevice(prev);
   const img = transformOf(p)(torch.data.decodeImage(pngBytes(), 'x', p.mode));
-  const probs = Array.from(await torch.noGrad(() => model.call(torch.tensor(img.data, { device: 'cpu' }).reshape([1, 1, img.height, img.width])).softmax(1)).data());
-  return [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, 2).map((i) => `${i} ${(probs[i] * 100).toFixed(1)}%`).join(', ');
+  const probs = Array.from(
+    await torch
+      .noGrad(() =>
+        model.call(torch.tensor(img.data, { device: 'cpu' }).reshape([1, 1, img.height, img.width])).softmax(1),
+      )
+      .data(),
+  );
+  return [...probs.keys()]
+    .sort((a, b) => probs[b] - probs[a])
+    .slice(0, 2)
+    .map((i) => `${i} ${(probs[i] * 100).toFixed(1)}%`)
+    .join(', ');
 }
 
-const fwd = (...extra: string[]) => ['forward', '--model', 'smallcnn', '--num-classes', '5', '--weights', weights, '--input', input, '--output', join(dir, 'y.safetensors'), ...extra];
+const fwd = (...extra: string[]) => [
+  'forward',
+  '--model',
+  'smallcnn',
+  '--num-classes',
+  '5',
+  '--weights',
+  weights,
+  '--input',
+  input,
+  '--output',
+  join(dir, 'y.safetensors'),
+  ...extra,
+];
 
 eachDevice((device) => {
   it(`forward --device ${device}: the logits of the model on the input`, async () => {
@@ -88,7 +119,18 @@ eachDevice((device) => {
   });
   it(`predict --device ${device}: top-k with the default preset`, async () => {
     rmSync(join(dir, 'run', 'preprocess.json'), { force: true });
-    const r = await run('predict', '--model', 'smallcnn', '--weights', weights, '--top-k', '2', '--device', device, image);
+    const r = await run(
+      'predict',
+      '--model',
+      'smallcnn',
+      '--weights',
+      weights,
+      '--top-k',
+      '2',
+      '--device',
+      device,
+      image,
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${image}: ${await percentages(defaultPreprocess('smallcnn'))}`);
@@ -102,7 +144,18 @@ describe('predict preprocesses as training did', () => {
     try {
       const want = await percentages(p);
       expect(want).not.toBe(await percentages(defaultPreprocess('smallcnn'))); // the test can tell them apart
-      const r = await run('predict', '--model', 'smallcnn', '--weights', weights, '--top-k', '2', '--device', 'cpu', image);
+      const r = await run(
+        'predict',
+        '--model',
+        'smallcnn',
+        '--weights',
+        weights,
+        '--top-k',
+        '2',
+        '--device',
+        'cpu',
+        image,
+      );
       expect(r.code).toBe(0);
       expect(r.out).toBe(`${image}: ${want}`);
     } finally {
@@ -113,7 +166,10 @@ describe('predict preprocesses as training did', () => {
     const cases: [string, RegExp][] = [
       ['{', /is not valid JSON/],
       [JSON.stringify({ model: 'resnet18' }), /was written for --model "resnet18", not smallcnn/],
-      [JSON.stringify({ ...defaultPreprocess('smallcnn'), std: [0] }), /has std \[0\] \(expected 1 positive number for mode L\)/],
+      [
+        JSON.stringify({ ...defaultPreprocess('smallcnn'), std: [0] }),
+        /has std \[0\] \(expected 1 positive number for mode L\)/,
+      ],
     ];
     try {
       for (const [text, re] of cases) {
@@ -121,7 +177,9 @@ describe('predict preprocesses as training did', () => {
         const r = await run('predict', '--model', 'smallcnn', '--weights', weights, '--device', 'cpu', image);
         expect(r.code).toBe(2);
         expect(r.err.split('\n')).toHaveLength(1);
-        expect(r.err).toMatch(/^finetorch predict: CheckpointError: '.*preprocess\.json' \(the preprocessing saved with the weights\) /);
+        expect(r.err).toMatch(
+          /^finetorch predict: CheckpointError: '.*preprocess\.json' \(the preprocessing saved with the weights\) /,
+        );
         expect(r.err).toMatch(re);
       }
     } finally {
@@ -133,9 +191,18 @@ describe('predict preprocesses as training did', () => {
 describe('bad input: one line, exit 2', () => {
   it('a .pth whose top level is None, as --weights or --input', async () => {
     for (const [argv, re] of [
-      [fwd('--device', 'cpu').map((a) => (a === weights ? none : a)), /^finetorch forward: CheckpointError: --weights: '.*none\.pth' holds None, not a state dict/],
-      [fwd('--device', 'cpu').map((a) => (a === input ? none : a)), /^finetorch forward: CheckpointError: --input: '.*none\.pth' holds None, not a state dict/],
-      [['predict', '--model', 'smallcnn', '--weights', none, '--device', 'cpu', image], /^finetorch predict: CheckpointError: --weights: '.*none\.pth' holds None/],
+      [
+        fwd('--device', 'cpu').map((a) => (a === weights ? none : a)),
+        /^finetorch forward: CheckpointError: --weights: '.*none\.pth' holds None, not a state dict/,
+      ],
+      [
+        fwd('--device', 'cpu').map((a) => (a === input ? none : a)),
+        /^finetorch forward: CheckpointError: --input: '.*none\.pth' holds None, not a state dict/,
+      ],
+      [
+        ['predict', '--model', 'smallcnn', '--weights', none, '--device', 'cpu', image],
+        /^finetorch predict: CheckpointError: --weights: '.*none\.pth' holds None/,
+      ],
     ] as [string[], RegExp][]) {
       const r = await run(...argv);
       expect(r.code).toBe(2);
@@ -147,7 +214,9 @@ describe('bad input: one line, exit 2', () => {
     const argv = fwd('--device', 'cpu').map((a) => (a === '5' ? '7' : a));
     let r = await run(...argv);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('finetorch forward: StateDictError: Error(s) in loading state_dict for SmallCNN: 2 size mismatches (fc.weight, fc.bias) (--verbose lists them all)');
+    expect(r.err).toBe(
+      'finetorch forward: StateDictError: Error(s) in loading state_dict for SmallCNN: 2 size mismatches (fc.weight, fc.bias) (--verbose lists them all)',
+    );
     r = await run(...argv, '--verbose');
     expect(r.code).toBe(2);
     expect(r.err.split('\n')).toEqual([
@@ -160,7 +229,9 @@ describe('bad input: one line, exit 2', () => {
     for (const k of ['0', '-1']) {
       const r = await run('predict', '--model', 'smallcnn', '--weights', weights, '--top-k', k, image);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(new RegExp(`^finetorch predict: --top-k must be at least 1, got ${k}\\nusage: finetorch predict `));
+      expect(r.err).toMatch(
+        new RegExp(`^finetorch predict: --top-k must be at least 1, got ${k}\\nusage: finetorch predict `),
+      );
     }
   });
   it('a malformed or missing --classes file names it', async () => {
@@ -171,7 +242,18 @@ describe('bad input: one line, exit 2', () => {
       [join(dir, 'nope.json'), /^finetorch predict: ArgumentError: --classes '.*nope\.json': no such file$/],
     ];
     for (const [file, re] of cases) {
-      const r = await run('predict', '--model', 'smallcnn', '--weights', weights, '--classes', file, '--device', 'cpu', image);
+      const r = await run(
+        'predict',
+        '--model',
+        'smallcnn',
+        '--weights',
+        weights,
+        '--classes',
+        file,
+        '--device',
+        'cpu',
+        image,
+      );
       expect(r.code).toBe(2);
       expect(r.err).toMatch(re);
       expect(r.err.split('\n')).toHaveLength(1);

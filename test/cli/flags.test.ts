@@ -10,8 +10,30 @@ const spec: FlagSpec = { model: 'string', epochs: 'int', lr: 'float', freeze: 'l
 
 describe('parseFlags', () => {
   it('--name value, --name=value, repeatable lists, booleans, positionals', () => {
-    const f = parseFlags(['a.pth', '--model', 'resnet18', '--epochs=3', '--lr', '1e-3', '--freeze', 'conv*', '--freeze=bn1', '--resume', 'b'], spec);
-    expect({ ...f }).toEqual({ _: ['a.pth', 'b'], model: 'resnet18', epochs: 3, lr: 0.001, freeze: ['conv*', 'bn1'], resume: true });
+    const f = parseFlags(
+      [
+        'a.pth',
+        '--model',
+        'resnet18',
+        '--epochs=3',
+        '--lr',
+        '1e-3',
+        '--freeze',
+        'conv*',
+        '--freeze=bn1',
+        '--resume',
+        'b',
+      ],
+      spec,
+    );
+    expect({ ...f }).toEqual({
+      _: ['a.pth', 'b'],
+      model: 'resnet18',
+      epochs: 3,
+      lr: 0.001,
+      freeze: ['conv*', 'bn1'],
+      resume: true,
+    });
   });
   it('the same messages for bad values', () => {
     expect(() => parseFlags(['--epochs', '2.5'], spec)).toThrow(/^--epochs expects an integer, got '2\.5'$/);
@@ -21,12 +43,15 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--model', '--resume'], spec)).toThrow(/^--model needs a value$/);
     expect(() => parseFlags(['--resume=no'], spec)).toThrow(/^--resume takes no value, got 'no'$/);
   });
-  it.each(['toString', 'hasOwnProperty', 'constructor', '__proto__', 'valueOf', 'isPrototypeOf'])('--%s is an unknown flag', (name) => {
-    for (const args of [[`--${name}`, 'x'], [`--${name}=1`], [`--${name}`]]) {
-      expect(() => parseFlags(args, spec)).toThrow(UsageError);
-      expect(() => parseFlags(args, spec)).toThrow(new RegExp(`^unknown flag --${name}$`));
-    }
-  });
+  it.each(['toString', 'hasOwnProperty', 'constructor', '__proto__', 'valueOf', 'isPrototypeOf'])(
+    '--%s is an unknown flag',
+    (name) => {
+      for (const args of [[`--${name}`, 'x'], [`--${name}=1`], [`--${name}`]]) {
+        expect(() => parseFlags(args, spec)).toThrow(UsageError);
+        expect(() => parseFlags(args, spec)).toThrow(new RegExp(`^unknown flag --${name}$`));
+      }
+    },
+  );
   it('the result has no inherited names', () => {
     const f = parseFlags([], spec);
     expect(f.toString).toBeUndefined();
@@ -38,7 +63,9 @@ describe('parseFlags', () => {
 describe('finetorch with prototype names', () => {
   const run = async (argv: string[]) => {
     const err: string[] = [];
-    const e = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
+    const e = vi.spyOn(console, 'error').mockImplementation((...a) => {
+      err.push(a.join(' '));
+    });
     try {
       return { code: await main(argv), err: err.join('\n') };
     } finally {
@@ -54,7 +81,9 @@ describe('finetorch with prototype names', () => {
     for (const name of ['toString', 'constructor', '__proto__']) {
       const r = await run([name]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(new RegExp(`^finetorch: unknown command '${name}' \\(try: forward, predict, inspect, convert, finetune\\)$`));
+      expect(r.err).toMatch(
+        new RegExp(`^finetorch: unknown command '${name}' \\(try: forward, predict, inspect, convert, finetune\\)$`),
+      );
     }
   });
 });

@@ -10,9 +10,15 @@ import { torch } from '../harness.js';
 const { ImageFolder, TextClassificationCsv, TensorDataset, DatasetError, checkClassLabels } = torch.data;
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ft-checks-')); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ft-checks-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 describe('labels against the class count', () => {
   it('TextClassificationCsv: an integer label >= numClasses names the file, line and label', () => {
@@ -20,23 +26,39 @@ describe('labels against the class count', () => {
     expect(new TextClassificationCsv(p).labels).toEqual(Int32Array.from([1, 0, 7])); // no count given: as written
     expect(new TextClassificationCsv(p, { numClasses: 8 }).length).toBe(3);
     expect(() => new TextClassificationCsv(p, { numClasses: 2 })).toThrow(DatasetError);
-    expect(() => new TextClassificationCsv(p, { numClasses: 2 })).toThrow(`${p}: line 4: label 7 is out of range for 2 classes (labels must be 0..1)`);
-    expect(() => new TextClassificationCsv(file('neg.csv', 'text,label\na,-1\n'), { numClasses: 2 })).toThrow(/line 2: label -1 is out of range for 2 classes/);
-    expect(() => new TextClassificationCsv(p, { numClasses: 0 })).toThrow(/numClasses must be a positive integer, got 0/);
+    expect(() => new TextClassificationCsv(p, { numClasses: 2 })).toThrow(
+      `${p}: line 4: label 7 is out of range for 2 classes (labels must be 0..1)`,
+    );
+    expect(() => new TextClassificationCsv(file('neg.csv', 'text,label\na,-1\n'), { numClasses: 2 })).toThrow(
+      /line 2: label -1 is out of range for 2 classes/,
+    );
+    expect(() => new TextClassificationCsv(p, { numClasses: 0 })).toThrow(
+      /numClasses must be a positive integer, got 0/,
+    );
   });
   it('TextClassificationCsv: more label names than numClasses', () => {
     const p = file('names.csv', 'text,label\na,pos\nb,neg\nc,meh\n');
-    expect(() => new TextClassificationCsv(p, { numClasses: 2 })).toThrow(`${p}: 3 label names [meh, neg, pos] but numClasses is 2`);
+    expect(() => new TextClassificationCsv(p, { numClasses: 2 })).toThrow(
+      `${p}: 3 label names [meh, neg, pos] but numClasses is 2`,
+    );
     expect(new TextClassificationCsv(p, { numClasses: 3 }).classes).toEqual(['meh', 'neg', 'pos']);
   });
   it('ImageFolder: more class folders than numClasses', () => {
     const root = join(dir, 'three');
-    for (const c of ['a', 'b', 'c']) { mkdirSync(join(root, c), { recursive: true }); writeFileSync(join(root, c, 'x.png'), ''); }
-    expect(() => new ImageFolder(root, { numClasses: 2 })).toThrow(`ImageFolder: '${root}' has 3 class folders (a, b, c) but numClasses is 2`);
+    for (const c of ['a', 'b', 'c']) {
+      mkdirSync(join(root, c), { recursive: true });
+      writeFileSync(join(root, c, 'x.png'), '');
+    }
+    expect(() => new ImageFolder(root, { numClasses: 2 })).toThrow(
+      `ImageFolder: '${root}' has 3 class folders (a, b, c) but numClasses is 2`,
+    );
     expect(new ImageFolder(root, { numClasses: 3 }).length).toBe(3);
   });
   it('checkClassLabels: any dataset (a TensorDataset knows no classes)', () => {
-    const ds = new TensorDataset({ data: new Float32Array(6), shape: [3, 2] }, { data: Int32Array.from([0, 2, 1]), shape: [3] });
+    const ds = new TensorDataset(
+      { data: new Float32Array(6), shape: [3, 2] },
+      { data: Int32Array.from([0, 2, 1]), shape: [3] },
+    );
     expect(() => checkClassLabels(ds, 3)).not.toThrow();
     expect(() => checkClassLabels(ds, 2)).toThrow(/sample 1, field 1: label 2 is out of range for 2 classes/);
   });

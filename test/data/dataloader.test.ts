@@ -39,8 +39,9 @@ describe('TensorDataset', () => {
     expect(() => ds.get(5)).toThrow(/index 5 is out of range for a dataset of length 5/);
   });
   it('first dimensions must agree', () => {
-    expect(() => new TensorDataset(torch.zeros([4, 2], { device: 'cpu' }), torch.zeros([3], { device: 'cpu' })))
-      .toThrow(/size mismatch.*\[4, 2\], \[3\]/);
+    expect(
+      () => new TensorDataset(torch.zeros([4, 2], { device: 'cpu' }), torch.zeros([3], { device: 'cpu' })),
+    ).toThrow(/size mismatch.*\[4, 2\], \[3\]/);
   });
   it('fromAsync reads device tensors back; the constructor refuses them', async () => {
     const dev = torch.isAvailable('webgpu') ? 'webgpu' : 'cpu';
@@ -55,21 +56,36 @@ describe('DataLoader order', () => {
   it('without shuffle: dataset order, last partial batch kept, length', async () => {
     const loader = new DataLoader(numbered(10), { batchSize: 4, device: 'cpu' });
     expect(loader.length).toBe(3);
-    expect(await epoch(loader)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(await epoch(loader)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
   });
   it('dropLast drops the short batch (and only then)', async () => {
     const drop = new DataLoader(numbered(10), { batchSize: 4, dropLast: true, device: 'cpu' });
     expect(drop.length).toBe(2);
-    expect(await epoch(drop)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(await epoch(drop)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
     const exact = new DataLoader(numbered(8), { batchSize: 4, dropLast: true, device: 'cpu' });
     expect(exact.length).toBe(2);
     expect((await epoch(exact)).flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
   it('shuffle: every sample exactly once per epoch, reproducible from a seed, new order each epoch', async () => {
     const make = (seed: number, prefetch = true) =>
-      new DataLoader(numbered(23), { batchSize: 5, shuffle: true, generator: new torch.Generator(seed), device: 'cpu', prefetch });
-    const a = make(42), b = make(42);
-    const a1 = await epoch(a), a2 = await epoch(a);
+      new DataLoader(numbered(23), {
+        batchSize: 5,
+        shuffle: true,
+        generator: new torch.Generator(seed),
+        device: 'cpu',
+        prefetch,
+      });
+    const a = make(42),
+      b = make(42);
+    const a1 = await epoch(a),
+      a2 = await epoch(a);
     expect(a1.map((x) => x.length)).toEqual([5, 5, 5, 5, 3]);
     for (const e of [a1, a2]) expect(e.flat().sort((p, q) => p - q)).toEqual(Array.from({ length: 23 }, (_, i) => i));
     expect(a2).not.toEqual(a1);
@@ -82,7 +98,13 @@ describe('DataLoader order', () => {
     expect(await epoch(c)).toEqual(a1);
     expect(await epoch(c)).toEqual(a2);
     // dropLast with shuffle: 4 full batches of distinct samples
-    const d = new DataLoader(numbered(23), { batchSize: 5, shuffle: true, dropLast: true, generator: new torch.Generator(42), device: 'cpu' });
+    const d = new DataLoader(numbered(23), {
+      batchSize: 5,
+      shuffle: true,
+      dropLast: true,
+      generator: new torch.Generator(42),
+      device: 'cpu',
+    });
     const d1 = (await epoch(d)).flat();
     expect(d1.length).toBe(20);
     expect(new Set(d1).size).toBe(20);
@@ -96,7 +118,13 @@ describe('DataLoader order', () => {
     expect(e2).toEqual(e1);
   });
   it('a dataset error surfaces in order, after the batches before it', async () => {
-    const ds = { length: 6, get: (i: number) => { if (i === 4) throw new Error('bad sample 4'); return [i, i] as [number, number]; } };
+    const ds = {
+      length: 6,
+      get: (i: number) => {
+        if (i === 4) throw new Error('bad sample 4');
+        return [i, i] as [number, number];
+      },
+    };
     const seen: number[] = [];
     const run = async () => {
       for await (const [, y] of new DataLoader(ds, { batchSize: 2, device: 'cpu' })) seen.push(...(await y.data()));
@@ -107,7 +135,13 @@ describe('DataLoader order', () => {
   it('prefetch builds the next batch while the caller awaits, and only then', async () => {
     for (const prefetch of [true, false]) {
       const fetched: number[] = [];
-      const ds = { length: 6, get: (i: number) => { fetched.push(i); return i; } };
+      const ds = {
+        length: 6,
+        get: (i: number) => {
+          fetched.push(i);
+          return i;
+        },
+      };
       const it = new DataLoader(ds, { batchSize: 2, device: 'cpu', prefetch })[Symbol.asyncIterator]();
       (await it.next()).value!.dispose();
       expect(fetched).toEqual([0, 1]);
@@ -117,7 +151,9 @@ describe('DataLoader order', () => {
     }
   });
   it('rejects a bad batch size', () => {
-    expect(() => new DataLoader(numbered(3), { batchSize: 0 })).toThrow(/batchSize should be a positive integer, got 0/);
+    expect(() => new DataLoader(numbered(3), { batchSize: 0 })).toThrow(
+      /batchSize should be a positive integer, got 0/,
+    );
   });
 });
 
@@ -157,15 +193,25 @@ eachDevice((device) => {
       const [t] = await first(new DataLoader({ length: 3, get: (i: number) => i * 2 }, { batchSize: 3, device }));
       expect(await t.tolist()).toEqual([0, 2, 4]);
       const rows = torch.arange(6, undefined, 1, { device: 'cpu', dtype: 'float32' }).reshape([3, 2]);
-      const [[r]] = await first(new DataLoader({ length: 3, get: (i: number) => [rows.select(0, i)] as [Tensor] }, { batchSize: 3, device }));
+      const [[r]] = await first(
+        new DataLoader({ length: 3, get: (i: number) => [rows.select(0, i)] as [Tensor] }, { batchSize: 3, device }),
+      );
       expect(r.shape).toEqual([3, 2]);
-      expect(await r.tolist()).toEqual([[0, 1], [2, 3], [4, 5]]);
+      expect(await r.tolist()).toEqual([
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]);
     });
     it('declared dtypes win over inference; inference is fixed by the first batch', async () => {
       const ds = { length: 4, get: (i: number) => [i, i === 3 ? 2.5 : i] as [number, number] };
       const loader = new DataLoader(ds, { batchSize: 2, device });
-      const run = async () => { for await (const b of loader) b.forEach((t) => t.dispose()); };
-      await expect(run()).rejects.toThrow(/field \[1\] is stacked as int32 \(inferred from the first batch\), but the sample at dataset index 3 has 2.5/);
+      const run = async () => {
+        for await (const b of loader) b.forEach((t) => t.dispose());
+      };
+      await expect(run()).rejects.toThrow(
+        /field \[1\] is stacked as int32 \(inferred from the first batch\), but the sample at dataset index 3 has 2.5/,
+      );
       const declared = new DataLoader(ds, { batchSize: 2, device, dtypes: ['int32', 'float32'] });
       const out: number[] = [];
       for await (const [a, v] of declared) {
@@ -176,12 +222,28 @@ eachDevice((device) => {
       expect(out).toEqual([0, 1, 2, 2.5]);
     });
     it('ragged samples: ShapeError naming the dataset index and both shapes', async () => {
-      const ds = { length: 3, get: (i: number) => ({ data: new Float32Array(i === 2 ? 6 : 4), channels: 1, height: 2, width: i === 2 ? 3 : 2 }) };
-      await expect(first(new DataLoader(ds, { batchSize: 3, device }))).rejects.toThrow(/sample at dataset index 2 has shape \[1, 2, 3\], but the first sample's is \[1, 2, 2\]/);
-      await expect(first(new DataLoader({ length: 2, get: () => 'text' }, { batchSize: 2, device }))).rejects.toThrow(/cannot stack the sample of type string/);
+      const ds = {
+        length: 3,
+        get: (i: number) => ({
+          data: new Float32Array(i === 2 ? 6 : 4),
+          channels: 1,
+          height: 2,
+          width: i === 2 ? 3 : 2,
+        }),
+      };
+      await expect(first(new DataLoader(ds, { batchSize: 3, device }))).rejects.toThrow(
+        /sample at dataset index 2 has shape \[1, 2, 3\], but the first sample's is \[1, 2, 2\]/,
+      );
+      await expect(first(new DataLoader({ length: 2, get: () => 'text' }, { batchSize: 2, device }))).rejects.toThrow(
+        /cannot stack the sample of type string/,
+      );
     });
     it('a custom collate gets the samples and its result is yielded as is', async () => {
-      const loader = new DataLoader(numbered(5), { batchSize: 2, device, collate: (s) => s.map((x) => x[1] as number) });
+      const loader = new DataLoader(numbered(5), {
+        batchSize: 2,
+        device,
+        collate: (s) => s.map((x) => x[1] as number),
+      });
       const got: number[][] = [];
       for await (const b of loader) got.push(b);
       expect(got).toEqual([[0, 1], [2, 3], [4]]);
@@ -210,7 +272,13 @@ eachDevice((device) => {
 function defaultBatch(device: torch.Device): Tensor[] {
   let out: Tensor[] = [];
   torch.scope(() => {
-    out = torch.data.defaultCollate([[1, 2.5], [2, 3.5]], { device }) as Tensor[];
+    out = torch.data.defaultCollate(
+      [
+        [1, 2.5],
+        [2, 3.5],
+      ],
+      { device },
+    ) as Tensor[];
   });
   return out;
 }
@@ -239,6 +307,8 @@ describe('Subset and randomSplit', () => {
     // floor(10 * f) = [3, 3, 3], remainder 1 goes to the first
     expect(randomSplit(ds, [1 / 3, 1 / 3, 1 / 3], new torch.Generator(1)).map((p) => p.length)).toEqual([4, 3, 3]);
     expect(randomSplit(ds, [1, 0], new torch.Generator(1)).map((p) => p.length)).toEqual([10, 0]);
-    expect(() => randomSplit(ds, [3, 4])).toThrow(/sum of input lengths \[3, 4\] does not equal the length of the input dataset \(10\)/);
+    expect(() => randomSplit(ds, [3, 4])).toThrow(
+      /sum of input lengths \[3, 4\] does not equal the length of the input dataset \(10\)/,
+    );
   });
 });

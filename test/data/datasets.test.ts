@@ -18,7 +18,9 @@ describe('MNIST', () => {
     const counts = new Array(10).fill(0);
     for (const l of all.labels) counts[l]++;
     expect(counts.every((c) => c > 800)).toBe(true);
-    let min = Infinity, max = -Infinity, offGrid = 0;
+    let min = Infinity,
+      max = -Infinity,
+      offGrid = 0;
     for (const v of all.images) {
       if (v < min) min = v;
       if (v > max) max = v;
@@ -37,7 +39,9 @@ describe('MNIST', () => {
     const start = all.labels.indexOf(7);
     const mine = all.images.subarray(start * 784, start * 784 + ref.length);
     let worst = 0;
-    ref.forEach((v, i) => { worst = Math.max(worst, Math.abs(mine[i] - v)); });
+    ref.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(mine[i] - v));
+    });
     expect(worst).toBeLessThan(0.5 / 255);
     expect(all.labels.lastIndexOf(7) - start + 1).toBe(ref.length / 784);
   });
@@ -52,8 +56,12 @@ describe('MNIST', () => {
     // the split is a fixed partition: no test image is in train
     const key = (d: { images: Float32Array }, i: number) => {
       const bits = new Uint32Array(d.images.buffer, i * 784 * 4, 784);
-      let a = 0, b = 0;
-      for (let k = 0; k < 784; k++) { a = (Math.imul(a, 31) + bits[k]) | 0; b = (Math.imul(b, 1000003) ^ bits[k]) | 0; }
+      let a = 0,
+        b = 0;
+      for (let k = 0; k < 784; k++) {
+        a = (Math.imul(a, 31) + bits[k]) | 0;
+        b = (Math.imul(b, 1000003) ^ bits[k]) | 0;
+      }
       return `${a}:${b}`;
     };
     const trainKeys = new Set(Array.from({ length: train.length }, (_, i) => key(train, i)));
@@ -69,13 +77,19 @@ describe('MNIST', () => {
   });
   it('batches through the DataLoader: [B, 1, 28, 28] float32 and int32 labels', async () => {
     const ds = MNIST({ digits: [1, 7], transform: T.normalize([0.1307], [0.3081]) });
-    const loader = new DataLoader(ds, { batchSize: 32, shuffle: true, generator: new torch.Generator(0), device: 'cpu' });
+    const loader = new DataLoader(ds, {
+      batchSize: 32,
+      shuffle: true,
+      generator: new torch.Generator(0),
+      device: 'cpu',
+    });
     for await (const [x, y] of loader) {
       expect(x.shape).toEqual([32, 1, 28, 28]);
       expect(x.dtype).toBe('float32');
       expect(y.dtype).toBe('int32');
       expect(new Set(await y.data()).size).toBe(2);
-      x.dispose(); y.dispose();
+      x.dispose();
+      y.dispose();
       break;
     }
   });
@@ -95,10 +109,12 @@ describe('MNIST', () => {
 
 describe('ImageFolder', () => {
   let root: string;
-  const w = 5, h = 4;
+  const w = 5,
+    h = 4;
   const rgba = (seed: number, alpha = 255) => {
     const d = new Uint8Array(w * h * 4);
-    for (let p = 0; p < w * h; p++) d.set([(p * 13 + seed) % 256, (p * 7 + 2 * seed) % 256, (p * 29 + 3 * seed) % 256, alpha], p * 4);
+    for (let p = 0; p < w * h; p++)
+      d.set([(p * 13 + seed) % 256, (p * 7 + 2 * seed) % 256, (p * 29 + 3 * seed) % 256, alpha], p * 4);
     return d;
   };
   const png = (data: Uint8Array, colorType: 0 | 2 | 6) => {
@@ -110,7 +126,8 @@ describe('ImageFolder', () => {
   for (let p = 0; p < w * h; p++) grey.set([p * 12, p * 12, p * 12, 255], p * 4);
   // a smooth image so that JPEG's loss stays small
   const smooth = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) smooth.set([100 + 10 * x, 80 + 10 * y, 150, 255], (y * w + x) * 4);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) smooth.set([100 + 10 * x, 80 + 10 * y, 150, 255], (y * w + x) * 4);
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'ft-imagefolder-'));
@@ -130,7 +147,8 @@ describe('ImageFolder', () => {
   const expectPixels = (img: torch.data.Image, src: Uint8Array, tol = 1e-3) => {
     expect([img.channels, img.height, img.width]).toEqual([3, h, w]);
     let worst = 0;
-    for (let c = 0; c < 3; c++) for (let p = 0; p < w * h; p++) worst = Math.max(worst, Math.abs(img.data[c * w * h + p] * 255 - src[p * 4 + c]));
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < w * h; p++) worst = Math.max(worst, Math.abs(img.data[c * w * h + p] * 255 - src[p * 4 + c]));
     expect(worst).toBeLessThanOrEqual(tol);
   };
 
@@ -165,11 +183,21 @@ describe('ImageFolder', () => {
     const [c] = ds.get(2);
     const src = rgba(1);
     expect(Math.round(c.data[0] * 255)).toBe((src[0] * 19595 + src[1] * 38470 + src[2] * 7471 + 0x8000) >> 16);
-    const tf = new ImageFolder(root, { transform: T.compose([T.toTensor(), T.resize(6), T.centerCrop(6), T.normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])]) });
+    const tf = new ImageFolder(root, {
+      transform: T.compose([T.toTensor(), T.resize(6), T.centerCrop(6), T.normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])]),
+    });
     const loader = new DataLoader(tf, { batchSize: 4, device: 'cpu' });
     const shapes: number[][] = [];
-    for await (const [x, y] of loader) { shapes.push([...x.shape, ...y.shape]); expect(y.dtype).toBe('int32'); x.dispose(); y.dispose(); }
-    expect(shapes).toEqual([[4, 3, 6, 6, 4], [2, 3, 6, 6, 2]]);
+    for await (const [x, y] of loader) {
+      shapes.push([...x.shape, ...y.shape]);
+      expect(y.dtype).toBe('int32');
+      x.dispose();
+      y.dispose();
+    }
+    expect(shapes).toEqual([
+      [4, 3, 6, 6, 4],
+      [2, 3, 6, 6, 2],
+    ]);
   });
   it('a corrupt image: DatasetError naming the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ft-corrupt-'));
@@ -194,7 +222,9 @@ describe('ImageFolder', () => {
       mkdirSync(join(dir, 'hollow'));
       writeFileSync(join(dir, 'full', 'x.png'), png(rgba(1), 2));
       writeFileSync(join(dir, 'hollow', 'readme.txt'), 'no images');
-      expect(() => new ImageFolder(dir)).toThrow(/no valid file for the class folder '.*hollow'; supported extensions are: \.png, \.jpg, \.jpeg/);
+      expect(() => new ImageFolder(dir)).toThrow(
+        /no valid file for the class folder '.*hollow'; supported extensions are: \.png, \.jpg, \.jpeg/,
+      );
       expect(() => new ImageFolder(join(dir, 'missing'))).toThrow(/is not a directory/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -204,25 +234,43 @@ describe('ImageFolder', () => {
 
 describe('TextClassificationCsv', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'ft-csv-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ft-csv-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
 
   it('RFC 4180: quoted commas, doubled quotes, line breaks in quotes, CRLF, BOM, blank lines', () => {
     const rows = torch.data.parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n\r\n"two\nlines",\nlast,"q"');
-    expect(rows.map((r) => r.fields)).toEqual([['a', 'b'], ['x, y', 'say "hi"'], ['two\nlines', ''], ['last', 'q']]);
+    expect(rows.map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['two\nlines', ''],
+      ['last', 'q'],
+    ]);
     expect(rows.map((r) => r.line)).toEqual([1, 2, 4, 6]);
-    expect(() => torch.data.parseCsv('a,b\n"open,1\n', 'f.csv')).toThrow(/f\.csv: unterminated quoted field starting on line 2/);
-    expect(() => torch.data.parseCsv('"a"b,c', 'f.csv')).toThrow(/line 1: unexpected character "b" after a closing quote/);
+    expect(() => torch.data.parseCsv('a,b\n"open,1\n', 'f.csv')).toThrow(
+      /f\.csv: unterminated quoted field starting on line 2/,
+    );
+    expect(() => torch.data.parseCsv('"a"b,c', 'f.csv')).toThrow(
+      /line 1: unexpected character "b" after a closing quote/,
+    );
   });
   it('vocabulary, padded/truncated ids, int labels, float values; the test file reuses the vocabulary', async () => {
-    const train = file('train.csv', [
-      'label,text,value',
-      '1,"Great movie, great cast!",4.5',
-      '0,"Boring; the plot ""twists"" were dull",1.25',
-      '1,great fun,3',
-      '0,"Dull,\nboring",0.5',
-    ].join('\n'));
+    const train = file(
+      'train.csv',
+      [
+        'label,text,value',
+        '1,"Great movie, great cast!",4.5',
+        '0,"Boring; the plot ""twists"" were dull",1.25',
+        '1,great fun,3',
+        '0,"Dull,\nboring",0.5',
+      ].join('\n'),
+    );
     const ds = new TextClassificationCsv(train, { maxLen: 4 });
     // counts: great 3, boring 2, dull 2, then 1 each (alphabetical)
     expect(ds.vocab.itos.slice(0, 5)).toEqual(['<pad>', '<unk>', 'great', 'boring', 'dull']);
@@ -234,13 +282,18 @@ describe('TextClassificationCsv', () => {
     expect(Array.from(ds.get(3)[0])).toEqual([4, 3, 0, 0]);
     expect(Array.from(ds.labels)).toEqual([1, 0, 1, 0]);
     expect(Array.from(ds.values!)).toEqual([4.5, 1.25, 3, 0.5]);
-    const test = new TextClassificationCsv(file('test.csv', 'text,label,value\n"great, unseen words",1,2\n'), { vocab: ds.vocab, maxLen: 4 });
+    const test = new TextClassificationCsv(file('test.csv', 'text,label,value\n"great, unseen words",1,2\n'), {
+      vocab: ds.vocab,
+      maxLen: 4,
+    });
     expect(Array.from(test.get(0)[0])).toEqual([2, 1, 1, 0]);
     const loader = new DataLoader(ds, { batchSize: 3, device: 'cpu' });
     for await (const [x, y, v] of loader) {
       expect([x.dtype, y.dtype, v.dtype]).toEqual(['int32', 'int32', 'float32']);
       expect(x.shape[1]).toBe(4);
-      x.dispose(); y.dispose(); v.dispose();
+      x.dispose();
+      y.dispose();
+      v.dispose();
     }
     // default maxLen: the longest text of the file
     expect(new TextClassificationCsv(train).maxLen).toBe(6);
@@ -254,14 +307,22 @@ describe('TextClassificationCsv', () => {
     expect(Array.from(ds.labels)).toEqual([1, 0, 1]);
     expect(ds.values).toBeNull();
     expect(ds.get(0).length).toBe(2);
-    expect(() => new TextClassificationCsv(p, { classes: ['pos'] })).toThrow(/line 3: label "neg" is not one of the classes \[pos\]/);
+    expect(() => new TextClassificationCsv(p, { classes: ['pos'] })).toThrow(
+      /line 3: label "neg" is not one of the classes \[pos\]/,
+    );
     expect(Vocabulary.fromJSON(JSON.parse(JSON.stringify(ds.vocab))).itos).toEqual(ds.vocab.itos);
     expect(torch.data.tokenize("Don't STOP, me-now!")).toEqual(["don't", 'stop', 'me', 'now']);
   });
   it('bad files: errors name the file and line', () => {
-    expect(() => new TextClassificationCsv(file('h.csv', 'sentence,label\nx,1\n'))).toThrow(/h\.csv: line 1: expected a header with columns text,label\[,value\]/);
-    expect(() => new TextClassificationCsv(file('f.csv', 'text,label\nhello, world,1\n'))).toThrow(/f\.csv: line 2: 3 fields, but the header has 2/);
-    expect(() => new TextClassificationCsv(file('v.csv', 'text,label,value\nx,1,abc\n'))).toThrow(/v\.csv: line 2: value "abc" is not a finite number/);
+    expect(() => new TextClassificationCsv(file('h.csv', 'sentence,label\nx,1\n'))).toThrow(
+      /h\.csv: line 1: expected a header with columns text,label\[,value\]/,
+    );
+    expect(() => new TextClassificationCsv(file('f.csv', 'text,label\nhello, world,1\n'))).toThrow(
+      /f\.csv: line 2: 3 fields, but the header has 2/,
+    );
+    expect(() => new TextClassificationCsv(file('v.csv', 'text,label,value\nx,1,abc\n'))).toThrow(
+      /v\.csv: line 2: value "abc" is not a finite number/,
+    );
     expect(() => new TextClassificationCsv(join(dir, 'nope.csv'))).toThrow(DatasetError);
   });
 });

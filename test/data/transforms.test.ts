@@ -7,7 +7,10 @@ const F = T.functional;
 type Image = torch.data.Image;
 
 const fx = fixture('data/transforms');
-const cases = JSON.parse(fx.metadata.cases) as Record<string, { input: string; op: string; args: Record<string, unknown> }>;
+const cases = JSON.parse(fx.metadata.cases) as Record<
+  string,
+  { input: string; op: string; args: Record<string, unknown> }
+>;
 const image = (name: string): Image => {
   const t = fx.tensors[`in_${name}`];
   const [channels, height, width] = t.shape;
@@ -23,14 +26,28 @@ async function expectImage(actual: Image, name: string): Promise<void> {
 
 function run(op: string, img: Image, a: Record<string, unknown>): Image {
   switch (op) {
-    case 'resize': return T.resize(a.size as number | number[], { maxSize: (a.maxSize as number | null) ?? undefined })(img);
-    case 'centerCrop': return T.centerCrop(a.size as number | number[])(img);
-    case 'pad': return F.pad(img, a.padding as number | number[]);
-    case 'crop': { const [t, l, h, w] = a.box as number[]; return F.crop(img, t, l, h, w); }
-    case 'hflip': return F.hflip(img);
-    case 'normalize': return T.normalize(a.mean as number[], a.std as number[])(img);
-    case 'compose': return T.compose<Image, Image>([T.resize(a.resize as number), T.centerCrop(a.centerCrop as number), T.normalize(a.mean as number[], a.std as number[])])(img);
-    default: throw new Error(`unknown op ${op}`);
+    case 'resize':
+      return T.resize(a.size as number | number[], { maxSize: (a.maxSize as number | null) ?? undefined })(img);
+    case 'centerCrop':
+      return T.centerCrop(a.size as number | number[])(img);
+    case 'pad':
+      return F.pad(img, a.padding as number | number[]);
+    case 'crop': {
+      const [t, l, h, w] = a.box as number[];
+      return F.crop(img, t, l, h, w);
+    }
+    case 'hflip':
+      return F.hflip(img);
+    case 'normalize':
+      return T.normalize(a.mean as number[], a.std as number[])(img);
+    case 'compose':
+      return T.compose<Image, Image>([
+        T.resize(a.resize as number),
+        T.centerCrop(a.centerCrop as number),
+        T.normalize(a.mean as number[], a.std as number[]),
+      ])(img);
+    default:
+      throw new Error(`unknown op ${op}`);
   }
 }
 
@@ -82,10 +99,11 @@ describe('random transforms', () => {
       expect(again(a).data).toEqual(out.data);
       expect(shapeOf(out)).toEqual([3, 5, 7]);
       let found = '';
-      for (let i = 0; i <= 4 && !found; i++) for (let j = 0; j <= 4 && !found; j++) {
-        const w = F.crop(padded, i, j, 5, 7).data;
-        if (w.every((v, q) => v === out.data[q])) found = `${i},${j}`;
-      }
+      for (let i = 0; i <= 4 && !found; i++)
+        for (let j = 0; j <= 4 && !found; j++) {
+          const w = F.crop(padded, i, j, 5, 7).data;
+          if (w.every((v, q) => v === out.data[q])) found = `${i},${j}`;
+        }
       expect(found, 'a window of the padded image').not.toBe('');
       seen.add(found);
     }

@@ -18,7 +18,10 @@ it('demo --quick: fine-tunes the 0–4 backbone for 5–9 and leaves the frozen 
     expect(r.backboneChanged).toBe(false);
     expect(r.fineTunedAccuracy).toBeGreaterThan(0.5); // chance is 0.2
     for (const f of [r.files.model, r.files.metrics, r.files.curve]) expect(f && existsSync(f), String(f)).toBe(true);
-    const metrics = readFileSync(r.files.metrics!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(r.files.metrics!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.length).toBeGreaterThan(0);
     expect(readFileSync(r.files.curve!, 'utf8')).toMatch(/<svg[^>]*>/);
   } finally {

@@ -11,7 +11,10 @@ import { main } from '../../src/cli/main.js';
 import { eachDevice, fixturesDir, torch } from '../harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let dir = '', weights = '', images = '', resnetWeights = '';
+let dir = '',
+  weights = '',
+  images = '',
+  resnetWeights = '';
 
 /** 28×28 grey PNGs: class 'bright' has a light square top-left, class 'dark' bottom-right. */
 function imageFolder(at: string, perClass: number): void {
@@ -44,19 +47,38 @@ beforeAll(async () => {
   await torch.save(new torch.models.SmallCNN({ numClasses: 10 }).stateDict(), weights);
   // a checkpoint of another architecture (a small MLP under ResNet-like names) for the incompatibility case
   resnetWeights = join(dir, 'other.safetensors');
-  await torch.save({ 'conv1.weight': torch.zeros([64, 3, 7, 7]), 'fc.weight': torch.zeros([1000, 512]) }, resnetWeights);
+  await torch.save(
+    { 'conv1.weight': torch.zeros([64, 3, 7, 7]), 'fc.weight': torch.zeros([1000, 512]) },
+    resnetWeights,
+  );
   torch.setDefaultDevice(prev);
 });
 
 function capture() {
-  const out: string[] = [], err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { out.push(a.join(' ')); });
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => { err.push(a.join(' ')); });
+  const out: string[] = [],
+    err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    out.push(a.join(' '));
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
+    err.push(a.join(' '));
+  });
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-  return { out, err, restore: () => { log.mockRestore(); error.mockRestore(); warn.mockRestore(); } };
+  return {
+    out,
+    err,
+    restore: () => {
+      log.mockRestore();
+      error.mockRestore();
+      warn.mockRestore();
+    },
+  };
 }
 let cap: ReturnType<typeof capture> | null = null;
-afterEach(() => { cap?.restore(); cap = null; });
+afterEach(() => {
+  cap?.restore();
+  cap = null;
+});
 const run = async (args: string[]) => {
   cap = capture();
   const code = await main(['finetune', ...args]);
@@ -66,7 +88,22 @@ const run = async (args: string[]) => {
   return r;
 };
 
-const base = () => ['--model', 'smallcnn', '--weights', weights, '--num-classes', '2', '--data', images, '--epochs', '2', '--lr', '0.05', '--batch-size', '4'];
+const base = () => [
+  '--model',
+  'smallcnn',
+  '--weights',
+  weights,
+  '--num-classes',
+  '2',
+  '--data',
+  images,
+  '--epochs',
+  '2',
+  '--lr',
+  '0.05',
+  '--batch-size',
+  '4',
+];
 
 describe('finetorch finetune', () => {
   eachDevice((device) => {
@@ -87,7 +124,14 @@ describe('finetorch finetune', () => {
       expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(2);
       expect(readFileSync(join(out, 'curve.svg'), 'utf8')).toMatch(/<svg/);
       // what predict reads back: the preprocessing this run trained with
-      expect(JSON.parse(readFileSync(join(out, 'preprocess.json'), 'utf8'))).toEqual({ model: 'smallcnn', mode: 'L', resize: 28, crop: 28, mean: [0.1307], std: [0.3081] });
+      expect(JSON.parse(readFileSync(join(out, 'preprocess.json'), 'utf8'))).toEqual({
+        model: 'smallcnn',
+        mode: 'L',
+        resize: 28,
+        crop: 28,
+        mean: [0.1307],
+        std: [0.3081],
+      });
       // a frozen conv is bitwise the pretrained one
       const pre = await torch.load(weights);
       expect(Array.from(saved['conv2.weight'].dataSync())).toEqual(Array.from(pre['conv2.weight'].dataSync()));
@@ -100,20 +144,73 @@ describe('finetorch finetune', () => {
     const vocab = ['<pad>', '<unk>', ...Array.from({ length: 48 }, (_, i) => `w${i}`)];
     writeFileSync(join(data, 'vocab.json'), JSON.stringify({ itos: vocab }));
     const rows = ['text,label'];
-    for (let i = 0; i < 12; i++) rows.push(`${Array.from({ length: 6 }, (_, k) => `w${(i * 7 + k * 3) % 48}`).join(' ')},${i % 2}`);
+    for (let i = 0; i < 12; i++)
+      rows.push(`${Array.from({ length: 6 }, (_, k) => `w${(i * 7 + k * 3) % 48}`).join(' ')},${i % 2}`);
     writeFileSync(join(data, 'train.csv'), rows.join('\n'));
     const pretrained = join(dir, 'textcnn.safetensors');
     const fx = await torch.load(join(fixturesDir, 'models/textcnn.safetensors'));
-    await torch.save(Object.fromEntries(Object.entries(fx).filter(([k]) => k.startsWith('param.')).map(([k, v]) => [k.slice(6), v])), pretrained);
-    const r = await run(['--model', 'textcnn', '--weights', pretrained, '--num-classes', '2', '--data', data, '--epochs', '1', '--lr', '0.01', '--batch-size', '4', '--optimizer', 'adamw', '--device', 'cpu', '--freeze', 'embedding', '--out', join(dir, 'text-out')]);
+    await torch.save(
+      Object.fromEntries(
+        Object.entries(fx)
+          .filter(([k]) => k.startsWith('param.'))
+          .map(([k, v]) => [k.slice(6), v]),
+      ),
+      pretrained,
+    );
+    const r = await run([
+      '--model',
+      'textcnn',
+      '--weights',
+      pretrained,
+      '--num-classes',
+      '2',
+      '--data',
+      data,
+      '--epochs',
+      '1',
+      '--lr',
+      '0.01',
+      '--batch-size',
+      '4',
+      '--optimizer',
+      'adamw',
+      '--device',
+      'cpu',
+      '--freeze',
+      'embedding',
+      '--out',
+      join(dir, 'text-out'),
+    ]);
     expect(r.err.join('\n')).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/loaded 7 of 9 model tensors, 2 shape-mismatched/);
     expect(r.out).toMatch(/^embedding\s+Embedding\s+800\s+0\s+frozen$/m);
     // a malformed vocab.json: one line naming the file
-    for (const [text, re] of [['{"itos": [', /not valid JSON/], ['{"itos": [1, 2]}', /expected \{"itos": \[token, \.\.\.\]\}/]] as const) {
+    for (const [text, re] of [
+      ['{"itos": [', /not valid JSON/],
+      ['{"itos": [1, 2]}', /expected \{"itos": \[token, \.\.\.\]\}/],
+    ] as const) {
       writeFileSync(join(data, 'vocab.json'), text);
-      const bad = await run(['--model', 'textcnn', '--weights', pretrained, '--num-classes', '2', '--data', data, '--epochs', '1', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', join(dir, 'text-bad')]);
+      const bad = await run([
+        '--model',
+        'textcnn',
+        '--weights',
+        pretrained,
+        '--num-classes',
+        '2',
+        '--data',
+        data,
+        '--epochs',
+        '1',
+        '--lr',
+        '0.01',
+        '--batch-size',
+        '4',
+        '--device',
+        'cpu',
+        '--out',
+        join(dir, 'text-bad'),
+      ]);
       expect(bad.code).toBe(2);
       expect(bad.err).toHaveLength(1);
       expect(bad.err[0]).toMatch(/^finetorch finetune: DatasetError: '.*vocab\.json': /);
@@ -122,7 +219,26 @@ describe('finetorch finetune', () => {
     // a label outside --num-classes: refused when the dataset is built, never trained into a NaN loss
     writeFileSync(join(data, 'vocab.json'), JSON.stringify({ itos: vocab }));
     writeFileSync(join(data, 'train.csv'), [...rows.slice(0, 5), 'w1 w2 w3,7', ...rows.slice(5)].join('\n'));
-    const label = await run(['--model', 'textcnn', '--weights', pretrained, '--num-classes', '2', '--data', data, '--epochs', '1', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', join(dir, 'text-label')]);
+    const label = await run([
+      '--model',
+      'textcnn',
+      '--weights',
+      pretrained,
+      '--num-classes',
+      '2',
+      '--data',
+      data,
+      '--epochs',
+      '1',
+      '--lr',
+      '0.01',
+      '--batch-size',
+      '4',
+      '--device',
+      'cpu',
+      '--out',
+      join(dir, 'text-label'),
+    ]);
     expect(label.code).toBe(2);
     expect(label.err).toHaveLength(1);
     expect(label.err[0]).toMatch(/^finetorch finetune: DatasetError: .*train\.csv.*line 6.*7.*2/);
@@ -142,21 +258,73 @@ describe('finetorch finetune', () => {
   const cases: [string, () => string[], RegExp][] = [
     ['an unknown flag', () => withFlags({}, ['--colour', 'red']), /^finetorch finetune: unknown flag --colour$/],
     ['a missing required flag', () => withFlags({ weights: null }), /^finetorch finetune: --weights is required$/],
-    ['an unknown model', () => withFlags({ model: 'vgg16' }), /^finetorch finetune: --model must be one of resnet18, resnet34, resnet50, .*, smallcnn, textcnn, got 'vgg16'$/],
+    [
+      'an unknown model',
+      () => withFlags({ model: 'vgg16' }),
+      /^finetorch finetune: --model must be one of resnet18, resnet34, resnet50, .*, smallcnn, textcnn, got 'vgg16'$/,
+    ],
     ['a non-number', () => withFlags({ lr: 'fast' }), /^finetorch finetune: --lr expects a number, got 'fast'$/],
     ['zero epochs', () => withFlags({ epochs: '0' }), /^finetorch finetune: --epochs must be positive, got 0$/],
-    ['a bad optimizer', () => withFlags({}, ['--optimizer', 'lbfgs']), /^finetorch finetune: --optimizer must be sgd or adamw, got 'lbfgs'$/],
-    ['a bad device', () => withFlags({ device: 'tpu' }), /^finetorch finetune: --device must be cpu or webgpu, got 'tpu'$/],
-    ['a missing weights file', () => withFlags({ weights: '/nonexistent/w.safetensors' }), /^finetorch finetune: --weights '\/nonexistent\/w\.safetensors' does not exist$/],
-    ['a missing data directory', () => withFlags({ data: '/nonexistent/images' }), /^finetorch finetune: --data '\/nonexistent\/images' does not exist/],
-    ['a class count that does not match the folders', () => withFlags({ 'num-classes': '3' }), /^finetorch finetune: --num-classes 3 but '.*' has 2 class folders \(bright, dark\)$/],
-    ['a pattern that matches nothing', () => withFlags({}, ['--freeze', 'layer9']), /^finetorch finetune: ArgumentError: freeze: pattern 'layer9' matches no parameter/],
-    ['everything frozen', () => withFlags({}, ['--freeze', '*']), /^finetorch finetune: every parameter is frozen: add --unfreeze PATTERN/],
-    ['incompatible weights', () => withFlags({ weights: resnetWeights }), /^finetorch finetune: CheckpointError: incompatible weights for smallcnn: no tensor of the checkpoint fits the model$/],
-    ['a file that is not a checkpoint', () => withFlags({ weights: join(dir, 'junk.bin') }), /^finetorch finetune: CheckpointError: loadPretrained: not a checkpoint/],
-    ['a .pth whose top level is None', () => withFlags({ weights: join(dir, 'none.pth') }), /^finetorch finetune: CheckpointError: loadPretrained: '.*none\.pth' holds None, not a state dict/],
-    ['an empty character range', () => withFlags({}, ['--freeze', '[z-a]']), /^finetorch finetune: ArgumentError: freeze: pattern '\[z-a\]' matches no parameter/],
-    ['a prototype name as a flag', () => withFlags({}, ['--constructor']), /^finetorch finetune: unknown flag --constructor$/],
+    [
+      'a bad optimizer',
+      () => withFlags({}, ['--optimizer', 'lbfgs']),
+      /^finetorch finetune: --optimizer must be sgd or adamw, got 'lbfgs'$/,
+    ],
+    [
+      'a bad device',
+      () => withFlags({ device: 'tpu' }),
+      /^finetorch finetune: --device must be cpu or webgpu, got 'tpu'$/,
+    ],
+    [
+      'a missing weights file',
+      () => withFlags({ weights: '/nonexistent/w.safetensors' }),
+      /^finetorch finetune: --weights '\/nonexistent\/w\.safetensors' does not exist$/,
+    ],
+    [
+      'a missing data directory',
+      () => withFlags({ data: '/nonexistent/images' }),
+      /^finetorch finetune: --data '\/nonexistent\/images' does not exist/,
+    ],
+    [
+      'a class count that does not match the folders',
+      () => withFlags({ 'num-classes': '3' }),
+      /^finetorch finetune: --num-classes 3 but '.*' has 2 class folders \(bright, dark\)$/,
+    ],
+    [
+      'a pattern that matches nothing',
+      () => withFlags({}, ['--freeze', 'layer9']),
+      /^finetorch finetune: ArgumentError: freeze: pattern 'layer9' matches no parameter/,
+    ],
+    [
+      'everything frozen',
+      () => withFlags({}, ['--freeze', '*']),
+      /^finetorch finetune: every parameter is frozen: add --unfreeze PATTERN/,
+    ],
+    [
+      'incompatible weights',
+      () => withFlags({ weights: resnetWeights }),
+      /^finetorch finetune: CheckpointError: incompatible weights for smallcnn: no tensor of the checkpoint fits the model$/,
+    ],
+    [
+      'a file that is not a checkpoint',
+      () => withFlags({ weights: join(dir, 'junk.bin') }),
+      /^finetorch finetune: CheckpointError: loadPretrained: not a checkpoint/,
+    ],
+    [
+      'a .pth whose top level is None',
+      () => withFlags({ weights: join(dir, 'none.pth') }),
+      /^finetorch finetune: CheckpointError: loadPretrained: '.*none\.pth' holds None, not a state dict/,
+    ],
+    [
+      'an empty character range',
+      () => withFlags({}, ['--freeze', '[z-a]']),
+      /^finetorch finetune: ArgumentError: freeze: pattern '\[z-a\]' matches no parameter/,
+    ],
+    [
+      'a prototype name as a flag',
+      () => withFlags({}, ['--constructor']),
+      /^finetorch finetune: unknown flag --constructor$/,
+    ],
   ];
   it.each(cases)('%s: one line and exit code 2', async (_what, args, msg) => {
     writeFileSync(join(dir, 'junk.bin'), 'definitely not a checkpoint');
@@ -170,9 +338,31 @@ describe('finetorch finetune', () => {
 
   it('Ctrl-C saves a checkpoint and exits 130; --resume continues from it', async () => {
     const out = join(dir, 'sigint');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/bin.ts'), 'finetune', ...base().slice(0, -6), '--epochs', '500', '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', out], {
-      cwd: root, env: { ...process.env, FINETORCH_DEVICE: 'cpu' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'src/cli/bin.ts'),
+        'finetune',
+        ...base().slice(0, -6),
+        '--epochs',
+        '500',
+        '--lr',
+        '0.01',
+        '--batch-size',
+        '4',
+        '--device',
+        'cpu',
+        '--out',
+        out,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, FINETORCH_DEVICE: 'cpu' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -186,7 +376,20 @@ describe('finetorch finetune', () => {
     expect(stdout).toMatch(/^interrupted: rerun with --resume to continue from .*checkpoint\.safetensors$/m);
     expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
     const done = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
-    const r = await run([...base().slice(0, -6), '--epochs', String(done + 1), '--lr', '0.01', '--batch-size', '4', '--device', 'cpu', '--out', out, '--resume']);
+    const r = await run([
+      ...base().slice(0, -6),
+      '--epochs',
+      String(done + 1),
+      '--lr',
+      '0.01',
+      '--batch-size',
+      '4',
+      '--device',
+      'cpu',
+      '--out',
+      out,
+      '--resume',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`resumed from .*checkpoint\\.safetensors after epoch ${done}`));
     expect(r.out).toMatch(new RegExp(`^epoch ${done + 1} {2}train loss`, 'm'));

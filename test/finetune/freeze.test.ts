@@ -53,18 +53,37 @@ describe('freeze / unfreeze', () => {
     // '*.bn*' needs a dot before bn, so the stem's bn1 is not matched; 'conv1' is a module path
     expect(changed).toEqual([
       'conv1.weight',
-      'layer1.0.bn1.weight', 'layer1.0.bn1.bias', 'layer1.0.bn2.weight', 'layer1.0.bn2.bias',
-      'layer2.0.bn1.weight', 'layer2.0.bn1.bias', 'layer2.0.bn2.weight', 'layer2.0.bn2.bias',
-      'layer2.1.bn1.weight', 'layer2.1.bn1.bias', 'layer2.1.bn2.weight', 'layer2.1.bn2.bias',
+      'layer1.0.bn1.weight',
+      'layer1.0.bn1.bias',
+      'layer1.0.bn2.weight',
+      'layer1.0.bn2.bias',
+      'layer2.0.bn1.weight',
+      'layer2.0.bn1.bias',
+      'layer2.0.bn2.weight',
+      'layer2.0.bn2.bias',
+      'layer2.1.bn1.weight',
+      'layer2.1.bn1.bias',
+      'layer2.1.bn2.weight',
+      'layer2.1.bn2.bias',
     ]);
-    const frozen = m.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n);
+    const frozen = m
+      .namedParameters()
+      .filter(([, p]) => !p.requiresGrad)
+      .map(([n]) => n);
     expect(frozen).toEqual(changed);
-    expect(ft.freeze(m, 'layer2.**')).toEqual(['layer2.0.conv1.weight', 'layer2.0.conv2.weight', 'layer2.1.conv1.weight', 'layer2.1.conv2.weight']);
+    expect(ft.freeze(m, 'layer2.**')).toEqual([
+      'layer2.0.conv1.weight',
+      'layer2.0.conv2.weight',
+      'layer2.1.conv1.weight',
+      'layer2.1.conv2.weight',
+    ]);
   });
 
   it('a pattern that matches nothing is an error and changes nothing', () => {
     const m = new TinyResNet(3, 'cpu');
-    expect(() => ft.freeze(m, ['fc', 'layer9'])).toThrow(/pattern 'layer9' matches no parameter.*conv1, bn1, layer1, layer2, fc/);
+    expect(() => ft.freeze(m, ['fc', 'layer9'])).toThrow(
+      /pattern 'layer9' matches no parameter.*conv1, bn1, layer1, layer2, fc/,
+    );
     expect(m.parameters().every((p) => p.requiresGrad)).toBe(true);
     expect(() => ft.unfreeze(m, 'fc.*.x')).toThrow(torch.ArgumentError);
     expect(() => ft.freeze(m, [])).toThrow(/empty list/);
@@ -116,8 +135,20 @@ describe('trainability', () => {
     ft.unfreeze(m, 'fc');
     const t = ft.trainability(m);
     expect(t.rows.length).toBe(m.parameters().length);
-    expect(t.rows.find((r) => r.name === 'layer2.1.conv2.weight')).toEqual({ module: 'layer2', name: 'layer2.1.conv2.weight', shape: [4, 4, 3, 3], count: 144, requiresGrad: false });
-    expect(t.rows.find((r) => r.name === 'fc.bias')).toEqual({ module: 'fc', name: 'fc.bias', shape: [2], count: 2, requiresGrad: true });
+    expect(t.rows.find((r) => r.name === 'layer2.1.conv2.weight')).toEqual({
+      module: 'layer2',
+      name: 'layer2.1.conv2.weight',
+      shape: [4, 4, 3, 3],
+      count: 144,
+      requiresGrad: false,
+    });
+    expect(t.rows.find((r) => r.name === 'fc.bias')).toEqual({
+      module: 'fc',
+      name: 'fc.bias',
+      shape: [2],
+      count: 2,
+      requiresGrad: true,
+    });
     const total = m.parameters().reduce((s, p) => s + p.numel(), 0);
     expect(t.total).toBe(total);
     expect(t.trainable).toBe(4 * 2 + 2);
@@ -126,9 +157,13 @@ describe('trainability', () => {
     const s = String(t);
     const lines = s.split('\n');
     expect(lines[0]).toMatch(/^module\s+type\s+params\s+trainable\s+state$/);
-    expect(lines.find((l) => l.startsWith('layer2'))).toMatch(/^layer2\s+Sequential\s+608\s+0\s+frozen \(4 BatchNorm in eval\)$/);
+    expect(lines.find((l) => l.startsWith('layer2'))).toMatch(
+      /^layer2\s+Sequential\s+608\s+0\s+frozen \(4 BatchNorm in eval\)$/,
+    );
     expect(lines.find((l) => l.startsWith('fc'))).toMatch(/^fc\s+Linear\s+10\s+10\s+trainable$/);
-    expect(lines[lines.length - 1]).toBe(`total: ${total.toLocaleString('en-US')} parameters, 10 trainable, ${(total - 10).toLocaleString('en-US')} frozen (${((1000 / total)).toFixed(2)}% trainable)`);
+    expect(lines[lines.length - 1]).toBe(
+      `total: ${total.toLocaleString('en-US')} parameters, 10 trainable, ${(total - 10).toLocaleString('en-US')} frozen (${(1000 / total).toFixed(2)}% trainable)`,
+    );
     expect(t.toString({ verbose: true })).toMatch(/\n {2}fc\.weight\s+\[2, 4\]\s+8\s+8\s+trainable/);
   });
 });
@@ -137,11 +172,20 @@ describe('paramGroups', () => {
   it('every trainable parameter lands in exactly one group, first match wins, frozen ones nowhere', () => {
     const m = new TinyResNet(2, 'cpu');
     ft.freeze(m, ['conv1', 'bn1']);
-    const groups = ft.paramGroups(m, [{ match: 'fc.*', lr: 1e-2 }, { match: 'layer2.**', lr: 1e-3 }, { match: ['*.bn*', 'fc'], lr: 5e-4, weightDecay: 0 }]);
+    const groups = ft.paramGroups(m, [
+      { match: 'fc.*', lr: 1e-2 },
+      { match: 'layer2.**', lr: 1e-3 },
+      { match: ['*.bn*', 'fc'], lr: 5e-4, weightDecay: 0 },
+    ]);
     expect(groups.map((g) => g.lr)).toEqual([1e-2, 1e-3, 5e-4, undefined]);
     expect(groups.groupNames[0]).toEqual(['fc.weight', 'fc.bias']);
     expect(groups.groupNames[1].every((n) => n.startsWith('layer2.'))).toBe(true);
-    expect(groups.groupNames[2]).toEqual(['layer1.0.bn1.weight', 'layer1.0.bn1.bias', 'layer1.0.bn2.weight', 'layer1.0.bn2.bias']);
+    expect(groups.groupNames[2]).toEqual([
+      'layer1.0.bn1.weight',
+      'layer1.0.bn1.bias',
+      'layer1.0.bn2.weight',
+      'layer1.0.bn2.bias',
+    ]);
     expect(groups.groupNames[3]).toEqual(['layer1.0.conv1.weight', 'layer1.0.conv2.weight']);
     const seen = groups.flatMap((g) => g.params);
     expect(new Set(seen).size).toBe(seen.length);
@@ -173,14 +217,28 @@ describe('replaceHead', () => {
     expect(m.getParameter('fc.weight').shape).toEqual([2, 8]);
     expect(Object.keys(m.stateDict({ keepVars: true })).slice(-2)).toEqual(['fc.weight', 'fc.bias']);
 
-    const net = new nn.Sequential(new nn.Linear(5, 6, { device: 'cpu' }), new nn.Sequential(new nn.Dropout(0.1), new nn.Linear(6, 7, { device: 'cpu', bias: false })));
+    const net = new nn.Sequential(
+      new nn.Linear(5, 6, { device: 'cpu' }),
+      new nn.Sequential(new nn.Dropout(0.1), new nn.Linear(6, 7, { device: 'cpu', bias: false })),
+    );
     const h2 = ft.replaceHead(net, '1.1', 3) as torch.nn.Linear;
     expect([h2.inFeatures, h2.outFeatures, h2.bias]).toEqual([6, 3, null]);
     expect(net.getParameter('1.1.weight').shape).toEqual([3, 6]);
     expect(() => ft.replaceHead(net, '1', 3)).toThrow(/'1' is a Sequential, not a Linear.*'1\.1'/);
     expect(() => ft.replaceHead(net, '1.5', 3)).toThrow(/no submodule '5'/);
-    const custom = new nn.Sequential(new nn.Linear(6, 6, { device: 'cpu' }), new nn.ReLU(), new nn.Linear(6, 2, { device: 'cpu' }));
+    const custom = new nn.Sequential(
+      new nn.Linear(6, 6, { device: 'cpu' }),
+      new nn.ReLU(),
+      new nn.Linear(6, 2, { device: 'cpu' }),
+    );
     expect(ft.replaceHead(net, '1', custom)).toBe(custom);
-    expect(net.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '1.0.weight', '1.0.bias', '1.2.weight', '1.2.bias']);
+    expect(net.namedParameters().map(([n]) => n)).toEqual([
+      '0.weight',
+      '0.bias',
+      '1.0.weight',
+      '1.0.bias',
+      '1.2.weight',
+      '1.2.bias',
+    ]);
   });
 });

@@ -6,8 +6,10 @@ const { nn } = torch;
 const F = nn.functional;
 
 export class Block extends nn.Module {
-  declare conv1: torch.nn.Conv2d; declare bn1: torch.nn.BatchNorm2d;
-  declare conv2: torch.nn.Conv2d; declare bn2: torch.nn.BatchNorm2d;
+  declare conv1: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare conv2: torch.nn.Conv2d;
+  declare bn2: torch.nn.BatchNorm2d;
   constructor(c: number, device: Device) {
     super();
     this.conv1 = new nn.Conv2d(c, c, 3, { padding: 1, bias: false, device });
@@ -23,8 +25,10 @@ export class Block extends nn.Module {
 
 /** conv1/bn1 stem, layer1 and layer2 (Sequential of Blocks), fc: the key layout of a ResNet. */
 export class TinyResNet extends nn.Module {
-  declare conv1: torch.nn.Conv2d; declare bn1: torch.nn.BatchNorm2d;
-  declare layer1: torch.nn.Sequential; declare layer2: torch.nn.Sequential;
+  declare conv1: torch.nn.Conv2d;
+  declare bn1: torch.nn.BatchNorm2d;
+  declare layer1: torch.nn.Sequential;
+  declare layer2: torch.nn.Sequential;
   declare fc: torch.nn.Module;
   constructor(numClasses: number, device: Device, width = 4) {
     super();
@@ -43,7 +47,11 @@ export class TinyResNet extends nn.Module {
 
 /** A two-layer MLP: `0` Linear, `1` ReLU, `2` Linear (keys 0.weight ... 2.bias). */
 export function mlp(inF: number, hidden: number, out: number, device: Device): torch.nn.Sequential {
-  return new nn.Sequential(new nn.Linear(inF, hidden, { device }), new nn.ReLU(), new nn.Linear(hidden, out, { device }));
+  return new nn.Sequential(
+    new nn.Linear(inF, hidden, { device }),
+    new nn.ReLU(),
+    new nn.Linear(hidden, out, { device }),
+  );
 }
 
 /**
@@ -60,7 +68,10 @@ export function blobs(n: number, dim: number, classes: number, seed = 0): torch.
     for (let c = 0; c < classes; c++) {
       let s = 0;
       for (let d = 0; d < dim; d++) s += x[i * dim + d] * Math.cos(1 + c * 2.1 + d * 0.7);
-      if (s > best) { best = s; y[i] = c; }
+      if (s > best) {
+        best = s;
+        y[i] = c;
+      }
     }
   }
   return new torch.data.TensorDataset({ data: x, shape: [n, dim] }, { data: y, shape: [n] });
@@ -88,7 +99,8 @@ export async function snapshot(m: torch.nn.Module): Promise<Map<string, Float32A
   return out;
 }
 
-export const bitwiseEqual = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+export const bitwiseEqual = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
 
 /**
  * Run a full garbage collection and let the FinalizationRegistry callbacks run, so tensors that

@@ -7,13 +7,21 @@ import { torch } from '../harness.js';
 describe('progress', () => {
   it('on a TTY: one line redrawn with steps, loss, throughput and ETA; messages clear it first', () => {
     const writes: string[] = [];
-    const tty = { isTTY: true, write: (s: string) => { writes.push(s); return true; } };
+    const tty = {
+      isTTY: true,
+      write: (s: string) => {
+        writes.push(s);
+        return true;
+      },
+    };
     const p = new Progress('auto', tty);
     p.startEpoch('epoch 1/3', 8);
     p.update(2, 16, 0.5);
     p.update(4, 32, 0.25);
     p.line('epoch 1  train loss 0.2500');
-    expect(writes[0]).toMatch(/^\r\x1b\[Kepoch 1\/3 \[######\.{18}\] 2\/8 {2}loss 0\.5000 {2}[\d.]+ samples\/s {2}ETA \d+:\d\d$/);
+    expect(writes[0]).toMatch(
+      /^\r\x1b\[Kepoch 1\/3 \[######\.{18}\] 2\/8 {2}loss 0\.5000 {2}[\d.]+ samples\/s {2}ETA \d+:\d\d$/,
+    );
     expect(writes[1]).toMatch(/^\r\x1b\[Kepoch 1\/3 \[#{12}\.{12}\] 4\/8 {2}loss 0\.2500/);
     expect(writes.slice(2)).toEqual(['\r\x1b[K', 'epoch 1  train loss 0.2500\n']);
   });
@@ -22,9 +30,19 @@ describe('progress', () => {
     const p = new Progress((l) => lines.push(l));
     p.startEpoch('epoch 2/3', 16);
     for (let s = 1; s <= 16; s++) p.update(s, s * 4, 1 / s);
-    expect(lines.map((l) => l.split('  ')[0])).toEqual(['epoch 2/3 step 4/16', 'epoch 2/3 step 8/16', 'epoch 2/3 step 12/16']);
+    expect(lines.map((l) => l.split('  ')[0])).toEqual([
+      'epoch 2/3 step 4/16',
+      'epoch 2/3 step 8/16',
+      'epoch 2/3 step 12/16',
+    ]);
     const writes: string[] = [];
-    const off = new Progress(false, { isTTY: true, write: (s: string) => { writes.push(s); return true; } });
+    const off = new Progress(false, {
+      isTTY: true,
+      write: (s: string) => {
+        writes.push(s);
+        return true;
+      },
+    });
     off.startEpoch('e', 2);
     off.update(1, 1, 1);
     off.line('x');

@@ -75,7 +75,9 @@ eachDevice((device) => {
     gradX.mockRestore();
     const after2 = await snapshot(model);
     expect(bitwiseEqual(after2.get('layer3.1.conv2.weight')!, before.get('layer3.1.conv2.weight')!)).toBe(true);
-    expect(bitwiseEqual(after2.get('layer4.1.bn2.running_mean')!, before.get('layer4.1.bn2.running_mean')!)).toBe(false);
+    expect(bitwiseEqual(after2.get('layer4.1.bn2.running_mean')!, before.get('layer4.1.bn2.running_mean')!)).toBe(
+      false,
+    );
     expect(bitwiseEqual(after2.get('layer3.1.bn2.running_mean')!, before.get('layer3.1.bn2.running_mean')!)).toBe(true);
     for (const t of [...model.parameters(), ...model.buffers()]) t.dispose();
   });

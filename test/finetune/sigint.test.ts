@@ -17,7 +17,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 it('Ctrl-C in a child stops mid-run, the process exits normally, and --resume equals an uninterrupted run', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ft-sigint-'));
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'sigint-child.ts'), dir], {
-    cwd: join(here, '..', '..'), env: { ...process.env, FINETORCH_DEVICE: 'cpu' }, encoding: 'utf8', timeout: 60_000,
+    cwd: join(here, '..', '..'),
+    env: { ...process.env, FINETORCH_DEVICE: 'cpu' },
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   expect(r.status, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ interrupted: true, epochs: 0 });
@@ -26,6 +29,7 @@ it('Ctrl-C in a child stops mid-run, the process exits normally, and --resume eq
   const res = setup();
   const h = await torch.finetune.fit(res.model, { ...res, checkpointDir: dir, resume: true });
   expect(h.interrupted).toBe(false);
-  const a = await snapshot(ref.model), b = await snapshot(res.model);
+  const a = await snapshot(ref.model),
+    b = await snapshot(res.model);
   expect([...a].filter(([k, v]) => !bitwiseEqual(b.get(k)!, v)).map(([k]) => k)).toEqual([]);
 });

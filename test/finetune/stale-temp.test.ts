@@ -15,7 +15,7 @@ describe('stale temp files of atomic saves', () => {
   it.each([
     ['torch.save', (p: string) => torch.save({ w: torch.ones([2], { device: 'cpu' }) }, p), 'model.safetensors'],
     ['writeAtomic', (p: string) => writeAtomic(p, '<svg/>'), 'curve.svg'],
-  ] as const)('%s removes a dead writer\'s temp file of the same target only', async (_, write, name) => {
+  ] as const)("%s removes a dead writer's temp file of the same target only", async (_, write, name) => {
     expect(() => process.kill(dead, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     const dir = mkdtempSync(join(tmpdir(), 'ft-stale-'));
     const target = join(dir, name);

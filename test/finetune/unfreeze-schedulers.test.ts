@@ -14,7 +14,8 @@ const S = optim.lrScheduler;
 type Optimizer = torch.optim.Optimizer;
 type Sched = (torch.optim.lrScheduler.Scheduler & { step(): void }) | torch.optim.lrScheduler.ReduceLROnPlateau;
 
-const EPOCHS = 4, STEPS = 2; // 16 samples in batches of 8
+const EPOCHS = 4,
+  STEPS = 2; // 16 samples in batches of 8
 const kinds: [string, (o: Optimizer) => Sched, 'epoch' | 'batch'][] = [
   ['StepLR', (o) => new S.StepLR(o, 2, { gamma: 0.5 }), 'epoch'],
   ['MultiStepLR', (o) => new S.MultiStepLR(o, [1, 3], { gamma: 0.5 }), 'epoch'],
@@ -27,8 +28,17 @@ const kinds: [string, (o: Optimizer) => Sched, 'epoch' | 'batch'][] = [
   ['MultiplicativeLR', (o) => new S.MultiplicativeLR(o, () => 0.9), 'epoch'],
   ['CosineAnnealingWarmRestarts', (o) => new S.CosineAnnealingWarmRestarts(o, 2), 'epoch'],
   ['SWALR', (o) => new S.SWALR(o, 0.02, { annealEpochs: 3 }), 'epoch'],
-  ['SequentialLR', (o) => new S.SequentialLR(o, [new S.ConstantLR(o, { factor: 0.5, totalIters: 1 }), new S.ExponentialLR(o, 0.8)], [2]), 'epoch'],
-  ['ChainedScheduler', (o) => new S.ChainedScheduler([new S.ExponentialLR(o, 0.8), new S.StepLR(o, 2, { gamma: 0.5 })]), 'epoch'],
+  [
+    'SequentialLR',
+    (o) =>
+      new S.SequentialLR(o, [new S.ConstantLR(o, { factor: 0.5, totalIters: 1 }), new S.ExponentialLR(o, 0.8)], [2]),
+    'epoch',
+  ],
+  [
+    'ChainedScheduler',
+    (o) => new S.ChainedScheduler([new S.ExponentialLR(o, 0.8), new S.StepLR(o, 2, { gamma: 0.5 })]),
+    'epoch',
+  ],
   ['ReduceLROnPlateau', (o) => new S.ReduceLROnPlateau(o, { patience: 0, factor: 0.5 }), 'epoch'],
   ['OneCycleLR', (o) => new S.OneCycleLR(o, 0.1, { totalSteps: EPOCHS * STEPS }), 'batch'],
   ['CyclicLR', (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 }), 'batch'],
@@ -51,7 +61,15 @@ eachDevice((device) => {
     for (const [name, make, per] of kinds) {
       it(`${name}: fit's lrs are a hand-written loop's, with the new group scheduled`, async () => {
         const a = setup(device, make);
-        const h = await ft.fit(a.model, { train: a.train, optimizer: a.optimizer, scheduler: a.scheduler, schedulerStep: per, unfreeze: a.unfreeze, epochs: EPOCHS, log: false });
+        const h = await ft.fit(a.model, {
+          train: a.train,
+          optimizer: a.optimizer,
+          scheduler: a.scheduler,
+          schedulerStep: per,
+          unfreeze: a.unfreeze,
+          epochs: EPOCHS,
+          log: false,
+        });
         expect(h.epochs[2].unfrozen).toEqual(['0.weight', '0.bias']);
         // the same schedule by hand, without training (the monitored value fit saw drives ReduceLROnPlateau)
         const b = setup(device, make);
@@ -80,7 +98,14 @@ eachDevice((device) => {
         const b = setup(device, make);
         await ft.fit(b.model, { ...b, schedulerStep: per, epochs: 3, log: false, checkpointDir: dir });
         const c = setup(device, make); // a fresh process builds everything again
-        const hc = await ft.fit(c.model, { ...c, schedulerStep: per, epochs: EPOCHS, log: false, checkpointDir: dir, resume: true });
+        const hc = await ft.fit(c.model, {
+          ...c,
+          schedulerStep: per,
+          epochs: EPOCHS,
+          log: false,
+          checkpointDir: dir,
+          resume: true,
+        });
         const strip = (r: torch.finetune.EpochRecord) => ({ ...r, seconds: 0 });
         expect(hc.epochs.map(strip)).toEqual(ha.epochs.map(strip));
         expect(c.scheduler.getLastLr()).toEqual(a.scheduler.getLastLr());

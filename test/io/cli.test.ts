@@ -11,9 +11,14 @@ const dir = mkdtempSync(join(tmpdir(), 'finetorch-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
+  const out: string[] = [],
+    err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => {
+    out.push(a.join(' '));
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => {
+    err.push(a.join(' '));
+  });
   try {
     const code = await main(argv);
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -27,7 +32,9 @@ describe('finetorch inspect', () => {
   it('lists keys, stored dtypes, shapes, parameter count and bytes', async () => {
     const r = await run('inspect', join(ioDir, 'state_dict.pth'));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/state_dict\.pth: PyTorch zip checkpoint, 9 tensors, 96 parameters, 388 bytes of tensor data/);
+    expect(r.out).toMatch(
+      /state_dict\.pth: PyTorch zip checkpoint, 9 tensors, 96 parameters, 388 bytes of tensor data/,
+    );
     expect(r.out).toMatch(/^ {2}1\.num_batches_tracked +int64 +\[\]$/m);
     expect(r.out).toMatch(/^ {2}0\.weight +float32 +\[3, 2, 3, 3\]$/m);
   });
@@ -36,8 +43,18 @@ describe('finetorch inspect', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.format).toBe('pth');
-    expect(j.tensors.find((t: { key: string }) => t.key === 'optimizer.state.0.exp_avg')).toMatchObject({ dtype: 'float32', shape: [3, 2, 3, 3], numel: 54, bytes: 216 });
-    expect(j.other).toMatchObject({ epoch: 7, 'optimizer.param_groups.0.lr': 0.001, 'flags.2': null, name: 'run-\u03b1' });
+    expect(j.tensors.find((t: { key: string }) => t.key === 'optimizer.state.0.exp_avg')).toMatchObject({
+      dtype: 'float32',
+      shape: [3, 2, 3, 3],
+      numel: 54,
+      bytes: 216,
+    });
+    expect(j.other).toMatchObject({
+      epoch: 7,
+      'optimizer.param_groups.0.lr': 0.001,
+      'flags.2': null,
+      name: 'run-\u03b1',
+    });
     const s = JSON.parse((await run('inspect', join(ioDir, 'dtypes.safetensors'), '--json')).out);
     expect(s.tensors.map((t: { key: string; dtype: string }) => `${t.key}:${t.dtype}`)).toContain('bf:bfloat16');
     expect(s.other).toEqual({ format: 'pt', note: 'every dtype' });
@@ -89,8 +106,14 @@ describe('finetorch convert', () => {
     writeFileSync(junk, 'not a checkpoint at all');
     const cases: [string[], RegExp][] = [
       [[junk, join(dir, 'x.safetensors')], /^finetorch convert: CheckpointError: not a checkpoint: a 23-byte file/],
-      [[join(ioDir, 'evil_eval.pth'), join(dir, 'x.safetensors')], /^finetorch convert: CheckpointError: .*refusing global '__builtin__\.eval'/],
-      [[join(ioDir, 'state_dict.pth'), join(dir, 'x.txt')], /^finetorch convert: cannot tell the output format of '.*x\.txt'/],
+      [
+        [join(ioDir, 'evil_eval.pth'), join(dir, 'x.safetensors')],
+        /^finetorch convert: CheckpointError: .*refusing global '__builtin__\.eval'/,
+      ],
+      [
+        [join(ioDir, 'state_dict.pth'), join(dir, 'x.txt')],
+        /^finetorch convert: cannot tell the output format of '.*x\.txt'/,
+      ],
       [[join(ioDir, 'state_dict.pth')], /^finetorch convert: expected IN and OUT, got 1 argument/],
     ];
     for (const [args, re] of cases) {

@@ -1,6 +1,16 @@
 // The fuzz test's generators, shared with ad-hoc audits: a seeded random source, mutations of a
 // file (truncation, bit flips, random bytes), and hostile files with random parameters.
-import { collidingKeysPth, cyclicPth, deepArray, deepObject, laughsPth, manyViewsPth, safetensorsWith, stateDictWithBomb, viewPth } from './hostile.js';
+import {
+  collidingKeysPth,
+  cyclicPth,
+  deepArray,
+  deepObject,
+  laughsPth,
+  manyViewsPth,
+  safetensorsWith,
+  stateDictWithBomb,
+  viewPth,
+} from './hostile.js';
 import { OP, pk, pthBytes, readFixture, str } from './util.js';
 
 /** mulberry32: a small seeded generator, so a failure can be replayed */
@@ -30,19 +40,34 @@ export function hostile(r: () => number): Uint8Array {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const big = () => pick([0, 1, 2, 3, 255, 2 ** 16, 2 ** 26, 2 ** 31 - 1, 2 ** 31, 2 ** 33, 2 ** 52, 2 ** 53 - 1]);
   switch (Math.floor(r() * 9)) {
-    case 0: return laughsPth(1 + Math.floor(r() * 64), r() < 0.5);
-    case 1: return stateDictWithBomb(1 + Math.floor(r() * 64), r() < 0.5);
-    case 2: return pick([cyclicPth, collidingKeysPth])();
-    case 3: { // huge shapes and strides
+    case 0:
+      return laughsPth(1 + Math.floor(r() * 64), r() < 0.5);
+    case 1:
+      return stateDictWithBomb(1 + Math.floor(r() * 64), r() < 0.5);
+    case 2:
+      return pick([cyclicPth, collidingKeysPth])();
+    case 3: {
+      // huge shapes and strides
       const rank = 1 + Math.floor(r() * 3);
-      return viewPth(Array.from({ length: rank }, big), Array.from({ length: rank }, () => pick([0, 1, big()])), 1 + Math.floor(r() * 64), Math.floor(r() * 4));
+      return viewPth(
+        Array.from({ length: rank }, big),
+        Array.from({ length: rank }, () => pick([0, 1, big()])),
+        1 + Math.floor(r() * 64),
+        Math.floor(r() * 4),
+      );
     }
-    case 4: return manyViewsPth(1 + Math.floor(r() * 50), pick([1, 2 ** 10, 2 ** 20, 2 ** 22]));
-    case 5: { // deep nesting in a safetensors header
+    case 4:
+      return manyViewsPth(1 + Math.floor(r() * 50), pick([1, 2 ** 10, 2 ** 20, 2 ** 22]));
+    case 5: {
+      // deep nesting in a safetensors header
       const depth = pick([3, 15, 16, 17, 1000, 100_000]);
-      return safetensorsWith(pick(['dtype', 'shape', 'data_offsets', '__metadata__', 'entry'] as const), r() < 0.5 ? deepArray(depth) : deepObject(depth));
+      return safetensorsWith(
+        pick(['dtype', 'shape', 'data_offsets', '__metadata__', 'entry'] as const),
+        r() < 0.5 ? deepArray(depth) : deepObject(depth),
+      );
     }
-    case 6: { // deep nesting in a pickle: lists, or dicts each under the key 'k'
+    case 6: {
+      // deep nesting in a pickle: lists, or dicts each under the key 'k'
       const depth = pick([10, 999, 1000, 1001, 50_000]);
       const lists = r() < 0.5;
       const open = lists ? [OP.EMPTY_LIST] : [...str('k'), OP.EMPTY_DICT];
@@ -52,7 +77,8 @@ export function hostile(r: () => number): Uint8Array {
       out.push(OP.STOP);
       return pthBytes(new Uint8Array(out));
     }
-    case 7: { // lying length fields: the safetensors header length, a pickle string length
+    case 7: {
+      // lying length fields: the safetensors header length, a pickle string length
       if (r() < 0.5) {
         const f = safetensorsWith('dtype', '"F32"');
         new DataView(f.buffer).setBigUint64(0, BigInt(big()), true);
@@ -61,7 +87,8 @@ export function hostile(r: () => number): Uint8Array {
       const n = big() >>> 0;
       return pthBytes(pk(...OP.PROTO2, 0x58, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, 0x41, OP.STOP));
     }
-    default: { // lying zip fields: sizes, offsets, name and extra lengths of a central directory record
+    default: {
+      // lying zip fields: sizes, offsets, name and extra lengths of a central directory record
       const f = readFixture('state_dict.pth').slice();
       const dv = new DataView(f.buffer);
       const cds: number[] = [];
@@ -73,4 +100,3 @@ export function hostile(r: () => number): Uint8Array {
     }
   }
 }
-

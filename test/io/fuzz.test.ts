@@ -24,7 +24,8 @@ async function survive(bytes: Uint8Array, what: string, deep = false): Promise<'
     disposeAll(v);
     return 'loaded';
   } catch (e) {
-    if (!(e instanceof torch.CheckpointError)) throw new Error(`${what}: ${(e as Error).name}: ${(e as Error).message}`);
+    if (!(e instanceof torch.CheckpointError))
+      throw new Error(`${what}: ${(e as Error).name}: ${(e as Error).message}`);
     return 'refused';
   }
 }
@@ -39,7 +40,9 @@ function disposeAll(v: unknown, seen = new Set<unknown>()): void {
 describe('fuzz (seeded)', () => {
   it('whole .pth and .safetensors files: truncations and byte flips', async () => {
     const r = rng(1234);
-    const files = ['state_dict.pth', 'checkpoint.pth', 'dtypes.pth', 'views.pth', 'dtypes.safetensors'].map((f) => [f, readFixture(f)] as const);
+    const files = ['state_dict.pth', 'checkpoint.pth', 'dtypes.pth', 'views.pth', 'dtypes.safetensors'].map(
+      (f) => [f, readFixture(f)] as const,
+    );
     const outcome = { loaded: 0, refused: 0 };
     for (let i = 0; i < 200; i++) {
       const [name, src] = files[i % files.length];
@@ -65,8 +68,10 @@ describe('fuzz (seeded)', () => {
       const prefix = [...zip.entries.keys()][0].split('/')[0];
       const pkl = zip.read(`${prefix}/data.pkl`);
       const records: Record<string, Uint8Array> = {};
-      for (const name of zip.entries.keys()) if (name.startsWith(`${prefix}/data/`)) records[name.slice(prefix.length + 6)] = zip.read(name);
-      for (let i = 0; i < 100; i++) outcome[await survive(pthBytes(mutate(pkl, r), records, prefix), `${file} pickle case ${i}`)]++;
+      for (const name of zip.entries.keys())
+        if (name.startsWith(`${prefix}/data/`)) records[name.slice(prefix.length + 6)] = zip.read(name);
+      for (let i = 0; i < 100; i++)
+        outcome[await survive(pthBytes(mutate(pkl, r), records, prefix), `${file} pickle case ${i}`)]++;
     }
     expect(outcome.refused).toBeGreaterThan(100);
     expect(outcome.loaded).toBeGreaterThan(0);

@@ -17,9 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), 'finetorch-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => { out.push(a.join(' ')); });
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => { err.push(a.join(' ')); });
+  const out: string[] = [],
+    err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => {
+    out.push(a.join(' '));
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => {
+    err.push(a.join(' '));
+  });
   try {
     return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
   } finally {
@@ -52,9 +57,11 @@ describe('"billion laughs": 60 levels of shared lists (2^60 paths, 61 objects)',
     expect(Array.from(await w.data())).toEqual([1, 2]);
   });
 
-  it('loadPretrained\'s tensor search (readStateDict) finishes: a state dict beside a bomb', async () => {
+  it("loadPretrained's tensor search (readStateDict) finishes: a state dict beside a bomb", async () => {
     // the top level is not a state dict: refused by name, without walking 2^60 paths
-    await expect(readStateDict(stateDictWithBomb(60), 'loadPretrained')).rejects.toThrow(/state dict entry 'bomb' is Array, not a Tensor/);
+    await expect(readStateDict(stateDictWithBomb(60), 'loadPretrained')).rejects.toThrow(
+      /state dict entry 'bomb' is Array, not a Tensor/,
+    );
     // a training checkpoint whose state_dict sits beside the bomb loads its state dict
     const { tensors } = await readStateDict(stateDictWithBomb(60, true), 'loadPretrained');
     expect([...tensors.keys()]).toEqual(['w']);
@@ -118,19 +125,35 @@ describe('cycles load as PyTorch loads them (torch.save writes them; torch.load 
     expect(r.code).toBe(0);
     expect(Object.keys(await load(join(dir, 'cyclic.safetensors')))).toEqual(['w']);
   });
-  it('loadPretrained\'s tensor search terminates on a cycle', async () => {
-    await expect(readStateDict(cyclicPth(), 'loadPretrained')).rejects.toThrow(/state dict entry 'loop' is Array, not a Tensor/);
+  it("loadPretrained's tensor search terminates on a cycle", async () => {
+    await expect(readStateDict(cyclicPth(), 'loadPretrained')).rejects.toThrow(
+      /state dict entry 'loop' is Array, not a Tensor/,
+    );
   });
 });
 
 describe('dict keys that collide once they are strings', () => {
-  it('1 and \'1\' in one dict are refused, naming both', async () => {
-    await expect(load(collidingKeysPth())).rejects.toThrow(/dict the top-level object has the keys 1 and "1", which are both '1' here/);
+  it("1 and '1' in one dict are refused, naming both", async () => {
+    await expect(load(collidingKeysPth())).rejects.toThrow(
+      /dict the top-level object has the keys 1 and "1", which are both '1' here/,
+    );
   });
-  it('True and \'True\', None and \'None\'', async () => {
+  it("True and 'True', None and 'None'", async () => {
     const { pk, OP, str, pthBytes } = await import('./util.js');
-    await expect(load(pthBytes(pk(...OP.PROTO2, OP.EMPTY_DICT, OP.NEWTRUE, str('a'), OP.SETITEM, str('True'), str('b'), OP.SETITEM, OP.STOP)))).rejects.toThrow(/keys true and "True"/);
-    await expect(load(pthBytes(pk(...OP.PROTO2, OP.EMPTY_DICT, str('None'), str('a'), OP.SETITEM, OP.NONE, str('b'), OP.SETITEM, OP.STOP)))).rejects.toThrow(/keys "None" and None/);
+    await expect(
+      load(
+        pthBytes(
+          pk(...OP.PROTO2, OP.EMPTY_DICT, OP.NEWTRUE, str('a'), OP.SETITEM, str('True'), str('b'), OP.SETITEM, OP.STOP),
+        ),
+      ),
+    ).rejects.toThrow(/keys true and "True"/);
+    await expect(
+      load(
+        pthBytes(
+          pk(...OP.PROTO2, OP.EMPTY_DICT, str('None'), str('a'), OP.SETITEM, OP.NONE, str('b'), OP.SETITEM, OP.STOP),
+        ),
+      ),
+    ).rejects.toThrow(/keys "None" and None/);
   });
 });
 
@@ -142,7 +165,9 @@ describe('the walker', () => {
     expect(leaves).toBe(1); // the empty list at the bottom
     const wide = Array.from({ length: 1000 }, (_, i) => i);
     expect(() => walkLoaded(wide, () => undefined, { maxValues: 500, what: 'test' })).toThrow(torch.CheckpointError);
-    expect(() => walkLoaded(wide, () => undefined, { maxValues: 500, what: 'test' })).toThrow(/test: more than 500 values to visit/);
+    expect(() => walkLoaded(wide, () => undefined, { maxValues: 500, what: 'test' })).toThrow(
+      /test: more than 500 values to visit/,
+    );
   });
   it('keeps paths short however long the keys', () => {
     const long = 'k'.repeat(3000);

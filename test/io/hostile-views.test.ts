@@ -21,17 +21,26 @@ describe('views are bounded before they are materialised', () => {
   it('[2^26] with stride [0] over one element (a 591-byte file asking for 256 MiB)', async () => {
     const file = viewPth([2 ** 26], [0]);
     expect(file.length).toBeLessThan(1000);
-    await refused(load(file), /tensor 'w' is a view of shape \[67108864\] with stride \[0\] at offset 0 on storage '0' of 1 elements; copying it out takes 268435456 bytes, over the limit \(4× the \d+-byte file, at least 16777216\) of 16777216 bytes for views; if the file is trusted, load it with \{ maxViewBytes \} raised/);
+    await refused(
+      load(file),
+      /tensor 'w' is a view of shape \[67108864\] with stride \[0\] at offset 0 on storage '0' of 1 elements; copying it out takes 268435456 bytes, over the limit \(4× the \d+-byte file, at least 16777216\) of 16777216 bytes for views; if the file is trusted, load it with \{ maxViewBytes \} raised/,
+    );
   });
   it('[2^28] and [2^33] (no RangeError, no half-minute copy)', async () => {
     await refused(load(viewPth([2 ** 28], [0])), /shape \[268435456\] with stride \[0\]/);
     await refused(load(viewPth([2 ** 33], [0])), /shape \[8589934592\] with stride \[0\].*takes 34359738368 bytes/);
   });
   it('[16384, 16384] over a 128 KB storage (1 GiB)', async () => {
-    await refused(load(viewPth([16384, 16384], [1, 1], 32768)), /shape \[16384, 16384\] with stride \[1, 1\] .* of 32768 elements; copying it out takes 1073741824 bytes/);
+    await refused(
+      load(viewPth([16384, 16384], [1, 1], 32768)),
+      /shape \[16384, 16384\] with stride \[1, 1\] .* of 32768 elements; copying it out takes 1073741824 bytes/,
+    );
   });
   it('many views each under the limit but over it together', async () => {
-    await refused(load(manyViewsPth(40, 2 ** 20)), /tensor 'v\d+' is a view of shape \[1048576\].*\(\d+ with the views before it\)/);
+    await refused(
+      load(manyViewsPth(40, 2 ** 20)),
+      /tensor 'v\d+' is a view of shape \[1048576\].*\(\d+ with the views before it\)/,
+    );
   });
   it('maxViewBytes raises (or lowers) the limit; a bad value is an ArgumentError', async () => {
     const file = viewPth([5_000_000], [0]);
@@ -42,7 +51,10 @@ describe('views are bounded before they are materialised', () => {
     expect(d[0]).toBe(1);
     expect(d[4_999_999]).toBe(1);
     t.dispose();
-    await refused(load(viewPth([4], [0]), { maxViewBytes: 8 }), /takes 16 bytes, over the maxViewBytes limit of 8 bytes/);
+    await refused(
+      load(viewPth([4], [0]), { maxViewBytes: 8 }),
+      /takes 16 bytes, over the maxViewBytes limit of 8 bytes/,
+    );
     await expect(load(file, { maxViewBytes: -1 })).rejects.toThrow(torch.ArgumentError);
   });
 });

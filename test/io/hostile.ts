@@ -14,14 +14,17 @@ export function laughsValue(levels: number, leaf: Part[] = []): Part[] {
   const parts: Part[] = [OP.EMPTY_LIST, binput(0)];
   if (leaf.length) parts.push(...leaf, OP.APPEND);
   parts.push(OP.POP);
-  for (let i = 1; i <= levels; i++) parts.push(OP.EMPTY_LIST, OP.MARK, binget(i - 1), binget(i - 1), OP.APPENDS, binput(i), OP.POP);
+  for (let i = 1; i <= levels; i++)
+    parts.push(OP.EMPTY_LIST, OP.MARK, binget(i - 1), binget(i - 1), OP.APPENDS, binput(i), OP.POP);
   parts.pop(); // keep the last level on the stack
   return parts;
 }
 
 /** A .pth whose top level is the bomb itself (`{ w: tensor }` at its bottom when `withTensor`). */
 export function laughsPth(levels = 60, withTensor = false): Uint8Array {
-  const leaf = withTensor ? [OP.EMPTY_DICT, str('w'), tensorCall({ numel: 2, size: [2], stride: [1] }), OP.SETITEM] : [];
+  const leaf = withTensor
+    ? [OP.EMPTY_DICT, str('w'), tensorCall({ numel: 2, size: [2], stride: [1] }), OP.SETITEM]
+    : [];
   return pthBytes(pk(...OP.PROTO2, ...laughsValue(levels, leaf), OP.STOP), withTensor ? { 0: f32bytes([1, 2]) } : {});
 }
 
@@ -30,18 +33,38 @@ export function stateDictWithBomb(levels = 60, nested = false): Uint8Array {
   const t = tensorCall({ numel: 2, size: [2], stride: [1] });
   const bomb = pk(...laughsValue(levels));
   const sd = nested ? pk(OP.EMPTY_DICT, str('w'), t, OP.SETITEM) : t;
-  return pthBytes(dictPickle([[nested ? 'state_dict' : 'w', sd], ['bomb', bomb]]), { 0: f32bytes([1, 2]) });
+  return pthBytes(
+    dictPickle([
+      [nested ? 'state_dict' : 'w', sd],
+      ['bomb', bomb],
+    ]),
+    { 0: f32bytes([1, 2]) },
+  );
 }
 
 /** A list that holds itself and a dict that holds itself, as torch.save writes them (memo references). */
 export function cyclicPth(): Uint8Array {
-  return pthBytes(pk(
-    ...OP.PROTO2, OP.EMPTY_DICT, binput(0),
-    str('loop'), OP.EMPTY_LIST, binput(1), binget(1), OP.APPEND, OP.SETITEM,
-    str('self'), binget(0), OP.SETITEM,
-    str('w'), tensorCall({ numel: 1, size: [1], stride: [1] }), OP.SETITEM,
-    OP.STOP,
-  ), { 0: f32bytes([7]) });
+  return pthBytes(
+    pk(
+      ...OP.PROTO2,
+      OP.EMPTY_DICT,
+      binput(0),
+      str('loop'),
+      OP.EMPTY_LIST,
+      binput(1),
+      binget(1),
+      OP.APPEND,
+      OP.SETITEM,
+      str('self'),
+      binget(0),
+      OP.SETITEM,
+      str('w'),
+      tensorCall({ numel: 1, size: [1], stride: [1] }),
+      OP.SETITEM,
+      OP.STOP,
+    ),
+    { 0: f32bytes([7]) },
+  );
 }
 
 /** `{ w: view }` of a float storage of `numel` elements (value i+1 at element i). */
@@ -78,10 +101,20 @@ export const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth
 export const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}{}${'}'.repeat(depth)}`;
 
 /** One F32 tensor `w` of 2 elements whose `field` is replaced by raw JSON text. */
-export function safetensorsWith(field: 'dtype' | 'shape' | 'data_offsets' | '__metadata__' | 'entry', json: string): Uint8Array {
+export function safetensorsWith(
+  field: 'dtype' | 'shape' | 'data_offsets' | '__metadata__' | 'entry',
+  json: string,
+): Uint8Array {
   const e: Record<string, string> = { dtype: '"F32"', shape: '[2]', data_offsets: '[0,8]' };
-  if (field === '__metadata__') return safetensorsBytes(`{"__metadata__":{"k":${json}},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, f32bytes([1, 2]));
+  if (field === '__metadata__')
+    return safetensorsBytes(
+      `{"__metadata__":{"k":${json}},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`,
+      f32bytes([1, 2]),
+    );
   if (field === 'entry') return safetensorsBytes(`{"w":${json}}`, f32bytes([1, 2]));
   e[field] = json;
-  return safetensorsBytes(`{"w":{"dtype":${e.dtype},"shape":${e.shape},"data_offsets":${e.data_offsets}}}`, f32bytes([1, 2]));
+  return safetensorsBytes(
+    `{"w":{"dtype":${e.dtype},"shape":${e.shape},"data_offsets":${e.data_offsets}}}`,
+    f32bytes([1, 2]),
+  );
 }

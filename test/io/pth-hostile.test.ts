@@ -7,7 +7,20 @@ import { loadPth } from '../../src/io/pth.js';
 import { unpickle } from '../../src/io/pickle/index.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { torch } from '../harness.js';
-import { binget, binput, dictPickle, f32bytes, global, int, OP, pk, pthBytes, readFixture, str, tensorCall } from './util.js';
+import {
+  binget,
+  binput,
+  dictPickle,
+  f32bytes,
+  global,
+  int,
+  OP,
+  pk,
+  pthBytes,
+  readFixture,
+  str,
+  tensorCall,
+} from './util.js';
 
 async function refused(bytes: Uint8Array, pattern: RegExp): Promise<string> {
   try {
@@ -19,75 +32,174 @@ async function refused(bytes: Uint8Array, pattern: RegExp): Promise<string> {
   }
   throw new Error(`expected a CheckpointError matching ${pattern}`);
 }
-const callPickle = (m: string, n: string) => pk(OP.PROTO2, global(m, n), str('echo pwned'), OP.TUPLE1, OP.REDUCE, OP.STOP);
+const callPickle = (m: string, n: string) =>
+  pk(OP.PROTO2, global(m, n), str('echo pwned'), OP.TUPLE1, OP.REDUCE, OP.STOP);
 
 describe('pickles that would run code are refused by name', () => {
   it('os.system in a file torch.save wrote (pickled as posix.system)', async () => {
-    const msg = await refused(readFixture('evil_os_system.pth'), /refusing global 'posix\.system'.*no code from a file is run \(pickle offset \d+\)/);
+    const msg = await refused(
+      readFixture('evil_os_system.pth'),
+      /refusing global 'posix\.system'.*no code from a file is run \(pickle offset \d+\)/,
+    );
     expect(msg).toMatch(/evil_os_system\/data\.pkl/);
   });
   it('eval in a file torch.save wrote (pickled as __builtin__.eval)', async () => {
     await refused(readFixture('evil_eval.pth'), /refusing global '__builtin__\.eval'/);
   });
-  for (const [m, n] of [['os', 'system'], ['builtins', 'eval'], ['builtins', 'exec'], ['subprocess', 'Popen'], ['torch', 'load'], ['torch.serialization', 'load'], ['__main__', 'Evil'], ['numpy.core.multiarray', 'scalar'], ['torch._utils', '_rebuild_device_tensor_from_numpy']]) {
+  for (const [m, n] of [
+    ['os', 'system'],
+    ['builtins', 'eval'],
+    ['builtins', 'exec'],
+    ['subprocess', 'Popen'],
+    ['torch', 'load'],
+    ['torch.serialization', 'load'],
+    ['__main__', 'Evil'],
+    ['numpy.core.multiarray', 'scalar'],
+    ['torch._utils', '_rebuild_device_tensor_from_numpy'],
+  ]) {
     it(`${m}.${n}`, async () => {
-      await refused(pthBytes(callPickle(m, n)), new RegExp(`refusing global '${m.replace(/\./g, '\\.')}\\.${n}'.*\\(pickle offset 2\\)`));
+      await refused(
+        pthBytes(callPickle(m, n)),
+        new RegExp(`refusing global '${m.replace(/\./g, '\\.')}\\.${n}'.*\\(pickle offset 2\\)`),
+      );
     });
   }
   it('STACK_GLOBAL (protocol 4) names are checked the same way', async () => {
-    const p = pk(0x80, 4, 0x8c, 8, ...new TextEncoder().encode('builtins'), 0x8c, 4, ...new TextEncoder().encode('exec'), 0x93, str('x'), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const p = pk(
+      0x80,
+      4,
+      0x8c,
+      8,
+      ...new TextEncoder().encode('builtins'),
+      0x8c,
+      4,
+      ...new TextEncoder().encode('exec'),
+      0x93,
+      str('x'),
+      OP.TUPLE1,
+      OP.REDUCE,
+      OP.STOP,
+    );
     await refused(pthBytes(p), /refusing global 'builtins\.exec'/);
   });
   it('unsupported storage types are named as such', async () => {
-    await refused(pthBytes(dictPickle([['w', tensorCall({ type: 'ComplexFloatStorage', numel: 1, size: [1], stride: [1] })]])), /storage type 'torch\.ComplexFloatStorage' is not supported/);
+    await refused(
+      pthBytes(dictPickle([['w', tensorCall({ type: 'ComplexFloatStorage', numel: 1, size: [1], stride: [1] })]])),
+      /storage type 'torch\.ComplexFloatStorage' is not supported/,
+    );
   });
   it('allowed globals may not be misused: calling a storage class, NEWOBJ, BUILD on a tensor, INST/OBJ opcodes', async () => {
-    await refused(pthBytes(pk(OP.PROTO2, global('torch', 'FloatStorage'), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP)), /'torch\.FloatStorage' cannot be called/);
-    await refused(pthBytes(pk(OP.PROTO2, global('torch._utils', '_rebuild_tensor_v2'), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP)), /NEWOBJ of global 'torch\._utils\._rebuild_tensor_v2' is not allowed/);
-    await refused(pthBytes(pk(OP.PROTO2, tensorCall({ numel: 1, size: [1], stride: [1] }), OP.EMPTY_DICT, OP.BUILD, OP.STOP), { 0: f32bytes([1]) }), /BUILD of a tensor/);
-    await refused(pthBytes(pk(OP.PROTO2, OP.MARK, 0x69, ...new TextEncoder().encode('os\nsystem\n'), OP.STOP)), /opcode 0x69 is not one a PyTorch checkpoint uses \(pickle offset 3\)/);
-    await refused(pthBytes(pk(OP.PROTO2, OP.MARK, global('os', 'system'), 0x6f, OP.STOP)), /refusing global 'os\.system'/);
-    await refused(pthBytes(pk(OP.PROTO2, global('collections', 'OrderedDict'), OP.STOP)), /the global 'collections\.OrderedDict' itself/);
+    await refused(
+      pthBytes(pk(OP.PROTO2, global('torch', 'FloatStorage'), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP)),
+      /'torch\.FloatStorage' cannot be called/,
+    );
+    await refused(
+      pthBytes(pk(OP.PROTO2, global('torch._utils', '_rebuild_tensor_v2'), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP)),
+      /NEWOBJ of global 'torch\._utils\._rebuild_tensor_v2' is not allowed/,
+    );
+    await refused(
+      pthBytes(pk(OP.PROTO2, tensorCall({ numel: 1, size: [1], stride: [1] }), OP.EMPTY_DICT, OP.BUILD, OP.STOP), {
+        0: f32bytes([1]),
+      }),
+      /BUILD of a tensor/,
+    );
+    await refused(
+      pthBytes(pk(OP.PROTO2, OP.MARK, 0x69, ...new TextEncoder().encode('os\nsystem\n'), OP.STOP)),
+      /opcode 0x69 is not one a PyTorch checkpoint uses \(pickle offset 3\)/,
+    );
+    await refused(
+      pthBytes(pk(OP.PROTO2, OP.MARK, global('os', 'system'), 0x6f, OP.STOP)),
+      /refusing global 'os\.system'/,
+    );
+    await refused(
+      pthBytes(pk(OP.PROTO2, global('collections', 'OrderedDict'), OP.STOP)),
+      /the global 'collections\.OrderedDict' itself/,
+    );
   });
   it('persistent ids must be storages', async () => {
-    await refused(pthBytes(pk(OP.PROTO2, str('anything'), OP.BINPERSID, OP.STOP)), /persistent id "anything" is not \('storage'/);
+    await refused(
+      pthBytes(pk(OP.PROTO2, str('anything'), OP.BINPERSID, OP.STOP)),
+      /persistent id "anything" is not \('storage'/,
+    );
   });
 });
 
 describe('malformed pickles', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['truncated (no STOP)', pk(OP.PROTO2, OP.EMPTY_DICT), /ends without a STOP opcode \(truncated\)/],
-    ['string longer than the pickle', pk(OP.PROTO2, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x41, OP.STOP), /needs 2147483647 more bytes but the pickle ends/],
+    [
+      'string longer than the pickle',
+      pk(OP.PROTO2, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x41, OP.STOP),
+      /needs 2147483647 more bytes but the pickle ends/,
+    ],
     ['stack underflow', pk(OP.PROTO2, OP.SETITEM, OP.STOP), /stack underflow \(pickle offset 2\)/],
     ['memo read before written', pk(OP.PROTO2, binget(7), OP.STOP), /memo entry 7 is read before it is written/],
-    ['SETITEMS on a list', pk(OP.PROTO2, OP.EMPTY_LIST, OP.MARK, str('a'), int(1), OP.SETITEMS, OP.STOP), /SETITEMS on a list of 0, not a dict/],
-    ['invalid UTF-8 string', pk(OP.PROTO2, 0x58, 2, 0, 0, 0, 0xc3, 0x28, OP.STOP), /string of 2 bytes is not valid UTF-8/],
+    [
+      'SETITEMS on a list',
+      pk(OP.PROTO2, OP.EMPTY_LIST, OP.MARK, str('a'), int(1), OP.SETITEMS, OP.STOP),
+      /SETITEMS on a list of 0, not a dict/,
+    ],
+    [
+      'invalid UTF-8 string',
+      pk(OP.PROTO2, 0x58, 2, 0, 0, 0, 0xc3, 0x28, OP.STOP),
+      /string of 2 bytes is not valid UTF-8/,
+    ],
     ['unknown protocol', pk(0x80, 9, OP.NONE, OP.STOP), /pickle protocol 9 is unknown/],
-    ['negative storage offset', dictPickle([['w', tensorCall({ numel: 1, offset: -1, size: [1], stride: [1] })]]), /storage offset -1 is negative/],
-    ['tuple key', pk(OP.PROTO2, OP.EMPTY_DICT, int(1), OP.TUPLE1, int(2), OP.SETITEM, OP.STOP), /has a key that is a tuple of 1/],
+    [
+      'negative storage offset',
+      dictPickle([['w', tensorCall({ numel: 1, offset: -1, size: [1], stride: [1] })]]),
+      /storage offset -1 is negative/,
+    ],
+    [
+      'tuple key',
+      pk(OP.PROTO2, OP.EMPTY_DICT, int(1), OP.TUPLE1, int(2), OP.SETITEM, OP.STOP),
+      /has a key that is a tuple of 1/,
+    ],
   ];
-  for (const [name, p, re] of cases) it(name, async () => { await refused(pthBytes(p), re); });
+  for (const [name, p, re] of cases)
+    it(name, async () => {
+      await refused(pthBytes(p), re);
+    });
 });
 
 describe('tensors and storages are checked against the records', () => {
-  const w = (o: Parameters<typeof tensorCall>[0], records: Record<string, Uint8Array>) => pthBytes(dictPickle([['w', tensorCall(o)]]), records);
+  const w = (o: Parameters<typeof tensorCall>[0], records: Record<string, Uint8Array>) =>
+    pthBytes(dictPickle([['w', tensorCall(o)]]), records);
   it('a view reaching past its storage', async () => {
-    await refused(w({ numel: 4, offset: 1, size: [2, 2], stride: [2, 1] }, { 0: f32bytes([1, 2, 3, 4]) }), /size \(2, 2\), stride \(2, 1\) at offset 1 reaches element 4 of storage '0', which holds 4/);
+    await refused(
+      w({ numel: 4, offset: 1, size: [2, 2], stride: [2, 1] }, { 0: f32bytes([1, 2, 3, 4]) }),
+      /size \(2, 2\), stride \(2, 1\) at offset 1 reaches element 4 of storage '0', which holds 4/,
+    );
   });
   it('a storage record missing, or with the wrong size', async () => {
-    await refused(w({ numel: 2, size: [2], stride: [1] }, {}), /'w' uses storage '0', but the archive has no record 'archive\/data\/0'/);
-    await refused(w({ numel: 3, size: [2], stride: [1] }, { 0: f32bytes([1, 2]) }), /storage '0' \(torch\.FloatStorage of 3 elements, used by 'w'\) needs 12 bytes but record 'archive\/data\/0' at offset \d+ holds 8/);
+    await refused(
+      w({ numel: 2, size: [2], stride: [1] }, {}),
+      /'w' uses storage '0', but the archive has no record 'archive\/data\/0'/,
+    );
+    await refused(
+      w({ numel: 3, size: [2], stride: [1] }, { 0: f32bytes([1, 2]) }),
+      /storage '0' \(torch\.FloatStorage of 3 elements, used by 'w'\) needs 12 bytes but record 'archive\/data\/0' at offset \d+ holds 8/,
+    );
   });
   it('one storage named with two sizes', async () => {
-    const p = dictPickle([['a', tensorCall({ numel: 2, size: [2], stride: [1] })], ['b', tensorCall({ numel: 3, size: [2], stride: [1] })]]);
+    const p = dictPickle([
+      ['a', tensorCall({ numel: 2, size: [2], stride: [1] })],
+      ['b', tensorCall({ numel: 3, size: [2], stride: [1] })],
+    ]);
     await refused(pthBytes(p, { 0: f32bytes([1, 2]) }), /storage '0' is named twice with different types or sizes/);
   });
   it('int64 out of the int32 range names the tensor; nothing is left allocated', async () => {
     const big = new Uint8Array(16);
     new DataView(big.buffer).setBigInt64(8, -(2n ** 40n), true);
-    const p = dictPickle([['ok', tensorCall({ key: 'a', numel: 1, size: [1], stride: [1] })], ['ids', tensorCall({ type: 'LongStorage', key: 'b', numel: 2, size: [2], stride: [1] })]]);
+    const p = dictPickle([
+      ['ok', tensorCall({ key: 'a', numel: 1, size: [1], stride: [1] })],
+      ['ids', tensorCall({ type: 'LongStorage', key: 'b', numel: 2, size: [2], stride: [1] })],
+    ]);
     const before = torch.memory().cpu.liveTensors;
-    await refused(pthBytes(p, { a: f32bytes([1]), b: big }), /tensor 'ids' holds int64 value -1099511627776 at storage element 1 \(record 'archive\/data\/b', file offset \d+\), outside the int32 range/);
+    await refused(
+      pthBytes(p, { a: f32bytes([1]), b: big }),
+      /tensor 'ids' holds int64 value -1099511627776 at storage element 1 \(record 'archive\/data\/b', file offset \d+\), outside the int32 range/,
+    );
     expect(torch.memory().cpu.liveTensors).toBe(before);
   });
 });
@@ -107,12 +219,15 @@ describe('nesting, sharing and cycles are bounded', () => {
     await refused(pthBytes(p), /MARKs nested deeper than 1000/);
   });
   it('a list containing itself loads as a cycle, as in PyTorch', async () => {
-    const v = (await load(pthBytes(pk(OP.PROTO2, OP.EMPTY_LIST, binput(0), binget(0), OP.APPEND, OP.STOP)))) as unknown[];
+    const v = (await load(
+      pthBytes(pk(OP.PROTO2, OP.EMPTY_LIST, binput(0), binget(0), OP.APPEND, OP.STOP)),
+    )) as unknown[];
     expect(v[0]).toBe(v);
   });
   it('"billion laughs": 2^60 paths through 60 shared lists load as 60 shared objects', async () => {
     const parts: (number | Uint8Array)[] = [...OP.PROTO2, OP.EMPTY_LIST, binput(0)];
-    for (let i = 1; i <= 60; i++) parts.push(OP.EMPTY_LIST, OP.MARK, binget(i - 1), binget(i - 1), OP.APPENDS, binput(i), OP.POP);
+    for (let i = 1; i <= 60; i++)
+      parts.push(OP.EMPTY_LIST, OP.MARK, binget(i - 1), binget(i - 1), OP.APPENDS, binput(i), OP.POP);
     parts.pop();
     parts.push(OP.STOP);
     let v = (await load(pthBytes(pk(...parts)))) as unknown[];
@@ -129,9 +244,11 @@ describe('zip container', () => {
   it('truncated at every section boundary of a torch-written file', async () => {
     const zip = new ZipReader(good);
     const cuts = new Set<number>();
-    for (const e of zip.entries.values()) for (const c of [e.localOffset, e.localOffset + 30, e.dataStart, e.dataStart + e.compressedSize]) cuts.add(c);
+    for (const e of zip.entries.values())
+      for (const c of [e.localOffset, e.localOffset + 30, e.dataStart, e.dataStart + e.compressedSize]) cuts.add(c);
     const dv = new DataView(good.buffer, good.byteOffset);
-    for (let o = 0; o + 4 <= good.length; o++) if ([0x02014b50, 0x06064b50, 0x07064b50, 0x06054b50].includes(dv.getUint32(o, true))) cuts.add(o);
+    for (let o = 0; o + 4 <= good.length; o++)
+      if ([0x02014b50, 0x06064b50, 0x07064b50, 0x06054b50].includes(dv.getUint32(o, true))) cuts.add(o);
     for (const c of [...cuts]) for (const d of [c - 1, c, c + 1]) if (d > 0 && d < good.length) cuts.add(d);
     expect(cuts.size).toBeGreaterThan(20);
     for (const c of cuts) await refused(good.subarray(0, c), /offset|file/);
@@ -149,20 +266,27 @@ describe('zip container', () => {
     for (const name of zip.entries.keys()) files[name] = zip.read(name);
     const deflated = zipSync(files, { level: 6 });
     expect(new ZipReader(deflated).entries.get('state_dict/data.pkl')!.method).toBe(8);
-    const a = await load(deflated), b = await load(good);
+    const a = await load(deflated),
+      b = await load(good);
     for (const k of Object.keys(b)) expect(Array.from(await a[k].data())).toEqual(Array.from(await b[k].data()));
   });
   it('zip bombs: an entry inflating past its declared size, an impossible ratio, overlapping entries', async () => {
-    const bomb = zipSync({ 'archive/data.pkl': dictPickle([]), 'archive/data/0': new Uint8Array(4 << 20) }, { level: 9 });
+    const bomb = zipSync(
+      { 'archive/data.pkl': dictPickle([]), 'archive/data/0': new Uint8Array(4 << 20) },
+      { level: 9 },
+    );
     const zip = new ZipReader(bomb);
     const e = zip.entries.get('archive/data/0')!;
     const cdv = new DataView(bomb.buffer);
     // find the central directory record of data/0 and lie about its size
     let cd = -1;
-    for (let o = 0; o + 4 <= bomb.length; o++) if (cdv.getUint32(o, true) === 0x02014b50 && cdv.getUint32(o + 42, true) === e.localOffset) cd = o;
+    for (let o = 0; o + 4 <= bomb.length; o++)
+      if (cdv.getUint32(o, true) === 0x02014b50 && cdv.getUint32(o + 42, true) === e.localOffset) cd = o;
     const lying = bomb.slice();
     new DataView(lying.buffer).setUint32(cd + 24, 1000, true);
-    expect(() => new ZipReader(lying).read('archive/data/0')).toThrow(/inflates past its declared 1000 bytes \(zip bomb\?\)/);
+    expect(() => new ZipReader(lying).read('archive/data/0')).toThrow(
+      /inflates past its declared 1000 bytes \(zip bomb\?\)/,
+    );
     const huge = bomb.slice();
     new DataView(huge.buffer).setUint32(cd + 24, 0xfffffff0, true);
     expect(() => new ZipReader(huge)).toThrow(/over the \d+-byte limit \(zip bomb\?\)|a ratio DEFLATE cannot reach/);
@@ -190,9 +314,26 @@ describe('zip container', () => {
     await refused(z, /cannot hold the 60000 entries it declares/);
   });
   it('not a checkpoint: no data.pkl; a TorchScript archive; the legacy format', async () => {
-    await refused(zipSync({ 'x/y.txt': new Uint8Array(1) }, { level: 0 }), /no '<archive>\/data\.pkl' record among its 1 entries \(x\/y\.txt\)/);
-    await refused(zipSync({ 'm/data.pkl': dictPickle([]), 'm/constants.pkl': dictPickle([]), 'm/code/m.py': new Uint8Array(1), 'n/data.pkl': dictPickle([]) }, { level: 0 }), /TorchScript archive/);
-    await refused(readFixture('legacy.pth'), /legacy \(pre-1\.6\).*re-save the file with torch\.save\(obj, path\) in PyTorch >= 1\.6.*_use_new_zipfile_serialization=True/);
+    await refused(
+      zipSync({ 'x/y.txt': new Uint8Array(1) }, { level: 0 }),
+      /no '<archive>\/data\.pkl' record among its 1 entries \(x\/y\.txt\)/,
+    );
+    await refused(
+      zipSync(
+        {
+          'm/data.pkl': dictPickle([]),
+          'm/constants.pkl': dictPickle([]),
+          'm/code/m.py': new Uint8Array(1),
+          'n/data.pkl': dictPickle([]),
+        },
+        { level: 0 },
+      ),
+      /TorchScript archive/,
+    );
+    await refused(
+      readFixture('legacy.pth'),
+      /legacy \(pre-1\.6\).*re-save the file with torch\.save\(obj, path\) in PyTorch >= 1\.6.*_use_new_zipfile_serialization=True/,
+    );
     await refused(new Uint8Array([1, 2, 3]), /neither a PyTorch zip/);
   });
 });

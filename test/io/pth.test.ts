@@ -17,7 +17,9 @@ eachDevice((device) => {
         expect(t.device).toBe(device);
         await expectExact(t, e.tensors[k], `${file} ${k}`);
       }
-      expect(Object.fromEntries(other)).toEqual(Object.fromEntries(Object.entries(e.other).map(([k, v]) => [k, num(v)])));
+      expect(Object.fromEntries(other)).toEqual(
+        Object.fromEntries(Object.entries(e.other).map(([k, v]) => [k, num(v)])),
+      );
     });
   }
 });

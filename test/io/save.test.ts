@@ -15,11 +15,30 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 eachDevice((device) => {
   it('a nested checkpoint round-trips through .pth', async () => {
-    const w = torch.tensor([[1.25, -2], [3, 4]], { device });
+    const w = torch.tensor(
+      [
+        [1.25, -2],
+        [3, 4],
+      ],
+      { device },
+    );
     const ck = {
-      epoch: 3, lr: 0.25, name: 'r\u00fcn', flags: [true, false, null], big: 2 ** 40, neg: -70000, negZero: -0,
-      model: { weight: w, steps: torch.tensor(new Int32Array([7]), { device }), mask: torch.tensor([true, false], { device }) },
-      optimizer: { state: { 0: { momentum_buffer: torch.zeros([2, 2], { device }) } }, param_groups: [{ lr: 0.25, params: [0] }] },
+      epoch: 3,
+      lr: 0.25,
+      name: 'r\u00fcn',
+      flags: [true, false, null],
+      big: 2 ** 40,
+      neg: -70000,
+      negZero: -0,
+      model: {
+        weight: w,
+        steps: torch.tensor(new Int32Array([7]), { device }),
+        mask: torch.tensor([true, false], { device }),
+      },
+      optimizer: {
+        state: { 0: { momentum_buffer: torch.zeros([2, 2], { device }) } },
+        param_groups: [{ lr: 0.25, params: [0] }],
+      },
       again: w,
     };
     const file = join(dir, `ck-${device}.pth`);
@@ -32,7 +51,10 @@ eachDevice((device) => {
     expect(back.big).toBe(2 ** 40);
     expect(back.neg).toBe(-70000);
     expect(Object.is(back.negZero, -0)).toBe(true);
-    expect(await back.model.weight.tolist()).toEqual([[1.25, -2], [3, 4]]);
+    expect(await back.model.weight.tolist()).toEqual([
+      [1.25, -2],
+      [3, 4],
+    ]);
     expect(back.model.steps.dtype).toBe('int32');
     expect(await back.model.mask.tolist()).toEqual([true, false]);
     expect(back.again).toBe(back.model.weight);
@@ -40,21 +62,34 @@ eachDevice((device) => {
     expect(back.model.weight.device).toBe(device);
   });
   it('a state dict round-trips through .safetensors', async () => {
-    const sd = { 'fc.weight': torch.randn([3, 2], { device }), 'fc.bias': torch.tensor([0.5, -1, 2], { device }), 'bn.num_batches_tracked': torch.tensor(new Int32Array([9]), { device }) };
+    const sd = {
+      'fc.weight': torch.randn([3, 2], { device }),
+      'fc.bias': torch.tensor([0.5, -1, 2], { device }),
+      'bn.num_batches_tracked': torch.tensor(new Int32Array([9]), { device }),
+    };
     const file = join(dir, `sd-${device}.safetensors`);
     await torch.save(sd, file, { metadata: { format: 'pt' } });
     const back = await torch.load(file, { device });
     expect(Object.keys(back).sort()).toEqual(Object.keys(sd).sort());
-    for (const k of Object.keys(sd)) expect(Array.from(await back[k].data())).toEqual(Array.from(await sd[k as keyof typeof sd].data()));
+    for (const k of Object.keys(sd))
+      expect(Array.from(await back[k].data())).toEqual(Array.from(await sd[k as keyof typeof sd].data()));
   });
 });
 
 describe('pth layout', () => {
   it('writes the records torch writes: data.pkl, data/N (64-byte aligned, STORED), version "3\\n"', async () => {
-    const bytes = await serializeCheckpoint({ a: torch.tensor([1, 2, 3]), b: torch.tensor(new Int32Array([4])) }, 'pth');
+    const bytes = await serializeCheckpoint(
+      { a: torch.tensor([1, 2, 3]), b: torch.tensor(new Int32Array([4])) },
+      'pth',
+    );
     expect(detectFormat(bytes)).toBe('pth');
     const zip = new ZipReader(bytes);
-    expect([...zip.entries.keys()]).toEqual(['archive/data.pkl', 'archive/data/0', 'archive/data/1', 'archive/version']);
+    expect([...zip.entries.keys()]).toEqual([
+      'archive/data.pkl',
+      'archive/data/0',
+      'archive/data/1',
+      'archive/version',
+    ]);
     for (const e of zip.entries.values()) {
       expect(e.method).toBe(0);
       expect(e.dataStart % 64).toBe(0);

@@ -16,7 +16,10 @@ const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', time
 const hasTorch = probe.status === 0;
 const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
 const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
-if (!hasTorch) console.log(`test/io/zip64: ${requireTorch ? 'FAILING' : 'skipping'} the PyTorch checks: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`);
+if (!hasTorch)
+  console.log(
+    `test/io/zip64: ${requireTorch ? 'FAILING' : 'skipping'} the PyTorch checks: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`,
+  );
 
 const dir = mkdtempSync(join(tmpdir(), 'finetorch-zip64-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,24 +69,28 @@ print("ok", len(sd))`);
 });
 
 describe('cycles, both ways', () => {
-  it.skipIf(!hasTorch && !requireTorch)('PyTorch-written cycles load here; cycles written here load in PyTorch', async () => {
-    const theirs = join(dir, 'theirs.pth'), mine = join(dir, 'mine.pth');
-    python(`
+  it.skipIf(!hasTorch && !requireTorch)(
+    'PyTorch-written cycles load here; cycles written here load in PyTorch',
+    async () => {
+      const theirs = join(dir, 'theirs.pth'),
+        mine = join(dir, 'mine.pth');
+      python(`
 import torch
 a = [1]; a.append(a); d = {"loop": a, "w": torch.tensor([2.0])}; d["self"] = d
 torch.save(d, ${JSON.stringify(theirs)})`);
-    const v = await load(theirs);
-    expect(v.loop[1]).toBe(v.loop);
-    expect(v.self).toBe(v);
-    expect(Array.from(await v.w.data())).toEqual([2]);
-    writeFileSync(mine, await serializeCheckpoint(v, 'pth'));
-    const out = python(`
+      const v = await load(theirs);
+      expect(v.loop[1]).toBe(v.loop);
+      expect(v.self).toBe(v);
+      expect(Array.from(await v.w.data())).toEqual([2]);
+      writeFileSync(mine, await serializeCheckpoint(v, 'pth'));
+      const out = python(`
 import torch
 for wo in (False, True):
     d = torch.load(${JSON.stringify(mine)}, weights_only=wo)
     assert d["loop"][1] is d["loop"] and d["self"] is d and d["w"].tolist() == [2.0] and d["loop"][0] == 1
 print("ok cycles")`);
-    expect(out).toMatch(/^ok cycles$/m);
-    expect(readFileSync(mine).length).toBeLessThan(2000);
-  });
+      expect(out).toMatch(/^ok cycles$/m);
+      expect(readFileSync(mine).length).toBeLessThan(2000);
+    },
+  );
 });

@@ -7,7 +7,9 @@ import { BufferPool, bucketSize, IDLE_SUBMITS } from '../../src/kernels/webgpu/b
 class FakeBuffer {
   destroyed = false;
   constructor(readonly size: number) {}
-  destroy() { this.destroyed = true; }
+  destroy() {
+    this.destroyed = true;
+  }
 }
 
 describe('webgpu buffer pool', () => {
@@ -19,8 +21,12 @@ describe('webgpu buffer pool', () => {
 
   it('hands back the most recently pooled buffer of the exact size, and counts bytes', () => {
     const pool = new BufferPool<FakeBuffer>(1 << 20);
-    const a = new FakeBuffer(256), b = new FakeBuffer(256), c = new FakeBuffer(512);
-    pool.put(a); pool.put(b); pool.put(c);
+    const a = new FakeBuffer(256),
+      b = new FakeBuffer(256),
+      c = new FakeBuffer(512);
+    pool.put(a);
+    pool.put(b);
+    pool.put(c);
     expect(pool.bytes).toBe(1024);
     expect(pool.take(256)).toBe(b);
     expect(pool.take(1024)).toBeUndefined();
@@ -40,8 +46,10 @@ describe('webgpu buffer pool', () => {
 
   it('a buffer idle for IDLE_SUBMITS submits is destroyed at the next sweep; one taken in time is not', () => {
     const pool = new BufferPool<FakeBuffer>(1 << 20);
-    const idle = new FakeBuffer(64), reused = new FakeBuffer(128);
-    pool.put(idle); pool.put(reused);
+    const idle = new FakeBuffer(64),
+      reused = new FakeBuffer(128);
+    pool.put(idle);
+    pool.put(reused);
     for (let s = 0; s < IDLE_SUBMITS; s++) {
       pool.tick();
       const b = pool.take(128)!; // a steady loop takes its working set back every step

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as torch from '../../src/index.js';
 import {
-  cachedConvTiles, convCacheKey, convCandidates, formatConvTile, prepareConvTiles, tuneConv,
+  cachedConvTiles,
+  convCacheKey,
+  convCandidates,
+  formatConvTile,
+  prepareConvTiles,
+  tuneConv,
 } from '../../src/kernels/webgpu/conv-autotune.js';
 import { convTile, defaultConvTile, setConvTiles, type ConvTile } from '../../src/kernels/webgpu/conv.js';
 import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
@@ -20,12 +25,19 @@ describe.runIf(devices.includes('webgpu'))('conv forward tuner', () => {
   it('every candidate computes the convolution and its input gradient (wide and narrow images)', async () => {
     const before = { wide: convTile(rt(), 32), narrow: convTile(rt(), 4) };
     try {
-      for (const [h, w] of [[9, 19], [6, 7]]) {
+      for (const [h, w] of [
+        [9, 19],
+        [6, 7],
+      ]) {
         torch.manualSeed(1);
         const cpu = { device: 'cpu' as const };
-        const x = torch.randn([2, 6, h, w], cpu), wt = torch.randn([10, 6, 3, 3], cpu), b = torch.randn([10], cpu);
+        const x = torch.randn([2, 6, h, w], cpu),
+          wt = torch.randn([10, 6, 3, 3], cpu),
+          b = torch.randn([10], cpu);
         const ref = torch.nn.functional.conv2d(x, wt, b, { padding: 1 });
-        const refGx = torch.grad(torch.nn.functional.conv2d(x.requiresGrad_(), wt, null, { padding: 1 }).sum(), [x])[0]!;
+        const refGx = torch.grad(torch.nn.functional.conv2d(x.requiresGrad_(), wt, null, { padding: 1 }).sum(), [
+          x,
+        ])[0]!;
         x.requiresGrad = false;
         for (const t of convCandidates(rt().info)) {
           setConvTiles(rt(), { wide: t, narrow: t });
@@ -55,8 +67,12 @@ describe.runIf(devices.includes('webgpu'))('conv forward tuner', () => {
     afterEach(() => {
       setConvTiles(rt(), saved);
       rmSync(dir, { recursive: true, force: true });
-      for (const [k, v] of [['XDG_CACHE_HOME', env.xdg], ['FINETORCH_AUTOTUNE', env.tune]] as const) {
-        if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of [
+        ['XDG_CACHE_HOME', env.xdg],
+        ['FINETORCH_AUTOTUNE', env.tune],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
       }
     });
 
@@ -66,9 +82,15 @@ describe.runIf(devices.includes('webgpu'))('conv forward tuner', () => {
       // a workgroup over the adapter's limit: the device rejects the pipeline
       const broken: ConvTile = { tm: 8, rows: 4, wg: info.limits.maxComputeInvocationsPerWorkgroup * 2 };
       const fake: Record<string, Record<string, number>> = {
-        [formatConvTile(a)]: { wide: 5, narrow: 1 }, [formatConvTile(b)]: { wide: 1, narrow: 9 }, [formatConvTile(broken)]: { wide: 0, narrow: 0 },
+        [formatConvTile(a)]: { wide: 5, narrow: 1 },
+        [formatConvTile(b)]: { wide: 1, narrow: 9 },
+        [formatConvTile(broken)]: { wide: 0, narrow: 0 },
       };
-      const report = await tuneConv(rt(), { candidates: [a, b, broken], runs: 2, timer: async (t, cls) => fake[formatConvTile(t)][cls] });
+      const report = await tuneConv(rt(), {
+        candidates: [a, b, broken],
+        runs: 2,
+        timer: async (t, cls) => fake[formatConvTile(t)][cls],
+      });
       expect(formatConvTile(report.tiles.wide)).toBe(formatConvTile(b));
       expect(formatConvTile(report.tiles.narrow)).toBe(formatConvTile(a));
       expect(Object.keys(report.ms.wide)).not.toContain(formatConvTile(broken));

@@ -5,8 +5,20 @@ import type { Backend, Conv2dArgs, Storage, View } from '../../src/kernels/backe
 
 export interface Case {
   name: string;
-  n: number; cIn: number; cOut: number; h: number; w: number; kh: number; kw: number;
-  sh?: number; sw?: number; ph?: number; pw?: number; dh?: number; dw?: number; groups?: number;
+  n: number;
+  cIn: number;
+  cOut: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh?: number;
+  sw?: number;
+  ph?: number;
+  pw?: number;
+  dh?: number;
+  dw?: number;
+  groups?: number;
   bias?: boolean;
   /** element offsets of x, w, gy, bias inside their storages */
   offsets?: [number, number, number, number];
@@ -15,11 +27,32 @@ export interface Case {
 }
 
 export function args(c: Case): Conv2dArgs {
-  const sh = c.sh ?? 1, sw = c.sw ?? 1, ph = c.ph ?? 0, pw = c.pw ?? 0, dh = c.dh ?? 1, dw = c.dw ?? 1;
+  const sh = c.sh ?? 1,
+    sw = c.sw ?? 1,
+    ph = c.ph ?? 0,
+    pw = c.pw ?? 0,
+    dh = c.dh ?? 1,
+    dw = c.dw ?? 1;
   const oh = Math.floor((c.h + 2 * ph - dh * (c.kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((c.w + 2 * pw - dw * (c.kw - 1) - 1) / sw) + 1;
-  return { n: c.n, cIn: c.cIn, h: c.h, w: c.w, cOut: c.cOut, kh: c.kh, kw: c.kw, oh, ow, strideH: sh, strideW: sw,
-    padH: ph, padW: pw, dilH: dh, dilW: dw, groups: c.groups ?? 1 };
+  return {
+    n: c.n,
+    cIn: c.cIn,
+    h: c.h,
+    w: c.w,
+    cOut: c.cOut,
+    kh: c.kh,
+    kw: c.kw,
+    oh,
+    ow,
+    strideH: sh,
+    strideW: sw,
+    padH: ph,
+    padW: pw,
+    dilH: dh,
+    dilW: dw,
+    groups: c.groups ?? 1,
+  };
 }
 
 /** deterministic values in [-1, 1) */
@@ -33,17 +66,25 @@ export function values(len: number, seed: number): Float32Array {
   return out;
 }
 
-export interface Data { x: Float32Array; w: Float32Array; gy: Float32Array; bias: Float32Array | null }
+export interface Data {
+  x: Float32Array;
+  w: Float32Array;
+  gy: Float32Array;
+  bias: Float32Array | null;
+}
 export function data(c: Case, a: Conv2dArgs): Data {
   return {
-    x: values(a.n * a.cIn * a.h * a.w, 1), w: values(a.cOut * (a.cIn / a.groups) * a.kh * a.kw, 2),
-    gy: values(a.n * a.cOut * a.oh * a.ow, 3), bias: c.bias ? values(a.cOut, 4) : null,
+    x: values(a.n * a.cIn * a.h * a.w, 1),
+    w: values(a.cOut * (a.cIn / a.groups) * a.kh * a.kw, 2),
+    gy: values(a.n * a.cOut * a.oh * a.ow, 3),
+    bias: c.bias ? values(a.cOut, 4) : null,
   };
 }
 
 /** the naive definition, in float64: out[b,o,y,x] = Σ w[o,i,ky,kx] · x[b, g·cg+i, y·s-p+ky·d, x·s-p+kx·d] */
 export function naive(a: Conv2dArgs, d: Data) {
-  const cg = a.cIn / a.groups, og = a.cOut / a.groups;
+  const cg = a.cIn / a.groups,
+    og = a.cOut / a.groups;
   const y = new Float64Array(a.n * a.cOut * a.oh * a.ow);
   const gx = new Float64Array(a.n * a.cIn * a.h * a.w);
   const gw = new Float64Array(a.cOut * cg * a.kh * a.kw);
@@ -56,10 +97,12 @@ export function naive(a: Conv2dArgs, d: Data) {
           for (let i = 0; i < cg; i++)
             for (let ky = 0; ky < a.kh; ky++)
               for (let kx = 0; kx < a.kw; kx++) {
-                const iy = oy * a.strideH - a.padH + ky * a.dilH, ix = ox * a.strideW - a.padW + kx * a.dilW;
+                const iy = oy * a.strideH - a.padH + ky * a.dilH,
+                  ix = ox * a.strideW - a.padW + kx * a.dilW;
                 if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
                 const c = Math.floor(o / og) * cg + i;
-                const xi = ((b * a.cIn + c) * a.h + iy) * a.w + ix, wi = ((o * cg + i) * a.kh + ky) * a.kw + kx;
+                const xi = ((b * a.cIn + c) * a.h + iy) * a.w + ix,
+                  wi = ((o * cg + i) * a.kh + ky) * a.kw + kx;
                 s += d.w[wi] * d.x[xi];
                 gx[xi] += d.w[wi] * d.gy[yi];
                 gw[wi] += d.gy[yi] * d.x[xi];
@@ -89,4 +132,3 @@ export async function run(be: Backend, c: Case, a: Conv2dArgs, d: Data) {
   for (const s of [...outs, x.storage, w.storage, gy.storage, ...(bias ? [bias.storage] : [])]) be.release(s);
   return { y, gx, gw };
 }
-

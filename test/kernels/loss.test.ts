@@ -30,7 +30,10 @@ eachDevice((device) => {
       it(`${c.name}, reduction ${reduction}: loss and gradient`, async () => {
         torch.manualSeed(9);
         const x0 = torch.randn(c.shape, { device }).mul(3);
-        const t = c.shape.length === 1 ? torch.tensor(new Int32Array(c.targets), { device }).reshape([]) : torch.tensor(new Int32Array(c.targets), { device });
+        const t =
+          c.shape.length === 1
+            ? torch.tensor(new Int32Array(c.targets), { device }).reshape([])
+            : torch.tensor(new Int32Array(c.targets), { device });
         const ignoreIndex = c.ignoreIndex ?? -100;
         const gy = reduction === 'none' ? torch.randn(t.shape, { device }) : torch.tensor(0.7, { device });
         const run = (f: (x: T) => T) => {
@@ -47,7 +50,7 @@ eachDevice((device) => {
     }
   }
 
-  it('the fused forward and backward are one kernel each (plus the mean\'s two sums and a division)', () => {
+  it("the fused forward and backward are one kernel each (plus the mean's two sums and a division)", () => {
     const x = torch.randn([8, 5], { device }).requiresGrad_();
     const t = torch.tensor(new Int32Array([0, 1, 2, 3, 4, 0, 1, 2]), { device });
     const be = x.backend;
@@ -67,11 +70,12 @@ describe('second derivatives of the fused path (cpu, gradcheck)', () => {
     const t = torch.tensor(new Int32Array([2, -100, 0, 1]), { device: 'cpu' });
     const r = torch.randn([4, 3], { device: 'cpu' });
     const leaf = (v: T) => (v.requiresGrad ? v : v.detach().requiresGrad_());
-    const f = (x0: T) => torch.enableGrad(() => {
-      const xl = leaf(x0);
-      const [gx] = torch.grad(F.crossEntropy(xl, t), [xl], null, { createGraph: true });
-      return gx!.mul(r).sum();
-    });
+    const f = (x0: T) =>
+      torch.enableGrad(() => {
+        const xl = leaf(x0);
+        const [gx] = torch.grad(F.crossEntropy(xl, t), [xl], null, { createGraph: true });
+        return gx!.mul(r).sum();
+      });
     expect(await torch.gradcheck(f, [x], { eps: 1e-2, atol: 1e-3, rtol: 1e-2 })).toBe(true);
   });
 });

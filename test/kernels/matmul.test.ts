@@ -10,11 +10,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, MatmulArgs, Storage, View } from '../../src/kernels/backend.js';
 import { matmulHost } from '../../src/kernels/cpu/matmul.js';
 import {
-  cacheKey, cachedMatmulChoice, defaultMatmulChoice, matmulCandidates, SIZE_CLASSES, sizeClass, tuneMatmul,
+  cacheKey,
+  cachedMatmulChoice,
+  defaultMatmulChoice,
+  matmulCandidates,
+  SIZE_CLASSES,
+  sizeClass,
+  tuneMatmul,
   type MatmulChoice,
 } from '../../src/kernels/webgpu/autotune.js';
 import {
-  formatMatmulConfig, parseMatmulConfig, planPacked, SOFTWARE_PACKED, type MatmulConfig, type TileConfig,
+  formatMatmulConfig,
+  parseMatmulConfig,
+  planPacked,
+  SOFTWARE_PACKED,
+  type MatmulConfig,
+  type TileConfig,
 } from '../../src/kernels/webgpu/matmul/index.js';
 import { backendFor } from '../../src/tensor/device.js';
 import { webgpuBackend } from '../../src/kernels/webgpu/register.js';
@@ -22,8 +33,12 @@ import { devices, expectClose, LOOSE } from '../harness.js';
 
 interface Case {
   name: string;
-  batch?: number; m: number; n: number; k: number;
-  transA?: boolean; transB?: boolean;
+  batch?: number;
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
   /** 'a' / 'b': that operand is one matrix broadcast over the batch (stride 0) */
   broadcast?: 'a' | 'b';
   bias?: boolean;
@@ -38,13 +53,31 @@ const cases: Case[] = [
   { name: 'aligned TN, k % 4 != 0 (tail steps)', m: 16, n: 8, k: 6, transA: true },
   { name: 'aligned TT, batch 2', batch: 2, m: 8, n: 12, k: 16, transA: true, transB: true },
   { name: 'aligned, batch 3, A broadcast, offsets', batch: 3, m: 8, n: 8, k: 12, broadcast: 'a', offsets: [4, 8, 0] },
-  { name: 'aligned, batch 2, B broadcast, bias offset', batch: 2, m: 20, n: 16, k: 8, broadcast: 'b', bias: true, offsets: [0, 0, 4] },
+  {
+    name: 'aligned, batch 2, B broadcast, bias offset',
+    batch: 2,
+    m: 20,
+    n: 16,
+    k: 8,
+    broadcast: 'b',
+    bias: true,
+    offsets: [0, 0, 4],
+  },
   { name: 'k = 0 with bias', m: 8, n: 8, k: 0, bias: true },
   { name: 'k = 0 without bias (zeros)', m: 3, n: 5, k: 0 },
   { name: 'odd sizes NN, unaligned offsets, bias', m: 5, n: 7, k: 3, bias: true, offsets: [3, 1, 2] },
   { name: 'odd sizes NT', m: 9, n: 5, k: 7, transB: true },
   { name: 'odd sizes TN', m: 7, n: 9, k: 5, transA: true, offsets: [1, 0, 0] },
-  { name: 'odd sizes TT, batch 2, B broadcast', batch: 2, m: 3, n: 6, k: 5, transA: true, transB: true, broadcast: 'b' },
+  {
+    name: 'odd sizes TT, batch 2, B broadcast',
+    batch: 2,
+    m: 3,
+    n: 6,
+    k: 5,
+    transA: true,
+    transB: true,
+    broadcast: 'b',
+  },
   { name: 'row vector (m = 1)', m: 1, n: 12, k: 8 },
   { name: 'column vector (n = 1), bias', m: 12, n: 1, k: 8, bias: true },
   { name: 'dot (k only)', m: 1, n: 1, k: 13 },
@@ -59,8 +92,26 @@ const packedCases: Case[] = [
   { name: 'packed: several row and column blocks, k % 4 = 1, bias', m: 70, n: 100, k: 37, bias: true },
   { name: 'packed: NT, n % 4 != 0 (scalar stores), bias', m: 33, n: 45, k: 64, transB: true, bias: true },
   { name: 'packed: TN, ragged rows', m: 40, n: 72, k: 30, transA: true },
-  { name: 'packed: TT, batch 3, B broadcast, bias', batch: 3, m: 20, n: 36, k: 24, transA: true, transB: true, broadcast: 'b', bias: true },
-  { name: 'packed: batch 2, A broadcast, unaligned A offset', batch: 2, m: 36, n: 40, k: 16, broadcast: 'a', offsets: [2, 4, 1] },
+  {
+    name: 'packed: TT, batch 3, B broadcast, bias',
+    batch: 3,
+    m: 20,
+    n: 36,
+    k: 24,
+    transA: true,
+    transB: true,
+    broadcast: 'b',
+    bias: true,
+  },
+  {
+    name: 'packed: batch 2, A broadcast, unaligned A offset',
+    batch: 2,
+    m: 36,
+    n: 40,
+    k: 16,
+    broadcast: 'a',
+    offsets: [2, 4, 1],
+  },
   { name: 'packed: batch 2, unaligned B offset', batch: 2, m: 8, n: 8, k: 8, offsets: [4, 3, 0] },
   { name: 'packed: 1000-wide classifier row (NT, bias)', m: 1, n: 1000, k: 512, transB: true, bias: true },
   { name: 'packed: 7×5 @ 5×13', m: 7, n: 13, k: 5 },
@@ -77,43 +128,66 @@ function values(len: number, seed: number): Float32Array {
   return out;
 }
 
-interface Inputs { a: Float32Array; b: Float32Array; bias: Float32Array | null; g: MatmulArgs; offs: [number, number, number] }
+interface Inputs {
+  a: Float32Array;
+  b: Float32Array;
+  bias: Float32Array | null;
+  g: MatmulArgs;
+  offs: [number, number, number];
+}
 
 function inputs(c: Case, seed = 1): Inputs {
   const batch = c.batch ?? 1;
   const offs = c.offsets ?? [0, 0, 0];
-  const strideA = c.broadcast === 'a' ? 0 : c.m * c.k, strideB = c.broadcast === 'b' ? 0 : c.k * c.n;
-  const nA = c.broadcast === 'a' ? 1 : batch, nB = c.broadcast === 'b' ? 1 : batch;
+  const strideA = c.broadcast === 'a' ? 0 : c.m * c.k,
+    strideB = c.broadcast === 'b' ? 0 : c.k * c.n;
+  const nA = c.broadcast === 'a' ? 1 : batch,
+    nB = c.broadcast === 'b' ? 1 : batch;
   const g: MatmulArgs = { batch, m: c.m, n: c.n, k: c.k, transA: !!c.transA, transB: !!c.transB, strideA, strideB };
   return {
-    a: values(offs[0] + nA * c.m * c.k, seed), b: values(offs[1] + nB * c.k * c.n, seed + 1),
-    bias: c.bias ? values(offs[2] + c.n, seed + 2) : null, g, offs,
+    a: values(offs[0] + nA * c.m * c.k, seed),
+    b: values(offs[1] + nB * c.k * c.n, seed + 1),
+    bias: c.bias ? values(offs[2] + c.n, seed + 2) : null,
+    g,
+    offs,
   };
 }
 
 /** out[b, i, j] in float64, straight from the definition */
 function reference({ a, b, bias, g, offs }: Inputs): Float64Array {
   const out = new Float64Array(g.batch * g.m * g.n);
-  for (let t = 0; t < g.batch; t++) for (let i = 0; i < g.m; i++) for (let j = 0; j < g.n; j++) {
-    let s = bias ? bias[offs[2] + j] : 0;
-    for (let p = 0; p < g.k; p++) {
-      const av = a[offs[0] + t * g.strideA + (g.transA ? p * g.m + i : i * g.k + p)];
-      const bv = b[offs[1] + t * g.strideB + (g.transB ? j * g.k + p : p * g.n + j)];
-      s += av * bv;
-    }
-    out[(t * g.m + i) * g.n + j] = s;
-  }
+  for (let t = 0; t < g.batch; t++)
+    for (let i = 0; i < g.m; i++)
+      for (let j = 0; j < g.n; j++) {
+        let s = bias ? bias[offs[2] + j] : 0;
+        for (let p = 0; p < g.k; p++) {
+          const av = a[offs[0] + t * g.strideA + (g.transA ? p * g.m + i : i * g.k + p)];
+          const bv = b[offs[1] + t * g.strideB + (g.transB ? j * g.k + p : p * g.n + j)];
+          s += av * bv;
+        }
+        out[(t * g.m + i) * g.n + j] = s;
+      }
   return out;
 }
 
-const view = (s: Storage, offset = 0): View => ({ storage: s, shape: [s.length - offset], strides: [1], offset, dtype: 'float32' });
+const view = (s: Storage, offset = 0): View => ({
+  storage: s,
+  shape: [s.length - offset],
+  strides: [1],
+  offset,
+  dtype: 'float32',
+});
 
 /** Backend.matmul on `be`, read back */
 async function run(be: Backend, x: Inputs): Promise<Float32Array> {
-  const sa = be.upload(x.a, 'float32'), sb = be.upload(x.b, 'float32');
+  const sa = be.upload(x.a, 'float32'),
+    sb = be.upload(x.b, 'float32');
   const sbias = x.bias ? be.upload(x.bias, 'float32') : null;
-  const out = be.matmul(view(sa, x.offs[0]), view(sb, x.offs[1]), { ...x.g, bias: sbias ? view(sbias, x.offs[2]) : undefined });
-  const host = await be.read(out, 0, out.length) as Float32Array;
+  const out = be.matmul(view(sa, x.offs[0]), view(sb, x.offs[1]), {
+    ...x.g,
+    bias: sbias ? view(sbias, x.offs[2]) : undefined,
+  });
+  const host = (await be.read(out, 0, out.length)) as Float32Array;
   for (const s of [sa, sb, sbias, out]) if (s) be.release(s);
   return host;
 }
@@ -141,16 +215,21 @@ if (devices.includes('webgpu')) {
   describe('webgpu matmul', () => {
     const be = () => webgpuBackend()!;
     let saved: MatmulChoice;
-    beforeEach(() => { saved = be().matmulChoice; });
-    afterEach(() => { be().matmulChoice = saved; });
+    beforeEach(() => {
+      saved = be().matmulChoice;
+    });
+    afterEach(() => {
+      be().matmulChoice = saved;
+    });
     const withConfig = (c: MatmulConfig, tile: TileConfig) => {
       be().matmulChoice = { config: { small: c, large: c }, tile, source: 'default' };
     };
 
     it('uses the adapter default under test (no tuning, no cache)', () => {
       const d = defaultMatmulChoice(be().rt.info);
-      expect(SIZE_CLASSES.map((cls) => formatMatmulConfig(be().matmulChoice.config[cls])))
-        .toEqual(SIZE_CLASSES.map((cls) => formatMatmulConfig(d.config[cls])));
+      expect(SIZE_CLASSES.map((cls) => formatMatmulConfig(be().matmulChoice.config[cls]))).toEqual(
+        SIZE_CLASSES.map((cls) => formatMatmulConfig(d.config[cls])),
+      );
     });
 
     describe('default kernel against cpu', () => {
@@ -175,8 +254,15 @@ if (devices.includes('webgpu')) {
     });
 
     const info = webgpuBackend()!.rt.info;
-    const packedOk = planPacked({ batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 },
-      0, 0, SOFTWARE_PACKED, info.subgroupSize, info.limits) !== null;
+    const packedOk =
+      planPacked(
+        { batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 },
+        0,
+        0,
+        SOFTWARE_PACKED,
+        info.subgroupSize,
+        info.limits,
+      ) !== null;
     describe.runIf(packedOk)('packed kernel against cpu (every shape; needs a fixed subgroup size)', () => {
       const tile = defaultMatmulChoice(info).tile;
       for (const c of [...cases, ...packedCases]) {
@@ -207,7 +293,8 @@ if (devices.includes('webgpu')) {
     });
 
     it('parses and formats every config kind', () => {
-      for (const s of ['tile:8x4x8x1', 'sg:32x1x1', 'pk:32x1']) expect(formatMatmulConfig(parseMatmulConfig(s))).toBe(s);
+      for (const s of ['tile:8x4x8x1', 'sg:32x1x1', 'pk:32x1'])
+        expect(formatMatmulConfig(parseMatmulConfig(s))).toBe(s);
       expect(() => parseMatmulConfig('pk:32')).toThrow(/pk:TMxNB/);
     });
 
@@ -218,9 +305,10 @@ if (devices.includes('webgpu')) {
       const tile = defaultMatmulChoice(info).tile;
       for (const cfg of cands) {
         // one pipeline each: aligned (the subgroup kernel) or ragged edges (the tiled one), bias, batch
-        const s: Case = cfg.kind === 'subgroup'
-          ? { name: 'aligned', batch: 2, m: 44, n: 36, k: 20, bias: true }
-          : { name: 'ragged', batch: 2, m: 9, n: 7, k: 5, bias: true };
+        const s: Case =
+          cfg.kind === 'subgroup'
+            ? { name: 'aligned', batch: 2, m: 44, n: 36, k: 20, bias: true }
+            : { name: 'ragged', batch: 2, m: 9, n: 7, k: 5, bias: true };
         withConfig(cfg, cfg.kind === 'tile' ? cfg : tile);
         const x = inputs(s, 11);
         await expectClose(await run(be(), x), reference(x), LOOSE, `${formatMatmulConfig(cfg)} ${s.name}`);
@@ -236,8 +324,12 @@ if (devices.includes('webgpu')) {
       });
       afterEach(() => {
         rmSync(dir, { recursive: true, force: true });
-        for (const [k, v] of [['XDG_CACHE_HOME', env.xdg], ['FINETORCH_AUTOTUNE', env.tune]] as const) {
-          if (v === undefined) delete process.env[k]; else process.env[k] = v;
+        for (const [k, v] of [
+          ['XDG_CACHE_HOME', env.xdg],
+          ['FINETORCH_AUTOTUNE', env.tune],
+        ] as const) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
         }
       });
 
@@ -247,8 +339,17 @@ if (devices.includes('webgpu')) {
         const fast = formatMatmulConfig(tile);
         const other = info.isSoftware ? 'tile:4x4x8x1' : 'tile:4x4x8x8';
         // a workgroup the adapter rejects: the tuner must drop it, not crash or pick it
-        const broken: MatmulConfig = { kind: 'tile', tm: 1, tn: 1, wgx: info.limits.maxComputeWorkgroupSizeX * 2, wgy: 1 };
-        const fake = { [fast]: { small: 5, large: 1 }, [other]: { small: 1, large: 9 } } as Record<string, Record<string, number>>;
+        const broken: MatmulConfig = {
+          kind: 'tile',
+          tm: 1,
+          tn: 1,
+          wgx: info.limits.maxComputeWorkgroupSizeX * 2,
+          wgy: 1,
+        };
+        const fake = { [fast]: { small: 5, large: 1 }, [other]: { small: 1, large: 9 } } as Record<
+          string,
+          Record<string, number>
+        >;
         const report = await tuneMatmul(be().rt, {
           candidates: [parseMatmulConfig(fast), parseMatmulConfig(other), broken],
           timer: async (c, shape) => fake[formatMatmulConfig(c)][sizeClass({ batch: 1, ...shape })],

@@ -11,8 +11,20 @@ type T = torch.Tensor;
 const HOSTILE = [NaN, -Infinity, Infinity, -0, 0, 0.5, -0.5, 1, -1, 2, -3, 1e-3, 40, -40];
 const N = HOSTILE.length;
 const PARAMS: Partial<Record<UnaryOp, [number, number]>> = {
-  affine: [2, 0.5], pow_s: [2, 0], rpow_s: [2, 0], rdiv_s: [3, 0], clamp: [-1, 1], leaky_relu: [0.1, 0],
-  elu: [1.5, 0], softplus: [2, 20], eq_s: [0.5, 0], ne_s: [0.5, 0], lt_s: [0.5, 0], le_s: [0.5, 0], gt_s: [0.5, 0], ge_s: [0.5, 0],
+  affine: [2, 0.5],
+  pow_s: [2, 0],
+  rpow_s: [2, 0],
+  rdiv_s: [3, 0],
+  clamp: [-1, 1],
+  leaky_relu: [0.1, 0],
+  elu: [1.5, 0],
+  softplus: [2, 20],
+  eq_s: [0.5, 0],
+  ne_s: [0.5, 0],
+  lt_s: [0.5, 0],
+  le_s: [0.5, 0],
+  gt_s: [0.5, 0],
+  ge_s: [0.5, 0],
 };
 
 // a type-level check: the op types are the table's keys, so a name outside it does not compile
@@ -23,7 +35,12 @@ void notAnOp;
 /** x dense, and the same values as a stride-2 view of a [2N] storage (the strided path) */
 function layouts(values: number[], device: torch.Device, dtype: DType): T[] {
   const dense = torch.tensor(values, { device, dtype });
-  const spread = torch.tensor(values.flatMap((v) => [v, 7]), { device, dtype }).slice(0, 0, 2 * N, 2);
+  const spread = torch
+    .tensor(
+      values.flatMap((v) => [v, 7]),
+      { device, dtype },
+    )
+    .slice(0, 0, 2 * N, 2);
   return [dense, spread];
 }
 const raw = (s: ReturnType<T['backend']['unary']>) => new torch.Tensor(s, [N]);
@@ -53,14 +70,17 @@ describe('ops-table', () => {
   it('the cpu dense and strided loops agree bit for bit, float and int', async () => {
     for (const op of Object.keys(UNARY) as UnaryOp[]) {
       const [d, s] = layouts(HOSTILE, 'cpu', 'float32');
-      const a = await host(unary(op, d)), b = await host(unary(op, s));
+      const a = await host(unary(op, d)),
+        b = await host(unary(op, s));
       a.forEach((v, i) => expect(Object.is(v, b[i]), `${op} at ${HOSTILE[i]}: ${v} vs ${b[i]}`).toBe(true));
     }
     for (const op of Object.keys(BINARY) as BinaryOp[]) {
       for (const dtype of ['float32', 'int32'] as const) {
         const vals = dtype === 'int32' ? [5, -7, 0, 9, -1, 3, 4, -4, 2, 8, -9, 1, 6, -2] : HOSTILE;
-        const [ad, as] = layouts(vals, 'cpu', dtype), [bd, bs] = layouts(dtype === 'int32' ? [...vals].reverse().map((v) => v || 3) : rev, 'cpu', dtype);
-        const x = await host(binary(op, ad, bd)), y = await host(binary(op, as, bs));
+        const [ad, as] = layouts(vals, 'cpu', dtype),
+          [bd, bs] = layouts(dtype === 'int32' ? [...vals].reverse().map((v) => v || 3) : rev, 'cpu', dtype);
+        const x = await host(binary(op, ad, bd)),
+          y = await host(binary(op, as, bs));
         x.forEach((v, i) => expect(Object.is(v, y[i]), `${op} (${dtype}) at ${i}: ${v} vs ${y[i]}`).toBe(true));
       }
     }
@@ -75,7 +95,9 @@ describe('ops-table', () => {
       }
       for (const op of Object.keys(BINARY) as BinaryOp[]) {
         const want = await host(binary(op, layouts(HOSTILE, 'cpu', 'float32')[k], layouts(rev, 'cpu', 'float32')[k]));
-        const got = await host(binary(op, layouts(HOSTILE, 'webgpu', 'float32')[k], layouts(rev, 'webgpu', 'float32')[k]));
+        const got = await host(
+          binary(op, layouts(HOSTILE, 'webgpu', 'float32')[k], layouts(rev, 'webgpu', 'float32')[k]),
+        );
         expectSame(got, want, `${op} (layout ${k})`, 1e-5);
       }
     }

@@ -16,15 +16,22 @@ const slot = () => {
 describe('paramBlock', () => {
   it('lays fields out in declaration order, arrays as consecutive words', () => {
     expect(P.words).toBe(9);
-    expect(['total', 'top', 'eps', 'on', 'shape', 'tail'].map((n) => P.offset(n as 'total'))).toEqual([0, 1, 2, 3, 4, 8]);
+    expect(['total', 'top', 'eps', 'on', 'shape', 'tail'].map((n) => P.offset(n as 'total'))).toEqual([
+      0, 1, 2, 3, 4, 8,
+    ]);
     expect(SLOT_WORDS).toBe(PARAM_WORDS);
   });
 
   it('generates typed lets for the scalar fields, or the ones asked for', () => {
-    expect(P.preamble()).toBe([
-      'let total = P[0];', 'let top = bitcast<i32>(P[1]);', 'let eps = bitcast<f32>(P[2]);',
-      'let on = (P[3] != 0u);', 'let tail = P[8];',
-    ].join('\n  '));
+    expect(P.preamble()).toBe(
+      [
+        'let total = P[0];',
+        'let top = bitcast<i32>(P[1]);',
+        'let eps = bitcast<f32>(P[2]);',
+        'let on = (P[3] != 0u);',
+        'let tail = P[8];',
+      ].join('\n  '),
+    );
     expect(P.preamble(['tail', 'eps'], '')).toBe('let tail = P[8];\nlet eps = bitcast<f32>(P[2]);');
     expect(P.ref('top')).toBe('bitcast<i32>(P[1])');
     expect(P.at('shape', 3)).toBe('P[7]');
@@ -49,7 +56,9 @@ describe('paramBlock', () => {
     const { u, f, i } = slot();
     // @ts-expect-error -- `tail` missing
     expect(() => P.write(u, f, i, { total: 1, top: 0, eps: 0, on: false, shape: [] })).toThrow(/no value for 'tail'/);
-    expect(() => P.write(u, f, i, { total: 1, top: 0, eps: 0, on: false, shape: [1, 2, 3, 4, 5], tail: 0 })).toThrow(/5 values for 'shape'/);
+    expect(() => P.write(u, f, i, { total: 1, top: 0, eps: 0, on: false, shape: [1, 2, 3, 4, 5], tail: 0 })).toThrow(
+      /5 values for 'shape'/,
+    );
     expect(() => paramBlock({ a: ['u32', 60], b: ['f32', 5] })).toThrow(/65 words/);
   });
 
@@ -83,7 +92,13 @@ fn main() {
   ${P.preamble()}
   O[0] = total; O[1] = bitcast<u32>(top * 3); O[2] = bitcast<u32>(eps * 2.0); O[3] = select(5u, 9u, on); O[4] = ${P.at('shape', 1)} + tail;
 }`;
-    rt.dispatch('test:params', () => src, [out], (u, f, i) => P.write(u, f, i, { total: 11, top: -4, eps: 0.25, on: true, shape: [0, 40], tail: 2 }), [1, 1, 1]);
+    rt.dispatch(
+      'test:params',
+      () => src,
+      [out],
+      (u, f, i) => P.write(u, f, i, { total: 11, top: -4, eps: 0.25, on: true, shape: [0, 40], tail: 2 }),
+      [1, 1, 1],
+    );
     const got = new Uint32Array(await rt.read(out, 0, 20));
     rt.releaseBuffer(out);
     expect(got[0]).toBe(11);

@@ -6,7 +6,13 @@ import { expect, it } from 'vitest';
 import { eachDevice, expectClose, LOOSE, torch } from '../harness.js';
 
 /** reduce `vals` of `shape` over `dims` with `f` (start value from the first element), row-major output */
-function naive(vals: number[], shape: number[], dims: number[], f: (acc: number, v: number, k: number, bestK: number) => [number, number], arg: boolean): number[] {
+function naive(
+  vals: number[],
+  shape: number[],
+  dims: number[],
+  f: (acc: number, v: number, k: number, bestK: number) => [number, number],
+  arg: boolean,
+): number[] {
   const kept = shape.map((_, i) => i).filter((i) => !dims.includes(i));
   const outShape = kept.map((i) => shape[i]);
   const outN = outShape.reduce((a, b) => a * b, 1);
@@ -16,15 +22,19 @@ function naive(vals: number[], shape: number[], dims: number[], f: (acc: number,
   for (let flat = 0; flat < vals.length; flat++) {
     const idx = shape.map((_, i) => Math.floor(flat / strides[i]) % shape[i]);
     let o = 0;
-    kept.forEach((d) => { o = o * shape[d] + idx[d]; });
+    kept.forEach((d) => {
+      o = o * shape[d] + idx[d];
+    });
     const k = counter[o]++;
     acc[o] = acc[o] === null ? [vals[flat], 0] : f(acc[o]![0], vals[flat], k, acc[o]![1]);
   }
   return acc.map((a) => (arg ? a![1] : a![0]));
 }
 const sumF = (a: number, v: number): [number, number] => [a + v, 0];
-const maxF = (a: number, v: number, k: number, bk: number): [number, number] => (Number.isNaN(a) ? [a, bk] : v > a || Number.isNaN(v) ? [v, k] : [a, bk]);
-const minF = (a: number, v: number, k: number, bk: number): [number, number] => (Number.isNaN(a) ? [a, bk] : v < a || Number.isNaN(v) ? [v, k] : [a, bk]);
+const maxF = (a: number, v: number, k: number, bk: number): [number, number] =>
+  Number.isNaN(a) ? [a, bk] : v > a || Number.isNaN(v) ? [v, k] : [a, bk];
+const minF = (a: number, v: number, k: number, bk: number): [number, number] =>
+  Number.isNaN(a) ? [a, bk] : v < a || Number.isNaN(v) ? [v, k] : [a, bk];
 
 eachDevice((device) => {
   const cases: { shape: number[]; dims: number[] }[] = [

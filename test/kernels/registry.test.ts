@@ -11,9 +11,15 @@ import { torch } from '../harness.js';
 /** A device with memory but no kernels: storages are host arrays, every kernel call fails. */
 function fakeBackend(name: string): Backend & { released: number } {
   const memory = {
-    device: name, dispatches: 0, released: 0,
+    device: name,
+    dispatches: 0,
+    released: 0,
     alloc: (length: number, dtype: DType): Storage => ({
-      device: name as torch.Device, dtype, length, refs: 0, released: false,
+      device: name as torch.Device,
+      dtype,
+      length,
+      refs: 0,
+      released: false,
       handle: dtype === 'float32' ? new Float32Array(length) : new Int32Array(length),
     }),
     upload(data: HostArray, dtype: DType): Storage {
@@ -21,7 +27,10 @@ function fakeBackend(name: string): Backend & { released: number } {
       (s.handle as HostArray).set(data);
       return s;
     },
-    release(s: Storage) { s.released = true; memory.released++; },
+    release(s: Storage) {
+      s.released = true;
+      memory.released++;
+    },
     read: async (s: Storage, offset: number, length: number) => (s.handle as HostArray).slice(offset, offset + length),
     flush() {},
     memory: () => ({ pooledBytes: 0 }),
@@ -30,7 +39,9 @@ function fakeBackend(name: string): Backend & { released: number } {
     get(target, key) {
       if (key in target) return target[key as keyof typeof target];
       if (key === 'then' || typeof key === 'symbol') return undefined; // not a promise
-      return () => { throw new Error(`fake device: no kernel ${String(key)}`); };
+      return () => {
+        throw new Error(`fake device: no kernel ${String(key)}`);
+      };
     },
   }) as unknown as Backend & { released: number };
 }
@@ -116,6 +127,8 @@ describe('torch.init with a fresh registry', () => {
     const { device } = await fresh(factory);
     expect(await device.init()).toBe('cpu');
     expect(factory).not.toHaveBeenCalled();
-    expect(() => device.backendFor('gpu' as torch.Device)).toThrow("device 'gpu' is not available: FINETORCH_DEVICE=cpu");
+    expect(() => device.backendFor('gpu' as torch.Device)).toThrow(
+      "device 'gpu' is not available: FINETORCH_DEVICE=cpu",
+    );
   });
 });

@@ -6,16 +6,23 @@ import { parseMatmulConfig, planMatmul, SOFTWARE_TILE } from '../../src/kernels/
 import { devices, torch } from '../harness.js';
 
 describe('typed errors from the device code', () => {
-  it.runIf(devices.includes('webgpu'))('a 9-D webgpu tensor: ShapeError naming the shape (the cpu device takes it)', () => {
-    const shape = [1, 1, 1, 1, 1, 1, 1, 2, 2];
-    expect(torch.zeros(shape, { device: 'cpu' }).shape).toEqual(shape);
-    expect(() => torch.zeros(shape, { device: 'webgpu' })).toThrow(torch.ShapeError);
-    expect(() => torch.zeros(shape, { device: 'webgpu' })).toThrow(/supports at most 8 dims, got \[1, 1, 1, 1, 1, 1, 1, 2, 2\]/);
-  });
+  it.runIf(devices.includes('webgpu'))(
+    'a 9-D webgpu tensor: ShapeError naming the shape (the cpu device takes it)',
+    () => {
+      const shape = [1, 1, 1, 1, 1, 1, 1, 2, 2];
+      expect(torch.zeros(shape, { device: 'cpu' }).shape).toEqual(shape);
+      expect(() => torch.zeros(shape, { device: 'webgpu' })).toThrow(torch.ShapeError);
+      expect(() => torch.zeros(shape, { device: 'webgpu' })).toThrow(
+        /supports at most 8 dims, got \[1, 1, 1, 1, 1, 1, 1, 2, 2\]/,
+      );
+    },
+  );
   it('a matmul grid over the per-dimension limit: ShapeError naming the operands', () => {
     const g = { batch: 1, m: 4, n: 1 << 20, k: 4, transA: false, transB: false, strideA: 0, strideB: 0 };
     expect(() => planMatmul(g, 0, 0, SOFTWARE_TILE, 8)).toThrow(torch.ShapeError);
-    expect(() => planMatmul(g, 0, 0, SOFTWARE_TILE, 8)).toThrow(/^webgpu matmul: \[1, 4, 4\] @ \[4, 1048576\] needs a grid of/);
+    expect(() => planMatmul(g, 0, 0, SOFTWARE_TILE, 8)).toThrow(
+      /^webgpu matmul: \[1, 4, 4\] @ \[4, 1048576\] needs a grid of/,
+    );
   });
   it('a malformed matmul config: ArgumentError', () => {
     expect(() => parseMatmulConfig('sg:32x1')).toThrow(torch.ArgumentError);
@@ -23,6 +30,8 @@ describe('typed errors from the device code', () => {
   });
   it('models.create with an unknown name: ArgumentError listing the names', () => {
     expect(() => torch.models.create('vgg16')).toThrow(torch.ArgumentError);
-    expect(() => torch.models.create('vgg16')).toThrow(/^models\.create: unknown model 'vgg16' \(expected resnet18, resnet34, resnet50, .*smallcnn\)$/);
+    expect(() => torch.models.create('vgg16')).toThrow(
+      /^models\.create: unknown model 'vgg16' \(expected resnet18, resnet34, resnet50, .*smallcnn\)$/,
+    );
   });
 });

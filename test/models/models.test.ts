@@ -12,7 +12,11 @@ const F = nn.functional;
 
 function params(name: string, prefix = 'param.'): Record<string, torch.Tensor> {
   const t = fixture(name).tensors;
-  return Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return Object.fromEntries(
+    Object.entries(t)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
 }
 const textcnnConfig = { vocabSize: 50, embedDim: 16, kernelSizes: [2, 3, 4], numFilters: 8 };
 
@@ -81,7 +85,9 @@ eachDevice((device: Device) => {
     const [cls, reg] = m.call(onDevice(fx.input, device));
     await expectClose(cls, fx.class_logits, LOOSE, 'class logits');
     await expectClose(reg, fx.regression, LOOSE, 'regression');
-    F.crossEntropy(cls, onDevice(fx.class_target, device)).add(F.mseLoss(reg, onDevice(fx.value, device))).backward();
+    F.crossEntropy(cls, onDevice(fx.class_target, device))
+      .add(F.mseLoss(reg, onDevice(fx.value, device)))
+      .backward();
     await expectGrads(m, fx);
   });
 
@@ -103,8 +109,11 @@ eachDevice((device: Device) => {
 // ---- live parity with torchvision's ResNet-18 (45 MB of weights are generated, not committed) ----
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch) {
-  if (process.env.FINETORCH_REQUIRE_TORCH === '1') throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
-  console.warn('models.test: /usr/bin/python3 has no torch/torchvision: the live ResNet-18 parity test does not run here (CI installs them)');
+  if (process.env.FINETORCH_REQUIRE_TORCH === '1')
+    throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
+  console.warn(
+    'models.test: /usr/bin/python3 has no torch/torchvision: the live ResNet-18 parity test does not run here (CI installs them)',
+  );
 }
 describe.runIf(hasTorch)('ResNet-18 against torchvision (live)', () => {
   const dir = join(fixturesDir, 'live');

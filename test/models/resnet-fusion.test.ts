@@ -38,7 +38,8 @@ function randomizeBatchNorms(m: torch.nn.Module) {
 }
 
 function forward(m: torch.nn.Module, x: T, fused: boolean): { y: T; dispatches: number } {
-  const be = x.backend, before = be.dispatches;
+  const be = x.backend,
+    before = be.dispatches;
   const y = withFusion(fused, () => m.call(x) as T);
   return { y, dispatches: be.dispatches - before };
 }
@@ -55,7 +56,10 @@ function grads(m: torch.nn.Module, x0: T, u: T, fused: boolean): Map<string, T> 
 
 eachDevice((device: Device) => {
   const initial = torch.defaultDevice();
-  beforeEach(() => { torch.setDefaultDevice(device); torch.manualSeed(1); });
+  beforeEach(() => {
+    torch.setDefaultDevice(device);
+    torch.manualSeed(1);
+  });
   afterEach(() => torch.setDefaultDevice(initial));
 
   const small = () => {
@@ -67,12 +71,14 @@ eachDevice((device: Device) => {
   it('eval: 13 fewer kernel passes (stem, and per block bn1 → relu and bn2 → + identity → relu), same logits and gradients', async () => {
     const m = small();
     const x = torch.randn([2, 3, 16, 16]);
-    const fused = forward(m, x, true), plain = forward(m, x, false);
+    const fused = forward(m, x, true),
+      plain = forward(m, x, false);
     // stem: 1 saved; each of the 4 blocks: relu after bn1 (1) and the add and relu after bn2 (2)
     expect(plain.dispatches - fused.dispatches).toBe(1 + 4 * 3);
     await expectClose(fused.y, plain.y, TOL, 'logits');
     const u = torch.randn([2, 5]);
-    const gf = grads(m, x, u, true), gp = grads(m, x, u, false);
+    const gf = grads(m, x, u, true),
+      gp = grads(m, x, u, false);
     for (const [k, g] of gp) await expectClose(gf.get(k)!, g, LOOSE, `grad ${k}`);
   });
 
@@ -82,11 +88,13 @@ eachDevice((device: Device) => {
     randomizeBatchNorms(block);
     block.eval();
     const x = torch.randn([2, 8, 6, 6]);
-    const fused = forward(block, x, true), plain = forward(block, x, false);
+    const fused = forward(block, x, true),
+      plain = forward(block, x, false);
     expect(plain.dispatches - fused.dispatches).toBe(4); // relu, relu, add + relu
     await expectClose(fused.y, plain.y, TOL, 'output');
     const u = torch.randn(fused.y.shape);
-    const gf = grads(block, x, u, true), gp = grads(block, x, u, false);
+    const gf = grads(block, x, u, true),
+      gp = grads(block, x, u, false);
     for (const [k, g] of gp) await expectClose(gf.get(k)!, g, LOOSE, `grad ${k}`);
   });
 
@@ -108,7 +116,9 @@ eachDevice((device: Device) => {
     const fusedAll = forward(m, x, true).dispatches;
     const block = m.layer1.get(0) as BasicBlock;
     let bnOut: T | null = null;
-    const h1 = block.bn1.registerForwardHook((_mod, _args, out) => { bnOut = out as T; });
+    const h1 = block.bn1.registerForwardHook((_mod, _args, out) => {
+      bnOut = out as T;
+    });
     const withBnHook = forward(m, x, true);
     expect(bnOut).not.toBeNull();
     expect(await bnOut!.min().item()).toBeLessThan(0); // before the relu
@@ -116,7 +126,9 @@ eachDevice((device: Device) => {
     await expectClose(withBnHook.y, want.y, TOL, 'logits with a bn hook');
     h1.remove();
     let reluCalls = 0;
-    const h2 = block.relu.registerForwardPreHook(() => { reluCalls++; });
+    const h2 = block.relu.registerForwardPreHook(() => {
+      reluCalls++;
+    });
     const withReluHook = forward(m, x, true);
     expect(reluCalls).toBe(2);
     expect(withReluHook.dispatches - fusedAll).toBe(3); // that block's two pairs unfused
@@ -125,7 +137,9 @@ eachDevice((device: Device) => {
 
   it('a BatchNorm2d subclass or a replaced forward runs its own code', async () => {
     class Shifted extends nn.BatchNorm2d {
-      override forward(x: T): T { return super.forward(x).add(1); }
+      override forward(x: T): T {
+        return super.forward(x).add(1);
+      }
     }
     const m = small();
     const x = torch.randn([2, 3, 16, 16]);

@@ -9,7 +9,10 @@ import { expectClose, fixture, TOL, torch } from '../harness.js';
 const { models } = torch;
 type Image = torch.data.Image;
 const fx = fixture('models/weights_presets');
-const cases = JSON.parse(fx.metadata.cases) as Record<string, { input?: string; size?: number | number[]; resize?: number; crop?: number; interpolation?: string }>;
+const cases = JSON.parse(fx.metadata.cases) as Record<
+  string,
+  { input?: string; size?: number | number[]; resize?: number; crop?: number; interpolation?: string }
+>;
 const image = (name: string): Image => {
   const t = fx.tensors[`in_${name}`];
   const [channels, height, width] = t.shape;
@@ -43,7 +46,14 @@ describe('ImageClassification preset', () => {
   for (const name of ['preset_bilinear', 'preset_bicubic']) {
     it(`${name}: resize ${cases[name].resize}, crop ${cases[name].crop}`, async () => {
       const c = cases[name];
-      const t = presetTransform({ mode: 'RGB', resize: c.resize!, crop: c.crop!, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], interpolation: c.interpolation as 'bilinear' | 'bicubic' });
+      const t = presetTransform({
+        mode: 'RGB',
+        resize: c.resize!,
+        crop: c.crop!,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        interpolation: c.interpolation as 'bilinear' | 'bicubic',
+      });
       await expectImage(t(raw), name);
     });
   }
@@ -74,13 +84,33 @@ describe('weights metadata', () => {
         const n = m.parameters().reduce((s, p) => s + p.numel(), 0);
         expect(n, name).toBe(models.getModelWeights(name).DEFAULT.meta.num_params);
       }
-    } finally { torch.setDefaultDevice(initial); }
-    expect(models.modelsWithWeights()).toEqual(expect.arrayContaining(['resnet18', 'resnet152', 'resnext50_32x4d', 'mobilenet_v2', 'mobilenet_v3_large', 'efficientnet_b3', 'convnext_tiny']));
+    } finally {
+      torch.setDefaultDevice(initial);
+    }
+    expect(models.modelsWithWeights()).toEqual(
+      expect.arrayContaining([
+        'resnet18',
+        'resnet152',
+        'resnext50_32x4d',
+        'mobilenet_v2',
+        'mobilenet_v3_large',
+        'efficientnet_b3',
+        'convnext_tiny',
+      ]),
+    );
   });
 
   it('presets: EfficientNet V1 bicubic, ResNet-50 V2 resize 232, EfficientNet-B3 crop 300', () => {
-    expect(models.EfficientNet_B0_Weights.DEFAULT.preset).toMatchObject({ resize: 256, crop: 224, interpolation: 'bicubic' });
-    expect(models.ResNet50_Weights.IMAGENET1K_V2.preset).toMatchObject({ resize: 232, crop: 224, interpolation: 'bilinear' });
+    expect(models.EfficientNet_B0_Weights.DEFAULT.preset).toMatchObject({
+      resize: 256,
+      crop: 224,
+      interpolation: 'bicubic',
+    });
+    expect(models.ResNet50_Weights.IMAGENET1K_V2.preset).toMatchObject({
+      resize: 232,
+      crop: 224,
+      interpolation: 'bilinear',
+    });
     expect(models.EfficientNet_B3_Weights.DEFAULT.preset).toMatchObject({ resize: 320, crop: 300 });
     // torchvision 0.14's EfficientNet file names carry a prefix that is not their sha256 (pytorch/vision#7744)
     expect(models.EfficientNet_B0_Weights.DEFAULT.sha256).toBe('7f5810bc');
@@ -88,12 +118,20 @@ describe('weights metadata', () => {
 
   it('names resolve as torchvision resolves them; wrong ones are ArgumentErrors that list the choices', () => {
     expect(models.resolveWeights('resnet18', 'DEFAULT')).toBe(models.ResNet18_Weights.IMAGENET1K_V1);
-    expect(models.resolveWeights('resnet18', 'ResNet18_Weights.IMAGENET1K_V1')).toBe(models.ResNet18_Weights.IMAGENET1K_V1);
+    expect(models.resolveWeights('resnet18', 'ResNet18_Weights.IMAGENET1K_V1')).toBe(
+      models.ResNet18_Weights.IMAGENET1K_V1,
+    );
     expect(models.resolveWeights('resnet18', null)).toBeNull();
-    expect(() => models.resolveWeights('resnet18', 'IMAGENET1K_V2')).toThrow(/unknown weights 'IMAGENET1K_V2' for resnet18 \(expected one of 'IMAGENET1K_V1', 'DEFAULT'\)/);
-    expect(() => models.resolveWeights('resnet34', models.ResNet18_Weights.DEFAULT)).toThrow(/ResNet18_Weights.IMAGENET1K_V1 are for resnet18, not resnet34/);
+    expect(() => models.resolveWeights('resnet18', 'IMAGENET1K_V2')).toThrow(
+      /unknown weights 'IMAGENET1K_V2' for resnet18 \(expected one of 'IMAGENET1K_V1', 'DEFAULT'\)/,
+    );
+    expect(() => models.resolveWeights('resnet34', models.ResNet18_Weights.DEFAULT)).toThrow(
+      /ResNet18_Weights.IMAGENET1K_V1 are for resnet18, not resnet34/,
+    );
     expect(() => models.create('smallcnn', { weights: 'DEFAULT' })).toThrow(/smallcnn has no pretrained weights/);
-    expect(() => models.resnet18({ weights: 'DEFAULT', numClasses: 2 })).toThrow(/numClasses 2 with weights ResNet18_Weights.IMAGENET1K_V1 \(1000 classes\)/);
+    expect(() => models.resnet18({ weights: 'DEFAULT', numClasses: 2 })).toThrow(
+      /numClasses 2 with weights ResNet18_Weights.IMAGENET1K_V1 \(1000 classes\)/,
+    );
     expect(() => models.getWeight('ResNet18_Weights')).toThrow(torch.ArgumentError);
   });
 });

@@ -35,13 +35,16 @@ eachDevice((device) => {
         }
       });
     }
-    it('the corner gradients are PyTorch 1.13\'s: hardswish -1/2 at -3 and 3/2 at 3, hardsigmoid and relu6 0 on their bounds', async () => {
+    it("the corner gradients are PyTorch 1.13's: hardswish -1/2 at -3 and 3/2 at 3, hardsigmoid and relu6 0 on their bounds", async () => {
       const at = () => torch.tensor([-3, 3, 0, 6], { device }).requiresGrad_();
-      const a = at(); F.hardswish(a).sum().backward();
+      const a = at();
+      F.hardswish(a).sum().backward();
       expect(Array.from(await a.grad!.data())).toEqual([-0.5, 1.5, 0.5, 1]);
-      const b = at(); F.hardsigmoid(b).sum().backward();
+      const b = at();
+      F.hardsigmoid(b).sum().backward();
       expect(Array.from(await b.grad!.data())).toEqual([0, 0, 1 / 6, 0].map(Math.fround));
-      const c = at(); F.relu6(c).sum().backward();
+      const c = at();
+      F.relu6(c).sum().backward();
       expect(Array.from(await c.grad!.data())).toEqual([0, 1, 0, 0]);
     });
     it('an integer input is a DTypeError', () => {
@@ -70,7 +73,11 @@ eachDevice((device) => {
   ] as const) {
     it(`SqueezeExcitation (${name}): forward and every gradient`, async () => {
       const se = make();
-      const sd = Object.fromEntries(Object.entries(T).filter(([k]) => k.startsWith(`${name}.param.`)).map(([k, v]) => [k.slice(name.length + 7), v]));
+      const sd = Object.fromEntries(
+        Object.entries(T)
+          .filter(([k]) => k.startsWith(`${name}.param.`))
+          .map(([k, v]) => [k.slice(name.length + 7), v]),
+      );
       se.loadStateDict(sd, { strict: true });
       const xi = x(name);
       const y = se.call(xi);

@@ -15,8 +15,11 @@ const F = torch.nn.functional;
 
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch) {
-  if (process.env.FINETORCH_REQUIRE_TORCH === '1') throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
-  console.warn('zoo-live.test: /usr/bin/python3 has no torch/torchvision: the live torchvision parity tests do not run here (CI installs them)');
+  if (process.env.FINETORCH_REQUIRE_TORCH === '1')
+    throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
+  console.warn(
+    'zoo-live.test: /usr/bin/python3 has no torch/torchvision: the live torchvision parity tests do not run here (CI installs them)',
+  );
 }
 
 // one model per family (ResNet-101/152 and EfficientNet B1–B3 are these blocks at other depths and widths)
@@ -43,7 +46,11 @@ describe.runIf(hasTorch)('the zoo against torchvision (live)', () => {
         const initial = torch.defaultDevice();
         torch.setDefaultDevice('cpu'); // build on the cpu like PyTorch, load, then move
         let m: torch.nn.Module;
-        try { m = build(); } finally { torch.setDefaultDevice(initial); }
+        try {
+          m = build();
+        } finally {
+          torch.setDefaultDevice(initial);
+        }
         const sd = (await torch.load(join(dir, `${name}.safetensors`))) as Record<string, torch.Tensor>;
         m.loadStateDict(sd, { strict: true });
         for (const t of Object.values(sd)) t.dispose();

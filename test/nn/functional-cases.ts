@@ -7,7 +7,13 @@ import { expectClose, fixture, onDevice, type torch, type Device } from '../harn
 type Tensor = torch.Tensor;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Args = Record<string, any>;
-export interface Case { name: string; op: string; args: Args; inputs: string[]; grads: string[] }
+export interface Case {
+  name: string;
+  op: string;
+  args: Args;
+  inputs: string[];
+  grads: string[];
+}
 export type Call = (inputs: Record<string, Tensor>, args: Args) => Tensor | [Tensor, Tensor];
 
 export function loadFamily(family: string): { T: Record<string, Tensor>; cases: Case[] } {
@@ -22,7 +28,13 @@ export function input(T: Record<string, Tensor>, key: string, device: Device, re
   return onDevice(t.clone(), device, requiresGrad);
 }
 
-export async function runCase(T: Record<string, Tensor>, c: Case, device: Device, call: Call, tol: { rtol: number; atol: number }): Promise<void> {
+export async function runCase(
+  T: Record<string, Tensor>,
+  c: Case,
+  device: Device,
+  call: Call,
+  tol: { rtol: number; atol: number },
+): Promise<void> {
   const inputs: Record<string, Tensor> = {};
   for (const name of c.inputs) inputs[name] = input(T, `${c.name}.${name}`, device, c.grads.includes(name));
   const out = call(inputs, c.args);

@@ -12,7 +12,8 @@ eachDevice((device) => {
   describe('depthwise conv2d against PyTorch', () => {
     for (const c of cases) {
       // each output sums at most 25 products: float32 TOL holds
-      it(`${c.name} ${JSON.stringify(c.args)}`, () => runCase(T, c, device, (i, a) => F.conv2d(i.x, i.weight, i.bias ?? null, a), TOL));
+      it(`${c.name} ${JSON.stringify(c.args)}`, () =>
+        runCase(T, c, device, (i, a) => F.conv2d(i.x, i.weight, i.bias ?? null, a), TOL));
     }
   });
 });

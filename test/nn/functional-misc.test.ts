@@ -12,28 +12,42 @@ const calls: Record<string, Call> = {
 
 eachDevice((device) => {
   describe('against PyTorch', () => {
-    for (const c of cases) it(`${c.op} ${c.name} ${JSON.stringify(c.args)}`, () => runCase(T, c, device, calls[c.op], TOL));
+    for (const c of cases)
+      it(`${c.op} ${c.name} ${JSON.stringify(c.args)}`, () => runCase(T, c, device, calls[c.op], TOL));
   });
 
   it('embedding: the paddingIdx row gets exactly zero gradient, others accumulate repeats', async () => {
     const w = torch.randn([5, 2], { device }).requiresGrad_();
     const idx = torch.tensor(new Int32Array([2, 2, 0, 4, 2]), { device });
     F.embedding(idx, w, { paddingIdx: 2 }).sum().backward();
-    expect(await w.grad!.tolist()).toEqual([[1, 1], [0, 0], [0, 0], [0, 0], [1, 1]]);
+    expect(await w.grad!.tolist()).toEqual([
+      [1, 1],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   it('embedding: an out-of-range index is an IndexError (on webgpu at the next readback: test/kernels/error-flag.test.ts)', async () => {
     const w = torch.randn([4, 3], { device }).requiresGrad_();
     const idx = torch.tensor(new Int32Array([1, 4, 0, 3]), { device });
-    await expect((async () => F.embedding(idx, w).data())()).rejects
-      .toThrow(new torch.IndexError('embedding: index out of range: 4 at flat position 1 of indices [4], weight [4, 3] has 4 rows'));
+    await expect((async () => F.embedding(idx, w).data())()).rejects.toThrow(
+      new torch.IndexError(
+        'embedding: index out of range: 4 at flat position 1 of indices [4], weight [4, 3] has 4 rows',
+      ),
+    );
   });
 
   it('embedding: argument errors', () => {
     const w = torch.randn([4, 3], { device });
     expect(() => F.embedding(torch.tensor([1, 2], { device }), w)).toThrow(torch.DTypeError);
-    expect(() => F.embedding(torch.tensor(new Int32Array([1]), { device }), w, { paddingIdx: 4 })).toThrow('paddingIdx must be within num_embeddings (4), got 4');
-    expect(() => F.embedding(torch.tensor(new Int32Array([1]), { device }), torch.randn([4], { device }))).toThrow(torch.ShapeError);
+    expect(() => F.embedding(torch.tensor(new Int32Array([1]), { device }), w, { paddingIdx: 4 })).toThrow(
+      'paddingIdx must be within num_embeddings (4), got 4',
+    );
+    expect(() => F.embedding(torch.tensor(new Int32Array([1]), { device }), torch.randn([4], { device }))).toThrow(
+      torch.ShapeError,
+    );
   });
 
   it('dropout: seeded, scaled by 1/(1-p), the same mask on every device, gradient through the mask', async () => {
@@ -80,7 +94,9 @@ eachDevice((device) => {
     const x = torch.randn([1, 1, 3], { device });
     expect(() => F.pad(x, [1])).toThrow('padding length must be divisible by 2');
     expect(() => F.pad(x, [1, 1, 1, 1, 1, 1, 1, 1])).toThrow('padding length too large');
-    expect(() => F.pad(x, [3, 3], { mode: 'reflect' })).toThrow('padding size should be less than the corresponding input dimension, but got: padding (3, 3) at dimension 2 of input [1, 1, 3]');
+    expect(() => F.pad(x, [3, 3], { mode: 'reflect' })).toThrow(
+      'padding size should be less than the corresponding input dimension, but got: padding (3, 3) at dimension 2 of input [1, 1, 3]',
+    );
     expect(() => F.pad(x, [-1, 1], { mode: 'replicate' })).toThrow(torch.ArgumentError);
     expect(() => F.pad(x, [-2, -2])).toThrow(torch.ArgumentError);
     expect(() => F.pad(x, [4, 0], { mode: 'circular' })).toThrow(torch.ArgumentError);

@@ -19,7 +19,8 @@ const calls: Record<string, Call> = {
 eachDevice((device) => {
   describe('against PyTorch', () => {
     // TOL: max pooling is exact; an average sums at most 9 terms
-    for (const c of cases) it(`${c.op} ${c.name} ${JSON.stringify(c.args)}`, () => runCase(T, c, device, calls[c.op], TOL));
+    for (const c of cases)
+      it(`${c.op} ${c.name} ${JSON.stringify(c.args)}`, () => runCase(T, c, device, calls[c.op], TOL));
   });
 
   it('max pool double backward routes the second-order gradient through the same argmax', async () => {
@@ -31,7 +32,10 @@ eachDevice((device) => {
     const [ggy] = torch.grad(gx!.mul(r).sum(), [gy]);
     // d<gx, r>/dgy = r read at each window's argmax
     const [, idx] = F.maxPool2d(x.detach(), 3, { stride: 2, padding: 1, returnIndices: true });
-    const expected = r.reshape([6, -1]).gather(1, idx.reshape([6, -1])).reshape(y.shape);
+    const expected = r
+      .reshape([6, -1])
+      .gather(1, idx.reshape([6, -1]))
+      .reshape(y.shape);
     await expectClose(ggy!, expected);
   });
 
@@ -54,12 +58,20 @@ eachDevice((device) => {
   it('bad arguments throw typed errors naming the shapes', () => {
     const x = torch.randn([1, 4, 5, 5], { device });
     expect(() => F.maxPool2d(x, 3, { padding: 2 })).toThrow(torch.ArgumentError);
-    expect(() => F.maxPool2d(x, 3, { padding: 2 })).toThrow('pad should be at most half of kernel size, but got pad=2 and kernel_size=3 (input [1, 4, 5, 5])');
+    expect(() => F.maxPool2d(x, 3, { padding: 2 })).toThrow(
+      'pad should be at most half of kernel size, but got pad=2 and kernel_size=3 (input [1, 4, 5, 5])',
+    );
     expect(() => F.avgPool2d(x, 3, { padding: 2 })).toThrow('pad should be at most half of kernel size');
-    expect(() => F.maxPool1d(torch.randn([1, 2, 5], { device }), 3, { padding: 2 })).toThrow('pad should be at most half of kernel size');
+    expect(() => F.maxPool1d(torch.randn([1, 2, 5], { device }), 3, { padding: 2 })).toThrow(
+      'pad should be at most half of kernel size',
+    );
     expect(() => F.maxPool2d(x, 7)).toThrow(torch.ShapeError);
-    expect(() => F.maxPool2d(x, 7)).toThrow('Given input size: (4x5x5). Calculated output size: (4x0x0). Output size is too small');
-    expect(() => F.avgPool1d(torch.randn([1, 2, 5], { device }), 7)).toThrow('Given input size: (2x5). Calculated output size: (2x0). Output size is too small');
+    expect(() => F.maxPool2d(x, 7)).toThrow(
+      'Given input size: (4x5x5). Calculated output size: (4x0x0). Output size is too small',
+    );
+    expect(() => F.avgPool1d(torch.randn([1, 2, 5], { device }), 7)).toThrow(
+      'Given input size: (2x5). Calculated output size: (2x0). Output size is too small',
+    );
     expect(() => F.maxPool2d(x, 0)).toThrow(torch.ArgumentError);
     expect(() => F.maxPool2d(x, 2, { stride: 0 })).toThrow(torch.ArgumentError);
     expect(() => F.maxPool2d(x, [2, 2, 2])).toThrow(torch.ArgumentError);

@@ -47,7 +47,9 @@ describe('gains and fans', () => {
   it('fan in/out include the receptive field; fewer than 2 dims is an error', () => {
     expect(init.calculateFanInAndFanOut(torch.empty([64, 32, 3, 5], cpu))).toEqual({ fanIn: 32 * 15, fanOut: 64 * 15 });
     expect(init.calculateFanInAndFanOut(torch.empty([10, 7], cpu))).toEqual({ fanIn: 7, fanOut: 10 });
-    expect(() => init.calculateFanInAndFanOut(torch.empty([5], cpu))).toThrow(/fewer than 2 dimensions \(shape \[5\]\)/);
+    expect(() => init.calculateFanInAndFanOut(torch.empty([5], cpu))).toThrow(
+      /fewer than 2 dimensions \(shape \[5\]\)/,
+    );
   });
 });
 

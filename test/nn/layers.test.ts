@@ -34,7 +34,11 @@ eachDevice((device) => {
   it('Conv2d (stride, padding, groups) and Conv1d (dilation, reflect padding mode)', async () => {
     const c2 = loaded(new nn.Conv2d(4, 6, 3, { stride: 2, padding: 1, groups: 2, ...cpu }), 'conv2d', device);
     await expectClose(c2.call(X('conv2d.x')), T('conv2d.y'), LOOSE, 'conv2d');
-    const c1 = loaded(new nn.Conv1d(3, 4, 3, { padding: 2, dilation: 2, paddingMode: 'reflect', ...cpu }), 'conv1d', device);
+    const c1 = loaded(
+      new nn.Conv1d(3, 4, 3, { padding: 2, dilation: 2, paddingMode: 'reflect', ...cpu }),
+      'conv1d',
+      device,
+    );
     await expectClose(c1.call(X('conv1d.x')), T('conv1d.y'), LOOSE, 'conv1d');
   });
 
@@ -68,10 +72,20 @@ eachDevice((device) => {
   });
 
   it('a small Sequential: train-mode output and every parameter gradient, then eval output', async () => {
-    const seq = loaded(new nn.Sequential(
-      new nn.Conv2d(2, 4, 3, { padding: 1, ...cpu }), new nn.BatchNorm2d(4, cpu), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
-      new nn.Linear(36, 5, cpu), new nn.GELU(), new nn.Linear(5, 3, cpu),
-    ), 'seq', device);
+    const seq = loaded(
+      new nn.Sequential(
+        new nn.Conv2d(2, 4, 3, { padding: 1, ...cpu }),
+        new nn.BatchNorm2d(4, cpu),
+        new nn.ReLU(),
+        new nn.MaxPool2d(2),
+        new nn.Flatten(),
+        new nn.Linear(36, 5, cpu),
+        new nn.GELU(),
+        new nn.Linear(5, 3, cpu),
+      ),
+      'seq',
+      device,
+    );
     const y = seq.call(X('seq.x'));
     await expectClose(y, T('seq.y'), LOOSE, 'train output');
     y.mul(X('seq.r')).sum().backward();
@@ -88,7 +102,12 @@ eachDevice((device) => {
     expect(Object.keys(bce.stateDict())).toEqual(['pos_weight']);
     await expectClose(bce.call(X('bcel.x'), X('bcel.target')), T('bcel.y'), TOL, 'bce with logits');
     const mse = new nn.MSELoss({ reduction: 'sum' });
-    await expectClose(mse.call(X('bcel.x'), X('bcel.target')), T('bcel.x').sub(T('bcel.target')).square().sum(), TOL, 'mse');
+    await expectClose(
+      mse.call(X('bcel.x'), X('bcel.target')),
+      T('bcel.x').sub(T('bcel.target')).square().sum(),
+      TOL,
+      'mse',
+    );
   });
 
   it('Dropout: identity in eval mode, zeroes about p of the elements in training mode', async () => {
@@ -129,31 +148,46 @@ eachDevice((device) => {
   });
 
   it('BatchNorm checks the input rank', () => {
-    expect(() => new nn.BatchNorm2d(3, { device }).call(torch.zeros([2, 3], { device }))).toThrow(/expected 4D input \(got 2D input/);
-    expect(() => new nn.BatchNorm1d(3, { device }).call(torch.zeros([2, 3, 4, 4], { device }))).toThrow(/expected 2D or 3D input \(got 4D input/);
+    expect(() => new nn.BatchNorm2d(3, { device }).call(torch.zeros([2, 3], { device }))).toThrow(
+      /expected 4D input \(got 2D input/,
+    );
+    expect(() => new nn.BatchNorm1d(3, { device }).call(torch.zeros([2, 3, 4, 4], { device }))).toThrow(
+      /expected 2D or 3D input \(got 4D input/,
+    );
   });
 });
 
 describe('Module.to moves state in place', () => {
-  it.runIf(torch.isAvailable('webgpu'))('the same Parameter objects move (an optimizer built before keeps working), with grads and buffers', async () => {
-    const seq = new nn.Sequential(new nn.Linear(3, 4, cpu), new nn.BatchNorm1d(4, cpu), new nn.Linear(4, 1, cpu));
-    const params = seq.parameters();
-    const opt = new torch.optim.SGD(params, { lr: 0.1 });
-    seq.call(torch.randn([5, 3], cpu)).sum().backward();
-    const w0 = Array.from(params[0].dataSync());
-    seq.to('webgpu');
-    expect(seq.parameters()).toEqual(params);
-    expect(params.every((p) => p.device === 'webgpu' && p.grad!.device === 'webgpu')).toBe(true);
-    expect(seq.buffers().every((b) => b.device === 'webgpu')).toBe(true);
-    expect(Array.from(await params[0].data())).toEqual(w0);
-    opt.step();
-    const g = Array.from(await params[0].grad!.data());
-    await expectClose(params[0], w0.map((w, i) => w - 0.1 * g[i]), TOL, 'sgd step on the moved parameter');
-    expect(() => seq.to('cpu')).toThrow(/await model.toAsync\('cpu'\)/);
-    await seq.toAsync('cpu');
-    expect(seq.parameters().every((p) => p.device === 'cpu')).toBe(true);
-    expect(seq.getBuffer('1.num_batches_tracked').dataSync()[0]).toBe(1);
-  });
+  it.runIf(torch.isAvailable('webgpu'))(
+    'the same Parameter objects move (an optimizer built before keeps working), with grads and buffers',
+    async () => {
+      const seq = new nn.Sequential(new nn.Linear(3, 4, cpu), new nn.BatchNorm1d(4, cpu), new nn.Linear(4, 1, cpu));
+      const params = seq.parameters();
+      const opt = new torch.optim.SGD(params, { lr: 0.1 });
+      seq
+        .call(torch.randn([5, 3], cpu))
+        .sum()
+        .backward();
+      const w0 = Array.from(params[0].dataSync());
+      seq.to('webgpu');
+      expect(seq.parameters()).toEqual(params);
+      expect(params.every((p) => p.device === 'webgpu' && p.grad!.device === 'webgpu')).toBe(true);
+      expect(seq.buffers().every((b) => b.device === 'webgpu')).toBe(true);
+      expect(Array.from(await params[0].data())).toEqual(w0);
+      opt.step();
+      const g = Array.from(await params[0].grad!.data());
+      await expectClose(
+        params[0],
+        w0.map((w, i) => w - 0.1 * g[i]),
+        TOL,
+        'sgd step on the moved parameter',
+      );
+      expect(() => seq.to('cpu')).toThrow(/await model.toAsync\('cpu'\)/);
+      await seq.toAsync('cpu');
+      expect(seq.parameters().every((p) => p.device === 'cpu')).toBe(true);
+      expect(seq.getBuffer('1.num_batches_tracked').dataSync()[0]).toBe(1);
+    },
+  );
 
   it('loading cpu tensors into a webgpu model copies them over (synchronously)', async () => {
     const devs = torch.isAvailable('webgpu') ? ['webgpu' as const] : ['cpu' as const];

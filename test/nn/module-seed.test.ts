@@ -42,7 +42,15 @@ class MiniResNet extends nn.Module {
   maxpool = new nn.MaxPool2d(3, { stride: 2, padding: 1 });
   layer1 = new nn.Sequential(new BasicBlock(8, 8), new BasicBlock(8, 8));
   layer2 = new nn.Sequential(
-    new BasicBlock(8, 16, 2, new nn.Sequential(new nn.Conv2d(8, 16, 1, { stride: 2, bias: false, device: 'cpu' }), new nn.BatchNorm2d(16, { device: 'cpu' }))),
+    new BasicBlock(
+      8,
+      16,
+      2,
+      new nn.Sequential(
+        new nn.Conv2d(8, 16, 1, { stride: 2, bias: false, device: 'cpu' }),
+        new nn.BatchNorm2d(16, { device: 'cpu' }),
+      ),
+    ),
     new BasicBlock(16, 16),
   );
   avgpool = new nn.AdaptiveAvgPool2d([1, 1]);
@@ -79,28 +87,45 @@ describe('the seed workflow', () => {
   it('the trainable set is the head only', () => {
     const resnet = new MiniResNet();
     seedSteps(resnet);
-    expect(resnet.namedParameters().filter(([, p]) => p.requiresGrad).map(([k]) => k)).toEqual(JSON.parse(fx.metadata.trainable));
+    expect(
+      resnet
+        .namedParameters()
+        .filter(([, p]) => p.requiresGrad)
+        .map(([k]) => k),
+    ).toEqual(JSON.parse(fx.metadata.trainable));
   });
 });
 
 eachDevice((device: Device) => {
-  it('one step: frozen parameters get grad null, the head gets PyTorch\'s gradient, SGD moves only the head', async () => {
+  it("one step: frozen parameters get grad null, the head gets PyTorch's gradient, SGD moves only the head", async () => {
     const resnet = new MiniResNet();
     seedSteps(resnet);
     resnet.loadStateDict(pytorchWeights());
     resnet.to(device);
-    const optimizer = new optim.SGD(resnet.parameters().filter((p) => p.requiresGrad), { lr: 1e-3 });
+    const optimizer = new optim.SGD(
+      resnet.parameters().filter((p) => p.requiresGrad),
+      { lr: 1e-3 },
+    );
     const frozenBefore = await resnet.getParameter('layer1.0.conv1.weight').data();
     const logits = resnet.call(onDevice(fx.tensors.x, device));
     await expectClose(logits, fx.tensors.logits, LOOSE, 'logits');
     nn.functional.crossEntropy(logits, onDevice(fx.tensors.target, device)).backward();
-    const noGrad = resnet.namedParameters().filter(([, p]) => p.grad === null).map(([k]) => k);
+    const noGrad = resnet
+      .namedParameters()
+      .filter(([, p]) => p.grad === null)
+      .map(([k]) => k);
     expect(noGrad).toEqual(JSON.parse(fx.metadata.grad_none));
     await expectClose(resnet.fc.weight.grad!, fx.tensors['grad.fc.weight'], LOOSE, 'fc.weight grad');
     await expectClose(resnet.fc.bias!.grad!, fx.tensors['grad.fc.bias'], LOOSE, 'fc.bias grad');
-    const w = await resnet.fc.weight.data(), g = await resnet.fc.weight.grad!.data();
+    const w = await resnet.fc.weight.data(),
+      g = await resnet.fc.weight.grad!.data();
     optimizer.step();
-    await expectClose(resnet.fc.weight, Array.from(w, (v, i) => v - 1e-3 * g[i]), LOOSE, 'fc.weight after step');
+    await expectClose(
+      resnet.fc.weight,
+      Array.from(w, (v, i) => v - 1e-3 * g[i]),
+      LOOSE,
+      'fc.weight after step',
+    );
     expect(await resnet.getParameter('layer1.0.conv1.weight').data()).toEqual(frozenBefore);
   });
 });

@@ -12,9 +12,16 @@ const J = (k: string) => JSON.parse(meta[k]) as unknown;
 
 /** The mirror of tools/reference/nn_module.py's Net, attribute for attribute. */
 class Net extends nn.Module {
-  stem = new nn.Sequential(new nn.Conv2d(3, 4, 3, { padding: 1, bias: false, ...dev }), new nn.BatchNorm2d(4, dev), new nn.ReLU());
+  stem = new nn.Sequential(
+    new nn.Conv2d(3, 4, 3, { padding: 1, bias: false, ...dev }),
+    new nn.BatchNorm2d(4, dev),
+    new nn.ReLU(),
+  );
   alpha = new nn.Parameter(torch.zeros([3], dev));
-  blocks = new nn.ModuleList([new nn.Sequential(new nn.Linear(4, 4, dev), new nn.LayerNorm(4, dev)), new nn.Linear(4, 4, { bias: false, ...dev })]);
+  blocks = new nn.ModuleList([
+    new nn.Sequential(new nn.Linear(4, 4, dev), new nn.LayerNorm(4, dev)),
+    new nn.Linear(4, 4, { bias: false, ...dev }),
+  ]);
   head: torch.nn.Sequential;
   emb: torch.nn.Embedding;
   shared: torch.nn.Module;
@@ -31,17 +38,38 @@ class Net extends nn.Module {
 /** The mirror of nn_module.py's every_layer(). */
 function everyLayer(): torch.nn.Module {
   return new nn.Sequential(
-    new nn.Conv2d(3, 8, 3, { padding: 1, bias: false, ...dev }), new nn.BatchNorm2d(8, dev), new nn.ReLU({ inplace: true }),
+    new nn.Conv2d(3, 8, 3, { padding: 1, bias: false, ...dev }),
+    new nn.BatchNorm2d(8, dev),
+    new nn.ReLU({ inplace: true }),
     new nn.Sequential(new nn.Linear(4, 2, dev), new nn.Dropout()),
     new nn.ModuleList([new nn.Linear(2, 2, dev), new nn.Linear(2, 2, dev)]),
     new nn.ModuleDict({ a: new nn.GELU(), b: new nn.LeakyReLU() }),
-    new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.AvgPool2d(2), new nn.AdaptiveAvgPool2d([1, 1]), new nn.AdaptiveMaxPool1d(1),
-    new nn.Flatten(), new nn.Unflatten(1, [2, 3]), new nn.Identity(), new nn.Embedding(10, 3, { paddingIdx: 0, ...dev }),
-    new nn.LayerNorm(5, dev), new nn.GroupNorm(2, 4, dev), new nn.Softmax(1), new nn.LogSoftmax(1), new nn.Softmax(),
-    new nn.Conv1d(4, 5, 3, { stride: 2, padding: 1, dilation: 2, ...dev }), new nn.Conv2d(4, 4, [3, 1], { padding: 'same', groups: 2, ...dev }),
-    new nn.BatchNorm1d(3, { momentum: null, affine: false, ...dev }), new nn.CrossEntropyLoss(), new nn.SiLU(), new nn.Tanh(), new nn.Sigmoid(),
-    new nn.MaxPool1d(2), new nn.HuberLoss(), new nn.Dropout(0.25, { inplace: true }), new nn.LayerNorm([2, 3], { eps: 1e-6, elementwiseAffine: false, ...dev }),
-    new nn.Conv2d(2, 2, 3, { padding: 1, paddingMode: 'reflect', ...dev }), new nn.BatchNorm2d(2, { eps: 1e-3, momentum: 0.01, trackRunningStats: false, ...dev }),
+    new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+    new nn.AvgPool2d(2),
+    new nn.AdaptiveAvgPool2d([1, 1]),
+    new nn.AdaptiveMaxPool1d(1),
+    new nn.Flatten(),
+    new nn.Unflatten(1, [2, 3]),
+    new nn.Identity(),
+    new nn.Embedding(10, 3, { paddingIdx: 0, ...dev }),
+    new nn.LayerNorm(5, dev),
+    new nn.GroupNorm(2, 4, dev),
+    new nn.Softmax(1),
+    new nn.LogSoftmax(1),
+    new nn.Softmax(),
+    new nn.Conv1d(4, 5, 3, { stride: 2, padding: 1, dilation: 2, ...dev }),
+    new nn.Conv2d(4, 4, [3, 1], { padding: 'same', groups: 2, ...dev }),
+    new nn.BatchNorm1d(3, { momentum: null, affine: false, ...dev }),
+    new nn.CrossEntropyLoss(),
+    new nn.SiLU(),
+    new nn.Tanh(),
+    new nn.Sigmoid(),
+    new nn.MaxPool1d(2),
+    new nn.HuberLoss(),
+    new nn.Dropout(0.25, { inplace: true }),
+    new nn.LayerNorm([2, 3], { eps: 1e-6, elementwiseAffine: false, ...dev }),
+    new nn.Conv2d(2, 2, 3, { padding: 1, paddingMode: 'reflect', ...dev }),
+    new nn.BatchNorm2d(2, { eps: 1e-3, momentum: 0.01, trackRunningStats: false, ...dev }),
     new nn.Linear(3, 1, { bias: false, ...dev }),
   );
 }
@@ -69,7 +97,11 @@ describe('registration by assignment', () => {
   });
 
   it('replacing a child keeps its place; null keeps the name with no value; delete removes it', () => {
-    const m = new nn.Sequential(new nn.Linear(2, 2, dev), new nn.ReLU(), new nn.Linear(2, 2, dev)) as torch.nn.Sequential & Record<string, unknown>;
+    const m = new nn.Sequential(
+      new nn.Linear(2, 2, dev),
+      new nn.ReLU(),
+      new nn.Linear(2, 2, dev),
+    ) as torch.nn.Sequential & Record<string, unknown>;
     const head = new nn.Linear(2, 7, dev);
     m.set(0, head);
     expect(m.get(0)).toBe(head);
@@ -85,9 +117,13 @@ describe('registration by assignment', () => {
 
   it('a registered parameter cannot be replaced by a plain tensor, nor a child by a number', () => {
     const lin = new nn.Linear(2, 2, dev) as torch.nn.Linear & Record<string, unknown>;
-    expect(() => { lin.weight = torch.zeros([2, 2], dev) as torch.nn.Parameter; }).toThrow(/cannot assign 'Tensor\(float32\)' as parameter 'weight'/);
+    expect(() => {
+      lin.weight = torch.zeros([2, 2], dev) as torch.nn.Parameter;
+    }).toThrow(/cannot assign 'Tensor\(float32\)' as parameter 'weight'/);
     const s = new nn.Sequential(new nn.ReLU()) as torch.nn.Sequential & Record<string, unknown>;
-    expect(() => { s['0'] = 3; }).toThrow(/as child module '0'/);
+    expect(() => {
+      s['0'] = 3;
+    }).toThrow(/as child module '0'/);
     expect(() => lin.registerBuffer('forward', torch.zeros([1], dev))).toThrow(/attribute 'forward' already exists/);
     expect(() => lin.registerParameter('a.b', null)).toThrow(/can't contain "."/);
   });
@@ -97,10 +133,17 @@ describe('registration by assignment', () => {
     let setterRan = false;
     class P {
       constructor() {
-        Object.defineProperty(this, 'x', { set: () => { setterRan = true; }, configurable: true });
+        Object.defineProperty(this, 'x', {
+          set: () => {
+            setterRan = true;
+          },
+          configurable: true,
+        });
       }
     }
-    class C extends P { x = 1; }
+    class C extends P {
+      x = 1;
+    }
     expect(new C().x).toBe(1);
     expect(setterRan).toBe(false);
 
@@ -125,9 +168,21 @@ describe('registration by assignment', () => {
     expect(m.fc.outFeatures).toBe(2);
     expect(m.count).toBe(0);
     // the [[DefineOwnProperty]] trap directly, whatever the transpiler does with fields
-    Reflect.defineProperty(m, 'extra', { value: new nn.Linear(1, 1, dev), writable: true, enumerable: true, configurable: true });
+    Reflect.defineProperty(m, 'extra', {
+      value: new nn.Linear(1, 1, dev),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
     expect(m.namedChildren().map(([k]) => k)).toEqual(['features', 'fc', 'extra']);
-    expect(Object.keys(m.stateDict())).toEqual(['features.weight', 'features.bias', 'fc.weight', 'fc.bias', 'extra.weight', 'extra.bias']);
+    expect(Object.keys(m.stateDict())).toEqual([
+      'features.weight',
+      'features.bias',
+      'fc.weight',
+      'fc.bias',
+      'extra.weight',
+      'extra.bias',
+    ]);
   });
 });
 
@@ -166,7 +221,8 @@ describe('loadStateDict', () => {
     const sd = pytorchStateDict();
     const r = net.loadStateDict(sd);
     expect(r).toEqual({ missingKeys: [], unexpectedKeys: [] });
-    for (const [k, v] of Object.entries(net.stateDict())) expect(Array.from(v.dataSync()), k).toEqual(Array.from(sd[k].dataSync()));
+    for (const [k, v] of Object.entries(net.stateDict()))
+      expect(Array.from(v.dataSync()), k).toEqual(Array.from(sd[k].dataSync()));
     expect(net.getParameter('alpha').dataSync()).not.toBe(sd.alpha.dataSync());
     torch.noGrad(() => sd.alpha.fill_(42));
     expect(Array.from(net.getParameter('alpha').dataSync())).not.toContain(42);
@@ -181,9 +237,10 @@ describe('loadStateDict', () => {
   it('non-strict: missing and unexpected keys as PyTorch reports them; a missing num_batches_tracked loads as 0', () => {
     const sd = pytorchStateDict();
     for (const k of J('edited_removed') as string[]) delete sd[k];
-    for (const k of J('edited_added') as string[]) sd[k] = torch.zeros(k === 'blocks.5.weight' ? [4, 4] : k === 'tmp' ? [2] : [1], dev);
+    for (const k of J('edited_added') as string[])
+      sd[k] = torch.zeros(k === 'blocks.5.weight' ? [4, 4] : k === 'tmp' ? [2] : [1], dev);
     const net = new Net();
-    torch.noGrad(() => (net.getBuffer('stem.1.num_batches_tracked')).fill_(5));
+    torch.noGrad(() => net.getBuffer('stem.1.num_batches_tracked').fill_(5));
     const r = net.loadStateDict(sd, { strict: false });
     expect(r.missingKeys).toEqual(J('missing_keys'));
     expect(r.unexpectedKeys).toEqual(J('unexpected_keys'));
@@ -193,11 +250,16 @@ describe('loadStateDict', () => {
   it('strict: throws listing every missing and unexpected key, and changes nothing', () => {
     const sd = pytorchStateDict();
     for (const k of J('edited_removed') as string[]) delete sd[k];
-    for (const k of J('edited_added') as string[]) sd[k] = torch.zeros(k === 'blocks.5.weight' ? [4, 4] : k === 'tmp' ? [2] : [1], dev);
+    for (const k of J('edited_added') as string[])
+      sd[k] = torch.zeros(k === 'blocks.5.weight' ? [4, 4] : k === 'tmp' ? [2] : [1], dev);
     const net = new Net();
     const before = bits(net);
     let err: unknown;
-    try { net.loadStateDict(sd); } catch (e) { err = e; }
+    try {
+      net.loadStateDict(sd);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(nn.StateDictError);
     expect(err).toBeInstanceOf(torch.CheckpointError);
     expect((err as Error).message).toBe(meta.strict_message);
@@ -211,11 +273,15 @@ describe('loadStateDict', () => {
     const sd = pytorchStateDict();
     sd['head.0.0.weight'] = torch.zeros([3, 4], dev);
     for (const strict of [true, false]) {
-      expect(() => net.loadStateDict(sd, { strict })).toThrow('size mismatch for head.0.0.weight: copying a param with shape [3, 4] from checkpoint, the shape in current model is [2, 4].');
+      expect(() => net.loadStateDict(sd, { strict })).toThrow(
+        'size mismatch for head.0.0.weight: copying a param with shape [3, 4] from checkpoint, the shape in current model is [2, 4].',
+      );
       expect(bits(net)).toEqual(before); // keys before head.0.0.weight were not copied either
     }
     sd['head.0.0.weight'] = 'oops' as unknown as torch.Tensor;
-    expect(() => net.loadStateDict(sd)).toThrow(/While copying the parameter named "head.0.0.weight", expected a Tensor/);
+    expect(() => net.loadStateDict(sd)).toThrow(
+      /While copying the parameter named "head.0.0.weight", expected a Tensor/,
+    );
     expect(bits(net)).toEqual(before);
   });
 
@@ -241,9 +307,17 @@ describe('modes, freezing, gradients', () => {
     net.requiresGrad_(false);
     expect(net.parameters().some((p) => p.requiresGrad)).toBe(false);
     net.head.requiresGrad_();
-    expect(net.namedParameters().filter(([, p]) => p.requiresGrad).map(([k]) => k)).toEqual(['head.0.0.weight', 'head.0.0.bias', 'head.1.weight', 'head.1.bias']);
+    expect(
+      net
+        .namedParameters()
+        .filter(([, p]) => p.requiresGrad)
+        .map(([k]) => k),
+    ).toEqual(['head.0.0.weight', 'head.0.0.bias', 'head.1.weight', 'head.1.bias']);
     const lin = new nn.Linear(3, 2, dev);
-    lin.call(torch.ones([4, 3], dev)).sum().backward();
+    lin
+      .call(torch.ones([4, 3], dev))
+      .sum()
+      .backward();
     expect(Array.from(lin.bias!.grad!.dataSync())).toEqual([4, 4]);
     lin.zeroGrad({ setToNone: false });
     expect(Array.from(lin.bias!.grad!.dataSync())).toEqual([0, 0]);
@@ -267,7 +341,10 @@ describe('modes, freezing, gradients', () => {
 describe('call and hooks', () => {
   it('pre-hooks can replace the input, forward hooks the output; handles remove them', () => {
     const lin = new nn.Linear(2, 1, dev);
-    torch.noGrad(() => { lin.weight.fill_(1); lin.bias!.fill_(0); });
+    torch.noGrad(() => {
+      lin.weight.fill_(1);
+      lin.bias!.fill_(0);
+    });
     const x = torch.tensor([[1, 2]], dev);
     const pre = lin.registerForwardPreHook((_m, args) => [(args[0] as torch.Tensor).mul(10)]);
     const post = lin.registerForwardHook((_m, _args, out) => (out as torch.Tensor).add(1));
@@ -284,17 +361,33 @@ describe('call and hooks', () => {
 
 describe('containers', () => {
   it('Sequential: get with negative index, slice, append, insert and delete renumber', () => {
-    const a = new nn.ReLU(), b = new nn.Tanh(), c = new nn.Sigmoid();
+    const a = new nn.ReLU(),
+      b = new nn.Tanh(),
+      c = new nn.Sigmoid();
     const s = new nn.Sequential(a, b);
     expect(s.get(-1)).toBe(b);
     s.append(c);
     s.insert(0, new nn.Identity());
-    expect(s.namedChildren().map(([k, m]) => `${k}:${m.constructor.name}`)).toEqual(['0:Identity', '1:ReLU', '2:Tanh', '3:Sigmoid']);
+    expect(s.namedChildren().map(([k, m]) => `${k}:${m.constructor.name}`)).toEqual([
+      '0:Identity',
+      '1:ReLU',
+      '2:Tanh',
+      '3:Sigmoid',
+    ]);
     s.delete(1);
-    expect(s.namedChildren().map(([k, m]) => `${k}:${m.constructor.name}`)).toEqual(['0:Identity', '1:Tanh', '2:Sigmoid']);
+    expect(s.namedChildren().map(([k, m]) => `${k}:${m.constructor.name}`)).toEqual([
+      '0:Identity',
+      '1:Tanh',
+      '2:Sigmoid',
+    ]);
     expect([...s.slice(1)].map((m) => m.constructor.name)).toEqual(['Tanh', 'Sigmoid']);
     expect(() => s.get(3)).toThrow(/index 3 is out of range/);
-    const named = new nn.Sequential(new Map<string, torch.nn.Module>([['conv', new nn.Conv1d(1, 1, 1, dev)], ['act', new nn.ReLU()]]));
+    const named = new nn.Sequential(
+      new Map<string, torch.nn.Module>([
+        ['conv', new nn.Conv1d(1, 1, 1, dev)],
+        ['act', new nn.ReLU()],
+      ]),
+    );
     expect(Object.keys(named.stateDict())).toEqual(['conv.weight', 'conv.bias']);
   });
   it('ModuleList and ModuleDict', () => {

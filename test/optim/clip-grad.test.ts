@@ -4,7 +4,10 @@ import { clipGradNorm_, clipGradValue_ } from '../../src/nn/utils.js';
 import { eachDevice, expectClose, fixture, onDevice, TOL, torch, type Device } from '../harness.js';
 
 const fx = fixture('optim/clip');
-const configs = JSON.parse(fx.metadata.configs) as Record<string, { maxNorm: number; normType: number | 'inf' | '-inf' }>;
+const configs = JSON.parse(fx.metadata.configs) as Record<
+  string,
+  { maxNorm: number; normType: number | 'inf' | '-inf' }
+>;
 const names = ['w', 'b', 'c'];
 
 function withGrads(device: Device): torch.Tensor[] {
@@ -24,7 +27,8 @@ eachDevice((device) => {
       expect(total.shape).toEqual([]);
       expect(total.device).toBe(device);
       await expectClose(total, fx.tensors[`norm.${name}`], TOL, `${name} norm`);
-      for (const [i, n] of names.entries()) await expectClose(params[i].grad!, fx.tensors[`clipped.${name}.${n}`], TOL, `${name}.${n}`);
+      for (const [i, n] of names.entries())
+        await expectClose(params[i].grad!, fx.tensors[`clipped.${name}.${n}`], TOL, `${name}.${n}`);
     });
   }
 

@@ -10,11 +10,15 @@ type Scheduler = torch.optim.lrScheduler.Scheduler;
 
 const fx = fixture('optim/schedulers_extra');
 const seqs = JSON.parse(fx.metadata.sequences) as Record<string, Seq>;
-const STEPS = Number(fx.metadata.steps), STATE_AT = Number(fx.metadata.state_at);
+const STEPS = Number(fx.metadata.steps),
+  STATE_AT = Number(fx.metadata.state_at);
 const a = (name: string) => seqs[name].args as Record<string, never>;
 
 type Factory = (o: Optimizer) => Stepper & Scheduler;
-const cyclic = (name: string): Factory => (o) => new S.CyclicLR(o, a(name).baseLr, a(name).maxLr, a(name));
+const cyclic =
+  (name: string): Factory =>
+  (o) =>
+    new S.CyclicLR(o, a(name).baseLr, a(name).maxLr, a(name));
 const cases: [string, 'SGD' | 'Adam', Factory][] = [
   ['ConstantLR', 'SGD', (o) => new S.ConstantLR(o, a('ConstantLR'))],
   ['ConstantLR_default', 'SGD', (o) => new S.ConstantLR(o)],
@@ -24,12 +28,33 @@ const cases: [string, 'SGD' | 'Adam', Factory][] = [
   ['CyclicLR_triangular', 'SGD', cyclic('CyclicLR_triangular')],
   ['CyclicLR_triangular2', 'SGD', cyclic('CyclicLR_triangular2')],
   ['CyclicLR_exp_range', 'SGD', cyclic('CyclicLR_exp_range')],
-  ['CyclicLR_scale_cycle', 'SGD', (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 4, scaleFn: (x) => 1 / (1 + 0.5 * (x - 1)) })],
-  ['CyclicLR_scale_iterations', 'SGD', (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 4, scaleFn: (x) => 0.99 ** x, scaleMode: 'iterations' })],
+  [
+    'CyclicLR_scale_cycle',
+    'SGD',
+    (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 4, scaleFn: (x) => 1 / (1 + 0.5 * (x - 1)) }),
+  ],
+  [
+    'CyclicLR_scale_iterations',
+    'SGD',
+    (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 4, scaleFn: (x) => 0.99 ** x, scaleMode: 'iterations' }),
+  ],
   ['CyclicLR_no_momentum', 'SGD', cyclic('CyclicLR_no_momentum')],
   ['CyclicLR_adam', 'Adam', cyclic('CyclicLR_adam')],
-  ['CosineAnnealingWarmRestarts', 'SGD', (o) => new S.CosineAnnealingWarmRestarts(o, a('CosineAnnealingWarmRestarts').t0, a('CosineAnnealingWarmRestarts'))],
-  ['CosineAnnealingWarmRestarts_mult', 'SGD', (o) => new S.CosineAnnealingWarmRestarts(o, a('CosineAnnealingWarmRestarts_mult').t0, a('CosineAnnealingWarmRestarts_mult'))],
+  [
+    'CosineAnnealingWarmRestarts',
+    'SGD',
+    (o) => new S.CosineAnnealingWarmRestarts(o, a('CosineAnnealingWarmRestarts').t0, a('CosineAnnealingWarmRestarts')),
+  ],
+  [
+    'CosineAnnealingWarmRestarts_mult',
+    'SGD',
+    (o) =>
+      new S.CosineAnnealingWarmRestarts(
+        o,
+        a('CosineAnnealingWarmRestarts_mult').t0,
+        a('CosineAnnealingWarmRestarts_mult'),
+      ),
+  ],
   ['SWALR_cos', 'SGD', (o) => new S.SWALR(o, a('SWALR_cos').swaLr, a('SWALR_cos'))],
   ['SWALR_linear', 'SGD', (o) => new S.SWALR(o, a('SWALR_linear').swaLr, a('SWALR_linear'))],
   ['SWALR_zero', 'SGD', (o) => new S.SWALR(o, a('SWALR_zero').swaLr, a('SWALR_zero'))],
@@ -68,7 +93,10 @@ describe('stateDict: PyTorch keys, and a resume continues the same sequence', ()
 });
 
 describe('CosineAnnealingWarmRestarts with fractional epochs', () => {
-  const frac = JSON.parse(fx.metadata.fractional) as { epochs: number[]; cases: Record<string, { args: { t0: number; tMult: number; etaMin: number }; lr: number[][] }> };
+  const frac = JSON.parse(fx.metadata.fractional) as {
+    epochs: number[];
+    cases: Record<string, { args: { t0: number; tMult: number; etaMin: number }; lr: number[][] }>;
+  };
   for (const [name, c] of Object.entries(frac.cases)) {
     it(name, () => {
       const opt = twoGroups();
@@ -87,22 +115,32 @@ describe('scheduler argument checks, as PyTorch', () => {
     const o = twoGroups();
     expect(() => new S.ConstantLR(o, { factor: 1.5 })).toThrow(torch.ArgumentError);
     expect(() => new S.CosineAnnealingWarmRestarts(o, 0)).toThrow('Expected positive integer T_0, but got 0');
-    expect(() => new S.CosineAnnealingWarmRestarts(o, 3, { tMult: 1.5 })).toThrow('Expected integer T_mult >= 1, but got 1.5');
+    expect(() => new S.CosineAnnealingWarmRestarts(o, 3, { tMult: 1.5 })).toThrow(
+      'Expected integer T_mult >= 1, but got 1.5',
+    );
     expect(() => new S.CosineAnnealingWarmRestarts(o, 3).step(-1)).toThrow('Expected non-negative epoch, but got -1');
     expect(() => new S.SWALR(o, [0.1])).toThrow(/swa_lr has 1, optimizer.param_groups has 2/);
-    expect(() => new S.SWALR(o, 0.1, { annealStrategy: 'exp' as 'cos' })).toThrow(/anneal_strategy must by one of 'cos' or 'linear'/);
+    expect(() => new S.SWALR(o, 0.1, { annealStrategy: 'exp' as 'cos' })).toThrow(
+      /anneal_strategy must by one of 'cos' or 'linear'/,
+    );
     expect(() => new S.SWALR(o, 0.1, { annealEpochs: -1 })).toThrow(/anneal_epochs must be equal or greater than 0/);
     expect(() => new S.CyclicLR(o, [0.1], 0.2)).toThrow('expected 2 values for base_lr, got 1');
-    expect(() => new S.CyclicLR(o, 0.1, 0.2, { mode: 'sine' as 'triangular' })).toThrow('mode is invalid and scale_fn is None');
+    expect(() => new S.CyclicLR(o, 0.1, 0.2, { mode: 'sine' as 'triangular' })).toThrow(
+      'mode is invalid and scale_fn is None',
+    );
     expect(() => new S.MultiplicativeLR(o, [() => 1])).toThrow('Expected 2 lr_lambdas, but got 1');
   });
   it('CyclicLR needs momentum or betas to cycle', () => {
     const p = torch.zeros([2], { device: 'cpu', requiresGrad: true });
     class Plain extends torch.optim.Optimizer {
-      constructor() { super([p], { lr: 0.1 }); }
+      constructor() {
+        super([p], { lr: 0.1 });
+      }
       protected update(): void {}
     }
-    expect(() => new S.CyclicLR(new Plain(), 0.1, 0.2)).toThrow('optimizer must support momentum with `cycle_momentum` option enabled');
+    expect(() => new S.CyclicLR(new Plain(), 0.1, 0.2)).toThrow(
+      'optimizer must support momentum with `cycle_momentum` option enabled',
+    );
     expect(new S.CyclicLR(new Plain(), 0.1, 0.2, { cycleMomentum: false }).getLastLr()).toEqual([0.1]);
   });
   it('CyclicLR keeps a custom scaleFn out of its state dict and through a load', () => {

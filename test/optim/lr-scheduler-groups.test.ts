@@ -30,8 +30,15 @@ const kinds: [string, (o: Optimizer) => Sched][] = [
   ['CyclicLR', (o) => new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 })],
   ['CosineAnnealingWarmRestarts', (o) => new S.CosineAnnealingWarmRestarts(o, 3, { tMult: 2, etaMin: 0.001 })],
   ['SWALR', (o) => new S.SWALR(o, 0.05, { annealEpochs: 4 })],
-  ['SequentialLR', (o) => new S.SequentialLR(o, [new S.LinearLR(o, { startFactor: 0.5, totalIters: 3 }), new S.ExponentialLR(o, 0.9)], [3])],
-  ['ChainedScheduler', (o) => new S.ChainedScheduler([new S.ExponentialLR(o, 0.9), new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 })])],
+  [
+    'SequentialLR',
+    (o) =>
+      new S.SequentialLR(o, [new S.LinearLR(o, { startFactor: 0.5, totalIters: 3 }), new S.ExponentialLR(o, 0.9)], [3]),
+  ],
+  [
+    'ChainedScheduler',
+    (o) => new S.ChainedScheduler([new S.ExponentialLR(o, 0.9), new S.CyclicLR(o, 0.01, 0.1, { stepSizeUp: 3 })]),
+  ],
   ['ReduceLROnPlateau', (o) => new S.ReduceLROnPlateau(o, { patience: 0, minLr: 0.002 })],
 ];
 
@@ -39,7 +46,8 @@ const kinds: [string, (o: Optimizer) => Sched][] = [
 function listsOf(sd: Record<string, unknown>, n: number, path = ''): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(sd)) {
-    if (k === '_schedulers') (v as Record<string, unknown>[]).forEach((s, i) => out.push(...listsOf(s, n, `${path}${k}.${i}.`)));
+    if (k === '_schedulers')
+      (v as Record<string, unknown>[]).forEach((s, i) => out.push(...listsOf(s, n, `${path}${k}.${i}.`)));
     else if (Array.isArray(v) && v.length === n && k !== '_milestones' && k !== '_schedule_phases') out.push(path + k);
   }
   return out;
@@ -63,7 +71,11 @@ describe('a param group added after the scheduler', () => {
         expect(sched.getLastLr()).toEqual(lrs(opt));
       }
       const sd = sched.stateDict();
-      expect(listsOf(sd, 2).filter((k) => perGroup.includes(k)).sort()).toEqual([...perGroup].sort());
+      expect(
+        listsOf(sd, 2)
+          .filter((k) => perGroup.includes(k))
+          .sort(),
+      ).toEqual([...perGroup].sort());
       // a fresh optimizer with both groups takes the saved states and continues alike
       const opt2 = sgd();
       const sched2 = make(opt2);
@@ -78,9 +90,10 @@ describe('a param group added after the scheduler', () => {
 });
 
 describe('how each kind schedules the new group', () => {
-  const grow = (opt: Optimizer, lr = 0.01) => opt.paramGroups.length === 1 && opt.addParamGroup({ params: [param(3)], lr });
+  const grow = (opt: Optimizer, lr = 0.01) =>
+    opt.paramGroups.length === 1 && opt.addParamGroup({ params: [param(3)], lr });
 
-  it('recursive and closed forms both continue from the new group\'s lr', () => {
+  it("recursive and closed forms both continue from the new group's lr", () => {
     const opt = sgd();
     const s = new S.StepLR(opt, 2, { gamma: 0.5 });
     s.step();
@@ -122,7 +135,7 @@ describe('how each kind schedules the new group', () => {
     expect(lrs(list)).toEqual([0.1 / 2, 0.1, 0.01]);
   });
 
-  it('OneCycleLR: the new group\'s lr is its max lr, in the first group\'s cycle shape; momentum alike', () => {
+  it("OneCycleLR: the new group's lr is its max lr, in the first group's cycle shape; momentum alike", () => {
     const opt = sgd();
     const s = new S.OneCycleLR(opt, 0.1, { totalSteps: 20 });
     for (let i = 0; i < 4; i++) s.step();
@@ -138,7 +151,7 @@ describe('how each kind schedules the new group', () => {
     }
   });
 
-  it('CyclicLR: cycles from the new group\'s lr with the first group\'s max/base ratio', () => {
+  it("CyclicLR: cycles from the new group's lr with the first group's max/base ratio", () => {
     const opt = sgd();
     const s = new S.CyclicLR(opt, 0.01, 0.1, { stepSizeUp: 3 });
     s.step();
@@ -156,16 +169,18 @@ describe('how each kind schedules the new group', () => {
     const a = new S.SWALR(late, 0.05, { annealEpochs: 5, annealStrategy: 'linear' });
     const early = new optim.SGD([{ params: [param(2)] }, { params: [param(3)], lr: 0.01 }], { lr: 0.1, momentum: 0.9 });
     const b = new S.SWALR(early, 0.05, { annealEpochs: 5, annealStrategy: 'linear' });
-    a.step(); b.step();
+    a.step();
+    b.step();
     grow(late);
     expect(late.paramGroups[1].swaLr).toBe(0.05);
     for (let i = 0; i < 6; i++) {
-      a.step(); b.step();
+      a.step();
+      b.step();
       lrs(late).forEach((lr, j) => expect(lr).toBeCloseTo(lrs(early)[j], 14));
     }
   });
 
-  it('ReduceLROnPlateau: the new group is reduced too, down to the first group\'s minLr', () => {
+  it("ReduceLROnPlateau: the new group is reduced too, down to the first group's minLr", () => {
     const opt = sgd();
     const s = new S.ReduceLROnPlateau(opt, { patience: 0, minLr: 0.004 });
     s.step(1);

@@ -32,7 +32,14 @@ function make(cfg: Config, params: Record<string, Tensor>): torch.optim.Optimize
   return new Cls(arg as never, cfg.options as never);
 }
 /** steps [from, to) of the fixture's gradient sequence */
-function run(opt: torch.optim.Optimizer, cfg: Config, params: Record<string, Tensor>, device: Device, from: number, to: number) {
+function run(
+  opt: torch.optim.Optimizer,
+  cfg: Config,
+  params: Record<string, Tensor>,
+  device: Device,
+  from: number,
+  to: number,
+) {
   for (let s = from; s < to; s++) {
     opt.zeroGrad();
     for (const n of names) if (!(cfg.skip[n] ?? []).includes(s)) params[n].grad = load(`grad.${s}.${n}`, device);
@@ -83,7 +90,14 @@ eachDevice((device) => {
     run(opt, cfg, params, device, 0, 3);
     const sd = opt.stateDict();
     expect(sd.param_groups.map((g) => g.params)).toEqual([[0, 1], [2]]);
-    expect(sd.param_groups[0]).toMatchObject({ lr: 0.03, amsgrad: true, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, maximize: false });
+    expect(sd.param_groups[0]).toMatchObject({
+      lr: 0.03,
+      amsgrad: true,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weight_decay: 0,
+      maximize: false,
+    });
     expect(sd.param_groups[1]).toMatchObject({ lr: 0.01, amsgrad: false, betas: [0.5, 0.9] });
     expect(Object.keys(sd.state).map(Number).sort()).toEqual([0, 1, 2]);
     expect(Object.keys(sd.state[0])).toEqual(['step', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']);
@@ -99,7 +113,15 @@ eachDevice((device) => {
     // PyTorch 1.13 records momentum_buffer = None when momentum is 0
     expect(sgd.stateDict().state).toEqual({ 0: { momentum_buffer: null } });
     expect(sgd.stateDict().param_groups[0]).toEqual({
-      lr: 0.1, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, foreach: null, differentiable: false, params: [0],
+      lr: 0.1,
+      momentum: 0,
+      dampening: 0,
+      weight_decay: 0,
+      nesterov: false,
+      maximize: false,
+      foreach: null,
+      differentiable: false,
+      params: [0],
     });
   });
 
@@ -135,7 +157,8 @@ eachDevice((device) => {
       params.b.grad = load('grad.0.b', device);
       opt.step(); // the first step also creates (zero-fills) the state
       const backend = params.w.backend;
-      const before = backend.dispatches, gpuBefore = torch.webgpu.dispatchCount();
+      const before = backend.dispatches,
+        gpuBefore = torch.webgpu.dispatchCount();
       opt.step();
       expect(backend.dispatches - before).toBe(2);
       if (device === 'webgpu') expect(torch.webgpu.dispatchCount() - gpuBefore).toBe(2);
@@ -147,11 +170,12 @@ eachDevice((device) => {
     const cfg = configs.rmsprop_all;
     const params = initParams(device);
     const opt = make(cfg, params);
-    const stepIn = (s: number) => torch.scope(() => {
-      opt.zeroGrad();
-      for (const n of names) params[n].grad = load(`grad.${s}.${n}`, device);
-      opt.step();
-    });
+    const stepIn = (s: number) =>
+      torch.scope(() => {
+        opt.zeroGrad();
+        for (const n of names) params[n].grad = load(`grad.${s}.${n}`, device);
+        opt.step();
+      });
     stepIn(0);
     stepIn(1);
     const live = torch.memory()[device].liveTensors;
@@ -205,28 +229,39 @@ describe('construction errors, as PyTorch', () => {
   const p = () => torch.zeros([2], { device: 'cpu', requiresGrad: true });
   it('empty list, duplicates, non-leaf, bad options', () => {
     expect(() => new optim.SGD([], { lr: 0.1 })).toThrow('optimizer got an empty parameter list');
-    const a = p(), b = p();
+    const a = p(),
+      b = p();
     expect(() => new optim.SGD([a, b, a], { lr: 0.1 })).toThrow(/duplicate parameters/);
-    expect(() => new optim.Adam([{ params: [a] }, { params: [b, a] }])).toThrow('some parameters appear in more than one parameter group');
+    expect(() => new optim.Adam([{ params: [a] }, { params: [b, a] }])).toThrow(
+      'some parameters appear in more than one parameter group',
+    );
     const opt = new optim.Adam([a]);
     expect(() => opt.addParamGroup({ params: [a] })).toThrow('some parameters appear in more than one parameter group');
     expect(() => new optim.SGD([a.mul(2)], { lr: 0.1 })).toThrow(/non-leaf/);
     expect(() => new optim.SGD([a])).toThrow(/required optimization parameter lr/);
-    expect(() => new optim.SGD([a], { lr: 0.1, nesterov: true })).toThrow('Nesterov momentum requires a momentum and zero dampening');
+    expect(() => new optim.SGD([a], { lr: 0.1, nesterov: true })).toThrow(
+      'Nesterov momentum requires a momentum and zero dampening',
+    );
     expect(() => new optim.Adam([a], { betas: [1, 0.9] })).toThrow('Invalid beta parameter at index 0: 1');
     expect(() => new optim.RMSprop([a], { lr: -1 })).toThrow('Invalid learning rate: -1');
     expect(() => new optim.SGD(a as never, { lr: 0.1 })).toThrow(/iterable of Tensors/);
   });
   it('group defaults come from the constructor; addParamGroup fills them too', () => {
-    const a = p(), b = p(), c = p();
+    const a = p(),
+      b = p(),
+      c = p();
     const opt = new optim.SGD([{ params: [a], lr: 0.5 }, { params: [b] }], { lr: 0.1, momentum: 0.9 });
-    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([[0.5, 0.9], [0.1, 0.9]]);
+    expect(opt.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([
+      [0.5, 0.9],
+      [0.1, 0.9],
+    ]);
     opt.addParamGroup({ params: c, weightDecay: 0.01 });
     expect(opt.paramGroups[2]).toMatchObject({ lr: 0.1, momentum: 0.9, weightDecay: 0.01, params: [c] });
     expect(new optim.AdamW([a]).paramGroups[0].weightDecay).toBe(0.01);
   });
   it('loadStateDict checks groups and shapes before changing anything', () => {
-    const a = p(), b = torch.zeros([3], { device: 'cpu', requiresGrad: true });
+    const a = p(),
+      b = torch.zeros([3], { device: 'cpu', requiresGrad: true });
     const src = new optim.Adam([a, b]);
     a.grad = torch.ones([2], { device: 'cpu' });
     b.grad = torch.ones([3], { device: 'cpu' });
@@ -241,29 +276,49 @@ describe('construction errors, as PyTorch', () => {
   });
 });
 
-describe('param groups carry PyTorch 1.13\'s keys, so state dicts load in torch.optim', () => {
+describe("param groups carry PyTorch 1.13's keys, so state dicts load in torch.optim", () => {
   // torch/optim/{sgd,adam,adamw,rmsprop}.py 1.13: each class's `defaults` (the live round trip in
   // torch-roundtrip.test.ts checks SGD and Adam against torch itself)
   const keys: [string, () => torch.optim.Optimizer, string[]][] = [
-    ['SGD', () => new optim.SGD([torch.zeros([1], { device: 'cpu', requiresGrad: true })], { lr: 0.1 }),
-      ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable']],
-    ['Adam', () => new optim.Adam([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
-      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused']],
-    ['AdamW', () => new optim.AdamW([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
-      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'foreach', 'maximize', 'capturable']],
-    ['RMSprop', () => new optim.RMSprop([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
-      ['lr', 'momentum', 'alpha', 'eps', 'centered', 'weight_decay', 'foreach', 'maximize', 'differentiable']],
+    [
+      'SGD',
+      () => new optim.SGD([torch.zeros([1], { device: 'cpu', requiresGrad: true })], { lr: 0.1 }),
+      ['lr', 'momentum', 'dampening', 'weight_decay', 'nesterov', 'maximize', 'foreach', 'differentiable'],
+    ],
+    [
+      'Adam',
+      () => new optim.Adam([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize', 'foreach', 'capturable', 'differentiable', 'fused'],
+    ],
+    [
+      'AdamW',
+      () => new optim.AdamW([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'foreach', 'maximize', 'capturable'],
+    ],
+    [
+      'RMSprop',
+      () => new optim.RMSprop([torch.zeros([1], { device: 'cpu', requiresGrad: true })]),
+      ['lr', 'momentum', 'alpha', 'eps', 'centered', 'weight_decay', 'foreach', 'maximize', 'differentiable'],
+    ],
   ];
   for (const [name, make, expected] of keys) {
     it(name, () => {
       const g = make().stateDict().param_groups[0];
-      expect(Object.keys(g).filter((k) => k !== 'params').sort()).toEqual([...expected].sort());
+      expect(
+        Object.keys(g)
+          .filter((k) => k !== 'params')
+          .sort(),
+      ).toEqual([...expected].sort());
       expect(g).toMatchObject({ foreach: null });
     });
   }
   it('the implementation switches are recorded, differentiable steps refused', () => {
     const p = torch.zeros([1], { device: 'cpu', requiresGrad: true });
-    expect(new optim.Adam([p], { foreach: true, fused: true }).stateDict().param_groups[0]).toMatchObject({ foreach: true, fused: true, capturable: false });
+    expect(new optim.Adam([p], { foreach: true, fused: true }).stateDict().param_groups[0]).toMatchObject({
+      foreach: true,
+      fused: true,
+      capturable: false,
+    });
     expect(() => new optim.SGD([p], { lr: 0.1, differentiable: true })).toThrow(/differentiable=true is not supported/);
   });
 });

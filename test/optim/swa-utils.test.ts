@@ -10,9 +10,14 @@ type Device = 'cpu' | 'webgpu';
 
 const fx = fixture('optim/swa');
 const keys = JSON.parse(fx.metadata.keys) as Record<string, string[]>;
-const UPDATES = Number(fx.metadata.updates), BATCHES = Number(fx.metadata.batches);
-const snapshot = (i: number, device: Device) => Object.fromEntries(Object.entries(fx.tensors)
-  .filter(([k]) => k.startsWith(`w.${i}.`)).map(([k, v]) => [k.slice(`w.${i}.`.length), onDevice(v, device)]));
+const UPDATES = Number(fx.metadata.updates),
+  BATCHES = Number(fx.metadata.batches);
+const snapshot = (i: number, device: Device) =>
+  Object.fromEntries(
+    Object.entries(fx.tensors)
+      .filter(([k]) => k.startsWith(`w.${i}.`))
+      .map(([k, v]) => [k.slice(`w.${i}.`.length), onDevice(v, device)]),
+  );
 
 function model(device: Device) {
   return new nn.Sequential(new nn.Linear(3, 4, { device }), new nn.BatchNorm1d(4, { device }));
@@ -52,7 +57,10 @@ eachDevice((device) => {
     const bn = (avg.module as InstanceType<typeof nn.Sequential>).get(1) as InstanceType<typeof nn.BatchNorm1d>;
     bn.momentum = 0.3;
     avg.eval();
-    const batches = Array.from({ length: BATCHES }, (_, i) => [onDevice(fx.tensors[`bn.batch.${i}`], device), torch.zeros([6], { device })]);
+    const batches = Array.from({ length: BATCHES }, (_, i) => [
+      onDevice(fx.tensors[`bn.batch.${i}`], device),
+      torch.zeros([6], { device }),
+    ]);
     await updateBn(batches, avg);
     expect(bn.momentum).toBe(0.3);
     expect(avg.training).toBe(false);
@@ -63,9 +71,9 @@ eachDevice((device) => {
     const m = model(device);
     const avg = new AveragedModel(m);
     avg.updateParameters(m);
-    const lin = (m.get(0) as InstanceType<typeof nn.Linear>);
+    const lin = m.get(0) as InstanceType<typeof nn.Linear>;
     torch.noGrad(() => lin.weight.fill_(7));
-    const copy = ((avg.module as InstanceType<typeof nn.Sequential>).get(0) as InstanceType<typeof nn.Linear>);
+    const copy = (avg.module as InstanceType<typeof nn.Sequential>).get(0) as InstanceType<typeof nn.Linear>;
     expect(copy).not.toBe(lin);
     expect(Array.from(await copy.weight.data())).not.toContain(7);
     expect(String(avg.module)).toBe(String(m));
@@ -85,12 +93,17 @@ describe('AveragedModel state', () => {
     torch.noGrad(() => m.weight.fill_(1));
     other.updateParameters(m); // n_averaged 1: (w0 + 1) / 2, not a copy of 1
     const w0 = await (saved['module.weight'] as torch.Tensor).data();
-    await expectClose(other.stateDict()['module.weight'] as torch.Tensor, Array.from(w0).map((v) => (v + 1) / 2));
+    await expectClose(
+      other.stateDict()['module.weight'] as torch.Tensor,
+      Array.from(w0).map((v) => (v + 1) / 2),
+    );
     expect(await other.n_averaged.item()).toBe(2);
   });
   it('refuses a model of another shape', () => {
     const avg = new AveragedModel(new nn.Linear(2, 1, { device: 'cpu' }));
     expect(() => avg.updateParameters(new nn.Linear(3, 1, { device: 'cpu' }))).toThrow(torch.ShapeError);
-    expect(() => avg.updateParameters(new nn.Linear(2, 1, { device: 'cpu', bias: false }))).toThrow(/has 1 parameters, the average 2/);
+    expect(() => avg.updateParameters(new nn.Linear(2, 1, { device: 'cpu', bias: false }))).toThrow(
+      /has 1 parameters, the average 2/,
+    );
   });
 });

@@ -26,13 +26,22 @@ const fx = fixture('optim/optimizers');
 const NAMES = ['w', 'b'] as const;
 // constructor options here, keyword arguments there
 const HYPER = {
-  sgd: { ft: { lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true }, py: { lr: 0.05, momentum: 0.9, weight_decay: 0.01, nesterov: true } },
-  adam: { ft: { lr: 0.01, betas: [0.8, 0.99] as [number, number], weightDecay: 0.05, amsgrad: true }, py: { lr: 0.01, betas: [0.8, 0.99], weight_decay: 0.05, amsgrad: true } },
+  sgd: {
+    ft: { lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true },
+    py: { lr: 0.05, momentum: 0.9, weight_decay: 0.01, nesterov: true },
+  },
+  adam: {
+    ft: { lr: 0.01, betas: [0.8, 0.99] as [number, number], weightDecay: 0.05, amsgrad: true },
+    py: { lr: 0.01, betas: [0.8, 0.99], weight_decay: 0.05, amsgrad: true },
+  },
 };
-const make = (name: 'sgd' | 'adam', params: Tensor[]): torch.optim.Optimizer => (name === 'sgd' ? new optim.SGD(params, HYPER.sgd.ft) : new optim.Adam(params, HYPER.adam.ft));
+const make = (name: 'sgd' | 'adam', params: Tensor[]): torch.optim.Optimizer =>
+  name === 'sgd' ? new optim.SGD(params, HYPER.sgd.ft) : new optim.Adam(params, HYPER.adam.ft);
 const grad = (s: number, n: string, device: Device) => onDevice(fx.tensors[`grad.${s}.${n}`], device);
 const stepWith = (opt: torch.optim.Optimizer, params: Tensor[], s: number, device: Device) => {
-  params.forEach((p, i) => { p.grad = grad(s, NAMES[i], device); });
+  params.forEach((p, i) => {
+    p.grad = grad(s, NAMES[i], device);
+  });
   opt.step();
 };
 /** a leaf on `device` with its own storage (on cpu, onDevice would share the fixture's, and steps are in place) */
@@ -48,7 +57,8 @@ eachDevice((device) => {
     gate.assert();
     const init = Object.fromEntries(NAMES.map((n) => [n, fx.tensors[`init.${n}`]]));
     const saved: Record<string, unknown> = {
-      init, grads: [0, 1, 2, 3].map((s) => Object.fromEntries(NAMES.map((n) => [n, fx.tensors[`grad.${s}.${n}`]]))),
+      init,
+      grads: [0, 1, 2, 3].map((s) => Object.fromEntries(NAMES.map((n) => [n, fx.tensors[`grad.${s}.${n}`]]))),
       hyper: { sgd: HYPER.sgd.py, adam: HYPER.adam.py },
     };
     const mine: Record<string, { opt: torch.optim.Optimizer; params: Tensor[] }> = {};
@@ -61,7 +71,10 @@ eachDevice((device) => {
       mine[name] = { opt, params };
     }
     await torch.save(saved, join(dir, 'ft.pth'));
-    const r = spawnSync(PYTHON, [join(root, 'tools', 'reference', 'optim_roundtrip.py'), dir], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(PYTHON, [join(root, 'tools', 'reference', 'optim_roundtrip.py'), dir], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     const back = await torch.load(join(dir, 'torch.pth'), { device: 'cpu' });
 
@@ -70,7 +83,8 @@ eachDevice((device) => {
       // finetorch → PyTorch: PyTorch's 4th step from finetorch's state equals finetorch's own
       const { opt, params } = mine[name];
       stepWith(opt, params, 3, device);
-      for (const [i, n] of NAMES.entries()) await expectClose(params[i], back[`${name}_continued`][n], undefined, `${name} finetorch→torch ${n}`);
+      for (const [i, n] of NAMES.entries())
+        await expectClose(params[i], back[`${name}_continued`][n], undefined, `${name} finetorch→torch ${n}`);
       // PyTorch → finetorch: PyTorch's state after 3 steps, loaded into an optimizer built with
       // other hyperparameters (the loaded groups replace them), takes PyTorch's 4th step
       const ps = NAMES.map((n) => fresh(back[`${name}_params3`][n], device));
@@ -78,7 +92,8 @@ eachDevice((device) => {
       opt2.loadStateDict(back[`${name}_state`]);
       expect(opt2.state.size).toBe(2);
       stepWith(opt2, ps, 3, device);
-      for (const [i, n] of NAMES.entries()) await expectClose(ps[i], back[`${name}_params4`][n], undefined, `${name} torch→finetorch ${n}`);
+      for (const [i, n] of NAMES.entries())
+        await expectClose(ps[i], back[`${name}_params4`][n], undefined, `${name} torch→finetorch ${n}`);
     }
   });
 });

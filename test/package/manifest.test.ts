@@ -10,18 +10,27 @@ import { dropDawnLimitWarnings } from '../../src/kernels/webgpu/quiet-dawn.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const WARNINGS = ['Uniform', 'Storage'].map((k) =>
-  `Warning: maxDynamic${k}BuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n`);
+const WARNINGS = ['Uniform', 'Storage'].map(
+  (k) =>
+    `Warning: maxDynamic${k}BuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.\n`,
+);
 
 describe('package.json', () => {
   it('publishes the built library, its types, the bin, README and LICENSE only', () => {
-    expect(pkg.files).toEqual(expect.arrayContaining(['dist/src/**/*.js', 'dist/src/**/*.d.ts', 'bin/finetorch.js', 'README.md', 'LICENSE']));
-    for (const f of pkg.files as string[]) expect(f).not.toMatch(/^(test|bench|tools|examples|scripts|src|\.ci)\b|\.map$/);
+    expect(pkg.files).toEqual(
+      expect.arrayContaining(['dist/src/**/*.js', 'dist/src/**/*.d.ts', 'bin/finetorch.js', 'README.md', 'LICENSE']),
+    );
+    for (const f of pkg.files as string[])
+      expect(f).not.toMatch(/^(test|bench|tools|examples|scripts|src|\.ci)\b|\.map$/);
   });
   it('builds before packing and on git installs, and exports types, import and default', () => {
     expect(pkg.scripts.prepack).toBe('npm run build && npm run build:browser');
     expect(pkg.scripts.prepare).toBeDefined();
-    expect(pkg.exports['.']).toMatchObject({ types: './dist/src/index.d.ts', import: './dist/src/index.js', default: './dist/src/index.js' });
+    expect(pkg.exports['.']).toMatchObject({
+      types: './dist/src/index.d.ts',
+      import: './dist/src/index.js',
+      default: './dist/src/index.js',
+    });
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types'); // TypeScript reads the first matching condition
     expect(pkg.engines.node).toMatch(/^>=20/);
   });
@@ -51,7 +60,9 @@ describe("Dawn's limit warnings", () => {
   it.runIf(process.platform === 'linux')('filters them at the file descriptor, through a shell pipe', () => {
     const dir = mkdtempSync(join(tmpdir(), 'finetorch-quiet-'));
     const script = join(dir, 'child.mts');
-    writeFileSync(script, `import { writeSync } from 'node:fs';
+    writeFileSync(
+      script,
+      `import { writeSync } from 'node:fs';
 import { withDawnWarningsFiltered } from ${JSON.stringify(join(root, 'src/kernels/webgpu/quiet-dawn.ts'))};
 const r = await withDawnWarningsFiltered(async () => {
   writeSync(2, ${JSON.stringify(WARNINGS[0])});
@@ -61,8 +72,12 @@ const r = await withDawnWarningsFiltered(async () => {
   return 42;
 });
 process.stderr.write('after ' + r + '\\n');
-`);
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx "${script}" 2>&1 | cat`], { cwd: root, encoding: 'utf8' });
+`,
+    );
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx "${script}" 2>&1 | cat`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(r.stdout).toBe('kept line\nafter 42\n');
   });
 });

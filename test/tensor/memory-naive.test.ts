@@ -23,10 +23,19 @@ describe.runIf(torch.isAvailable('webgpu'))('webgpu buffer pool under a naive lo
     const device = 'webgpu';
     const { nn } = torch;
     torch.manualSeed(0);
-    const model = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 512), new nn.ReLU(), new nn.Linear(512, 10)).to(device);
+    const model = new nn.Sequential(
+      new nn.Linear(784, 512),
+      new nn.ReLU(),
+      new nn.Linear(512, 512),
+      new nn.ReLU(),
+      new nn.Linear(512, 10),
+    ).to(device);
     const opt = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = torch.randn([128, 784], { device });
-    const y = torch.tensor(new Int32Array(128).map((_, i) => i % 10), { device });
+    const y = torch.tensor(
+      new Int32Array(128).map((_, i) => i % 10),
+      { device },
+    );
     const limit = webgpuBackend()!.rt.poolLimit;
     let peak = 0;
     // 500 steps, not 2,000: a step takes ~35 ms on the 2-core development machine (llvmpipe), so

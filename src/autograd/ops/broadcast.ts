@@ -9,19 +9,31 @@ import { reshape, viewOp } from './shape.js';
 import { castRaw } from './util.js';
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (shape.length < x.ndim) throw new ShapeError(`expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`);
+  if (shape.length < x.ndim)
+    throw new ShapeError(
+      `expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim}, shape ${fmtShape(x.shape)})`,
+    );
   const lead = shape.length - x.ndim;
   const target = shape.map((s, i) => (s === -1 && i >= lead ? x.shape[i - lead] : s));
   for (let i = 0; i < x.ndim; i++) {
-    const s = x.shape[i], want = target[i + lead];
-    if (s !== want && s !== 1) throw new ShapeError(`expand: the expanded size of the tensor (${want}) must match the existing size (${s}) at non-singleton dimension ${i + lead}; target ${fmtShape(shape)}, tensor ${fmtShape(x.shape)}`);
+    const s = x.shape[i],
+      want = target[i + lead];
+    if (s !== want && s !== 1)
+      throw new ShapeError(
+        `expand: the expanded size of the tensor (${want}) must match the existing size (${s}) at non-singleton dimension ${i + lead}; target ${fmtShape(shape)}, tensor ${fmtShape(x.shape)}`,
+      );
   }
   if (lead === 0 && target.every((s, i) => s === x.shape[i])) return x;
-  return viewOp('ExpandBackward0', x, (t) => ({
-    shape: target,
-    strides: target.map((s, i) => (i < lead || (t.shape[i - lead] === 1 && s !== 1) ? 0 : t.strides[i - lead])),
-    offset: t.offset,
-  }), (g) => sumTo(g, x.shape));
+  return viewOp(
+    'ExpandBackward0',
+    x,
+    (t) => ({
+      shape: target,
+      strides: target.map((s, i) => (i < lead || (t.shape[i - lead] === 1 && s !== 1) ? 0 : t.strides[i - lead])),
+      offset: t.offset,
+    }),
+    (g) => sumTo(g, x.shape),
+  );
 }
 export const expandAs = (x: Tensor, other: Tensor) => expand(x, other.shape);
 

@@ -7,7 +7,16 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { isGradEnabled } from '../grad-mode.js';
 import { record } from '../node.js';
 import { sumTo } from './broadcast.js';
-import { broadcastView, castRaw, promote, requireFloat, resultShape, sameDevice, wrap, type TensorOrScalar } from './util.js';
+import {
+  broadcastView,
+  castRaw,
+  promote,
+  requireFloat,
+  resultShape,
+  sameDevice,
+  wrap,
+  type TensorOrScalar,
+} from './util.js';
 
 // ---------- raw kernels (no autograd) ----------
 function unaryRaw(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0, outDtype: DType = x.dtype): Tensor {
@@ -18,13 +27,19 @@ function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, boolOut = false): Tensor 
   sameDevice(op, a, b);
   const shape = resultShape(a, b, op);
   const promoted = promote(a.dtype, b.dtype);
-  const a2 = castRaw(a, promoted), b2 = castRaw(b, promoted);
-  const s = a.backend.binary(op, broadcastView(a2, shape), broadcastView(b2, shape), shape, boolOut ? 'bool' : promoted);
+  const a2 = castRaw(a, promoted),
+    b2 = castRaw(b, promoted);
+  const s = a.backend.binary(
+    op,
+    broadcastView(a2, shape),
+    broadcastView(b2, shape),
+    shape,
+    boolOut ? 'bool' : promoted,
+  );
   if (a2 !== a) a2.dispose();
   if (b2 !== b) b2.dispose();
   return wrap(s, shape);
 }
-
 
 /**
  * An op's output used in its own derivative (exp, tanh, ...). In a plain backward (grad mode off)
@@ -41,25 +56,38 @@ export function add(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number
   if (typeof a === 'number') [a, b] = [b as Tensor, a];
   if (typeof b === 'number') return affine(a, 1, b * (opts.alpha ?? 1));
   if (opts.alpha !== undefined && opts.alpha !== 1) b = mul(b, opts.alpha);
-  const x = a, y = b;
-  return record('AddBackward0', binaryRaw('add', x, y), [x, y], (g, n) => [n[0] ? sumTo(g, x.shape) : null, n[1] ? sumTo(g, y.shape) : null]);
+  const x = a,
+    y = b;
+  return record('AddBackward0', binaryRaw('add', x, y), [x, y], (g, n) => [
+    n[0] ? sumTo(g, x.shape) : null,
+    n[1] ? sumTo(g, y.shape) : null,
+  ]);
 }
 export function sub(a: TensorOrScalar, b: TensorOrScalar, opts: { alpha?: number } = {}): Tensor {
   if (typeof a === 'number') return affine(b as Tensor, -(opts.alpha ?? 1), a);
   if (typeof b === 'number') return affine(a, 1, -b * (opts.alpha ?? 1));
   if (opts.alpha !== undefined && opts.alpha !== 1) b = mul(b, opts.alpha);
-  const x = a, y = b;
-  return record('SubBackward0', binaryRaw('sub', x, y), [x, y], (g, n) => [n[0] ? sumTo(g, x.shape) : null, n[1] ? sumTo(neg(g), y.shape) : null]);
+  const x = a,
+    y = b;
+  return record('SubBackward0', binaryRaw('sub', x, y), [x, y], (g, n) => [
+    n[0] ? sumTo(g, x.shape) : null,
+    n[1] ? sumTo(neg(g), y.shape) : null,
+  ]);
 }
 export function mul(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (typeof a === 'number') [a, b] = [b as Tensor, a];
   if (typeof b === 'number') return affine(a, b, 0);
-  const x = a, y = b;
-  return record('MulBackward0', binaryRaw('mul', x, y), [x, y], (g, n) => [n[0] ? sumTo(mul(g, y), x.shape) : null, n[1] ? sumTo(mul(g, x), y.shape) : null]);
+  const x = a,
+    y = b;
+  return record('MulBackward0', binaryRaw('mul', x, y), [x, y], (g, n) => [
+    n[0] ? sumTo(mul(g, y), x.shape) : null,
+    n[1] ? sumTo(mul(g, x), y.shape) : null,
+  ]);
 }
 export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (typeof a === 'number') {
-    const y = b as Tensor, c = a;
+    const y = b as Tensor,
+      c = a;
     const yf = castRaw(y, 'float32');
     const out = unaryRaw('rdiv_s', yf, c, 0, 'float32');
     return record('DivBackward0', out, [yf], (g) => [neg(div(mul(g, c), mul(yf, yf)))]);
@@ -75,7 +103,12 @@ export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
 }
 /** x * scale + shift in one kernel (scalar add/sub/mul/div all land here) */
 export function affine(x: Tensor, scale: number, shift: number): Tensor {
-  const outDtype = x.dtype === 'float32' || !Number.isInteger(scale) || !Number.isInteger(shift) ? 'float32' : x.dtype === 'bool' ? 'int32' : x.dtype;
+  const outDtype =
+    x.dtype === 'float32' || !Number.isInteger(scale) || !Number.isInteger(shift)
+      ? 'float32'
+      : x.dtype === 'bool'
+        ? 'int32'
+        : x.dtype;
   return record('AffineBackward0', unaryRaw('affine', x, scale, shift, outDtype), [x], (g) => [affine(g, scale, 0)]);
 }
 export function neg(x: Tensor): Tensor {
@@ -83,22 +116,50 @@ export function neg(x: Tensor): Tensor {
 }
 export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   if (typeof a === 'number') {
-    const y = b as Tensor, c = a;
+    const y = b as Tensor,
+      c = a;
     const out = unaryRaw('rpow_s', y, c, 0, 'float32');
-    return record('PowBackward1', out, [y], (g) => [mul(g, mul(forDerivative(out, () => pow(c, y)), Math.log(c)))]);
+    return record('PowBackward1', out, [y], (g) => [
+      mul(
+        g,
+        mul(
+          forDerivative(out, () => pow(c, y)),
+          Math.log(c),
+        ),
+      ),
+    ]);
   }
   if (typeof b === 'number') {
-    const x = a, p = b;
+    const x = a,
+      p = b;
     if (p === 1) return affine(x, 1, 0);
-    return record('PowBackward0', unaryRaw('pow_s', x, p, 0, 'float32'), [x], (g) => [p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p))]);
+    return record('PowBackward0', unaryRaw('pow_s', x, p, 0, 'float32'), [x], (g) => [
+      p === 0 ? mul(g, 0) : mul(g, mul(pow(x, p - 1), p)),
+    ]);
   }
-  const x = a, y = b;
+  const x = a,
+    y = b;
   const out = binaryRaw('pow', x, y);
   return record('PowBackward1', out, [x, y], (g, n) => [
     // y x^(y-1), taken as 0 where y == 0 (x^-1 is inf at x == 0; PyTorch's convention)
     n[0] ? sumTo(where(eq(y, 0), 0, mul(g, mul(y, pow(x, sub(y, 1))))), x.shape) : null,
     // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention)
-    n[1] ? sumTo(where(logicalAnd(eq(x, 0), ge(y, 0)), 0, mul(g, mul(forDerivative(out, () => pow(x, y)), log(x)))), y.shape) : null,
+    n[1]
+      ? sumTo(
+          where(
+            logicalAnd(eq(x, 0), ge(y, 0)),
+            0,
+            mul(
+              g,
+              mul(
+                forDerivative(out, () => pow(x, y)),
+                log(x),
+              ),
+            ),
+          ),
+          y.shape,
+        )
+      : null,
   ]);
 }
 export function maximum(a: Tensor, b: Tensor): Tensor {
@@ -124,7 +185,13 @@ function unaryOp(op: UnaryOp, name: string, deriv: Deriv, p0 = 0, p1 = 0) {
   const f = (x: Tensor): Tensor => {
     const xf = x.dtype === 'float32' ? x : castRaw(x, 'float32');
     const y = unaryRaw(op, xf, p0, p1, 'float32');
-    return record(name, y, [xf], (g) => [deriv(g, xf, forDerivative(y, () => f(xf)))]);
+    return record(name, y, [xf], (g) => [
+      deriv(
+        g,
+        xf,
+        forDerivative(y, () => f(xf)),
+      ),
+    ]);
   };
   return f;
 }
@@ -154,14 +221,31 @@ export function relu(x: Tensor): Tensor {
 }
 /** g where y > 0, else 0; one kernel. Its own backward is the same mask. */
 export function reluBackward(g: Tensor, y: Tensor): Tensor {
-  return record('ThresholdBackwardBackward0', binaryRaw('relu_bw', g, y), [g, y], (gg, n) => [n[0] ? reluBackward(gg, y) : null, null]);
+  return record('ThresholdBackwardBackward0', binaryRaw('relu_bw', g, y), [g, y], (gg, n) => [
+    n[0] ? reluBackward(gg, y) : null,
+    null,
+  ]);
 }
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  return record('LeakyReluBackward0', unaryRaw('leaky_relu', x, negativeSlope), [x], (g) => [where(gt(x, 0), g, mul(g, negativeSlope))]);
+  return record('LeakyReluBackward0', unaryRaw('leaky_relu', x, negativeSlope), [x], (g) => [
+    where(gt(x, 0), g, mul(g, negativeSlope)),
+  ]);
 }
 export function elu(x: Tensor, alpha = 1): Tensor {
   const y = unaryRaw('elu', x, alpha);
-  return record('EluBackward0', y, [x], (g) => [where(gt(x, 0), g, mul(g, add(forDerivative(y, () => elu(x, alpha)), alpha)))]);
+  return record('EluBackward0', y, [x], (g) => [
+    where(
+      gt(x, 0),
+      g,
+      mul(
+        g,
+        add(
+          forDerivative(y, () => elu(x, alpha)),
+          alpha,
+        ),
+      ),
+    ),
+  ]);
 }
 /** GELU; `approximate: 'tanh'` for the tanh form */
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
@@ -184,13 +268,15 @@ export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): T
   });
 }
 export function softplus(x: Tensor, opts: { beta?: number; threshold?: number } = {}): Tensor {
-  const beta = opts.beta ?? 1, threshold = opts.threshold ?? 20;
+  const beta = opts.beta ?? 1,
+    threshold = opts.threshold ?? 20;
   return record('SoftplusBackward0', unaryRaw('softplus', x, beta, threshold), [x], (g) => [
     where(gt(mul(x, beta), threshold), g, mul(g, sigmoid(mul(x, beta)))),
   ]);
 }
 export function clamp(x: Tensor, opts: { min?: number | null; max?: number | null } = {}): Tensor {
-  const lo = opts.min ?? -Infinity, hi = opts.max ?? Infinity;
+  const lo = opts.min ?? -Infinity,
+    hi = opts.max ?? Infinity;
   const y = unaryRaw('clamp', x, lo, hi);
   return record('ClampBackward1', y, [x], (g) => [where(logicalAnd(ge(x, lo), le(x, hi)), g, 0)]);
 }
@@ -227,8 +313,12 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   sameDevice('where', cond, x, y);
   const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape, 'where'), y.shape, 'where');
   const promoted = promote(x.dtype, y.dtype);
-  const x2 = castRaw(x, promoted), y2 = castRaw(y, promoted);
-  const out = wrap(cond.backend.where(broadcastView(cond, shape), broadcastView(x2, shape), broadcastView(y2, shape), shape, promoted), shape);
+  const x2 = castRaw(x, promoted),
+    y2 = castRaw(y, promoted);
+  const out = wrap(
+    cond.backend.where(broadcastView(cond, shape), broadcastView(x2, shape), broadcastView(y2, shape), shape, promoted),
+    shape,
+  );
   return record('WhereBackward0', out, [typeof a === 'number' ? null : x, typeof b === 'number' ? null : y], (g, n) => [
     n[0] ? sumTo(where(cond, g, 0), x.shape) : null,
     n[1] ? sumTo(where(cond, 0, g), y.shape) : null,

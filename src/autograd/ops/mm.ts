@@ -10,7 +10,9 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2) throw new ShapeError(`mm: self must be a matrix, got shape ${fmtShape(a.shape)}`);
   if (b.ndim !== 2) throw new ShapeError(`mm: mat2 must be a matrix, got shape ${fmtShape(b.shape)}`);
   if (a.shape[1] !== b.shape[0]) {
-    throw new ShapeError(`mm: mat1 and mat2 shapes cannot be multiplied (${a.shape.join('x')} and ${b.shape.join('x')})`);
+    throw new ShapeError(
+      `mm: mat1 and mat2 shapes cannot be multiplied (${a.shape.join('x')} and ${b.shape.join('x')})`,
+    );
   }
   return matmul(a, b);
 }
@@ -20,7 +22,9 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 3) throw new ShapeError(`bmm: batch1 must be a 3D tensor, got shape ${fmtShape(a.shape)}`);
   if (b.ndim !== 3) throw new ShapeError(`bmm: batch2 must be a 3D tensor, got shape ${fmtShape(b.shape)}`);
   if (b.shape[0] !== a.shape[0] || b.shape[1] !== a.shape[2]) {
-    throw new ShapeError(`bmm: Expected size for first two dimensions of batch2 tensor to be: [${a.shape[0]}, ${a.shape[2]}] but got: [${b.shape[0]}, ${b.shape[1]}].`);
+    throw new ShapeError(
+      `bmm: Expected size for first two dimensions of batch2 tensor to be: [${a.shape[0]}, ${a.shape[2]}] but got: [${b.shape[0]}, ${b.shape[1]}].`,
+    );
   }
   return matmul(a, b);
 }

@@ -9,7 +9,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { dense, wrap } from './util.js';
 
 export type Dims = number | number[] | null | undefined;
-export interface ReduceOptions { keepdim?: boolean }
+export interface ReduceOptions {
+  keepdim?: boolean;
+}
 
 /** Which dims a reduction removes and the shapes it gives, with and without keepdim. */
 export function plan(x: Tensor, dims: Dims) {
@@ -24,14 +26,22 @@ export function plan(x: Tensor, dims: Dims) {
 export function reduceRaw(op: ReduceOp, x: Tensor, dims: Dims, keepdim: boolean): Tensor {
   const p = plan(x, dims);
   if (p.cols === 0 && op !== 'sum') {
-    throw new ArgumentError(`${op}(): cannot reduce over a zero-size dimension (input shape ${fmtShape(x.shape)}, dims ${fmtShape(p.rd)})`);
+    throw new ArgumentError(
+      `${op}(): cannot reduce over a zero-size dimension (input shape ${fmtShape(x.shape)}, dims ${fmtShape(p.rd)})`,
+    );
   }
   const identity = p.kept.every((d, i) => d === i);
   if (!identity && x.isContiguous()) {
     const r = reduceByBlocks(op, x, p.rd);
     if (r) return wrap(r, keepdim ? p.keepShape : p.outShape);
   }
-  const xp = identity ? x : x._view(p.kept.concat(p.rd).map((d) => x.shape[d]), p.kept.concat(p.rd).map((d) => x.strides[d]), x.offset);
+  const xp = identity
+    ? x
+    : x._view(
+        p.kept.concat(p.rd).map((d) => x.shape[d]),
+        p.kept.concat(p.rd).map((d) => x.strides[d]),
+        x.offset,
+      );
   const xd = dense(xp);
   const s = x.backend.reduce(op, xd, p.rows, p.cols);
   if (xd !== xp) xd.dispose();
@@ -58,7 +68,8 @@ function reduceByBlocks(op: ReduceOp, x: Tensor, rd: readonly number[]): Storage
   const live = [...blocks];
   for (let j = live.length - 1; j >= 0; j--) {
     if (!live[j].reduced) continue;
-    const outer = live.slice(0, j).reduce((a, b) => a * b.size, 1), inner = live.slice(j + 1).reduce((a, b) => a * b.size, 1);
+    const outer = live.slice(0, j).reduce((a, b) => a * b.size, 1),
+      inner = live.slice(j + 1).reduce((a, b) => a * b.size, 1);
     if (outer * inner < 64 && live[j].size > 1024) return null;
     passes.push({ outer, size: live[j].size, inner });
     live.splice(j, 1);
@@ -66,7 +77,9 @@ function reduceByBlocks(op: ReduceOp, x: Tensor, rd: readonly number[]): Storage
   let cur: Storage | null = null;
   const be = x.backend;
   for (const q of passes) {
-    const src: View = cur ? { storage: cur, shape: [q.outer * q.size * q.inner], strides: [1], offset: 0, dtype: cur.dtype } : x;
+    const src: View = cur
+      ? { storage: cur, shape: [q.outer * q.size * q.inner], strides: [1], offset: 0, dtype: cur.dtype }
+      : x;
     const next = q.inner === 1 ? be.reduce(op, src, q.outer, q.size) : be.reduceAxis(op, src, q.outer, q.size, q.inner);
     if (cur) be.release(cur);
     cur = next;

@@ -41,7 +41,12 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | null | unde
   if (dim === undefined || dim === null) {
     const flat = reshape(x.detach(), [-1]);
     const r = reduceRaw(op, flat, 0, false);
-    return keepdim ? reshape(r, x.shape.map(() => 1)) : r;
+    return keepdim
+      ? reshape(
+          r,
+          x.shape.map(() => 1),
+        )
+      : r;
   }
   return reduceRaw(op, x, normDim(dim, x.ndim), keepdim);
 }
@@ -66,7 +71,10 @@ function valuesIndices(op: 'argmax' | 'argmin', x: Tensor, dim: number, keepdim:
   return { values: squeeze(values, d), indices: squeeze(idx, d) };
 }
 
-export interface VarOptions extends ReduceOptions { correction?: number; unbiased?: boolean }
+export interface VarOptions extends ReduceOptions {
+  correction?: number;
+  unbiased?: boolean;
+}
 export function variance(x: Tensor, dims?: Dims, opts: VarOptions = {}): Tensor {
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
   const n = plan(x, dims).cols;

@@ -18,7 +18,12 @@ export function sameDevice(op: string, ...ts: (Tensor | null | undefined)[]): De
     if (!t) continue;
     t.storage; // throws if disposed
     if (dev && t.device !== dev) {
-      throw new DeviceError(`${op}: expected all tensors to be on the same device, but found ${dev} and ${t.device} (shapes ${ts.filter(Boolean).map((x) => fmtShape(x!.shape)).join(', ')})`);
+      throw new DeviceError(
+        `${op}: expected all tensors to be on the same device, but found ${dev} and ${t.device} (shapes ${ts
+          .filter(Boolean)
+          .map((x) => fmtShape(x!.shape))
+          .join(', ')})`,
+      );
     }
     dev = t.device;
   }
@@ -47,7 +52,10 @@ export function dropTemp(tmp: Tensor, orig: Tensor): void {
 }
 
 /** A stride-0 view of t broadcast to `shape` (t's dims align to the right). */
-export function broadcastView(t: Tensor, shape: readonly number[]): { shape: readonly number[]; strides: number[]; offset: number; storage: Storage; dtype: DType } {
+export function broadcastView(
+  t: Tensor,
+  shape: readonly number[],
+): { shape: readonly number[]; strides: number[]; offset: number; storage: Storage; dtype: DType } {
   const nd = shape.length;
   const strides = new Array<number>(nd).fill(0);
   for (let i = 0; i < t.ndim; i++) {
@@ -62,7 +70,8 @@ export function resultShape(a: Tensor, b: Tensor, op: string): number[] {
 }
 
 export function requireFloat(t: Tensor, op: string): void {
-  if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected a float32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
+  if (t.dtype !== 'float32')
+    throw new DTypeError(`${op}: expected a float32 tensor, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
 }
 
 /**
@@ -84,7 +93,13 @@ export function checkValues(t: Tensor, check: ValueCheck): void {
 export function checkIndexRange(op: string, index: Tensor, size: number, where: string, skip?: number): void {
   if (index.numel() === 0) return;
   checkValues(index, {
-    key: `${op}|${size}|${where}|${fmtShape(index.shape)}`, lo: 0, hi: size - 1, except: skip,
-    error: (v, i) => new IndexError(`${op}: index ${v} is out of bounds for ${where} with size ${size} (flat position ${i} of index ${fmtShape(index.shape)})`),
+    key: `${op}|${size}|${where}|${fmtShape(index.shape)}`,
+    lo: 0,
+    hi: size - 1,
+    except: skip,
+    error: (v, i) =>
+      new IndexError(
+        `${op}: index ${v} is out of bounds for ${where} with size ${size} (flat position ${i} of index ${fmtShape(index.shape)})`,
+      ),
   });
 }

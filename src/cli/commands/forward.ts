@@ -13,10 +13,19 @@ export const command: Command = {
   summary: 'run a model on an input tensor and save the logits (port checks against PyTorch)',
   usage,
   async run(args) {
-    const f = parseFlags(args, { model: 'string', weights: 'string', input: 'string', output: 'string', device: 'string', 'num-classes': 'int' });
-    for (const k of ['model', 'weights', 'input', 'output'] as const) if (!f[k]) throw new UsageError(`--${k} is required`);
+    const f = parseFlags(args, {
+      model: 'string',
+      weights: 'string',
+      input: 'string',
+      output: 'string',
+      device: 'string',
+      'num-classes': 'int',
+    });
+    for (const k of ['model', 'weights', 'input', 'output'] as const)
+      if (!f[k]) throw new UsageError(`--${k} is required`);
     if (f._.length) throw new UsageError(`unexpected argument '${f._[0]}'`);
-    if (!(MODELS as readonly string[]).includes(f.model as string)) throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got '${f.model}'`);
+    if (!(MODELS as readonly string[]).includes(f.model as string))
+      throw new UsageError(`--model must be one of ${MODELS.join(', ')}, got '${f.model}'`);
     const numClasses = (f['num-classes'] as number | undefined) ?? 1000;
     if (numClasses <= 0) throw new UsageError(`--num-classes must be positive, got ${numClasses}`);
     const wanted = parseDevice(f.device);

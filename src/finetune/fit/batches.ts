@@ -6,7 +6,10 @@ import { defaultDevice, type Device } from '../../tensor/device.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 export type Batches<B = unknown> = Iterable<B> | AsyncIterable<B>;
-export interface Unpacked { input: unknown; target: unknown }
+export interface Unpacked {
+  input: unknown;
+  target: unknown;
+}
 
 export function defaultUnpack(batch: unknown): Unpacked {
   if (Array.isArray(batch) && batch.length >= 2) return { input: batch[0], target: batch[1] };
@@ -29,7 +32,8 @@ export function batchSize(u: Unpacked): number {
 export function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
   if (v instanceof Tensor) out.push(v);
   else if (Array.isArray(v)) for (const x of v) tensorsIn(x, out);
-  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) tensorsIn(x, out);
+  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    for (const x of Object.values(v)) tensorsIn(x, out);
   return out;
 }
 
@@ -54,7 +58,8 @@ export const lengthOf = (b: Batches): number | undefined => {
   const n = (b as { length?: unknown }).length;
   return typeof n === 'number' ? n : undefined;
 };
-export const isDataLoader = (b: unknown) => !!b && typeof b === 'object' && typeof (b as { epochIndices?: unknown }).epochIndices === 'function';
+export const isDataLoader = (b: unknown) =>
+  !!b && typeof b === 'object' && typeof (b as { epochIndices?: unknown }).epochIndices === 'function';
 
 export const defaultForward = (model: Module, input: unknown) => model.call(input as never);
 

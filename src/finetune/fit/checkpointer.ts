@@ -13,7 +13,10 @@ import type { EpochRecord, History } from './history.js';
 import { loadResumeState, saveResumeState, type FitParts, type ResumeState } from './resume-state.js';
 
 export class Checkpointer {
-  private constructor(readonly files: History['files'], private readonly parts: FitParts) {}
+  private constructor(
+    readonly files: History['files'],
+    private readonly parts: FitParts,
+  ) {}
 
   /** Create `dir` (when given) and name the files in it. */
   static async open(dir: string | undefined, parts: FitParts): Promise<Checkpointer> {
@@ -43,14 +46,17 @@ export class Checkpointer {
     try {
       bytes = await platform().files.read(path);
     } catch (e) {
-      throw new CheckpointError(`fit: cannot read the resume checkpoint '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new CheckpointError(
+        `fit: cannot read the resume checkpoint '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
     }
     return loadResumeState(bytes, path, this.parts, rebuild);
   }
 
   /** Start metrics.jsonl with the finished epochs' lines (a kill between writing a line and the checkpoint would repeat one). */
   async startMetrics(done: readonly EpochRecord[]): Promise<void> {
-    if (this.files.metrics) await platform().files.write(this.files.metrics, done.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (this.files.metrics)
+      await platform().files.write(this.files.metrics, done.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   async appendMetrics(rec: EpochRecord): Promise<void> {
     if (this.files.metrics) await platform().files.append(this.files.metrics, `${JSON.stringify(rec)}\n`);
@@ -73,6 +79,7 @@ export class Checkpointer {
   }
 
   async writeCurve(epochs: readonly EpochRecord[]): Promise<void> {
-    if (this.files.curve) await writeAtomic(this.files.curve, learningCurveSvg(epochs as unknown as Record<string, unknown>[]));
+    if (this.files.curve)
+      await writeAtomic(this.files.curve, learningCurveSvg(epochs as unknown as Record<string, unknown>[]));
   }
 }

@@ -22,13 +22,22 @@ export class EarlyStopper {
   readonly mode: 'min' | 'max';
 
   /** `option` as fit takes it (patience or the full settings); null when not given. */
-  static from(option: number | EarlyStopping | undefined, monitor: string, monitorMode: 'min' | 'max'): EarlyStopper | null {
+  static from(
+    option: number | EarlyStopping | undefined,
+    monitor: string,
+    monitorMode: 'min' | 'max',
+  ): EarlyStopper | null {
     if (option === undefined) return null;
     return new EarlyStopper(typeof option === 'number' ? { patience: option } : option, monitor, monitorMode);
   }
 
-  constructor(readonly settings: EarlyStopping, monitor: string, monitorMode: 'min' | 'max') {
-    if (!Number.isInteger(settings.patience) || settings.patience < 0) throw new ArgumentError(`fit: earlyStopping patience must be a non-negative integer, got ${settings.patience}`);
+  constructor(
+    readonly settings: EarlyStopping,
+    monitor: string,
+    monitorMode: 'min' | 'max',
+  ) {
+    if (!Number.isInteger(settings.patience) || settings.patience < 0)
+      throw new ArgumentError(`fit: earlyStopping patience must be a non-negative integer, got ${settings.patience}`);
     this.monitor = settings.monitor ?? monitor;
     this.mode = settings.mode ?? (settings.monitor ? (lossLike(settings.monitor) ? 'min' : 'max') : monitorMode);
   }
@@ -36,7 +45,8 @@ export class EarlyStopper {
   /** Take one epoch's record; true when training should stop. */
   update(record: Record<string, unknown>): boolean {
     const v = record[this.monitor];
-    if (typeof v !== 'number') throw new ArgumentError(`fit: earlyStopping monitor '${this.monitor}' is not in the epoch record`);
+    if (typeof v !== 'number')
+      throw new ArgumentError(`fit: earlyStopping monitor '${this.monitor}' is not in the epoch record`);
     const delta = this.settings.minDelta ?? 0;
     const better = this.best === null || (this.mode === 'min' ? v < this.best - delta : v > this.best + delta);
     if (better) {
@@ -51,7 +61,9 @@ export class EarlyStopper {
     return `early stopping: ${this.monitor} has not improved for ${this.settings.patience + 1} epochs`;
   }
 
-  state(): { esBest: number | null; esWait: number } { return { esBest: this.best, esWait: this.wait }; }
+  state(): { esBest: number | null; esWait: number } {
+    return { esBest: this.best, esWait: this.wait };
+  }
   load(s: { esBest?: number | null; esWait?: number }): void {
     this.best = s.esBest ?? null;
     this.wait = s.esWait ?? 0;

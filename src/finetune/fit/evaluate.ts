@@ -9,17 +9,36 @@ import type { Device } from '../../tensor/device.js';
 import { keep, scope } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { resolveMetrics, type Metric, type MetricSpec } from '../metrics.js';
-import { batchSize, defaultForward, defaultUnpack, isDataLoader, modelDevice, tensorsIn, toDevice, type Batches, type Unpacked } from './batches.js';
+import {
+  batchSize,
+  defaultForward,
+  defaultUnpack,
+  isDataLoader,
+  modelDevice,
+  tensorsIn,
+  toDevice,
+  type Batches,
+  type Unpacked,
+} from './batches.js';
 
 /** Running sums kept on the device (loss * samples, metric sums). */
 export class Sums {
-  constructor(public loss: Tensor, public metrics: Tensor[]) {}
+  constructor(
+    public loss: Tensor,
+    public metrics: Tensor[],
+  ) {}
   static zero(device: Device, n: number): Sums {
-    return new Sums(keep(zeros([], { device })), Array.from({ length: n }, () => keep(zeros([], { device }))));
+    return new Sums(
+      keep(zeros([], { device })),
+      Array.from({ length: n }, () => keep(zeros([], { device }))),
+    );
   }
   /** Sums holding values read back earlier (a resumed epoch): float32 → number → float32 is exact. */
   static of(device: Device, v: { loss: number; metrics: number[] }): Sums {
-    return new Sums(keep(full([], v.loss, { device })), v.metrics.map((x) => keep(full([], x, { device }))));
+    return new Sums(
+      keep(full([], v.loss, { device })),
+      v.metrics.map((x) => keep(full([], x, { device }))),
+    );
   }
   /** Replace with `next` (made by a scope), disposing the old sums. */
   swap(next: { loss: Tensor; metrics: Tensor[] }): void {
@@ -51,13 +70,26 @@ export interface EvaluateOptions<B = unknown> {
  * Mean loss and metrics of `model` over `data` in eval mode under noGrad (the model's mode is
  * restored afterwards). Keys: `loss` and each metric's name; `samples`.
  */
-export async function evaluate<B>(model: Module, data: Batches<B>, opts: EvaluateOptions<B> = {}): Promise<Record<string, number>> {
+export async function evaluate<B>(
+  model: Module,
+  data: Batches<B>,
+  opts: EvaluateOptions<B> = {},
+): Promise<Record<string, number>> {
   const lossFn = opts.lossFn ?? crossEntropy;
   const metrics = resolveMetrics(opts.metrics ?? (opts.lossFn ? [] : ['accuracy']));
   const device = opts.device ?? modelDevice(model);
-  const r = await runEval(model, data, { lossFn, metrics, device, forward: opts.forward ?? defaultForward, unpack: opts.unpack ?? defaultUnpack, dispose: opts.disposeBatches ?? isDataLoader(data) });
+  const r = await runEval(model, data, {
+    lossFn,
+    metrics,
+    device,
+    forward: opts.forward ?? defaultForward,
+    unpack: opts.unpack ?? defaultUnpack,
+    dispose: opts.disposeBatches ?? isDataLoader(data),
+  });
   const out: Record<string, number> = { loss: r!.loss, samples: r!.samples };
-  metrics.forEach((m, i) => { out[m.name] = r!.metrics[i]; });
+  metrics.forEach((m, i) => {
+    out[m.name] = r!.metrics[i];
+  });
   return out;
 }
 
@@ -72,7 +104,11 @@ export interface EvalCtx<B> {
   stop?: () => boolean;
 }
 
-export async function runEval<B>(model: Module, data: Batches<B>, c: EvalCtx<B>): Promise<{ loss: number; metrics: number[]; samples: number } | null> {
+export async function runEval<B>(
+  model: Module,
+  data: Batches<B>,
+  c: EvalCtx<B>,
+): Promise<{ loss: number; metrics: number[]; samples: number } | null> {
   const wasTraining = model.training;
   model.eval();
   const sums = Sums.zero(c.device, c.metrics.length);
@@ -85,11 +121,18 @@ export async function runEval<B>(model: Module, data: Batches<B>, c: EvalCtx<B>)
         const n = batchSize(u);
         const input = await toDevice(u.input, c.device, made);
         const target = await toDevice(u.target, c.device, made);
-        sums.swap(scope(() => noGrad(() => {
-          const out = c.forward(model, input);
-          const loss = c.lossFn(out, target);
-          return { loss: sums.loss.add(loss.mul(n)), metrics: c.metrics.map((m, i) => sums.metrics[i].add(m.sum(out, target))) };
-        })));
+        sums.swap(
+          scope(() =>
+            noGrad(() => {
+              const out = c.forward(model, input);
+              const loss = c.lossFn(out, target);
+              return {
+                loss: sums.loss.add(loss.mul(n)),
+                metrics: c.metrics.map((m, i) => sums.metrics[i].add(m.sum(out, target))),
+              };
+            }),
+          ),
+        );
         samples += n;
       } finally {
         for (const t of made) t.dispose();

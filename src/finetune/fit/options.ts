@@ -75,14 +75,21 @@ export function checkFitOptions<B>(o: FitOptions<B>): void {
   if (!o || typeof o !== 'object') throw new ArgumentError('fit(model, { train, optimizer, epochs, ... })');
   if (!o.train) throw new ArgumentError('fit: `train` (the training batches) is required');
   if (!o.optimizer) throw new ArgumentError('fit: `optimizer` is required');
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ArgumentError(`fit: epochs must be a positive integer, got ${o.epochs}`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 1)
+    throw new ArgumentError(`fit: epochs must be a positive integer, got ${o.epochs}`);
   const accumulate = o.accumulateSteps ?? 1;
-  if (!Number.isInteger(accumulate) || accumulate < 1) throw new ArgumentError(`fit: accumulateSteps must be a positive integer, got ${o.accumulateSteps}`);
-  if (o.clipGradNorm !== undefined && !(o.clipGradNorm > 0)) throw new ArgumentError(`fit: clipGradNorm must be positive, got ${o.clipGradNorm}`);
+  if (!Number.isInteger(accumulate) || accumulate < 1)
+    throw new ArgumentError(`fit: accumulateSteps must be a positive integer, got ${o.accumulateSteps}`);
+  if (o.clipGradNorm !== undefined && !(o.clipGradNorm > 0))
+    throw new ArgumentError(`fit: clipGradNorm must be positive, got ${o.clipGradNorm}`);
   const logEvery = o.logEvery ?? 25;
-  if (!Number.isInteger(logEvery) || logEvery < 1) throw new ArgumentError(`fit: logEvery must be a positive integer, got ${o.logEvery}`);
+  if (!Number.isInteger(logEvery) || logEvery < 1)
+    throw new ArgumentError(`fit: logEvery must be a positive integer, got ${o.logEvery}`);
   if (o.resume === true && !o.checkpointDir) throw new ArgumentError('fit: resume: true needs checkpointDir');
-  if (o.schedulerStep === 'batch' && o.scheduler instanceof ReduceLROnPlateau) throw new ArgumentError('fit: ReduceLROnPlateau steps on the monitored value once per epoch (schedulerStep: "epoch")');
+  if (o.schedulerStep === 'batch' && o.scheduler instanceof ReduceLROnPlateau)
+    throw new ArgumentError(
+      'fit: ReduceLROnPlateau steps on the monitored value once per epoch (schedulerStep: "epoch")',
+    );
 }
 
 /** The options with their defaults, for a model already on its training device. */
@@ -123,6 +130,9 @@ export function fitSettings<B>(model: Module, o: FitOptions<B>): FitSettings<B> 
     unpack: (o.unpack ?? defaultUnpack) as (b: B) => Unpacked,
     disposeTrain: o.disposeBatches ?? isDataLoader(o.train),
     disposeVal: o.disposeBatches ?? isDataLoader(o.val),
-    generators: o.generators ?? [defaultGenerator, ...(loaderGen instanceof Generator && loaderGen !== defaultGenerator ? [loaderGen] : [])],
+    generators: o.generators ?? [
+      defaultGenerator,
+      ...(loaderGen instanceof Generator && loaderGen !== defaultGenerator ? [loaderGen] : []),
+    ],
   };
 }

@@ -55,7 +55,9 @@ export interface FitParts {
 
 export const generatorStates = (gens: readonly Generator[]): number[][] => gens.map((g) => Array.from(g.getState()));
 export function setGeneratorStates(gens: readonly Generator[], states: readonly number[][]): void {
-  gens.forEach((g, i) => { if (states[i]) g.setState(Uint32Array.from(states[i])); });
+  gens.forEach((g, i) => {
+    if (states[i]) g.setState(Uint32Array.from(states[i]));
+  });
 }
 
 export async function saveResumeState(path: string, parts: FitParts, state: ResumeState): Promise<void> {
@@ -63,21 +65,32 @@ export async function saveResumeState(path: string, parts: FitParts, state: Resu
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
   const optJson = flatten(optimizer.stateDict(), 'optimizer', tensors);
-  ema?.shadow.forEach((t, i) => { tensors[`ema.${i}`] = t; });
+  ema?.shadow.forEach((t, i) => {
+    tensors[`ema.${i}`] = t;
+  });
   if (state.position && state.position.micro > 0) {
-    model.parameters().forEach((p, i) => { if (p.grad) tensors[`grad.${i}`] = p.grad; });
+    model.parameters().forEach((p, i) => {
+      if (p.grad) tensors[`grad.${i}`] = p.grad;
+    });
   }
   const live = new Set<Tensor>();
   for (const st of optimizer.state.values()) for (const v of Object.values(st)) if (v instanceof Tensor) live.add(v);
   try {
     await saveBundle(path, tensors, {
-      epoch: state.epoch, interrupted: state.position !== null, position: state.position, optimizer: optJson, scheduler: scheduler?.stateDict(),
+      epoch: state.epoch,
+      interrupted: state.position !== null,
+      position: state.position,
+      optimizer: optJson,
+      scheduler: scheduler?.stateDict(),
       generators: state.position ? state.position.generators : generatorStates(parts.generators),
-      history: state.history, best: state.best, ...state.es,
+      history: state.history,
+      best: state.best,
+      ...state.es,
     });
   } finally {
     // stateDict() views and tensors made for it (Adam's step) are ours to free; optimizer state, EMA and .grad are not
-    for (const [k, t] of Object.entries(tensors)) if (k.startsWith('model.') || (k.startsWith('optimizer.') && !live.has(t))) t.dispose();
+    for (const [k, t] of Object.entries(tensors))
+      if (k.startsWith('model.') || (k.startsWith('optimizer.') && !live.has(t))) t.dispose();
   }
 }
 
@@ -86,7 +99,12 @@ export async function saveResumeState(path: string, parts: FitParts, state: Resu
  * optimizer at the start of each of the first `epochs` epochs (gradual unfreezing adds param groups),
  * before the optimizer state is loaded.
  */
-export async function loadResumeState(bytes: Uint8Array, path: string, parts: FitParts, rebuild: (epochs: number) => void): Promise<ResumeState> {
+export async function loadResumeState(
+  bytes: Uint8Array,
+  path: string,
+  parts: FitParts,
+  rebuild: (epochs: number) => void,
+): Promise<ResumeState> {
   const { model, optimizer, scheduler, ema } = parts;
   const { tensors, payload: p } = loadBundle(bytes, `'${path}'`);
   try {
@@ -98,19 +116,24 @@ export async function loadResumeState(bytes: Uint8Array, path: string, parts: Fi
     model.loadStateDict(msd);
     optimizer.loadStateDict(unflatten(p.optimizer, tensors) as never);
     if (scheduler) {
-      if (p.scheduler === undefined) throw new CheckpointError(`fit: the checkpoint '${path}' has no scheduler state but a scheduler was given`);
+      if (p.scheduler === undefined)
+        throw new CheckpointError(`fit: the checkpoint '${path}' has no scheduler state but a scheduler was given`);
       scheduler.loadStateDict(p.scheduler as Record<string, unknown>);
     }
     if (ema) {
       const shadow = ema.shadow.map((_, i) => tensors[`ema.${i}`]);
-      if (shadow.some((t) => !t)) throw new CheckpointError(`fit: the checkpoint '${path}' has no EMA weights but ema was given`);
+      if (shadow.some((t) => !t))
+        throw new CheckpointError(`fit: the checkpoint '${path}' has no EMA weights but ema was given`);
       ema.load(shadow);
     }
     const params = model.parameters();
     for (const [k, t] of Object.entries(tensors)) {
       if (!k.startsWith('grad.')) continue;
       const param = params[Number(k.slice(5))];
-      if (!param || param.shape.join() !== t.shape.join()) throw new CheckpointError(`fit: the checkpoint '${path}' holds gradient '${k}' of shape [${t.shape.join(', ')}] that matches no parameter of the model`);
+      if (!param || param.shape.join() !== t.shape.join())
+        throw new CheckpointError(
+          `fit: the checkpoint '${path}' holds gradient '${k}' of shape [${t.shape.join(', ')}] that matches no parameter of the model`,
+        );
       param.grad = keep(noGrad(() => (t.device === param.device ? t.clone() : t.to(param.device))));
     }
     const gens = p.generators as number[][] | undefined;

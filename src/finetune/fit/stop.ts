@@ -13,10 +13,16 @@ export class StopRequests {
     this.requested = true;
     this.say('interrupted: finishing this step and saving a checkpoint (Ctrl-C again to quit now)');
   };
-  private readonly onAbort = () => { this.requested = true; };
+  private readonly onAbort = () => {
+    this.requested = true;
+  };
   private offSigint: (() => void) | null = null;
 
-  constructor(private readonly signal: AbortSignal | undefined, sigint: boolean, private readonly say: (line: string) => void) {
+  constructor(
+    private readonly signal: AbortSignal | undefined,
+    sigint: boolean,
+    private readonly say: (line: string) => void,
+  ) {
     if (sigint) this.offSigint = platform().onInterrupt(this.onSigint);
     signal?.addEventListener('abort', this.onAbort);
     if (signal?.aborted) this.requested = true;

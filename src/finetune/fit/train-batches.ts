@@ -10,11 +10,21 @@ import type { Generator } from '../../tensor/random.js';
 import { type Batches, tensorsIn } from './batches.js';
 import { setGeneratorStates, type EpochPosition } from './resume-state.js';
 
-interface Resumable<B> { epochIndices(): Int32Array[]; batchesFrom(batches: readonly Int32Array[], start: number): AsyncIterable<B> }
+interface Resumable<B> {
+  epochIndices(): Int32Array[];
+  batchesFrom(batches: readonly Int32Array[], start: number): AsyncIterable<B>;
+}
 const resumable = <B>(b: unknown): b is Resumable<B> =>
-  !!b && typeof (b as Resumable<B>).epochIndices === 'function' && typeof (b as Resumable<B>).batchesFrom === 'function';
+  !!b &&
+  typeof (b as Resumable<B>).epochIndices === 'function' &&
+  typeof (b as Resumable<B>).batchesFrom === 'function';
 
-export async function epochBatches<B>(train: Batches<B>, generators: readonly Generator[], at: EpochPosition | null, dispose: boolean): Promise<Batches<B>> {
+export async function epochBatches<B>(
+  train: Batches<B>,
+  generators: readonly Generator[],
+  at: EpochPosition | null,
+  dispose: boolean,
+): Promise<Batches<B>> {
   if (!at || at.batch === 0) {
     if (at) setGeneratorStates(generators, at.generators);
     return train;

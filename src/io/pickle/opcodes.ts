@@ -16,16 +16,19 @@ function op(code: number, run: OpHandler): void {
 }
 
 // ---- framing ----
-op(0x80, (u) => { // PROTO
+op(0x80, (u) => {
+  // PROTO
   u.need(1);
   if (u.bytes[u.pos] > 5) u.fail(`pickle protocol ${u.bytes[u.pos]} is unknown`);
   u.pos++;
 });
-op(0x95, (u) => { // FRAME: a length hint only
+op(0x95, (u) => {
+  // FRAME: a length hint only
   u.need(8);
   u.pos += 8;
 });
-op(0x2e, (u) => { // STOP
+op(0x2e, (u) => {
+  // STOP
   const v = u.pop();
   if (u.marks.length) u.fail('STOP inside an unclosed MARK');
   u.result = v;
@@ -39,7 +42,8 @@ op(0x89, (u) => u.push(false)); // NEWFALSE
 op(0x4a, (u) => u.push(u.i32())); // BININT
 op(0x4b, (u) => u.push(u.u8())); // BININT1
 op(0x4d, (u) => u.push(u.u16())); // BININT2
-op(0x8a, (u) => { // LONG1: little-endian two's complement of n bytes
+op(0x8a, (u) => {
+  // LONG1: little-endian two's complement of n bytes
   const n = u.u8();
   u.need(n);
   const { bytes, pos } = u;
@@ -59,27 +63,46 @@ op(0x5d, (u) => u.push([])); // EMPTY_LIST
 op(0x29, (u) => u.push(new PyTuple([]))); // EMPTY_TUPLE
 op(0x28, (u) => u.mark()); // MARK
 op(0x85, (u) => u.push(new PyTuple([u.pop()]))); // TUPLE1
-op(0x86, (u) => { const b = u.pop(), a = u.pop(); u.push(new PyTuple([a, b])); }); // TUPLE2
-op(0x87, (u) => { const c = u.pop(), b = u.pop(), a = u.pop(); u.push(new PyTuple([a, b, c])); }); // TUPLE3
-op(0x74, (u) => { const items = u.popMark(); u.push(new PyTuple(items)); }); // TUPLE
-op(0x73, (u) => { // SETITEM
-  const v = u.pop(), k = u.pop(), d = u.top();
+op(0x86, (u) => {
+  const b = u.pop(),
+    a = u.pop();
+  u.push(new PyTuple([a, b]));
+}); // TUPLE2
+op(0x87, (u) => {
+  const c = u.pop(),
+    b = u.pop(),
+    a = u.pop();
+  u.push(new PyTuple([a, b, c]));
+}); // TUPLE3
+op(0x74, (u) => {
+  const items = u.popMark();
+  u.push(new PyTuple(items));
+}); // TUPLE
+op(0x73, (u) => {
+  // SETITEM
+  const v = u.pop(),
+    k = u.pop(),
+    d = u.top();
   if (!(d instanceof PyDict)) u.fail(`SETITEM on ${describe(d)}, not a dict`);
   (d as PyDict).set(k, v);
 });
-op(0x75, (u) => { // SETITEMS
+op(0x75, (u) => {
+  // SETITEMS
   const items = u.popMark();
   const d = u.top();
   if (!(d instanceof PyDict)) u.fail(`SETITEMS on ${describe(d)}, not a dict`);
   if (items.length % 2) u.fail('SETITEMS with an odd number of items');
   for (let i = 0; i < items.length; i += 2) (d as PyDict).set(items[i], items[i + 1]);
 });
-op(0x61, (u) => { // APPEND
-  const v = u.pop(), l = u.top();
+op(0x61, (u) => {
+  // APPEND
+  const v = u.pop(),
+    l = u.top();
   if (!Array.isArray(l)) u.fail(`APPEND to ${describe(l)}, not a list`);
   (l as PyValue[]).push(v);
 });
-op(0x65, (u) => { // APPENDS
+op(0x65, (u) => {
+  // APPENDS
   const items = u.popMark();
   const l = u.top();
   if (!Array.isArray(l)) u.fail(`APPENDS to ${describe(l)}, not a list`);
@@ -87,21 +110,36 @@ op(0x65, (u) => { // APPENDS
 });
 
 // ---- globals and calls: only what allowlist.ts allows ----
-op(0x63, (u) => { const m = u.line(); const n = u.line(); u.push(allowedGlobal(u, m, n)); }); // GLOBAL
-op(0x93, (u) => { // STACK_GLOBAL
-  const n = u.pop(), m = u.pop();
+op(0x63, (u) => {
+  const m = u.line();
+  const n = u.line();
+  u.push(allowedGlobal(u, m, n));
+}); // GLOBAL
+op(0x93, (u) => {
+  // STACK_GLOBAL
+  const n = u.pop(),
+    m = u.pop();
   if (typeof m !== 'string' || typeof n !== 'string') u.fail('STACK_GLOBAL needs two strings');
   u.push(allowedGlobal(u, m as string, n as string));
 });
-op(0x52, (u) => { const args = u.pop(), fn = u.pop(); u.push(callAllowed(u, fn, args)); }); // REDUCE
-op(0x81, (u) => { // NEWOBJ: cls.__new__(cls, *args), allowed for OrderedDict only
-  const args = u.pop(), cls = u.pop();
+op(0x52, (u) => {
+  const args = u.pop(),
+    fn = u.pop();
+  u.push(callAllowed(u, fn, args));
+}); // REDUCE
+op(0x81, (u) => {
+  // NEWOBJ: cls.__new__(cls, *args), allowed for OrderedDict only
+  const args = u.pop(),
+    cls = u.pop();
   if (!(cls instanceof PyGlobal) || cls.full !== ORDERED_DICT) u.fail(`NEWOBJ of ${describe(cls)} is not allowed`);
   u.push(callAllowed(u, cls, args));
 });
-op(0x62, (u) => { // BUILD: attribute state; only an OrderedDict's (state_dict()._metadata) is accepted, and dropped
-  const state = u.pop(), obj = u.top();
-  if (!(obj instanceof PyDict) || !(state instanceof PyDict || state === null || state instanceof PyTuple)) u.fail(`BUILD of ${describe(obj)} with ${describe(state)} is not allowed`);
+op(0x62, (u) => {
+  // BUILD: attribute state; only an OrderedDict's (state_dict()._metadata) is accepted, and dropped
+  const state = u.pop(),
+    obj = u.top();
+  if (!(obj instanceof PyDict) || !(state instanceof PyDict || state === null || state instanceof PyTuple))
+    u.fail(`BUILD of ${describe(obj)} with ${describe(state)} is not allowed`);
 });
 op(0x51, (u) => u.push(persistentStorage(u, u.pop()))); // BINPERSID
 
@@ -113,8 +151,12 @@ op(0x68, (u) => u.get(u.u8())); // BINGET
 op(0x6a, (u) => u.get(u.u32())); // LONG_BINGET
 
 // ---- stack manipulation ----
-op(0x30, (u) => { u.pop(); }); // POP
-op(0x31, (u) => { u.popMark(); }); // POP_MARK
+op(0x30, (u) => {
+  u.pop();
+}); // POP
+op(0x31, (u) => {
+  u.popMark();
+}); // POP_MARK
 op(0x32, (u) => u.push(u.top())); // DUP
 
 export const OPCODES: readonly (OpHandler | undefined)[] = table;

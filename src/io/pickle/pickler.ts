@@ -8,7 +8,15 @@
 import { CheckpointError } from '../../errors.js';
 
 /** A tensor as the pickler writes it: a storage record key plus the view on it. */
-export interface TensorRecord { key: string; storageType: string; numel: number; size: readonly number[]; stride: readonly number[]; requiresGrad: boolean; parameter: boolean }
+export interface TensorRecord {
+  key: string;
+  storageType: string;
+  numel: number;
+  size: readonly number[];
+  stride: readonly number[];
+  requiresGrad: boolean;
+  parameter: boolean;
+}
 
 const UTF8 = new TextEncoder();
 
@@ -42,12 +50,18 @@ export class Pickler {
   private memoize(): number {
     const i = this.memoNext++;
     if (i < 256) this.byte(0x71, i);
-    else { this.byte(0x72); this.u32(i); }
+    else {
+      this.byte(0x72);
+      this.u32(i);
+    }
     return i;
   }
   private get(i: number): void {
     if (i < 256) this.byte(0x68, i);
-    else { this.byte(0x6a); this.u32(i); }
+    else {
+      this.byte(0x6a);
+      this.u32(i);
+    }
   }
   private global(module: string, name: string): void {
     const full = `${module}\n${name}\n`;
@@ -71,7 +85,13 @@ export class Pickler {
   int(v: number | bigint): void {
     if (typeof v === 'number' && v >= 0 && v < 256) return this.byte(0x4b, v);
     if (typeof v === 'number' && v >= 0 && v < 65536) return this.byte(0x4d, v & 0xff, v >> 8);
-    if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) { this.byte(0x4a); this.room(4); new DataView(this.buf.buffer).setInt32(this.n, v, true); this.n += 4; return; }
+    if (typeof v === 'number' && v >= -(2 ** 31) && v < 2 ** 31) {
+      this.byte(0x4a);
+      this.room(4);
+      new DataView(this.buf.buffer).setInt32(this.n, v, true);
+      this.n += 4;
+      return;
+    }
     // LONG1: minimal little-endian two's complement
     let x = BigInt(v);
     const out: number[] = [];
@@ -91,7 +111,10 @@ export class Pickler {
   }
   private intTuple(xs: readonly number[]): void {
     if (xs.length === 0) return this.byte(0x29);
-    if (xs.length <= 3) { for (const x of xs) this.int(x); return this.byte(0x84 + xs.length); }
+    if (xs.length <= 3) {
+      for (const x of xs) this.int(x);
+      return this.byte(0x84 + xs.length);
+    }
     this.byte(0x28);
     for (const x of xs) this.int(x);
     this.byte(0x74);
@@ -110,7 +133,8 @@ export class Pickler {
     if (typeof v === 'bigint') return this.int(v);
     if (typeof v === 'number') return Number.isSafeInteger(v) && !Object.is(v, -0) ? this.int(v) : this.float(v);
     if (typeof v === 'string') return this.str(v);
-    if (typeof v !== 'object') throw new CheckpointError(`save: value at '${path}' is a ${typeof v}, which a checkpoint cannot hold`);
+    if (typeof v !== 'object')
+      throw new CheckpointError(`save: value at '${path}' is a ${typeof v}, which a checkpoint cannot hold`);
     const seen = this.memoized.get(v);
     if (seen !== undefined) return this.get(seen);
     const rec = this.tensorRecord(v);
@@ -127,16 +151,22 @@ export class Pickler {
     }
     const proto = Object.getPrototypeOf(v);
     if (!(v instanceof Map) && proto !== Object.prototype && proto !== null) {
-      throw new CheckpointError(`save: value at '${path}' is a ${v.constructor?.name ?? 'object'}; a checkpoint holds tensors, numbers, strings, booleans, null, arrays, Maps and plain objects`);
+      throw new CheckpointError(
+        `save: value at '${path}' is a ${v.constructor?.name ?? 'object'}; a checkpoint holds tensors, numbers, strings, booleans, null, arrays, Maps and plain objects`,
+      );
     }
     const raw: [unknown, unknown][] = v instanceof Map ? [...v] : Object.entries(v);
     // a mapping of tensors only is a state dict: torch writes those as OrderedDict, keyed by strings
     const mark = (v as { [PY_DICT]?: PyDictMark })[PY_DICT];
-    const stateDict = raw.length > 0 && raw.every(([, x]) => x !== null && typeof x === 'object' && this.tensorRecord(x as object));
+    const stateDict =
+      raw.length > 0 && raw.every(([, x]) => x !== null && typeof x === 'object' && this.tensorRecord(x as object));
     const ordered = mark ? mark.ordered : stateDict;
     const entries = raw.map(([k, x]): [string | number, unknown] => {
       if (v instanceof Map) {
-        if (typeof k !== 'string' && !Number.isSafeInteger(k)) throw new CheckpointError(`save: Map at '${path}' has key ${String(k)}; only strings and integers are written`);
+        if (typeof k !== 'string' && !Number.isSafeInteger(k))
+          throw new CheckpointError(
+            `save: Map at '${path}' has key ${String(k)}; only strings and integers are written`,
+          );
         return [k as string | number, x];
       }
       return [intKey(v, k as string, stateDict) ? Number(k) : (k as string), x];
@@ -198,7 +228,10 @@ function splitGlobal(full: string): [string, string] {
 
 /** Dicts loaded from a pickle remember which keys were Python ints and whether it was an OrderedDict. */
 export const PY_DICT = Symbol.for('finetorch.pyDict');
-export interface PyDictMark { intKeys: Set<string>; ordered: boolean }
+export interface PyDictMark {
+  intKeys: Set<string>;
+  ordered: boolean;
+}
 const CANONICAL_INT = /^(0|-?[1-9][0-9]{0,14})$/;
 
 /**

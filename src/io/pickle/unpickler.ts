@@ -9,8 +9,18 @@ import { CheckpointError } from '../../errors.js';
 import { OPCODES } from './opcodes.js';
 import { describe, PyTuple, type PyStorage, type PyValue } from './values.js';
 
-export interface PickleLimits { maxStack: number; maxMemo: number; maxMarkDepth: number; maxRank: number }
-export const DEFAULT_PICKLE_LIMITS: PickleLimits = { maxStack: 2_000_000, maxMemo: 2_000_000, maxMarkDepth: 1000, maxRank: 64 };
+export interface PickleLimits {
+  maxStack: number;
+  maxMemo: number;
+  maxMarkDepth: number;
+  maxRank: number;
+}
+export const DEFAULT_PICKLE_LIMITS: PickleLimits = {
+  maxStack: 2_000_000,
+  maxMemo: 2_000_000,
+  maxMarkDepth: 1000,
+  maxRank: 64,
+};
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -30,7 +40,11 @@ export class Unpickler {
   stopped = false;
   result: PyValue = null;
 
-  constructor(readonly bytes: Uint8Array, readonly where: string, readonly limits: PickleLimits = DEFAULT_PICKLE_LIMITS) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly where: string,
+    readonly limits: PickleLimits = DEFAULT_PICKLE_LIMITS,
+  ) {
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -54,7 +68,8 @@ export class Unpickler {
 
   // ---- reading operands: each checks the bytes left first ----
   need(n: number): void {
-    if (this.pos + n > this.bytes.length) this.fail(`opcode needs ${n} more bytes but the pickle ends at offset ${this.bytes.length} (truncated)`);
+    if (this.pos + n > this.bytes.length)
+      this.fail(`opcode needs ${n} more bytes but the pickle ends at offset ${this.bytes.length} (truncated)`);
   }
   u8(): number {
     this.need(1);
@@ -104,7 +119,8 @@ export class Unpickler {
 
   // ---- the stack, marks and memo, each bounded ----
   push(v: PyValue): void {
-    if (this.stack.length >= this.limits.maxStack) this.fail(`more than ${this.limits.maxStack} values on the pickle stack`);
+    if (this.stack.length >= this.limits.maxStack)
+      this.fail(`more than ${this.limits.maxStack} values on the pickle stack`);
     this.stack.push(v);
   }
   pop(): PyValue {
@@ -116,7 +132,8 @@ export class Unpickler {
     return this.stack[this.stack.length - 1];
   }
   mark(): void {
-    if (this.marks.length >= this.limits.maxMarkDepth) this.fail(`MARKs nested deeper than ${this.limits.maxMarkDepth}`);
+    if (this.marks.length >= this.limits.maxMarkDepth)
+      this.fail(`MARKs nested deeper than ${this.limits.maxMarkDepth}`);
     this.marks.push(this.stack);
     this.stack = [];
   }
@@ -128,7 +145,8 @@ export class Unpickler {
     return items;
   }
   put(i: number): void {
-    if (!this.memo.has(i) && this.memo.size >= this.limits.maxMemo) this.fail(`more than ${this.limits.maxMemo} memo entries`);
+    if (!this.memo.has(i) && this.memo.size >= this.limits.maxMemo)
+      this.fail(`more than ${this.limits.maxMemo} memo entries`);
     this.memo.set(i, this.top());
   }
   get(i: number): void {
@@ -145,7 +163,8 @@ export class Unpickler {
   intTuple(v: PyValue, what: string): number[] {
     if (!(v instanceof PyTuple) && !Array.isArray(v)) this.fail(`${what} is ${describe(v)}, not a tuple of integers`);
     const items = v instanceof PyTuple ? v.items : (v as PyValue[]);
-    if (items.length > this.limits.maxRank) this.fail(`${what} has ${items.length} dimensions, more than ${this.limits.maxRank}`);
+    if (items.length > this.limits.maxRank)
+      this.fail(`${what} has ${items.length} dimensions, more than ${this.limits.maxRank}`);
     return items.map((x, i) => {
       const n = this.int(x, `${what}[${i}]`);
       if (n < 0) this.fail(`${what}[${i}] is negative (${n})`);

@@ -15,7 +15,16 @@ export class PyDict {
   constructor(readonly ordered: boolean) {}
   set(k: PyValue, v: PyValue): void {
     // Python's hash equality for the key types checkpoints use: True == 1, 1 == 1.0
-    const h = typeof k === 'boolean' ? `n:${+k}` : typeof k === 'number' || typeof k === 'bigint' ? `n:${k}` : typeof k === 'string' ? `s:${k}` : k === null ? 'None' : k;
+    const h =
+      typeof k === 'boolean'
+        ? `n:${+k}`
+        : typeof k === 'number' || typeof k === 'bigint'
+          ? `n:${k}`
+          : typeof k === 'string'
+            ? `s:${k}`
+            : k === null
+              ? 'None'
+              : k;
     const i = this.index.get(h);
     if (i === undefined) {
       this.index.set(h, this.keys.length);
@@ -23,15 +32,28 @@ export class PyDict {
       this.values.push(v);
     } else this.values[i] = v;
   }
-  get size(): number { return this.keys.length; }
+  get size(): number {
+    return this.keys.length;
+  }
 }
 export class PyGlobal {
-  constructor(readonly module: string, readonly name: string) {}
-  get full(): string { return `${this.module}.${this.name}`; }
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  get full(): string {
+    return `${this.module}.${this.name}`;
+  }
 }
 /** A storage named by a persistent id: its bytes are the record `data/<key>` of the archive. */
 export class PyStorage {
-  constructor(readonly kind: ElemKind, readonly typeName: string, readonly key: string, readonly location: string, readonly numel: number) {}
+  constructor(
+    readonly kind: ElemKind,
+    readonly typeName: string,
+    readonly key: string,
+    readonly location: string,
+    readonly numel: number,
+  ) {}
 }
 /** What `torch._utils._rebuild_tensor_v2` (and `_rebuild_parameter`) would build. */
 export class PyTensor {
@@ -44,7 +66,18 @@ export class PyTensor {
     public parameter = false,
   ) {}
 }
-export type PyValue = null | boolean | number | bigint | string | PyValue[] | PyTuple | PyDict | PyGlobal | PyStorage | PyTensor;
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PyValue[]
+  | PyTuple
+  | PyDict
+  | PyGlobal
+  | PyStorage
+  | PyTensor;
 
 /** A short description of a pickled value for error messages. */
 export function describe(v: PyValue | undefined): string {

@@ -1,8 +1,24 @@
 // The CPU device: every kernel in plain TypeScript. It is the reference the WebGPU kernels are
 // tested against and the fallback where no adapter exists.
 import type {
-  AdamArgs, Backend, BinaryOp, Conv2dArgs, DType, HostArray, MatmulArgs, NormArgs, NormEpilogue, Pool2dArgs, ReduceOp,
-  RmspropArgs, RunningStats, SgdArgs, Storage, UnaryOp, ValueCheck, View,
+  AdamArgs,
+  Backend,
+  BinaryOp,
+  Conv2dArgs,
+  DType,
+  HostArray,
+  MatmulArgs,
+  NormArgs,
+  NormEpilogue,
+  Pool2dArgs,
+  ReduceOp,
+  RmspropArgs,
+  RunningStats,
+  SgdArgs,
+  Storage,
+  UnaryOp,
+  ValueCheck,
+  View,
 } from '../backend.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { binaryDense, binaryStrided, unaryDense, unaryStrided } from './elementwise.js';
@@ -96,7 +112,8 @@ export class CpuBackend implements Backend {
     const n = numel(shape);
     const out = make(n, outDtype);
     const intDiv = a.dtype !== 'float32' && b.dtype !== 'float32';
-    if (isContiguous(shape, a.strides) && isContiguous(shape, b.strides)) binaryDense(op, intDiv, data(a), a.offset, data(b), b.offset, out, n);
+    if (isContiguous(shape, a.strides) && isContiguous(shape, b.strides))
+      binaryDense(op, intDiv, data(a), a.offset, data(b), b.offset, out, n);
     else binaryStrided(op, intDiv, reader(a, shape), reader(b, shape), out, n);
     return this.wrap(out, outDtype);
   }
@@ -104,7 +121,9 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const n = numel(shape);
     const out = make(n, outDtype);
-    const rc = reader(c, shape), ra = reader(a, shape), rb = reader(b, shape);
+    const rc = reader(c, shape),
+      ra = reader(a, shape),
+      rb = reader(b, shape);
     for (let i = 0; i < n; i++) out[i] = rc(i) ? ra(i) : rb(i);
     return this.wrap(out, outDtype);
   }
@@ -121,11 +140,19 @@ export class CpuBackend implements Backend {
         out[r] = s;
       } else {
         const isMax = op === 'max' || op === 'argmax';
-        let best = isMax ? -Infinity : Infinity, bi = 0;
+        let best = isMax ? -Infinity : Infinity,
+          bi = 0;
         for (let c = 0; c < cols; c++) {
           const v = src[base + c];
-          if (v !== v) { best = NaN; bi = c; break; } // NaN propagates, as in PyTorch
-          if (isMax ? v > best : v < best) { best = v; bi = c; }
+          if (v !== v) {
+            best = NaN;
+            bi = c;
+            break;
+          } // NaN propagates, as in PyTorch
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bi = c;
+          }
         }
         out[r] = isArg ? bi : best;
       }
@@ -147,11 +174,19 @@ export class CpuBackend implements Backend {
           out[o * inner + i] = s;
           continue;
         }
-        let best = isMax ? -Infinity : Infinity, bi = 0;
+        let best = isMax ? -Infinity : Infinity,
+          bi = 0;
         for (let k = 0; k < size; k++) {
           const v = src[base + k * inner + i];
-          if (v !== v) { best = NaN; bi = k; break; } // NaN propagates, as in PyTorch
-          if (isMax ? v > best : v < best) { best = v; bi = k; }
+          if (v !== v) {
+            best = NaN;
+            bi = k;
+            break;
+          } // NaN propagates, as in PyTorch
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bi = k;
+          }
         }
         out[o * inner + i] = isArg ? bi : best;
       }
@@ -161,35 +196,50 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View, args: MatmulArgs): Storage {
     this.dispatches++;
     // operands arrive as stored (a transposed operand is a strided view): index the storage
-    return this.wrap(matmulHost(data(a) as Float32Array, a.offset, data(b) as Float32Array, b.offset, args, args.bias ? dense(args.bias) as Float32Array : null), 'float32');
+    return this.wrap(
+      matmulHost(
+        data(a) as Float32Array,
+        a.offset,
+        data(b) as Float32Array,
+        b.offset,
+        args,
+        args.bias ? (dense(args.bias) as Float32Array) : null,
+      ),
+      'float32',
+    );
   }
   indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
     this.dispatches++;
-    const X = dense(x), I = dense(index);
+    const X = dense(x),
+      I = dense(index);
     const k = I.length;
     const out = make(outer * k * inner, x.dtype);
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < k; j++) {
-        const src = (o * size + I[j]) * inner, dst = (o * k + j) * inner;
+        const src = (o * size + I[j]) * inner,
+          dst = (o * k + j) * inner;
         for (let r = 0; r < inner; r++) out[dst + r] = X[src + r];
       }
     return this.wrap(out, x.dtype);
   }
   indexAdd(src: View, index: View, outer: number, size: number, inner: number): Storage {
     this.dispatches++;
-    const S = dense(src), I = dense(index);
+    const S = dense(src),
+      I = dense(index);
     const k = I.length;
     const out = new Float32Array(outer * size * inner);
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < k; j++) {
-        const dst = (o * size + I[j]) * inner, s = (o * k + j) * inner;
+        const dst = (o * size + I[j]) * inner,
+          s = (o * k + j) * inner;
         for (let r = 0; r < inner; r++) out[dst + r] += S[s + r];
       }
     return this.wrap(out, 'float32');
   }
   gather(x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
     this.dispatches++;
-    const X = dense(x), I = dense(index);
+    const X = dense(x),
+      I = dense(index);
     const out = make(outer * k * inner, x.dtype);
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < k; j++)
@@ -201,7 +251,8 @@ export class CpuBackend implements Backend {
   }
   scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
     this.dispatches++;
-    const S = dense(src), I = dense(index);
+    const S = dense(src),
+      I = dense(index);
     const out = new Float32Array(outer * size * inner);
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < k; j++)
@@ -214,7 +265,10 @@ export class CpuBackend implements Backend {
   // im2col + GEMM, in conv.ts
   conv2d(x: View, w: View, bias: View | null, a: Conv2dArgs): Storage {
     this.dispatches++;
-    return this.wrap(conv2dForward(dense(x) as Float32Array, dense(w) as Float32Array, bias ? dense(bias) as Float32Array : null, a), 'float32');
+    return this.wrap(
+      conv2dForward(dense(x) as Float32Array, dense(w) as Float32Array, bias ? (dense(bias) as Float32Array) : null, a),
+      'float32',
+    );
   }
   conv2dBackwardInput(gy: View, w: View, a: Conv2dArgs): Storage {
     this.dispatches++;
@@ -228,11 +282,13 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     const X = dense(x);
     const planes = a.n * a.c;
-    const out = new Float32Array(planes * a.oh * a.ow), idx = new Int32Array(planes * a.oh * a.ow);
+    const out = new Float32Array(planes * a.oh * a.ow),
+      idx = new Int32Array(planes * a.oh * a.ow);
     for (let p = 0; p < planes; p++)
       for (let oy = 0; oy < a.oh; oy++)
         for (let ox = 0; ox < a.ow; ox++) {
-          let best = -Infinity, bi = -1;
+          let best = -Infinity,
+            bi = -1;
           for (let ky = 0; ky < a.kh; ky++) {
             const iy = oy * a.strideH - a.padH + ky * a.dilH;
             if (iy < 0 || iy >= a.h) continue;
@@ -241,7 +297,10 @@ export class CpuBackend implements Backend {
               if (ix < 0 || ix >= a.w) continue;
               const v = X[p * a.h * a.w + iy * a.w + ix];
               // PyTorch's test: a NaN wins and stays (the last NaN in the window gives the index)
-              if (v > best || v !== v || bi < 0) { best = v; bi = iy * a.w + ix; }
+              if (v > best || v !== v || bi < 0) {
+                best = v;
+                bi = iy * a.w + ix;
+              }
             }
           }
           const o = (p * a.oh + oy) * a.ow + ox;
@@ -251,10 +310,15 @@ export class CpuBackend implements Backend {
     return [this.wrap(out, 'float32'), this.wrap(idx, 'int32')];
   }
   private avgWindow(a: Pool2dArgs, oy: number, ox: number) {
-    const y0 = oy * a.strideH - a.padH, x0 = ox * a.strideW - a.padW;
-    const y1 = Math.min(y0 + a.kh, a.h + a.padH), x1 = Math.min(x0 + a.kw, a.w + a.padW);
+    const y0 = oy * a.strideH - a.padH,
+      x0 = ox * a.strideW - a.padW;
+    const y1 = Math.min(y0 + a.kh, a.h + a.padH),
+      x1 = Math.min(x0 + a.kw, a.w + a.padW);
     const padCount = (y1 - y0) * (x1 - x0);
-    const ys = Math.max(y0, 0), xs = Math.max(x0, 0), ye = Math.min(y1, a.h), xe = Math.min(x1, a.w);
+    const ys = Math.max(y0, 0),
+      xs = Math.max(x0, 0),
+      ye = Math.min(y1, a.h),
+      xe = Math.min(x1, a.w);
     const div = a.divisor ? a.divisor : a.countIncludePad ? padCount : (ye - ys) * (xe - xs);
     return { ys, xs, ye, xe, div };
   }
@@ -290,22 +354,45 @@ export class CpuBackend implements Backend {
   // batch norm, in norm.ts
   batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage {
     this.dispatches++;
-    const r = running && { mean: dense(running.mean) as Float32Array, var: dense(running.var) as Float32Array, momentum: running.momentum };
+    const r = running && {
+      mean: dense(running.mean) as Float32Array,
+      var: dense(running.var) as Float32Array,
+      momentum: running.momentum,
+    };
     return this.wrap(bnStats(dense(x) as Float32Array, a, r), 'float32');
   }
-  batchNormForward(x: View, mean: View, var_: View, weight: View | null, bias: View | null, a: NormArgs, epilogue: NormEpilogue = {}): Storage {
+  batchNormForward(
+    x: View,
+    mean: View,
+    var_: View,
+    weight: View | null,
+    bias: View | null,
+    a: NormArgs,
+    epilogue: NormEpilogue = {},
+  ): Storage {
     this.dispatches++;
-    const f = (v: View | null | undefined) => (v ? dense(v) as Float32Array : null);
-    return this.wrap(bnForward(f(x)!, f(mean)!, f(var_)!, f(weight), f(bias), a, f(epilogue.residual), !!epilogue.relu), 'float32');
+    const f = (v: View | null | undefined) => (v ? (dense(v) as Float32Array) : null);
+    return this.wrap(
+      bnForward(f(x)!, f(mean)!, f(var_)!, f(weight), f(bias), a, f(epilogue.residual), !!epilogue.relu),
+      'float32',
+    );
   }
   batchNormBackwardSums(g: View, x: View, mean: View, var_: View, a: NormArgs): Storage {
     this.dispatches++;
     const f = (v: View) => dense(v) as Float32Array;
     return this.wrap(bnBackwardSums(f(g), f(x), f(mean), f(var_), a), 'float32');
   }
-  batchNormBackwardInput(g: View, x: View | null, mean: View | null, var_: View, weight: View | null, sums: View | null, a: NormArgs): Storage {
+  batchNormBackwardInput(
+    g: View,
+    x: View | null,
+    mean: View | null,
+    var_: View,
+    weight: View | null,
+    sums: View | null,
+    a: NormArgs,
+  ): Storage {
     this.dispatches++;
-    const f = (v: View | null) => (v ? dense(v) as Float32Array : null);
+    const f = (v: View | null) => (v ? (dense(v) as Float32Array) : null);
     return this.wrap(bnBackwardInput(f(g)!, f(x), f(mean), f(var_)!, f(weight), f(sums), a), 'float32');
   }
   // softmax cross-entropy, in loss.ts
@@ -314,15 +401,40 @@ export class CpuBackend implements Backend {
     this.dispatches++;
     return this.wrap(ceForward(dense(x) as Float32Array, dense(target) as Int32Array, rows, c, ignoreIndex), 'float32');
   }
-  crossEntropyBackward(x: View, target: View, lse: View, g: View, gStride: number, divisor: View | null, rows: number, c: number, ignoreIndex: number): Storage {
+  crossEntropyBackward(
+    x: View,
+    target: View,
+    lse: View,
+    g: View,
+    gStride: number,
+    divisor: View | null,
+    rows: number,
+    c: number,
+    ignoreIndex: number,
+  ): Storage {
     this.dispatches++;
     const G = data(g).subarray(g.offset) as Float32Array;
     const s = divisor ? data(divisor)[divisor.offset] : 1;
-    return this.wrap(ceBackward(dense(x) as Float32Array, dense(target) as Int32Array, dense(lse) as Float32Array, G, gStride, s, rows, c, ignoreIndex), 'float32');
+    return this.wrap(
+      ceBackward(
+        dense(x) as Float32Array,
+        dense(target) as Int32Array,
+        dense(lse) as Float32Array,
+        G,
+        gStride,
+        s,
+        rows,
+        c,
+        ignoreIndex,
+      ),
+      'float32',
+    );
   }
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void {
     this.dispatches++;
-    const P = dense(param), G = dense(grad), Bf = buf ? dense(buf) : null;
+    const P = dense(param),
+      G = dense(grad),
+      Bf = buf ? dense(buf) : null;
     for (let i = 0; i < P.length; i++) {
       let g = a.maximize ? -G[i] : G[i];
       if (a.weightDecay) g += a.weightDecay * P[i];
@@ -335,8 +447,13 @@ export class CpuBackend implements Backend {
   }
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
     this.dispatches++;
-    const P = dense(param), G = dense(grad), M = dense(m), V = dense(v), VM = vmax ? dense(vmax) : null;
-    const stepSize = a.lr / a.bc1, bc2s = Math.sqrt(a.bc2);
+    const P = dense(param),
+      G = dense(grad),
+      M = dense(m),
+      V = dense(v),
+      VM = vmax ? dense(vmax) : null;
+    const stepSize = a.lr / a.bc1,
+      bc2s = Math.sqrt(a.bc2);
     for (let i = 0; i < P.length; i++) {
       let g = a.maximize ? -G[i] : G[i];
       if (a.decoupled) P[i] *= 1 - a.lr * a.weightDecay;
@@ -344,14 +461,20 @@ export class CpuBackend implements Backend {
       M[i] = a.beta1 * M[i] + (1 - a.beta1) * g;
       V[i] = a.beta2 * V[i] + (1 - a.beta2) * g * g;
       let vv = V[i];
-      if (VM) { VM[i] = Math.max(VM[i], V[i]); vv = VM[i]; }
+      if (VM) {
+        VM[i] = Math.max(VM[i], V[i]);
+        vv = VM[i];
+      }
       P[i] -= (stepSize * M[i]) / (Math.sqrt(vv) / bc2s + a.eps);
     }
   }
   rmspropStep(param: View, grad: View, sq: View, buf: View | null, gavg: View | null, a: RmspropArgs): void {
     this.dispatches++;
-    const P = dense(param), G = dense(grad), S = dense(sq);
-    const Bf = buf ? dense(buf) : null, GA = gavg ? dense(gavg) : null;
+    const P = dense(param),
+      G = dense(grad),
+      S = dense(sq);
+    const Bf = buf ? dense(buf) : null,
+      GA = gavg ? dense(gavg) : null;
     for (let i = 0; i < P.length; i++) {
       let g = a.maximize ? -G[i] : G[i];
       if (a.weightDecay) g += a.weightDecay * P[i];

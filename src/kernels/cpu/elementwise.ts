@@ -14,7 +14,8 @@ type BinaryDense = (a: Arr, ao: number, b: Arr, bo: number, out: Arr, n: number)
 type BinaryStrided = (a: Read, b: Read, out: Arr, n: number) => void;
 
 /** `body` compiled with the scalar helpers the formulas may call in scope */
-const compile = <F>(params: string[], body: string): F => new Function('erf', `return (${params.join(', ')}) => { ${body} };`)(erf) as F;
+const compile = <F>(params: string[], body: string): F =>
+  new Function('erf', `return (${params.join(', ')}) => { ${body} };`)(erf) as F;
 
 const unaryLoops = new Map<UnaryOp, { dense: UnaryDense; strided: UnaryStrided }>();
 const binaryLoops = new Map<string, { dense: BinaryDense; strided: BinaryStrided }>();
@@ -24,7 +25,10 @@ function unaryLoop(op: UnaryOp) {
   if (!f) {
     const e = UNARY[op].cpu;
     f = {
-      dense: compile(['X', 'xo', 'O', 'n', 'p0', 'p1'], `for (let i = 0; i < n; i++) { const a = X[xo + i]; O[i] = (${e}); }`),
+      dense: compile(
+        ['X', 'xo', 'O', 'n', 'p0', 'p1'],
+        `for (let i = 0; i < n; i++) { const a = X[xo + i]; O[i] = (${e}); }`,
+      ),
       strided: compile(['rx', 'O', 'n', 'p0', 'p1'], `for (let i = 0; i < n; i++) { const a = rx(i); O[i] = (${e}); }`),
     };
     unaryLoops.set(op, f);
@@ -38,8 +42,14 @@ function binaryLoop(op: BinaryOp, intDiv: boolean) {
   if (!f) {
     const e = key === 'div_int' ? `Math.trunc(${BINARY.div.cpu})` : BINARY[op].cpu;
     f = {
-      dense: compile(['A', 'ao', 'B', 'bo', 'O', 'n'], `for (let i = 0; i < n; i++) { const a = A[ao + i], b = B[bo + i]; O[i] = (${e}); }`),
-      strided: compile(['ra', 'rb', 'O', 'n'], `for (let i = 0; i < n; i++) { const a = ra(i), b = rb(i); O[i] = (${e}); }`),
+      dense: compile(
+        ['A', 'ao', 'B', 'bo', 'O', 'n'],
+        `for (let i = 0; i < n; i++) { const a = A[ao + i], b = B[bo + i]; O[i] = (${e}); }`,
+      ),
+      strided: compile(
+        ['ra', 'rb', 'O', 'n'],
+        `for (let i = 0; i < n; i++) { const a = ra(i), b = rb(i); O[i] = (${e}); }`,
+      ),
     };
     binaryLoops.set(key, f);
   }
@@ -55,7 +65,16 @@ export function unaryStrided(op: UnaryOp, x: Read, out: Arr, n: number, p0: numb
   unaryLoop(op).strided(x, out, n, p0, p1);
 }
 /** out[i] = op(a[ao + i], b[bo + i]) for i < n */
-export function binaryDense(op: BinaryOp, intDiv: boolean, a: Arr, ao: number, b: Arr, bo: number, out: Arr, n: number): void {
+export function binaryDense(
+  op: BinaryOp,
+  intDiv: boolean,
+  a: Arr,
+  ao: number,
+  b: Arr,
+  bo: number,
+  out: Arr,
+  n: number,
+): void {
   binaryLoop(op, intDiv).dense(a, ao, b, bo, out, n);
 }
 /** out[i] = op(a(i), b(i)) for i < n */

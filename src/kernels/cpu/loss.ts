@@ -19,13 +19,24 @@ export function ceForward(x: Float32Array, t: Int32Array, rows: number, c: numbe
   return out;
 }
 
-export function ceBackward(x: Float32Array, t: Int32Array, lse: Float32Array, g: Float32Array, gStride: number, divisor: number,
-  rows: number, c: number, ignoreIndex: number): Float32Array {
+export function ceBackward(
+  x: Float32Array,
+  t: Int32Array,
+  lse: Float32Array,
+  g: Float32Array,
+  gStride: number,
+  divisor: number,
+  rows: number,
+  c: number,
+  ignoreIndex: number,
+): Float32Array {
   const dx = new Float32Array(rows * c);
   for (let r = 0; r < rows; r++) {
     const k = t[r];
     if (k === ignoreIndex || k < 0 || k >= c) continue;
-    const gr = g[r * gStride] / divisor, l = lse[r], base = r * c;
+    const gr = g[r * gStride] / divisor,
+      l = lse[r],
+      base = r * c;
     for (let j = 0; j < c; j++) dx[base + j] = (Math.exp(x[base + j] - l) - (j === k ? 1 : 0)) * gr;
   }
   return dx;

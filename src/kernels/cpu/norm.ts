@@ -19,7 +19,10 @@ export function bnStats(x: F32, a: NormArgs, running: { mean: F32; var: F32; mom
     let q = 0;
     for (let o = 0; o < outer; o++) {
       const base = (o * c + ch) * inner;
-      for (let r = 0; r < inner; r++) { const d = x[base + r] - mean; q += d * d; }
+      for (let r = 0; r < inner; r++) {
+        const d = x[base + r] - mean;
+        q += d * d;
+      }
     }
     out[ch] = mean;
     out[c + ch] = q / m;
@@ -35,11 +38,22 @@ export function bnStats(x: F32, a: NormArgs, running: { mean: F32; var: F32; mom
 const rstdOf = (v: number, eps: number) => 1 / Math.sqrt(v + eps);
 
 /** y = (x - mean) · w · rstd + b, then (the epilogue) + residual, then max(·, 0) */
-export function bnForward(x: F32, mean: F32, vr: F32, w: F32 | null, b: F32 | null, a: NormArgs, residual: F32 | null = null, relu = false): F32 {
+export function bnForward(
+  x: F32,
+  mean: F32,
+  vr: F32,
+  w: F32 | null,
+  b: F32 | null,
+  a: NormArgs,
+  residual: F32 | null = null,
+  relu = false,
+): F32 {
   const { outer, c, inner, eps } = a;
   const y = new Float32Array(outer * c * inner);
   for (let ch = 0; ch < c; ch++) {
-    const mu = mean[ch], scale = rstdOf(vr[ch], eps) * (w ? w[ch] : 1), shift = b ? b[ch] : 0;
+    const mu = mean[ch],
+      scale = rstdOf(vr[ch], eps) * (w ? w[ch] : 1),
+      shift = b ? b[ch] : 0;
     for (let o = 0; o < outer; o++) {
       const base = (o * c + ch) * inner;
       for (let r = 0; r < inner; r++) y[base + r] = (x[base + r] - mu) * scale + shift;
@@ -57,10 +71,15 @@ export function bnBackwardSums(g: F32, x: F32, mean: F32, vr: F32, a: NormArgs):
   const out = new Float32Array(2 * c);
   for (let ch = 0; ch < c; ch++) {
     const mu = mean[ch];
-    let sg = 0, sgx = 0;
+    let sg = 0,
+      sgx = 0;
     for (let o = 0; o < outer; o++) {
       const base = (o * c + ch) * inner;
-      for (let r = 0; r < inner; r++) { const gv = g[base + r]; sg += gv; sgx += gv * (x[base + r] - mu); }
+      for (let r = 0; r < inner; r++) {
+        const gv = g[base + r];
+        sg += gv;
+        sgx += gv * (x[base + r] - mu);
+      }
     }
     out[ch] = sg;
     out[c + ch] = sgx * rstdOf(vr[ch], eps);
@@ -68,14 +87,25 @@ export function bnBackwardSums(g: F32, x: F32, mean: F32, vr: F32, a: NormArgs):
   return out;
 }
 
-export function bnBackwardInput(g: F32, x: F32 | null, mean: F32 | null, vr: F32, w: F32 | null, sums: F32 | null, a: NormArgs): F32 {
+export function bnBackwardInput(
+  g: F32,
+  x: F32 | null,
+  mean: F32 | null,
+  vr: F32,
+  w: F32 | null,
+  sums: F32 | null,
+  a: NormArgs,
+): F32 {
   const { outer, c, inner, eps } = a;
   const m = outer * inner;
   const dx = new Float32Array(outer * c * inner);
   for (let ch = 0; ch < c; ch++) {
-    const rstd = rstdOf(vr[ch], eps), scale = rstd * (w ? w[ch] : 1);
+    const rstd = rstdOf(vr[ch], eps),
+      scale = rstd * (w ? w[ch] : 1);
     if (sums && x && mean) {
-      const mu = mean[ch], gMean = sums[ch] / m, k = (sums[c + ch] / m) * rstd;
+      const mu = mean[ch],
+        gMean = sums[ch] / m,
+        k = (sums[c + ch] / m) * rstd;
       for (let o = 0; o < outer; o++) {
         const base = (o * c + ch) * inner;
         for (let r = 0; r < inner; r++) dx[base + r] = (g[base + r] - gMean - (x[base + r] - mu) * k) * scale;

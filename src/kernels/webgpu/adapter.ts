@@ -3,12 +3,22 @@
 // comes from the `webgpu` package (node-gpu.ts), a browser's would be navigator.gpu.
 
 export interface AdapterInfo {
-  vendor: string; architecture: string; device: string; description: string;
-  isFallbackAdapter: boolean; isSoftware: boolean; backend: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  isSoftware: boolean;
+  backend: string;
   /** lanes per subgroup when the device has the `subgroups` feature and a fixed size, else 0 */
   subgroupSize: number;
-  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupSizeX: number;
-    maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupsPerDimension: number };
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupSizeX: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupsPerDimension: number;
+  };
 }
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp/;
@@ -18,7 +28,13 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp/;
  * (Chrome reports e.g. 'swiftshader' there and leaves `description` empty), then Dawn's vendor,
  * device and description strings (Node's adapter names the driver in `description`: 'llvmpipe (LLVM …)').
  */
-export function isSoftwareAdapter(ai: { isFallbackAdapter?: boolean; vendor: string; architecture: string; device: string; description: string }): boolean {
+export function isSoftwareAdapter(ai: {
+  isFallbackAdapter?: boolean;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}): boolean {
   if (ai.isFallbackAdapter) return true;
   if (SOFTWARE.test((ai.architecture ?? '').toLowerCase())) return true;
   return SOFTWARE.test(`${ai.vendor} ${ai.device} ${ai.description}`.toLowerCase());
@@ -56,14 +72,27 @@ export async function openDevice(gpu: GPU, backend: string): Promise<{ device: G
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const ai = adapter.info;
   const sgInfo = ai as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const sgMin = sgInfo.subgroupMinSize ?? 0, sgMax = sgInfo.subgroupMaxSize ?? 0;
+  const sgMin = sgInfo.subgroupMinSize ?? 0,
+    sgMax = sgInfo.subgroupMaxSize ?? 0;
   const description = ai.description || ai.device || ai.architecture || ai.vendor || 'unknown';
   // Chrome moved the flag from the adapter to its info (131); Dawn's Node binding has it on the adapter
-  const isFallback = Boolean((ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  const isFallback = Boolean(
+    (ai as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+      (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  );
   const info: AdapterInfo = {
-    vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description,
+    vendor: ai.vendor,
+    architecture: ai.architecture,
+    device: ai.device,
+    description,
     isFallbackAdapter: isFallback,
-    isSoftware: isSoftwareAdapter({ isFallbackAdapter: isFallback, vendor: ai.vendor, architecture: ai.architecture, device: ai.device, description: ai.description }),
+    isSoftware: isSoftwareAdapter({
+      isFallbackAdapter: isFallback,
+      vendor: ai.vendor,
+      architecture: ai.architecture,
+      device: ai.device,
+      description: ai.description,
+    }),
     subgroupSize: device.features.has('subgroups') && sgMin > 0 && sgMin === sgMax ? sgMin : 0,
     backend,
     limits: {

@@ -9,8 +9,17 @@
 import { platform, type TuneCacheEntry } from '../../platform/platform.js';
 import type { MatmulArgs, View } from '../backend.js';
 import {
-  encodeMatmul, formatMatmulConfig, GPU_TILE, parseMatmulConfig, planPacked, SOFTWARE_PACKED, SOFTWARE_SG, SOFTWARE_TILE, sgFits,
-  type MatmulConfig, type TileConfig,
+  encodeMatmul,
+  formatMatmulConfig,
+  GPU_TILE,
+  parseMatmulConfig,
+  planPacked,
+  SOFTWARE_PACKED,
+  SOFTWARE_SG,
+  SOFTWARE_TILE,
+  sgFits,
+  type MatmulConfig,
+  type TileConfig,
 } from './matmul/index.js';
 import type { AdapterInfo, Runtime } from './runtime.js';
 
@@ -48,7 +57,8 @@ export function defaultMatmulChoice(info: AdapterInfo): MatmulChoice {
 
 const probe = { batch: 1, m: 64, n: 64, k: 64, transA: false, transB: false, strideA: 0, strideB: 0 };
 const sgUsable = (info: AdapterInfo, c: MatmulConfig) =>
-  c.kind === 'tile' || (c.kind === 'subgroup'
+  c.kind === 'tile' ||
+  (c.kind === 'subgroup'
     ? sgFits(probe, 0, 0, c, info.subgroupSize)
     : planPacked(probe, 0, 0, c, info.subgroupSize, info.limits) !== null);
 
@@ -56,17 +66,29 @@ const sgUsable = (info: AdapterInfo, c: MatmulConfig) =>
 export function matmulCandidates(info: AdapterInfo): MatmulConfig[] {
   const sg = info.isSoftware && sgUsable(info, SOFTWARE_SG);
   const list = sg
-    // the front-runners on llvmpipe among 16-64 rows × 4-12 columns per lane, unpacked and packed
-    // (each compiles for seconds there, so the list stays short): 32×4 unpacked for small products,
-    // packed 32×4 or 64×4 (the latter ahead with 16 lanes) for large ones
-    ? ['sg:32x1x1', 'pk:32x1', 'pk:64x1']
+    ? // the front-runners on llvmpipe among 16-64 rows × 4-12 columns per lane, unpacked and packed
+      // (each compiles for seconds there, so the list stays short): 32×4 unpacked for small products,
+      // packed 32×4 or 64×4 (the latter ahead with 16 lanes) for large ones
+      ['sg:32x1x1', 'pk:32x1', 'pk:64x1']
     : info.isSoftware
       ? ['tile:8x8x8x1', 'tile:4x4x8x1', 'tile:8x4x8x1', 'tile:4x8x8x1', 'tile:8x8x16x1']
-      : ['tile:4x4x16x16', 'tile:4x4x8x8', 'tile:8x4x16x8', 'tile:4x8x8x16', 'tile:8x8x8x8', 'tile:4x4x32x4', 'tile:8x8x16x16'];
+      : [
+          'tile:4x4x16x16',
+          'tile:4x4x8x8',
+          'tile:8x4x16x8',
+          'tile:4x8x8x16',
+          'tile:8x8x8x8',
+          'tile:4x4x32x4',
+          'tile:8x8x16x16',
+        ];
   const L = info.limits;
-  return list.map(parseMatmulConfig).filter((c) => c.kind !== 'tile'
-    ? sgUsable(info, c)
-    : c.wgx <= L.maxComputeWorkgroupSizeX && c.wgx * c.wgy <= L.maxComputeInvocationsPerWorkgroup);
+  return list
+    .map(parseMatmulConfig)
+    .filter((c) =>
+      c.kind !== 'tile'
+        ? sgUsable(info, c)
+        : c.wgx <= L.maxComputeWorkgroupSizeX && c.wgx * c.wgy <= L.maxComputeInvocationsPerWorkgroup,
+    );
 }
 
 export function autotuneMode(): 'off' | 'on' | 'force' {
@@ -85,7 +107,16 @@ export function cachePath(): string {
 /** The cache key: adapter identity (with its backend and subgroup size), kernel, size class.
  *  'matmul2': choices cached before the packed kernel and the current class boundary are ignored. */
 export function cacheKey(info: AdapterInfo, cls: SizeClass): string {
-  return [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'matmul2', cls].join('|');
+  return [
+    info.vendor,
+    info.architecture,
+    info.device,
+    info.description,
+    info.backend,
+    `sg${info.subgroupSize}`,
+    'matmul2',
+    cls,
+  ].join('|');
 }
 
 export type CacheEntry = TuneCacheEntry;
@@ -104,7 +135,10 @@ export function cachedMatmulChoice(info: AdapterInfo): MatmulChoice {
     if (!e) continue;
     try {
       const c = parseMatmulConfig(e.config);
-      if (sgUsable(info, c)) { choice.config[cls] = c; choice.source = 'cache'; }
+      if (sgUsable(info, c)) {
+        choice.config[cls] = c;
+        choice.source = 'cache';
+      }
     } catch {
       // an entry from another version: ignore it
     }
@@ -144,37 +178,52 @@ export interface TuneReport {
 
 const view = (buf: GPUBuffer, length: number): View => ({
   storage: { device: 'webgpu', dtype: 'float32', length, refs: 1, released: false, handle: buf },
-  shape: [length], strides: [1], offset: 0, dtype: 'float32',
+  shape: [length],
+  strides: [1],
+  offset: 0,
+  dtype: 'float32',
 });
 
 function fill(len: number, seed: number): Float32Array {
   const x = new Float32Array(len);
   let s = seed;
-  for (let i = 0; i < len; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
+  for (let i = 0; i < len; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
   return x;
 }
 
 /** Run `config` on a small shape with edge tiles and compare with a host product. */
 async function validate(rt: Runtime, config: MatmulConfig, tile: TileConfig): Promise<string | null> {
-  const m = 44, n = 36, k = 40;
-  const a = fill(m * k, 1), b = fill(k * n, 2);
-  const A = rt.createBuffer(a.byteLength), B = rt.createBuffer(b.byteLength), O = rt.createBuffer(m * n * 4);
+  const m = 44,
+    n = 36,
+    k = 40;
+  const a = fill(m * k, 1),
+    b = fill(k * n, 2);
+  const A = rt.createBuffer(a.byteLength),
+    B = rt.createBuffer(b.byteLength),
+    O = rt.createBuffer(m * n * 4);
   try {
-    rt.upload(A, a); rt.upload(B, b);
+    rt.upload(A, a);
+    rt.upload(B, b);
     const g: MatmulArgs = { batch: 1, m, n, k, transA: false, transB: false, strideA: 0, strideB: 0 };
     encodeMatmul(rt, view(A, a.length), view(B, b.length), g, O, config, tile);
     const got = new Float32Array(await rt.read(O, 0, m * n * 4));
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
-      const v = got[i * n + j];
-      if (!(Math.abs(v - s) <= 1e-4 + 1e-4 * Math.abs(s))) return `wrong result at [${i}, ${j}]: ${v}, expected ${s}`;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+        const v = got[i * n + j];
+        if (!(Math.abs(v - s) <= 1e-4 + 1e-4 * Math.abs(s))) return `wrong result at [${i}, ${j}]: ${v}, expected ${s}`;
+      }
     return null;
   } catch (e) {
     return (e as Error).message.split('\n')[0];
   } finally {
-    rt.releaseBuffer(A); rt.releaseBuffer(B); rt.releaseBuffer(O);
+    rt.releaseBuffer(A);
+    rt.releaseBuffer(B);
+    rt.releaseBuffer(O);
   }
 }
 
@@ -186,8 +235,11 @@ export function wallTimer(rt: Runtime, tile: TileConfig): MatmulTimer {
     const key = `${m}x${n}x${k}`;
     let ops = operands.get(key);
     if (!ops) {
-      const A = rt.createBuffer(m * k * 4), B = rt.createBuffer(k * n * 4), O = rt.createBuffer(m * n * 4);
-      rt.upload(A, fill(m * k, 3)); rt.upload(B, fill(k * n, 4));
+      const A = rt.createBuffer(m * k * 4),
+        B = rt.createBuffer(k * n * 4),
+        O = rt.createBuffer(m * n * 4);
+      rt.upload(A, fill(m * k, 3));
+      rt.upload(B, fill(k * n, 4));
       ops = { A: view(A, m * k), B: view(B, k * n), O };
       operands.set(key, ops);
     }
@@ -223,11 +275,15 @@ export async function tuneMatmul(rt: Runtime, opts: TuneOptions = {}): Promise<T
     const samples = valid.map(() => [] as number[]);
     for (const c of valid) await timer(c, shape); // warm-up: pipeline compilation
     for (let r = 0; r < runs; r++) for (let i = 0; i < valid.length; i++) samples[i].push(await timer(valid[i], shape));
-    let best: MatmulConfig | null = null, bestMs = Infinity;
+    let best: MatmulConfig | null = null,
+      bestMs = Infinity;
     for (let i = 0; i < valid.length; i++) {
       const t = median(samples[i]);
       ms[cls][formatMatmulConfig(valid[i])] = t;
-      if (t < bestMs) { best = valid[i]; bestMs = t; }
+      if (t < bestMs) {
+        best = valid[i];
+        bestMs = t;
+      }
     }
     if (!best) continue;
     choice.config[cls] = best;
@@ -235,7 +291,9 @@ export async function tuneMatmul(rt: Runtime, opts: TuneOptions = {}): Promise<T
     entries[cacheKey(info, cls)] = { config: formatMatmulConfig(best), ms: ms[cls], at: new Date().toISOString() };
     if (opts.log) {
       const { m, n, k } = REPRESENTATIVE[cls];
-      console.warn(`finetorch: matmul ${cls} (${m}×${k} @ ${k}×${n}) on ${info.description}: ${formatMatmulConfig(best)}, ${bestMs.toFixed(2)} ms`);
+      console.warn(
+        `finetorch: matmul ${cls} (${m}×${k} @ ${k}×${n}) on ${info.description}: ${formatMatmulConfig(best)}, ${bestMs.toFixed(2)} ms`,
+      );
     }
   }
   if (opts.save !== false && Object.keys(entries).length) writeCache(entries);
@@ -250,6 +308,8 @@ export async function prepareMatmulChoice(rt: Runtime): Promise<MatmulChoice> {
   const mode = autotuneMode();
   if (mode === 'off') return defaultMatmulChoice(rt.info);
   if (mode === 'on' && isTuned(rt.info)) return cachedMatmulChoice(rt.info);
-  console.warn(`finetorch: timing matmul kernels for ${rt.info.description} (once per adapter, cached in ${cachePath()}; FINETORCH_AUTOTUNE=0 skips)`);
+  console.warn(
+    `finetorch: timing matmul kernels for ${rt.info.description} (once per adapter, cached in ${cachePath()}; FINETORCH_AUTOTUNE=0 skips)`,
+  );
   return (await tuneMatmul(rt, { log: true })).choice;
 }

@@ -7,7 +7,10 @@ export const browserGpu: GpuSource = {
   around: (acquire) => acquire(),
   async create() {
     const gpu = web().navigator?.gpu;
-    if (!gpu) throw new Error('navigator.gpu is missing (WebGPU needs a secure context, https or localhost, in a browser that ships it)');
+    if (!gpu)
+      throw new Error(
+        'navigator.gpu is missing (WebGPU needs a secure context, https or localhost, in a browser that ships it)',
+      );
     return { gpu, backend: 'browser' };
   },
 };

@@ -18,7 +18,10 @@ export const IDLE_SUBMITS = 64;
 const IDLE_SWEEP = 8;
 const DEFAULT_POOL_MB = 1024;
 
-export interface PoolBuffer { readonly size: number; destroy(): void }
+export interface PoolBuffer {
+  readonly size: number;
+  destroy(): void;
+}
 
 /** Round a byte size up to its pool bucket: powers of two up to 1 MiB, then 1/8 steps. */
 export function bucketSize(bytes: number): number {

@@ -7,7 +7,13 @@ import { ArgumentError } from '../../errors.js';
 import { platform } from '../../platform/platform.js';
 import { autotuneMode, cachePath, readCache, writeCache, type CacheEntry } from './autotune.js';
 import {
-  CONV_CLASSES, convForward, convOptions, defaultConvTile, setConvTiles, type ConvClass, type ConvTile,
+  CONV_CLASSES,
+  convForward,
+  convOptions,
+  defaultConvTile,
+  setConvTiles,
+  type ConvClass,
+  type ConvTile,
 } from './conv.js';
 import type { Conv2dArgs, View } from '../backend.js';
 import type { AdapterInfo, Runtime } from './runtime.js';
@@ -19,7 +25,16 @@ const REPRESENTATIVE: Record<ConvClass, { n: number; c: number; hw: number }> = 
 };
 
 export const convCacheKey = (info: AdapterInfo, cls: ConvClass) =>
-  [info.vendor, info.architecture, info.device, info.description, info.backend, `sg${info.subgroupSize}`, 'conv_fwd', cls].join('|');
+  [
+    info.vendor,
+    info.architecture,
+    info.device,
+    info.description,
+    info.backend,
+    `sg${info.subgroupSize}`,
+    'conv_fwd',
+    cls,
+  ].join('|');
 
 export const formatConvTile = (t: ConvTile) => `${t.tm}x${t.rows}x${t.wg}`;
 export function parseConvTile(s: string): ConvTile {
@@ -40,15 +55,31 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function fill(len: number): Float32Array {
   const x = new Float32Array(len);
   let s = 7;
-  for (let i = 0; i < len; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
+  for (let i = 0; i < len; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
   return x;
 }
 const view = (b: GPUBuffer, shape: number[]): View => ({
-  storage: { device: 'webgpu', dtype: 'float32', length: shape.reduce((p, q) => p * q, 1), refs: 1, released: false, handle: b },
-  shape, strides: shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1)), offset: 0, dtype: 'float32',
+  storage: {
+    device: 'webgpu',
+    dtype: 'float32',
+    length: shape.reduce((p, q) => p * q, 1),
+    refs: 1,
+    released: false,
+    handle: b,
+  },
+  shape,
+  strides: shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1)),
+  offset: 0,
+  dtype: 'float32',
 });
 
-export interface ConvTuneReport { tiles: Record<ConvClass, ConvTile>; ms: Record<ConvClass, Record<string, number>> }
+export interface ConvTuneReport {
+  tiles: Record<ConvClass, ConvTile>;
+  ms: Record<ConvClass, Record<string, number>>;
+}
 
 /** Time the candidates per class on `rt`, cache the winners (unless save is false), return them. */
 export interface ConvTuneOptions {
@@ -73,9 +104,28 @@ export async function tuneConv(rt: Runtime, opts: ConvTuneOptions = {}): Promise
   const entries: Record<string, CacheEntry> = {};
   for (const cls of CONV_CLASSES) {
     const { n, c, hw } = REPRESENTATIVE[cls];
-    const a: Conv2dArgs = { n, cIn: c, h: hw, w: hw, cOut: c, kh: 3, kw: 3, oh: hw, ow: hw, strideH: 1, strideW: 1, padH: 1, padW: 1, dilH: 1, dilW: 1, groups: 1 };
-    const X = rt.createBuffer(n * c * hw * hw * 4), W = rt.createBuffer(c * c * 9 * 4);
-    rt.upload(X, fill(n * c * hw * hw)); rt.upload(W, fill(c * c * 9));
+    const a: Conv2dArgs = {
+      n,
+      cIn: c,
+      h: hw,
+      w: hw,
+      cOut: c,
+      kh: 3,
+      kw: 3,
+      oh: hw,
+      ow: hw,
+      strideH: 1,
+      strideW: 1,
+      padH: 1,
+      padW: 1,
+      dilH: 1,
+      dilW: 1,
+      groups: 1,
+    };
+    const X = rt.createBuffer(n * c * hw * hw * 4),
+      W = rt.createBuffer(c * c * 9 * 4);
+    rt.upload(X, fill(n * c * hw * hw));
+    rt.upload(W, fill(c * c * 9));
     const once = async (t: ConvTile) => {
       convOptions.fwd = t;
       await rt.sync();
@@ -95,20 +145,34 @@ export async function tuneConv(rt: Runtime, opts: ConvTuneOptions = {}): Promise
     try {
       // warm-up (pipeline compilation); a candidate this device rejects is dropped
       for (const t of cands) {
-        try { await once(t); ok.push(t); samples.push([]); } catch (e) { if (opts.log) console.warn(`finetorch: conv tile ${formatConvTile(t)} failed: ${(e as Error).message.split('\n')[0]}`); }
+        try {
+          await once(t);
+          ok.push(t);
+          samples.push([]);
+        } catch (e) {
+          if (opts.log)
+            console.warn(`finetorch: conv tile ${formatConvTile(t)} failed: ${(e as Error).message.split('\n')[0]}`);
+        }
       }
       const timed = opts.timer ? (t: ConvTile) => opts.timer!(t, cls) : once;
       for (let r = 0; r < runs; r++) for (const [i, t] of ok.entries()) samples[i].push(await timed(t));
     } finally {
       convOptions.fwd = undefined;
-      rt.releaseBuffer(X); rt.releaseBuffer(W);
+      rt.releaseBuffer(X);
+      rt.releaseBuffer(W);
     }
     if (!ok.length) continue;
     let best = 0;
-    ok.forEach((t, i) => { ms[cls][formatConvTile(t)] = median(samples[i]); if (median(samples[i]) < median(samples[best])) best = i; });
+    ok.forEach((t, i) => {
+      ms[cls][formatConvTile(t)] = median(samples[i]);
+      if (median(samples[i]) < median(samples[best])) best = i;
+    });
     tiles[cls] = ok[best];
     entries[convCacheKey(info, cls)] = { config: formatConvTile(ok[best]), ms: ms[cls], at: new Date().toISOString() };
-    if (opts.log) console.warn(`finetorch: conv forward ${cls} (${n}×${c}×${hw}×${hw}, 3×3) on ${info.description}: ${formatConvTile(ok[best])}, ${median(samples[best]).toFixed(1)} ms`);
+    if (opts.log)
+      console.warn(
+        `finetorch: conv forward ${cls} (${n}×${c}×${hw}×${hw}, 3×3) on ${info.description}: ${formatConvTile(ok[best])}, ${median(samples[best]).toFixed(1)} ms`,
+      );
   }
   if (opts.save !== false) writeCache(entries);
   return { tiles, ms };
@@ -121,7 +185,11 @@ export function cachedConvTiles(info: AdapterInfo): Record<ConvClass, ConvTile> 
   for (const cls of CONV_CLASSES) {
     const e = cache[convCacheKey(info, cls)];
     if (!e) return null;
-    try { out[cls] = parseConvTile(e.config); } catch { return null; /* an entry from another version: tune again */ }
+    try {
+      out[cls] = parseConvTile(e.config);
+    } catch {
+      return null; /* an entry from another version: tune again */
+    }
   }
   return out;
 }
@@ -134,8 +202,13 @@ export async function prepareConvTiles(rt: Runtime): Promise<void> {
   const mode = autotuneMode();
   if (mode === 'off') return;
   const cached = mode === 'on' ? cachedConvTiles(rt.info) : null;
-  if (cached) { setConvTiles(rt, cached); return; }
-  console.warn(`finetorch: timing conv kernels for ${rt.info.description} (once per adapter, cached in ${cachePath()}; FINETORCH_AUTOTUNE=0 skips)`);
+  if (cached) {
+    setConvTiles(rt, cached);
+    return;
+  }
+  console.warn(
+    `finetorch: timing conv kernels for ${rt.info.description} (once per adapter, cached in ${cachePath()}; FINETORCH_AUTOTUNE=0 skips)`,
+  );
   try {
     setConvTiles(rt, (await tuneConv(rt, { log: true })).tiles);
   } catch (e) {

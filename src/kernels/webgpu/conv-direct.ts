@@ -6,8 +6,26 @@ import { FLAT_INDEX } from './wgsl.js';
 export const CONV_WG = 64;
 /** total: outputs (one per invocation); offA, offB, offBias: the operands' offsets */
 export const DIRECT_PARAMS = paramBlock({
-  total: 'u32', n: 'u32', cIn: 'u32', h: 'i32', w: 'i32', cOut: 'u32', kh: 'i32', kw: 'i32', oh: 'i32', ow: 'i32',
-  sh: 'i32', sw: 'i32', ph: 'i32', pw: 'i32', dh: 'i32', dw: 'i32', groups: 'u32', offA: 'u32', offB: 'u32', offBias: 'u32',
+  total: 'u32',
+  n: 'u32',
+  cIn: 'u32',
+  h: 'i32',
+  w: 'i32',
+  cOut: 'u32',
+  kh: 'i32',
+  kw: 'i32',
+  oh: 'i32',
+  ow: 'i32',
+  sh: 'i32',
+  sw: 'i32',
+  ph: 'i32',
+  pw: 'i32',
+  dh: 'i32',
+  dw: 'i32',
+  groups: 'u32',
+  offA: 'u32',
+  offB: 'u32',
+  offBias: 'u32',
 });
 /** the parameters, the per-group channel counts and the flat index, with an early return past the outputs */
 const HEAD_MAIN = `${DIRECT_PARAMS.preamble()}

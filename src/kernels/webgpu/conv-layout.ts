@@ -11,7 +11,15 @@ import { passKernel } from './wgsl.js';
  * negative (cropping). rows = planes·hp; rowsPerZ: rows per z-slice of the grid.
  */
 export const PAD_PARAMS = paramBlock({
-  rows: 'u32', h: 'i32', w: 'i32', hp: 'u32', wp4: 'u32', top: 'i32', left: 'i32', offX: 'u32', rowsPerZ: 'u32',
+  rows: 'u32',
+  h: 'i32',
+  w: 'i32',
+  hp: 'u32',
+  wp4: 'u32',
+  top: 'i32',
+  left: 'i32',
+  offX: 'u32',
+  rowsPerZ: 'u32',
 });
 export function padSource(): string {
   return `@group(0) @binding(0) var<storage, read> X: array<f32>;
@@ -53,30 +61,53 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
  *   kw are w's. Mode 0 leaves these 0.
  */
 export const WEIGHT_LAYOUT_PARAMS = paramBlock({
-  pairs: 'u32', ocb: 'u32', og: 'u32', ig: 'u32', taps: 'u32', offW: 'u32',
-  winW: 'u32', ky0: 'u32', stepY: 'u32', tapsY: 'u32', kx0: 'u32', stepX: 'u32', tapsX: 'u32', kh: 'u32', kw: 'u32',
+  pairs: 'u32',
+  ocb: 'u32',
+  og: 'u32',
+  ig: 'u32',
+  taps: 'u32',
+  offW: 'u32',
+  winW: 'u32',
+  ky0: 'u32',
+  stepY: 'u32',
+  tapsY: 'u32',
+  kx0: 'u32',
+  stepX: 'u32',
+  tapsX: 'u32',
+  kh: 'u32',
+  kw: 'u32',
 });
 export function weightLayoutSource(tm: number, mode: 0 | 1): string {
   // a tap's tm values are contiguous in the output: stored as vec4s when tm allows (each store, like
   // each load, is a per-lane loop on a software adapter)
   const q = tm % 4 === 0 ? 4 : 1;
   const V = q === 4 ? 'vec4<f32>' : 'f32';
-  const load = (m: string) => mode === 0
-    ? `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * ig * taps + tap], o0 + ${m} < og)`
-    : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * kw + kx], valid && o0 + ${m} < og)`;
-  const value = (m0: number) => (q === 4 ? `vec4<f32>(${[0, 1, 2, 3].map((j) => load(`${m0 + j}u`)).join(', ')})` : load(`${m0}u`));
-  const stores = Array.from({ length: tm / q }, (_, j) => `      O[(dst + tap * ${tm}u) / ${q}u + ${j}u] = ${value(j * q)};`).join('\n');
-  return passKernel('Wsrc: array<f32>', `O: array<${V}>`, 'pair', `  ${mode === 0 ? WEIGHT_LAYOUT_PARAMS.preamble(['pairs', 'ocb', 'og', 'ig', 'taps', 'offW']) : WEIGHT_LAYOUT_PARAMS.preamble()}
+  const load = (m: string) =>
+    mode === 0
+      ? `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * ig * taps + tap], o0 + ${m} < og)`
+      : `select(0.0, Wsrc[src + min(o0 + ${m}, og - 1u) * kk + ky * kw + kx], valid && o0 + ${m} < og)`;
+  const value = (m0: number) =>
+    q === 4 ? `vec4<f32>(${[0, 1, 2, 3].map((j) => load(`${m0 + j}u`)).join(', ')})` : load(`${m0}u`);
+  const stores = Array.from(
+    { length: tm / q },
+    (_, j) => `      O[(dst + tap * ${tm}u) / ${q}u + ${j}u] = ${value(j * q)};`,
+  ).join('\n');
+  return passKernel(
+    'Wsrc: array<f32>',
+    `O: array<${V}>`,
+    'pair',
+    `  ${mode === 0 ? WEIGHT_LAYOUT_PARAMS.preamble(['pairs', 'ocb', 'og', 'ig', 'taps', 'offW']) : WEIGHT_LAYOUT_PARAMS.preamble()}
   if (pair >= pairs) { return; }
   let ic = pair % ig; let blk = pair / ig;
   let grp = blk / ocb; let o0 = (blk % ocb) * ${tm}u;
   let dst = pair * taps * ${tm}u;
-  ${mode === 0
-    ? `let src = offW + (grp * og * ig + ic) * taps;
+  ${
+    mode === 0
+      ? `let src = offW + (grp * og * ig + ic) * taps;
   for (var tap = 0u; tap < taps; tap++) {
 ${stores}
   }`
-    : `let kk = kh * kw;
+      : `let kk = kh * kw;
   let src = offW + (grp * ig + ic) * og * kk;
   var ta = 0u; var tb = 0u;
   for (var tap = 0u; tap < taps; tap++) {
@@ -85,7 +116,9 @@ ${stores}
 ${stores}
     tb++;
     if (tb == winW) { tb = 0u; ta++; }
-  }`}`);
+  }`
+  }`,
+  );
 }
 
 /**
@@ -93,27 +126,45 @@ ${stores}
  * One invocation per source row (rows = planes·hc).
  */
 export const INTERLEAVE_PARAMS = paramBlock({
-  rows: 'u32', hc: 'u32', wc: 'u32', h: 'u32', w: 'u32', cy: 'u32', cx: 'u32', sy: 'u32', sx: 'u32',
+  rows: 'u32',
+  hc: 'u32',
+  wc: 'u32',
+  h: 'u32',
+  w: 'u32',
+  cy: 'u32',
+  cx: 'u32',
+  sy: 'u32',
+  sx: 'u32',
 });
 export function interleaveSource(): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'row', `  ${INTERLEAVE_PARAMS.preamble()}
+  return passKernel(
+    'S: array<f32>',
+    'O: array<f32>',
+    'row',
+    `  ${INTERLEAVE_PARAMS.preamble()}
   if (row >= rows) { return; }
   let p = row / hc; let j = row % hc;
   let dst = (p * h + cy + sy * j) * w + cx;
-  for (var i = 0u; i < wc; i++) { O[dst + sx * i] = S[row * wc + i]; }`);
+  for (var i = 0u; i < wc; i++) { O[dst + sx * i] = S[row * wc + i]; }`,
+  );
 }
 
 /** Drop the row padding: out[r, c] = src[r, c] for c < w, rows of wp4·4 floats in src. */
 export const UNPAD_PARAMS = paramBlock({ rows: 'u32', w: 'u32', wp4: 'u32' });
 export function unpadRowsSource(): string {
-  return passKernel('S: array<vec4<f32>>', 'O: array<f32>', 'row', `  ${UNPAD_PARAMS.preamble()}
+  return passKernel(
+    'S: array<vec4<f32>>',
+    'O: array<f32>',
+    'row',
+    `  ${UNPAD_PARAMS.preamble()}
   if (row >= rows) { return; }
   for (var c4 = 0u; c4 < wp4; c4++) {
     let v = S[row * wp4 + c4];
     for (var j = 0u; j < 4u; j++) {
       if (c4 * 4u + j < w) { O[row * w + c4 * 4u + j] = v[j]; }
     }
-  }`);
+  }`,
+  );
 }
 
 /**
@@ -126,11 +177,25 @@ export function unpadRowsSource(): string {
  * a row split.
  */
 export const WGRAD_SUM_PARAMS = paramBlock({
-  pairs: 'u32', splits: 'u32', lanes: 'u32', cg: 'u32', og: 'u32', ocb: 'u32', icPad: 'u32', taps: 'u32', lTaps: 'u32',
-  perLane: 'u32', rowKh: 'u32', kw: 'u32',
+  pairs: 'u32',
+  splits: 'u32',
+  lanes: 'u32',
+  cg: 'u32',
+  og: 'u32',
+  ocb: 'u32',
+  icPad: 'u32',
+  taps: 'u32',
+  lTaps: 'u32',
+  perLane: 'u32',
+  rowKh: 'u32',
+  kw: 'u32',
 });
 export function wgradSumSource(tm: number): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'pair', `  ${WGRAD_SUM_PARAMS.preamble()}
+  return passKernel(
+    'S: array<f32>',
+    'O: array<f32>',
+    'pair',
+    `  ${WGRAD_SUM_PARAMS.preamble()}
   if (pair >= pairs) { return; }
   let m = pair % ${tm}u; let lane = pair / ${tm}u;
   let inner = lane % icPad; let blk = lane / icPad;
@@ -145,7 +210,8 @@ export function wgradSumSource(tm: number): string {
     var s = 0.0;
     for (var k = 0u; k < splits; k++) { s += S[k * stride + src + t]; }
     O[dst + t] = s;
-  }`);
+  }`,
+  );
 }
 
 /** In place: O[i] += Bias[offBias + (i / hw) % c] over [n, c, hw] (total elements). */
@@ -165,11 +231,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 /** out[i] = Σ_b S[b·len + i], b < count */
 export const SUM_LEADING_PARAMS = paramBlock({ len: 'u32', count: 'u32' });
 export function sumLeadingSource(): string {
-  return passKernel('S: array<f32>', 'O: array<f32>', 'i', `  ${SUM_LEADING_PARAMS.preamble()}
+  return passKernel(
+    'S: array<f32>',
+    'O: array<f32>',
+    'i',
+    `  ${SUM_LEADING_PARAMS.preamble()}
   if (i >= len) { return; }
   var s = 0.0;
   for (var b = 0u; b < count; b++) { s += S[b * len + i]; }
-  O[i] = s;`);
+  O[i] = s;`,
+  );
 }
 
 /** Fill len floats with zeros (outputs of empty reductions). */

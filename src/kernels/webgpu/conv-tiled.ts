@@ -26,13 +26,32 @@
 import { paramBinding, paramBlock } from './params.js';
 
 /** compile-time geometry of a tiled kernel */
-export interface ConvGeom { kh: number; kw: number; sh: number; sw: number; dh: number; dw: number }
+export interface ConvGeom {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+}
 /**
  * sg: subgroup size the kernel is compiled for (0: no subgroup operations); rowLoop: walk the
  * kernel rows in a loop instead of unrolling the whole window (large windows)
  */
-export interface FwdTile { tm: number; rows: number; wg: number; sg: number; rowLoop?: boolean }
-export interface WgradTile { tm: number; wg: number; rw: number; sg: number; rowSplit?: boolean }
+export interface FwdTile {
+  tm: number;
+  rows: number;
+  wg: number;
+  sg: number;
+  rowLoop?: boolean;
+}
+export interface WgradTile {
+  tm: number;
+  wg: number;
+  rw: number;
+  sg: number;
+  rowSplit?: boolean;
+}
 /** output columns per forward invocation, and pixels per weight-gradient step */
 export const TN = 4;
 
@@ -54,8 +73,19 @@ export const vec4sPerRow = (g: ConvGeom) => Math.ceil((Math.max(...tileColumns(g
  * when ow % 4 != 0). The bias is always bound (zeros when the convolution has none).
  */
 export const TILED_FORWARD_PARAMS = paramBlock({
-  lanes: 'u32', cIn: 'u32', hp: 'u32', wp4: 'u32', cOut: 'u32', oh: 'u32', ow: 'u32', groups: 'u32',
-  tilesX: 'u32', tilesY: 'u32', ocb: 'u32', offBias: 'u32', yPerZ: 'u32',
+  lanes: 'u32',
+  cIn: 'u32',
+  hp: 'u32',
+  wp4: 'u32',
+  cOut: 'u32',
+  oh: 'u32',
+  ow: 'u32',
+  groups: 'u32',
+  tilesX: 'u32',
+  tilesY: 'u32',
+  ocb: 'u32',
+  offBias: 'u32',
+  yPerZ: 'u32',
 });
 export function tiledForwardSource(g: ConvGeom, t: FwdTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
@@ -91,10 +121,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var xb = (b * cIn + grp * cg) * hp * wp4 + oy0 * ${sh}u * wp4 + ox0 * ${sw}u / 4u;
   var wb = wid.x * cg * ${wPerIc}u;`);
   // lane sid + d holds tile tx + d of the same row (lanes run along tx), unless past the subgroup or the row
-  for (const d of range(shared + 1).slice(1)) L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < lanes;`);
+  for (const d of range(shared + 1).slice(1))
+    L.push(`  let nb${d} = sid + ${d}u < ${sg}u && tx + ${d}u < tilesX && live + ${d}u < lanes;`);
   for (const m of range(tm)) for (const r of range(R)) L.push(`  var acc${m}_${r} = vec4<f32>(0.0);`);
   const xv = (c: number) => `v${c >> 2}.${C[c & 3]}`;
-  const xq = (kx: number) => `vec4<f32>(${range(TN).map((q) => xv(q * sw + kx * dw)).join(', ')})`;
+  const xq = (kx: number) =>
+    `vec4<f32>(${range(TN)
+      .map((q) => xv(q * sw + kx * dw))
+      .join(', ')})`;
   /** load one patch row (vec4s v0..), `rowExpr` its offset in rows from the tile's first */
   const loadRow = (rowExpr: string, ind: string) => {
     for (const v of range(nv)) {
@@ -114,10 +148,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       if (wVec) {
         for (const m4 of range(tm / 4)) {
           L.push(`${ind}  let w${m4} = ${wAt((kx * tm) / 4 + m4)};`);
-          for (const mm of range(4)) L.push(`${ind}  acc${m4 * 4 + mm}_${r} = fma(vec4<f32>(w${m4}.${C[mm]}), xs, acc${m4 * 4 + mm}_${r});`);
+          for (const mm of range(4))
+            L.push(`${ind}  acc${m4 * 4 + mm}_${r} = fma(vec4<f32>(w${m4}.${C[mm]}), xs, acc${m4 * 4 + mm}_${r});`);
         }
       } else {
-        for (const m of range(tm)) L.push(`${ind}  acc${m}_${r} = fma(vec4<f32>(${wAt(kx * tm + m)}), xs, acc${m}_${r});`);
+        for (const m of range(tm))
+          L.push(`${ind}  acc${m}_${r} = fma(vec4<f32>(${wAt(kx * tm + m)}), xs, acc${m}_${r});`);
       }
       L.push(`${ind}}`);
     }
@@ -143,7 +179,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     const wAt = (i: number) => (sg ? `subgroupBroadcast(wl${Math.floor(i / sg)}, ${i % sg}u)` : `W[wb + ${i}u]`);
     for (const ro of rowOffs) {
       // the (output row, kernel row) pairs this input row feeds
-      const pairs = range(R).flatMap((r) => range(kh).filter((ky) => r * sh + ky * dh === ro).map((ky) => [r, ky] as const));
+      const pairs = range(R).flatMap((r) =>
+        range(kh)
+          .filter((ky) => r * sh + ky * dh === ro)
+          .map((ky) => [r, ky] as const),
+      );
       L.push(`    {`);
       loadRow(`${ro}u`, '      ');
       for (const [r, ky] of pairs) rowTaps(r, (i) => wAt(ky * perRow + i), '      ');
@@ -158,7 +198,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (const m of range(tm)) {
     L.push(`  if (oc0 + ${m}u < grp * og + og) {`);
     L.push(`    let ob = (b * cOut + oc0 + ${m}u) * oh; let bv = vec4<f32>(Bias[offBias + oc0 + ${m}u]);`);
-    for (const r of range(R)) L.push(`    if (oy0 + ${r}u < oh) { O[(ob + oy0 + ${r}u) * tilesX + tx] = acc${m}_${r} + bv; }`);
+    for (const r of range(R))
+      L.push(`    if (oy0 + ${r}u < oh) { O[(ob + oy0 + ${r}u) * tilesX + tx] = acc${m}_${r} + bv; }`);
     L.push(`  }`);
   }
   L.push(`}`);
@@ -178,8 +219,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
  * units = n·ceil(oh/rw); lanesPerZ: lanes per z-slice of the grid; offG4: G's offset in vec4s.
  */
 export const TILED_WGRAD_PARAMS = paramBlock({
-  lanes: 'u32', cIn: 'u32', hp: 'u32', wp4: 'u32', cOut: 'u32', oh: 'u32', owp4: 'u32', groups: 'u32',
-  ocb: 'u32', units: 'u32', perSplit: 'u32', lanesPerZ: 'u32', offG4: 'u32', icPad: 'u32',
+  lanes: 'u32',
+  cIn: 'u32',
+  hp: 'u32',
+  wp4: 'u32',
+  cOut: 'u32',
+  oh: 'u32',
+  owp4: 'u32',
+  groups: 'u32',
+  ocb: 'u32',
+  units: 'u32',
+  perSplit: 'u32',
+  lanesPerZ: 'u32',
+  offG4: 'u32',
+  icPad: 'u32',
 });
 export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   const { kh, kw, sh, sw, dh, dw } = g;
@@ -192,7 +245,9 @@ export function tiledWeightGradSource(g: ConvGeom, t: WgradTile): string {
   const nv = vec4sPerRow(g);
   const gLoads = sg ? Math.ceil(tm / sg) : 0;
   // distinct input rows of a step, relative to oy·sh
-  const rowOffs = [...new Set(range(rw).flatMap((r) => range(khU).map((ky) => r * sh + ky * dh)))].sort((a, b) => a - b);
+  const rowOffs = [...new Set(range(rw).flatMap((r) => range(khU).map((ky) => r * sh + ky * dh)))].sort(
+    (a, b) => a - b,
+  );
   const L: string[] = [];
   L.push(`${sg ? 'enable subgroups;\n' : ''}@group(0) @binding(0) var<storage, read> G: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
@@ -217,9 +272,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   // output-gradient rows: clamped to the image, zeroed past its last row
   for (const r of range(rw)) {
     if (sg) {
-      for (const j of range(gLoads)) L.push(`    let gb${r}_${j} = offG4 + ((b * cOut + min(oc0 + (${j * sg}u + sid) % ${tm}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+      for (const j of range(gLoads))
+        L.push(
+          `    let gb${r}_${j} = offG4 + ((b * cOut + min(oc0 + (${j * sg}u + sid) % ${tm}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`,
+        );
     } else {
-      for (const m of range(tm)) L.push(`    let gb${r}_${m} = offG4 + ((b * cOut + min(oc0 + ${m}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`);
+      for (const m of range(tm))
+        L.push(
+          `    let gb${r}_${m} = offG4 + ((b * cOut + min(oc0 + ${m}u, ocLast)) * oh + min(oy + ${r}u, oh - 1u)) * owp4;`,
+        );
     }
     L.push(`    let gz${r} = oy + ${r}u < oh;`);
   }
@@ -227,8 +288,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   L.push(`    for (var q4 = 0u; q4 < owp4; q4++) {`);
   for (const r of range(rw)) {
     if (sg) {
-      for (const j of range(gLoads)) L.push(`      let gl${r}_${j} = select(vec4<f32>(0.0), G[gb${r}_${j} + q4], gz${r});`);
-      for (const m of range(tm)) L.push(`      let g${r}_${m} = subgroupBroadcast(gl${r}_${Math.floor(m / sg)}, ${m % sg}u);`);
+      for (const j of range(gLoads))
+        L.push(`      let gl${r}_${j} = select(vec4<f32>(0.0), G[gb${r}_${j} + q4], gz${r});`);
+      for (const m of range(tm))
+        L.push(`      let g${r}_${m} = subgroupBroadcast(gl${r}_${Math.floor(m / sg)}, ${m % sg}u);`);
     } else {
       for (const m of range(tm)) L.push(`      let g${r}_${m} = select(vec4<f32>(0.0), G[gb${r}_${m} + q4], gz${r});`);
     }
@@ -240,9 +303,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   for (const ky of range(khU))
     for (const kx of range(kw)) {
       L.push('      {');
-      for (const r of range(rw)) L.push(`        let xs${r} = vec4<f32>(${range(TN).map((q) => xv(r * sh + ky * dh, q * sw + kx * dw)).join(', ')});`);
+      for (const r of range(rw))
+        L.push(
+          `        let xs${r} = vec4<f32>(${range(TN)
+            .map((q) => xv(r * sh + ky * dh, q * sw + kx * dw))
+            .join(', ')});`,
+        );
       for (const m of range(tm)) {
-        L.push(`        acc${m}_${ky * kw + kx} += ${range(rw).map((r) => `dot(g${r}_${m}, xs${r})`).join(' + ')};`);
+        L.push(
+          `        acc${m}_${ky * kw + kx} += ${range(rw)
+            .map((r) => `dot(g${r}_${m}, xs${r})`)
+            .join(' + ')};`,
+        );
       }
       L.push('      }');
     }
@@ -254,7 +326,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   L.push(`  if (live >= lanes) { return; }`);
   L.push(`  let pb = (wid.y * lanes + lane) * ${per}u;`);
   const val = (i: number) => (i < tm * taps ? `acc${Math.floor(i / taps)}_${i % taps}` : '0.0');
-  for (const v of range(per)) L.push(`  O[pb + ${v}u] = vec4<f32>(${range(4).map((j) => val(v * 4 + j)).join(', ')});`);
+  for (const v of range(per))
+    L.push(
+      `  O[pb + ${v}u] = vec4<f32>(${range(4)
+        .map((j) => val(v * 4 + j))
+        .join(', ')});`,
+    );
   L.push(`}`);
   return L.join('\n');
 }

@@ -17,14 +17,41 @@
 import type { Conv2dArgs, View } from '../backend.js';
 import { gemmBackwardInput, gemmBackwardWeight, gemmForward, useGemm, type MatmulFn } from './conv-gemm.js';
 import { depthwiseBackwardInput, depthwiseBackwardWeight, depthwiseForward, isDepthwise } from './conv-depthwise.js';
-import { CONV_WG, convBackwardInputSource, convBackwardWeightSource, convForwardSource, DIRECT_PARAMS } from './conv-direct.js';
 import {
-  CHANNEL_BIAS_PARAMS, channelBiasSource, INTERLEAVE_PARAMS, interleaveSource, PAD_PARAMS, padSource, SUM_LEADING_PARAMS, sumLeadingSource,
-  UNPAD_PARAMS, unpadRowsSource, WEIGHT_LAYOUT_PARAMS, weightLayoutSource, WGRAD_SUM_PARAMS, wgradSumSource, ZERO_PARAMS, zeroSource,
+  CONV_WG,
+  convBackwardInputSource,
+  convBackwardWeightSource,
+  convForwardSource,
+  DIRECT_PARAMS,
+} from './conv-direct.js';
+import {
+  CHANNEL_BIAS_PARAMS,
+  channelBiasSource,
+  INTERLEAVE_PARAMS,
+  interleaveSource,
+  PAD_PARAMS,
+  padSource,
+  SUM_LEADING_PARAMS,
+  sumLeadingSource,
+  UNPAD_PARAMS,
+  unpadRowsSource,
+  WEIGHT_LAYOUT_PARAMS,
+  weightLayoutSource,
+  WGRAD_SUM_PARAMS,
+  wgradSumSource,
+  ZERO_PARAMS,
+  zeroSource,
 } from './conv-layout.js';
 import {
-  TILED_FORWARD_PARAMS, TILED_WGRAD_PARAMS, tiledForwardSource, tiledWeightGradSource, TN, vec4sPerRow,
-  type ConvGeom, type FwdTile, type WgradTile,
+  TILED_FORWARD_PARAMS,
+  TILED_WGRAD_PARAMS,
+  tiledForwardSource,
+  tiledWeightGradSource,
+  TN,
+  vec4sPerRow,
+  type ConvGeom,
+  type FwdTile,
+  type WgradTile,
 } from './conv-tiled.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
@@ -57,7 +84,11 @@ export const convOptions: {
  * defaults until it runs): tm, output channels per invocation with subgroups (4 or 8); rows, the
  * most output rows per invocation (the unrolled-FMA budget may allow fewer); wg, workgroup size.
  */
-export interface ConvTile { tm: number; rows: number; wg: number }
+export interface ConvTile {
+  tm: number;
+  rows: number;
+  wg: number;
+}
 /** Wide images (16+ output columns) and narrow ones can want different tiles. */
 export type ConvClass = 'wide' | 'narrow';
 export const CONV_CLASSES: readonly ConvClass[] = ['wide', 'narrow'];
@@ -69,7 +100,9 @@ export const convClass = (ow: number): ConvClass => (ow >= 16 ? 'wide' : 'narrow
  */
 export const defaultConvTile = (software: boolean): ConvTile => ({ tm: 8, rows: 4, wg: software ? 8 : 64 });
 const tiles = new WeakMap<Runtime, Record<ConvClass, ConvTile>>();
-export function setConvTiles(rt: Runtime, t: Record<ConvClass, ConvTile>): void { tiles.set(rt, t); }
+export function setConvTiles(rt: Runtime, t: Record<ConvClass, ConvTile>): void {
+  tiles.set(rt, t);
+}
 export function convTile(rt: Runtime, ow: number): ConvTile {
   return tiles.get(rt)?.[convClass(ow)] ?? defaultConvTile(rt.info.isSoftware);
 }
@@ -77,7 +110,8 @@ export function convTile(rt: Runtime, ow: number): ConvTile {
 /** The device's subgroup size when it has the `subgroups` feature and one fixed size, else 0. */
 export function subgroupSize(rt: Runtime): number {
   if (!convOptions.subgroups || !rt.device.features.has('subgroups')) return 0;
-  const ai = (rt.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+  const ai = (rt.device as unknown as { adapterInfo?: { subgroupMinSize?: number; subgroupMaxSize?: number } })
+    .adapterInfo;
   const min = ai?.subgroupMinSize ?? 0;
   return min >= 4 && min === ai?.subgroupMaxSize ? min : 0;
 }
@@ -100,29 +134,70 @@ function spread(count: number, max = 65535): { x: number; z: number } {
 }
 
 function zeros(rt: Runtime, out: GPUBuffer, len: number): void {
-  if (len > 0) rt.dispatch('conv_zero', zeroSource, [out], (u, f, i) => ZERO_PARAMS.write(u, f, i, { len }), grid1d(len, 64));
+  if (len > 0)
+    rt.dispatch('conv_zero', zeroSource, [out], (u, f, i) => ZERO_PARAMS.write(u, f, i, { len }), grid1d(len, 64));
 }
 
 /**
  * Zero-padded copy of `planes` planes of h×w floats (from element `offset` of src) into hp rows of
  * wp floats each (wp % 4 == 0), the source placed at (top, left).
  */
-function padPlanes(rt: Runtime, src: GPUBuffer, offset: number, planes: number, h: number, w: number,
-  hp: number, wp: number, top: number, left: number): GPUBuffer {
+function padPlanes(
+  rt: Runtime,
+  src: GPUBuffer,
+  offset: number,
+  planes: number,
+  h: number,
+  w: number,
+  hp: number,
+  wp: number,
+  top: number,
+  left: number,
+): GPUBuffer {
   const rows = planes * hp;
   const out = rt.createBuffer(rows * wp * 4);
   if (rows === 0 || wp === 0) return out;
   const s = spread(Math.ceil(rows / 64));
-  rt.dispatch('conv_pad', padSource, [src, out], (u, f, i) => PAD_PARAMS.write(u, f, i, {
-    rows, h, w, hp, wp4: wp / 4, top, left, offX: offset, rowsPerZ: s.x * 64,
-  }), [s.x, 1, s.z]);
+  rt.dispatch(
+    'conv_pad',
+    padSource,
+    [src, out],
+    (u, f, i) =>
+      PAD_PARAMS.write(u, f, i, {
+        rows,
+        h,
+        w,
+        hp,
+        wp4: wp / 4,
+        top,
+        left,
+        offX: offset,
+        rowsPerZ: s.x * 64,
+      }),
+    [s.x, 1, s.z],
+  );
   return out;
 }
 
-interface FwdPlan { tile: FwdTile; tilesX: number; tilesY: number; hp: number; wp: number; lanes: number }
+interface FwdPlan {
+  tile: FwdTile;
+  tilesX: number;
+  tilesY: number;
+  hp: number;
+  wp: number;
+  lanes: number;
+}
 
 /** Tile and padded-input size for a tiled forward producing [n, *, oh, ow] with `og` channels per group. */
-function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number, ow: number, subgroup: number): FwdPlan {
+function planForward(
+  rt: Runtime,
+  g: ConvGeom,
+  n: number,
+  og: number,
+  oh: number,
+  ow: number,
+  subgroup: number,
+): FwdPlan {
   const taps = g.kh * g.kw;
   const o = convOptions.fwd;
   const choice = convTile(rt, ow);
@@ -136,8 +211,10 @@ function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number
   // wide channel block and several output rows
   const rowLoop = taps > 9 && g.kh > 1;
   if (o?.tm && (o.tm % 4 === 0 || !sg)) tm = o.tm;
-  const rows = o?.rows ?? Math.max(1, Math.min(choice.rows, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
-  const tilesX = Math.ceil(ow / TN), tilesY = Math.ceil(oh / rows);
+  const rows =
+    o?.rows ?? Math.max(1, Math.min(choice.rows, oh, Math.floor(FWD_FMA_BUDGET / (tm * TN * (rowLoop ? g.kw : taps)))));
+  const tilesX = Math.ceil(ow / TN),
+    tilesY = Math.ceil(oh / rows);
   const lanes = n * tilesX * tilesY;
   const hp = (tilesY * rows - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const wp = (tilesX - 1) * TN * g.sw + 4 * vec4sPerRow(g);
@@ -149,11 +226,21 @@ function planForward(rt: Runtime, g: ConvGeom, n: number, og: number, oh: number
  * it computes one phase of an input gradient (w is then the original weight, of the convolution
  * whose input gradient this is, and cIn/cOut are the new convolution's).
  */
-function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, out: GPUBuffer, g: ConvGeom, p: FwdPlan,
-  d: { n: number; cIn: number; cOut: number; oh: number; ow: number; groups: number }, phase: PhaseTaps | null): void {
+function tiledForward(
+  rt: Runtime,
+  xp: GPUBuffer,
+  w: View,
+  bias: View | null,
+  out: GPUBuffer,
+  g: ConvGeom,
+  p: FwdPlan,
+  d: { n: number; cIn: number; cOut: number; oh: number; ow: number; groups: number },
+  phase: PhaseTaps | null,
+): void {
   const layoutMode = phase ? 1 : 0;
   const { tm } = p.tile;
-  const og = d.cOut / d.groups, cg = d.cIn / d.groups;
+  const og = d.cOut / d.groups,
+    cg = d.cIn / d.groups;
   const ocb = Math.ceil(og / tm);
   const taps = g.kh * g.kw;
   const pairs = d.groups * ocb * cg;
@@ -161,28 +248,77 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
   // subgroup lanes load whole vec4 slots past the last channel's weights: keep those reads in the buffer
   const wt = rt.createBuffer((wtLen + 4 * p.tile.sg) * 4);
   if (wtLen > 0) {
-    rt.dispatch(`conv_wlayout:${tm}:${layoutMode}`, () => weightLayoutSource(tm, layoutMode), [buf(w), wt], (u, f, i) => WEIGHT_LAYOUT_PARAMS.write(u, f, i, {
-      pairs, ocb, og, ig: cg, taps, offW: w.offset,
-      ...(phase
-        ? { winW: g.kw, ky0: phase.y.k0, stepY: phase.y.step, tapsY: phase.y.taps, kx0: phase.x.k0, stepX: phase.x.step, tapsX: phase.x.taps, kh: phase.kh, kw: phase.kw }
-        : { winW: 0, ky0: 0, stepY: 0, tapsY: 0, kx0: 0, stepX: 0, tapsX: 0, kh: 0, kw: 0 }),
-    }), grid1d(pairs, 64));
+    rt.dispatch(
+      `conv_wlayout:${tm}:${layoutMode}`,
+      () => weightLayoutSource(tm, layoutMode),
+      [buf(w), wt],
+      (u, f, i) =>
+        WEIGHT_LAYOUT_PARAMS.write(u, f, i, {
+          pairs,
+          ocb,
+          og,
+          ig: cg,
+          taps,
+          offW: w.offset,
+          ...(phase
+            ? {
+                winW: g.kw,
+                ky0: phase.y.k0,
+                stepY: phase.y.step,
+                tapsY: phase.y.taps,
+                kx0: phase.x.k0,
+                stepX: phase.x.step,
+                tapsX: phase.x.taps,
+                kh: phase.kh,
+                kw: phase.kw,
+              }
+            : { winW: 0, ky0: 0, stepY: 0, tapsY: 0, kx0: 0, stepX: 0, tapsX: 0, kh: 0, kw: 0 }),
+        }),
+      grid1d(pairs, 64),
+    );
   }
   // one kernel with a bias binding serves both cases (a zero bias costs one tiny dispatch)
   let biasBuf = bias ? buf(bias) : null;
-  if (!biasBuf) { biasBuf = rt.createBuffer(d.cOut * 4); zeros(rt, biasBuf, d.cOut); }
+  if (!biasBuf) {
+    biasBuf = rt.createBuffer(d.cOut * 4);
+    zeros(rt, biasBuf, d.cOut);
+  }
   // rows padded to whole tiles, so every store is a vec4; dropped afterwards when ow % 4 != 0
   const padded = d.ow % TN !== 0;
   const dst = padded ? rt.createBuffer(d.n * d.cOut * d.oh * p.tilesX * TN * 4) : out;
   const s = spread(Math.ceil(p.lanes / p.tile.wg));
   const key = `conv_fwd:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${p.tile.rows}:${p.tile.wg}:sg${p.tile.sg}${p.tile.rowLoop ? ':rows' : ''}`;
-  rt.dispatch(key, () => tiledForwardSource(g, p.tile), [xp, wt, biasBuf, dst], (u, f, i) => TILED_FORWARD_PARAMS.write(u, f, i, {
-    lanes: p.lanes, cIn: d.cIn, hp: p.hp, wp4: p.wp / 4, cOut: d.cOut, oh: d.oh, ow: d.ow, groups: d.groups,
-    tilesX: p.tilesX, tilesY: p.tilesY, ocb, offBias: bias ? bias.offset : 0, yPerZ: s.x,
-  }), [d.groups * ocb, s.x, s.z]);
+  rt.dispatch(
+    key,
+    () => tiledForwardSource(g, p.tile),
+    [xp, wt, biasBuf, dst],
+    (u, f, i) =>
+      TILED_FORWARD_PARAMS.write(u, f, i, {
+        lanes: p.lanes,
+        cIn: d.cIn,
+        hp: p.hp,
+        wp4: p.wp / 4,
+        cOut: d.cOut,
+        oh: d.oh,
+        ow: d.ow,
+        groups: d.groups,
+        tilesX: p.tilesX,
+        tilesY: p.tilesY,
+        ocb,
+        offBias: bias ? bias.offset : 0,
+        yPerZ: s.x,
+      }),
+    [d.groups * ocb, s.x, s.z],
+  );
   if (padded) {
     const rows = d.n * d.cOut * d.oh;
-    rt.dispatch('conv_unpad', unpadRowsSource, [dst, out], (u, f, i) => UNPAD_PARAMS.write(u, f, i, { rows, w: d.ow, wp4: p.tilesX }), grid1d(rows, 64));
+    rt.dispatch(
+      'conv_unpad',
+      unpadRowsSource,
+      [dst, out],
+      (u, f, i) => UNPAD_PARAMS.write(u, f, i, { rows, w: d.ow, wp4: p.tilesX }),
+      grid1d(rows, 64),
+    );
     rt.releaseBuffer(dst);
   }
   rt.releaseBuffer(wt);
@@ -190,19 +326,67 @@ function tiledForward(rt: Runtime, xp: GPUBuffer, w: View, bias: View | null, ou
 }
 
 /** direct-kernel fallback, one output per invocation */
-function direct(rt: Runtime, key: string, source: () => string, total: number, out: GPUBuffer, a: View, b: View, bias: View | null, g: Conv2dArgs): void {
+function direct(
+  rt: Runtime,
+  key: string,
+  source: () => string,
+  total: number,
+  out: GPUBuffer,
+  a: View,
+  b: View,
+  bias: View | null,
+  g: Conv2dArgs,
+): void {
   const buffers = bias ? [buf(a), buf(b), buf(bias), out] : [buf(a), buf(b), out];
-  rt.dispatch(key, source, buffers, (u, f, i) => DIRECT_PARAMS.write(u, f, i, {
-    total, n: g.n, cIn: g.cIn, h: g.h, w: g.w, cOut: g.cOut, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow, sh: g.strideH, sw: g.strideW,
-    ph: g.padH, pw: g.padW, dh: g.dilH, dw: g.dilW, groups: g.groups, offA: a.offset, offB: b.offset, offBias: bias ? bias.offset : 0,
-  }), grid1d(total, CONV_WG));
+  rt.dispatch(
+    key,
+    source,
+    buffers,
+    (u, f, i) =>
+      DIRECT_PARAMS.write(u, f, i, {
+        total,
+        n: g.n,
+        cIn: g.cIn,
+        h: g.h,
+        w: g.w,
+        cOut: g.cOut,
+        kh: g.kh,
+        kw: g.kw,
+        oh: g.oh,
+        ow: g.ow,
+        sh: g.strideH,
+        sw: g.strideW,
+        ph: g.padH,
+        pw: g.padW,
+        dh: g.dilH,
+        dw: g.dilW,
+        groups: g.groups,
+        offA: a.offset,
+        offB: b.offset,
+        offBias: bias ? bias.offset : 0,
+      }),
+    grid1d(total, CONV_WG),
+  );
 }
 
 function addChannelBias(rt: Runtime, out: GPUBuffer, bias: View, total: number, hw: number, c: number): void {
-  rt.dispatch('conv_channel_bias', channelBiasSource, [out, buf(bias)], (u, f, i) => CHANNEL_BIAS_PARAMS.write(u, f, i, { total, hw, c, offBias: bias.offset }), grid1d(total, 64));
+  rt.dispatch(
+    'conv_channel_bias',
+    channelBiasSource,
+    [out, buf(bias)],
+    (u, f, i) => CHANNEL_BIAS_PARAMS.write(u, f, i, { total, hw, c, offBias: bias.offset }),
+    grid1d(total, 64),
+  );
 }
 
-const geom = (a: Conv2dArgs): ConvGeom => ({ kh: a.kh, kw: a.kw, sh: a.strideH, sw: a.strideW, dh: a.dilH, dw: a.dilW });
+const geom = (a: Conv2dArgs): ConvGeom => ({
+  kh: a.kh,
+  kw: a.kw,
+  sh: a.strideH,
+  sw: a.strideW,
+  dh: a.dilH,
+  dw: a.dilW,
+});
 
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → out [n, cOut, oh, ow] */
 export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
@@ -211,7 +395,16 @@ export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a:
   if (mm && total > 0 && isPointwise(a)) {
     // out[b] = W [cOut, cIn] · x[b] [cIn, h·w]
     const hw = a.h * a.w;
-    const out = mm(w, x, { batch: a.n, m: a.cOut, n: hw, k: a.cIn, transA: false, transB: false, strideA: 0, strideB: a.cIn * hw });
+    const out = mm(w, x, {
+      batch: a.n,
+      m: a.cOut,
+      n: hw,
+      k: a.cIn,
+      transA: false,
+      transB: false,
+      strideA: 0,
+      strideB: a.cIn * hw,
+    });
     if (bias) addChannelBias(rt, out, bias, total, hw, a.cOut);
     return out;
   }
@@ -230,7 +423,17 @@ export function convForward(rt: Runtime, x: View, w: View, bias: View | null, a:
   const g = geom(a);
   const p = planForward(rt, g, a.n, a.cOut / a.groups, a.oh, a.ow, subgroupSize(rt));
   const xp = padPlanes(rt, buf(x), x.offset, a.n * a.cIn, a.h, a.w, p.hp, p.wp, a.padH, a.padW);
-  tiledForward(rt, xp, w, bias, out, g, p, { n: a.n, cIn: a.cIn, cOut: a.cOut, oh: a.oh, ow: a.ow, groups: a.groups }, null);
+  tiledForward(
+    rt,
+    xp,
+    w,
+    bias,
+    out,
+    g,
+    p,
+    { n: a.n, cIn: a.cIn, cOut: a.cOut, oh: a.oh, ow: a.ow, groups: a.groups },
+    null,
+  );
   rt.releaseBuffer(xp);
   return out;
 }
@@ -240,11 +443,18 @@ interface AxisPhase {
   /** output positions c, c + s, ... below the size */
   count: number;
   /** taps: the original kernel offsets k0, k0 - step, ... (k0 - (taps-1)·step ≥ 0) */
-  k0: number; step: number; taps: number;
+  k0: number;
+  step: number;
+  taps: number;
   /** output position c + s·j reads the output gradient at j + delta + a·dil for its tap a */
   delta: number;
 }
-interface PhaseTaps { y: AxisPhase; x: AxisPhase; kh: number; kw: number }
+interface PhaseTaps {
+  y: AxisPhase;
+  x: AxisPhase;
+  kh: number;
+  kw: number;
+}
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 const mod = (a: number, m: number) => ((a % m) + m) % m;
 
@@ -275,7 +485,16 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
   if (mm && total > 0 && isPointwise(a)) {
     // gx[b] = Wᵀ [cIn, cOut] · gy[b] [cOut, h·w]
     const hw = a.h * a.w;
-    return mm(w, gy, { batch: a.n, m: a.cIn, n: hw, k: a.cOut, transA: true, transB: false, strideA: 0, strideB: a.cOut * hw });
+    return mm(w, gy, {
+      batch: a.n,
+      m: a.cIn,
+      n: hw,
+      k: a.cOut,
+      transA: true,
+      transB: false,
+      strideA: 0,
+      strideB: a.cOut * hw,
+    });
   }
   if (mm && total > 0 && useGemm(a)) return gemmBackwardInput(rt, gy, w, a, mm);
   const out = rt.createBuffer(total * 4);
@@ -287,8 +506,12 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
   const ys = Array.from({ length: a.strideH }, (_, c) => axisPhase(c, a.kh, a.strideH, a.dilH, a.padH, a.h));
   const xs = Array.from({ length: a.strideW }, (_, c) => axisPhase(c, a.kw, a.strideW, a.dilW, a.padW, a.w));
   const g: ConvGeom = {
-    kh: Math.max(1, ...ys.map((p) => p.taps)), kw: Math.max(1, ...xs.map((p) => p.taps)), sh: 1, sw: 1,
-    dh: a.dilH / gcd(a.dilH, a.strideH), dw: a.dilW / gcd(a.dilW, a.strideW),
+    kh: Math.max(1, ...ys.map((p) => p.taps)),
+    kw: Math.max(1, ...xs.map((p) => p.taps)),
+    sh: 1,
+    sw: 1,
+    dh: a.dilH / gcd(a.dilH, a.strideH),
+    dw: a.dilW / gcd(a.dilW, a.strideW),
   };
   const single = a.strideH === 1 && a.strideW === 1;
   // positions no tap reaches (a window smaller than the stride) stay zero
@@ -300,14 +523,38 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
       const p = planForward(rt, g, a.n, a.cIn / a.groups, py.count, px.count, sg);
       const gp = padPlanes(rt, buf(gy), gy.offset, a.n * a.cOut, a.oh, a.ow, p.hp, p.wp, -py.delta, -px.delta);
       const dst = single ? out : rt.createBuffer(a.n * a.cIn * py.count * px.count * 4);
-      tiledForward(rt, gp, w, null, dst, g, p, { n: a.n, cIn: a.cOut, cOut: a.cIn, oh: py.count, ow: px.count, groups: a.groups },
-        { y: py, x: px, kh: a.kh, kw: a.kw });
+      tiledForward(
+        rt,
+        gp,
+        w,
+        null,
+        dst,
+        g,
+        p,
+        { n: a.n, cIn: a.cOut, cOut: a.cIn, oh: py.count, ow: px.count, groups: a.groups },
+        { y: py, x: px, kh: a.kh, kw: a.kw },
+      );
       rt.releaseBuffer(gp);
       if (!single) {
         const rows = a.n * a.cIn * py.count;
-        rt.dispatch('conv_interleave', interleaveSource, [dst, out], (u, f, i) => INTERLEAVE_PARAMS.write(u, f, i, {
-          rows, hc: py.count, wc: px.count, h: a.h, w: a.w, cy, cx, sy: a.strideH, sx: a.strideW,
-        }), grid1d(rows, 64));
+        rt.dispatch(
+          'conv_interleave',
+          interleaveSource,
+          [dst, out],
+          (u, f, i) =>
+            INTERLEAVE_PARAMS.write(u, f, i, {
+              rows,
+              hc: py.count,
+              wc: px.count,
+              h: a.h,
+              w: a.w,
+              cy,
+              cx,
+              sy: a.strideH,
+              sx: a.strideW,
+            }),
+          grid1d(rows, 64),
+        );
         rt.releaseBuffer(dst);
       }
     }
@@ -316,7 +563,9 @@ export function convBackwardInput(rt: Runtime, gy: View, w: View, a: Conv2dArgs,
 
 /** gy [n, cOut, oh, ow], x [n, cIn, h, w] → gw [cOut, cIn/groups, kh, kw] */
 export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs, mm?: MatmulFn): GPUBuffer {
-  const cg = a.cIn / a.groups, og = a.cOut / a.groups, taps = a.kh * a.kw;
+  const cg = a.cIn / a.groups,
+    og = a.cOut / a.groups,
+    taps = a.kh * a.kw;
   const total = a.cOut * cg * taps;
   if (convOptions.depthwise && isDepthwise(a)) return depthwiseBackwardWeight(rt, gy, x, a);
   const out = rt.createBuffer(total * 4);
@@ -326,13 +575,34 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
     return out;
   }
   const rows = a.n * a.oh;
-  if (rows === 0 || a.ow === 0) { zeros(rt, out, total); return out; }
-  if (mm && useGemm(a)) { rt.releaseBuffer(out); return gemmBackwardWeight(rt, gy, x, a, mm); }
+  if (rows === 0 || a.ow === 0) {
+    zeros(rt, out, total);
+    return out;
+  }
+  if (mm && useGemm(a)) {
+    rt.releaseBuffer(out);
+    return gemmBackwardWeight(rt, gy, x, a, mm);
+  }
   if (mm && isPointwise(a)) {
     // gW = Σ_b gy[b] [cOut, h·w] · x[b]ᵀ [h·w, cIn]: one product per image, then their sum
     const hw = a.h * a.w;
-    const per = mm(gy, x, { batch: a.n, m: a.cOut, n: a.cIn, k: hw, transA: false, transB: true, strideA: a.cOut * hw, strideB: a.cIn * hw });
-    rt.dispatch('conv_sum_leading', sumLeadingSource, [per, out], (u, f, i) => SUM_LEADING_PARAMS.write(u, f, i, { len: total, count: a.n }), grid1d(total, 64));
+    const per = mm(gy, x, {
+      batch: a.n,
+      m: a.cOut,
+      n: a.cIn,
+      k: hw,
+      transA: false,
+      transB: true,
+      strideA: a.cOut * hw,
+      strideB: a.cIn * hw,
+    });
+    rt.dispatch(
+      'conv_sum_leading',
+      sumLeadingSource,
+      [per, out],
+      (u, f, i) => SUM_LEADING_PARAMS.write(u, f, i, { len: total, count: a.n }),
+      grid1d(total, 64),
+    );
     rt.releaseBuffer(per);
     return out;
   }
@@ -369,13 +639,50 @@ export function convBackwardWeight(rt: Runtime, gy: View, x: View, a: Conv2dArgs
   const partial = rt.createBuffer(splits * lanes * perLane * 4);
   const key = `conv_wgrad:${g.kh}x${g.kw}:s${g.sh}x${g.sw}:d${g.dh}x${g.dw}:${tm}x${rw}:${tile.wg}:sg${sg}${rowSplit ? ':rows' : ''}`;
   const sp = spread(Math.ceil(lanes / tile.wg));
-  rt.dispatch(key, () => tiledWeightGradSource(g, tile), [gp, xp, partial], (u, f, i) => TILED_WGRAD_PARAMS.write(u, f, i, {
-    lanes, cIn: a.cIn, hp, wp4: wp / 4, cOut: a.cOut, oh: a.oh, owp4: owp / 4, groups: a.groups, ocb, units, perSplit,
-    lanesPerZ: sp.x * tile.wg, offG4: direct4 ? gy.offset / 4 : 0, icPad,
-  }), [sp.x, splits, sp.z]);
-  rt.dispatch(`conv_wgrad_sum:${tm}`, () => wgradSumSource(tm), [partial, out], (u, f, i) => WGRAD_SUM_PARAMS.write(u, f, i, {
-    pairs: lanes * tm, splits, lanes, cg, og, ocb, icPad, taps, lTaps, perLane, rowKh: rowSplit ? a.kh : 0, kw: a.kw,
-  }), grid1d(lanes * tm, 64));
+  rt.dispatch(
+    key,
+    () => tiledWeightGradSource(g, tile),
+    [gp, xp, partial],
+    (u, f, i) =>
+      TILED_WGRAD_PARAMS.write(u, f, i, {
+        lanes,
+        cIn: a.cIn,
+        hp,
+        wp4: wp / 4,
+        cOut: a.cOut,
+        oh: a.oh,
+        owp4: owp / 4,
+        groups: a.groups,
+        ocb,
+        units,
+        perSplit,
+        lanesPerZ: sp.x * tile.wg,
+        offG4: direct4 ? gy.offset / 4 : 0,
+        icPad,
+      }),
+    [sp.x, splits, sp.z],
+  );
+  rt.dispatch(
+    `conv_wgrad_sum:${tm}`,
+    () => wgradSumSource(tm),
+    [partial, out],
+    (u, f, i) =>
+      WGRAD_SUM_PARAMS.write(u, f, i, {
+        pairs: lanes * tm,
+        splits,
+        lanes,
+        cg,
+        og,
+        ocb,
+        icPad,
+        taps,
+        lTaps,
+        perLane,
+        rowKh: rowSplit ? a.kh : 0,
+        kw: a.kw,
+      }),
+    grid1d(lanes * tm, 64),
+  );
   rt.releaseBuffer(partial);
   rt.releaseBuffer(xp);
   if (!direct4) rt.releaseBuffer(gp);

@@ -37,14 +37,22 @@ export type EwLayout =
   /** the general case: the flat index decomposed over `rank` dims */
   | { kind: 'strided'; rank: number };
 
-export interface EwPlan { layout: EwLayout; n: number; shape: number[]; strides: number[][] }
+export interface EwPlan {
+  layout: EwLayout;
+  n: number;
+  shape: number[];
+  strides: number[][];
+}
 
 /**
  * Simplify an elementwise call over views (inputs..., out last, all of `shape`): drop size-1 dims and
  * merge neighbouring dims that every operand walks contiguously, so a broadcast per-channel operand
  * on [N, C, H, W] becomes [N, C, H·W] and a dense one a single dim. Then pick the cheapest layout.
  */
-export function planElementwise(shape: readonly number[], views: readonly { strides: readonly number[]; offset: number }[]): EwPlan {
+export function planElementwise(
+  shape: readonly number[],
+  views: readonly { strides: readonly number[]; offset: number }[],
+): EwPlan {
   const n = shape.reduce((p, q) => p * q, 1);
   const dims: number[] = [];
   const strides: number[][] = views.map(() => []);
@@ -53,13 +61,18 @@ export function planElementwise(shape: readonly number[], views: readonly { stri
     const last = dims.length - 1;
     if (last >= 0 && views.every((v, k) => strides[k][last] === v.strides[d] * shape[d])) {
       dims[last] *= shape[d];
-      views.forEach((v, k) => { strides[k][last] = v.strides[d]; });
+      views.forEach((v, k) => {
+        strides[k][last] = v.strides[d];
+      });
     } else {
       dims.push(shape[d]);
       views.forEach((v, k) => strides[k].push(v.strides[d]));
     }
   }
-  if (!dims.length) { dims.push(1); strides.forEach((s) => s.push(1)); }
+  if (!dims.length) {
+    dims.push(1);
+    strides.forEach((s) => s.push(1));
+  }
   const rank = dims.length;
   if (rank === 1 && strides.every((s) => s[0] === 1)) {
     const vec = n % 4 === 0 && views.every((v) => v.offset % 4 === 0);
@@ -67,7 +80,10 @@ export function planElementwise(shape: readonly number[], views: readonly { stri
   }
   if (rank <= 3 && dims[rank - 1] >= 32 && dims.slice(0, -1).every((s) => s <= 65535)) {
     // pad to 3 dims at the front
-    while (dims.length < 3) { dims.unshift(1); strides.forEach((s) => s.unshift(0)); }
+    while (dims.length < 3) {
+      dims.unshift(1);
+      strides.forEach((s) => s.unshift(0));
+    }
     return { layout: { kind: 'grid' }, n, shape: dims, strides };
   }
   return { layout: { kind: 'strided', rank }, n, shape: dims, strides };
@@ -87,8 +103,18 @@ export function ewGroups(p: EwPlan): [number, number, number] {
  * inputs and dims left 0).
  */
 export const EW_PARAMS = paramBlock({
-  n: 'u32', rank: 'u32', offA: 'u32', offB: 'u32', offC: 'u32', offO: 'u32', p0: 'f32', p1: 'f32',
-  shape: ['u32', MAX_DIMS], stridesA: ['u32', MAX_DIMS], stridesB: ['u32', MAX_DIMS], stridesC: ['u32', MAX_DIMS],
+  n: 'u32',
+  rank: 'u32',
+  offA: 'u32',
+  offB: 'u32',
+  offC: 'u32',
+  offO: 'u32',
+  p0: 'f32',
+  p1: 'f32',
+  shape: ['u32', MAX_DIMS],
+  stridesA: ['u32', MAX_DIMS],
+  stridesB: ['u32', MAX_DIMS],
+  stridesC: ['u32', MAX_DIMS],
   stridesO: ['u32', MAX_DIMS],
 });
 const OFFSETS = ['offA', 'offB', 'offC'] as const;
@@ -107,10 +133,14 @@ export function elementwiseSource(expr: string, inputs: DType[], out: DType, lay
   const e = intDiv ? `trunc(${expr})` : expr;
   let body: string;
   if (vec) {
-    const comps = ['x', 'y', 'z', 'w'].map((q) => `{
+    const comps = ['x', 'y', 'z', 'w']
+      .map(
+        (q) => `{
     ${inputs.map((_, k) => `let ${vars[k]} = f32(v${k}.${q});`).join(' ')}
     r.${q} = ${storeAs(out, e)};
-  }`).join('\n  ');
+  }`,
+      )
+      .join('\n  ');
     body = `${FLAT_INDEX(EW_WG)}
   if (i >= n) { return; }
   ${inputs.map((_, k) => `let v${k} = ${names[k]}[${OFFSETS[k]} / 4u + i];`).join('\n  ')}
@@ -137,7 +167,9 @@ export function elementwiseSource(expr: string, inputs: DType[], out: DType, lay
       for (let d = layout.rank - 1; d >= 0; d--) {
         const size = EW_PARAMS.at('shape', d);
         const c = d > 0 ? `rem % ${size}` : 'rem';
-        steps.push(`{ let c = ${c};${d > 0 ? ` rem = rem / ${size};` : ''} ${inputs.map((_, k) => `i${k} += c * ${EW_PARAMS.at(STRIDES[k], d)};`).join(' ')} io += c * ${EW_PARAMS.at('stridesO', d)}; }`);
+        steps.push(
+          `{ let c = ${c};${d > 0 ? ` rem = rem / ${size};` : ''} ${inputs.map((_, k) => `i${k} += c * ${EW_PARAMS.at(STRIDES[k], d)};`).join(' ')} io += c * ${EW_PARAMS.at('stridesO', d)}; }`,
+        );
       }
       index = `${FLAT_INDEX(EW_WG)}
   if (i >= n) { return; }

@@ -38,7 +38,8 @@ export class ErrorFlag {
 
   constructor(private readonly device: GPUDevice) {
     this.buffer = device.createBuffer({
-      label: 'finetorch-error-flag', size: FLAG_BYTES,
+      label: 'finetorch-error-flag',
+      size: FLAG_BYTES,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     device.queue.writeBuffer(this.buffer, 0, new Uint32Array(4));
@@ -103,11 +104,23 @@ export function orderedKey(x: number): number {
 
 /** The float check's slot: lo and hi as orderedKey, the allowed exception as f32 bits. */
 export const CHECK_FLOAT_PARAMS = paramBlock({
-  n: 'u32', offset: 'u32', lo: 'u32', hi: 'u32', allowed: 'u32', hasAllowed: 'bool', site: 'u32',
+  n: 'u32',
+  offset: 'u32',
+  lo: 'u32',
+  hi: 'u32',
+  allowed: 'u32',
+  hasAllowed: 'bool',
+  site: 'u32',
 });
 /** The int check's slot: the same words, as i32. */
 export const CHECK_INT_PARAMS = paramBlock({
-  n: 'u32', offset: 'u32', lo: 'i32', hi: 'i32', allowed: 'i32', hasAllowed: 'bool', site: 'u32',
+  n: 'u32',
+  offset: 'u32',
+  lo: 'i32',
+  hi: 'i32',
+  allowed: 'i32',
+  hasAllowed: 'bool',
+  site: 'u32',
 });
 
 /**

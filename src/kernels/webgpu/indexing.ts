@@ -22,7 +22,14 @@ fn atomic_add_f32(idx: u32, v: f32) {
 /** Both kernels: offData is the read operand's offset (x, or src for the accumulation); missing holds
  *  the bits an out-of-range index reads (pick only). */
 export const INDEX_PARAMS = paramBlock({
-  total: 'u32', outer: 'u32', size: 'u32', k: 'u32', inner: 'u32', offData: 'u32', offIndex: 'u32', missing: 'u32',
+  total: 'u32',
+  outer: 'u32',
+  size: 'u32',
+  k: 'u32',
+  inner: 'u32',
+  offData: 'u32',
+  offIndex: 'u32',
+  missing: 'u32',
 });
 /** a quiet NaN's bits, what Float32Array stores for NaN */
 export const NAN_BITS = 0x7fc00000;

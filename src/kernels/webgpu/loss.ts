@@ -9,12 +9,26 @@ export const LOSS_WG = 64;
 
 /** nan: a NaN (WGSL cannot spell a NaN constant); site: the range check's error-flag site */
 export const CE_FORWARD_PARAMS = paramBlock({
-  rows: 'u32', c: 'u32', offX: 'u32', offT: 'u32', ignoreIndex: 'i32', nan: 'f32', site: 'u32',
+  rows: 'u32',
+  c: 'u32',
+  offX: 'u32',
+  offT: 'u32',
+  ignoreIndex: 'i32',
+  nan: 'f32',
+  site: 'u32',
 });
 /** offD / divided: the divisor's offset and whether there is one */
 export const CE_BACKWARD_PARAMS = paramBlock({
-  rows: 'u32', c: 'u32', offX: 'u32', offT: 'u32', ignoreIndex: 'i32', offLse: 'u32', offG: 'u32', gStride: 'u32',
-  offD: 'u32', divided: 'bool',
+  rows: 'u32',
+  c: 'u32',
+  offX: 'u32',
+  offT: 'u32',
+  ignoreIndex: 'i32',
+  offLse: 'u32',
+  offG: 'u32',
+  gStride: 'u32',
+  offD: 'u32',
+  divided: 'bool',
 });
 
 /**

@@ -26,7 +26,8 @@ export function innerLanes(innerUnits: number): number {
   return t;
 }
 /** statistics kernels read vec4s when every channel row starts on a 16-byte boundary */
-export const statsVec = (inner: number, offsets: number[]) => (normOptions.vec && inner % 4 === 0 && offsets.every((o) => o % 4 === 0) ? 4 : 1);
+export const statsVec = (inner: number, offsets: number[]) =>
+  normOptions.vec && inner % 4 === 0 && offsets.every((o) => o % 4 === 0) ? 4 : 1;
 
 /** the element grid for the normalise / input-gradient kernels */
 export type ApplyLayout = { kind: 'planes'; vec: 1 | 4 } | { kind: 'flat' };
@@ -66,7 +67,8 @@ function reductionParts(T: string, vec: number) {
       ${body}
     }
   }`;
-  const wsum = normOptions.serial ? `var<workgroup> red: array<${T}, ${wg}>;
+  const wsum = normOptions.serial
+    ? `var<workgroup> red: array<${T}, ${wg}>;
 var<workgroup> total: ${T};
 fn wsum(t: u32, v: ${T}) -> ${T} {
   red[t] = v;
@@ -78,7 +80,8 @@ fn wsum(t: u32, v: ${T}) -> ${T} {
   }
   let r = workgroupUniformLoad(&total);
   return r;
-}` : `var<workgroup> red: array<${T}, ${wg}>;
+}`
+    : `var<workgroup> red: array<${T}, ${wg}>;
 fn wsum(t: u32, v: ${T}) -> ${T} {
   red[t] = v;
   workgroupBarrier();
@@ -96,21 +99,55 @@ const hsum = (vec: number, e: string) => (vec === 4 ? `dot(${e}, vec4<f32>(1.0))
 
 /** statistics: lanes over inner (innerLanes); momentum, offRM, offRV for the running statistics */
 export const BN_STATS_PARAMS = paramBlock({
-  outer: 'u32', c: 'u32', inner: 'u32', offX: 'u32', lanes: 'u32', momentum: 'f32', offRM: 'u32', offRV: 'u32',
+  outer: 'u32',
+  c: 'u32',
+  inner: 'u32',
+  offX: 'u32',
+  lanes: 'u32',
+  momentum: 'f32',
+  offRM: 'u32',
+  offRV: 'u32',
 });
 /** gradient sums */
 export const BN_SUMS_PARAMS = paramBlock({
-  outer: 'u32', c: 'u32', inner: 'u32', offG: 'u32', lanes: 'u32', eps: 'f32', offX: 'u32', offMean: 'u32', offVar: 'u32',
+  outer: 'u32',
+  c: 'u32',
+  inner: 'u32',
+  offG: 'u32',
+  lanes: 'u32',
+  eps: 'f32',
+  offX: 'u32',
+  offMean: 'u32',
+  offVar: 'u32',
 });
 /** normalise: hasW / hasB flag a present weight / bias; offR: the residual's offset */
 export const BN_FORWARD_PARAMS = paramBlock({
-  outer: 'u32', c: 'u32', inner: 'u32', offX: 'u32', offMean: 'u32', offVar: 'u32', offW: 'u32', offB: 'u32', eps: 'f32',
-  hasW: 'bool', hasB: 'bool', offR: 'u32',
+  outer: 'u32',
+  c: 'u32',
+  inner: 'u32',
+  offX: 'u32',
+  offMean: 'u32',
+  offVar: 'u32',
+  offW: 'u32',
+  offB: 'u32',
+  eps: 'f32',
+  hasW: 'bool',
+  hasB: 'bool',
+  offR: 'u32',
 });
 /** input gradient */
 export const BN_BACKWARD_INPUT_PARAMS = paramBlock({
-  outer: 'u32', c: 'u32', inner: 'u32', offG: 'u32', offX: 'u32', offMean: 'u32', offVar: 'u32', offW: 'u32', offSums: 'u32',
-  eps: 'f32', hasW: 'bool',
+  outer: 'u32',
+  c: 'u32',
+  inner: 'u32',
+  offG: 'u32',
+  offX: 'u32',
+  offMean: 'u32',
+  offVar: 'u32',
+  offW: 'u32',
+  offSums: 'u32',
+  eps: 'f32',
+  hasW: 'bool',
 });
 
 /**
@@ -121,8 +158,12 @@ export function bnStatsSource(running: boolean, vec: number): string {
   const { lanes, loop, wsum, wg } = reductionParts('f32', vec);
   return `@group(0) @binding(0) var<storage, read> X: array<${V}>;
 @group(0) @binding(1) var<storage, read_write> S: array<f32>;
-${running ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
-@group(0) @binding(3) var<storage, read_write> RV: array<f32>;` : ''}
+${
+  running
+    ? `@group(0) @binding(2) var<storage, read_write> RM: array<f32>;
+@group(0) @binding(3) var<storage, read_write> RV: array<f32>;`
+    : ''
+}
 ${paramBinding(running ? 4 : 2)}
 ${wsum}
 @compute @workgroup_size(${wg})
@@ -142,9 +183,13 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   if (t == 0u) {
     S[ch] = mean;
     S[c + ch] = qs / m;
-    ${running ? `let k = momentum;
+    ${
+      running
+        ? `let k = momentum;
     RM[offRM + ch] = (1.0 - k) * RM[offRM + ch] + k * mean;
-    RV[offRV + ch] = (1.0 - k) * RV[offRV + ch] + k * qs / (m - 1.0);` : ''}
+    RV[offRV + ch] = (1.0 - k) * RV[offRV + ch] + k * qs / (m - 1.0);`
+        : ''
+    }
   }
 }`;
 }
@@ -204,7 +249,10 @@ const at = (l: ApplyLayout, name: string, off: string) =>
 const outAt = (l: ApplyLayout) => (l.kind === 'planes' && l.vec === 4 ? 'O[e / 4u]' : 'O[e]');
 
 /** the fused epilogue of the normalise kernel: + residual, then relu (eval BatchNorm + ReLU) */
-export interface ForwardEpilogue { residual: boolean; relu: boolean }
+export interface ForwardEpilogue {
+  residual: boolean;
+  relu: boolean;
+}
 export const epilogueKey = (e: ForwardEpilogue) => `${e.residual ? ':res' : ''}${e.relu ? ':relu' : ''}`;
 
 /**

@@ -16,15 +16,36 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 /** n: elements (vec4s with `vec`) */
 export const SGD_PARAMS = paramBlock({
-  n: 'u32', lr: 'f32', momentum: 'f32', dampening: 'f32', weightDecay: 'f32', nesterov: 'bool', maximize: 'bool', firstStep: 'bool',
+  n: 'u32',
+  lr: 'f32',
+  momentum: 'f32',
+  dampening: 'f32',
+  weightDecay: 'f32',
+  nesterov: 'bool',
+  maximize: 'bool',
+  firstStep: 'bool',
 });
 /** bc1, bc2: the bias corrections 1 - β^t */
 export const ADAM_PARAMS = paramBlock({
-  n: 'u32', lr: 'f32', beta1: 'f32', beta2: 'f32', eps: 'f32', weightDecay: 'f32', decoupled: 'bool', maximize: 'bool',
-  bc1: 'f32', bc2: 'f32',
+  n: 'u32',
+  lr: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+  eps: 'f32',
+  weightDecay: 'f32',
+  decoupled: 'bool',
+  maximize: 'bool',
+  bc1: 'f32',
+  bc2: 'f32',
 });
 export const RMSPROP_PARAMS = paramBlock({
-  n: 'u32', lr: 'f32', alpha: 'f32', eps: 'f32', weightDecay: 'f32', momentum: 'f32', maximize: 'bool',
+  n: 'u32',
+  lr: 'f32',
+  alpha: 'f32',
+  eps: 'f32',
+  weightDecay: 'f32',
+  momentum: 'f32',
+  maximize: 'bool',
 });
 
 export function sgdSource(momentum: boolean, vec = false): string {
@@ -35,9 +56,13 @@ ${paramBinding(momentum ? 3 : 2)}
 ${entry(SGD_PARAMS.preamble())}
   var g = select(G[i], -G[i], maximize);
   g += weightDecay * W[i];
-  ${momentum ? `var b = select(momentum * Buf[i] + (1.0 - dampening) * g, g, firstStep);
+  ${
+    momentum
+      ? `var b = select(momentum * Buf[i] + (1.0 - dampening) * g, g, firstStep);
   Buf[i] = b;
-  g = select(b, g + momentum * b, nesterov);` : ''}
+  g = select(b, g + momentum * b, nesterov);`
+      : ''
+  }
   W[i] = W[i] - lr * g;
 }`;
 }

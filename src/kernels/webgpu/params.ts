@@ -28,7 +28,13 @@ export const paramBinding = (binding: number) => `@group(0) @binding(${binding})
 const read = (type: ParamType, word: string) =>
   type === 'u32' ? word : type === 'bool' ? `(${word} != 0u)` : `bitcast<${type}>(${word})`;
 
-interface Layout { name: string; type: ParamType; offset: number; length: number; array: boolean }
+interface Layout {
+  name: string;
+  type: ParamType;
+  offset: number;
+  length: number;
+  array: boolean;
+}
 
 export class ParamBlock<S extends ParamSpec> {
   /** words used (at most the slot's 64) */
@@ -46,13 +52,15 @@ export class ParamBlock<S extends ParamSpec> {
       return l;
     });
     this.words = offset;
-    if (offset > SLOT_WORDS) throw new Error(`paramBlock: ${offset} words, over the ${SLOT_WORDS} of a dispatch's slot`);
+    if (offset > SLOT_WORDS)
+      throw new Error(`paramBlock: ${offset} words, over the ${SLOT_WORDS} of a dispatch's slot`);
   }
 
   private field(name: string, array: boolean): Layout {
     const l = this.byName.get(name);
     if (!l) throw new Error(`paramBlock: no field '${name}'`);
-    if (l.array !== array) throw new Error(`paramBlock: '${name}' is ${l.array ? 'an array (use at)' : 'a scalar (use ref)'}`);
+    if (l.array !== array)
+      throw new Error(`paramBlock: '${name}' is ${l.array ? 'an array (use at)' : 'a scalar (use ref)'}`);
     return l;
   }
 
@@ -77,7 +85,8 @@ export class ParamBlock<S extends ParamSpec> {
   at(name: ArrayNames<S>, index: number | string): string {
     const l = this.field(name, true);
     if (typeof index === 'number') {
-      if (index < 0 || index >= l.length) throw new Error(`paramBlock: ${name}[${index}] outside its ${l.length} words`);
+      if (index < 0 || index >= l.length)
+        throw new Error(`paramBlock: ${name}[${index}] outside its ${l.length} words`);
       return read(l.type, `P[${l.offset + index}]`);
     }
     return read(l.type, `P[${l.offset}u + ${index}]`);
@@ -95,9 +104,13 @@ export class ParamBlock<S extends ParamSpec> {
     for (const l of this.fields) {
       const x = v[l.name];
       if (x === undefined) throw new Error(`paramBlock: no value for '${l.name}'`);
-      if (!l.array) { put(u, f, i, l.type, l.offset, x as number | boolean); continue; }
+      if (!l.array) {
+        put(u, f, i, l.type, l.offset, x as number | boolean);
+        continue;
+      }
       const a = x as ArrayLike<number>;
-      if (a.length > l.length) throw new Error(`paramBlock: ${a.length} values for '${l.name}', which holds ${l.length}`);
+      if (a.length > l.length)
+        throw new Error(`paramBlock: ${a.length} values for '${l.name}', which holds ${l.length}`);
       for (let k = 0; k < a.length; k++) put(u, f, i, l.type, l.offset + k, a[k]);
     }
   }
@@ -106,7 +119,7 @@ export class ParamBlock<S extends ParamSpec> {
 function put(u: Uint32Array, f: Float32Array, i: Int32Array, type: ParamType, at: number, x: number | boolean) {
   if (type === 'f32') f[at] = x as number;
   else if (type === 'i32') i[at] = x as number;
-  else u[at] = type === 'bool' ? (x ? 1 : 0) : x as number;
+  else u[at] = type === 'bool' ? (x ? 1 : 0) : (x as number);
 }
 
 /** Declare a kernel's parameter slot: `paramBlock({ total: 'u32', top: 'i32', eps: 'f32', shape: ['u32', 8] })`. */

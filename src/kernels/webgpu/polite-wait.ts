@@ -19,7 +19,11 @@ let waitStart = 0;
 let realSetImmediate: typeof setImmediate | null = null;
 
 function canThrottle(): boolean {
-  return typeof globalThis.setImmediate === 'function' && typeof SharedArrayBuffer === 'function' && typeof Atomics?.wait === 'function';
+  return (
+    typeof globalThis.setImmediate === 'function' &&
+    typeof SharedArrayBuffer === 'function' &&
+    typeof Atomics?.wait === 'function'
+  );
 }
 
 /** Await `p` (a device promise), throttling Dawn's polling meanwhile (see the header). */

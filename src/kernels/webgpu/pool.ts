@@ -6,8 +6,22 @@ export const POOL_WG = 256;
 /** total: outputs (inputs for the avg backward); divisorOverride: avg pooling's divisor, 0 for none;
  *  offX: the read operand's offset */
 export const POOL_PARAMS = paramBlock({
-  total: 'u32', h: 'i32', w: 'i32', oh: 'u32', ow: 'u32', kh: 'i32', kw: 'i32', sh: 'i32', sw: 'i32', ph: 'i32', pw: 'i32',
-  dh: 'i32', dw: 'i32', countIncludePad: 'bool', divisorOverride: 'u32', offX: 'u32',
+  total: 'u32',
+  h: 'i32',
+  w: 'i32',
+  oh: 'u32',
+  ow: 'u32',
+  kh: 'i32',
+  kw: 'i32',
+  sh: 'i32',
+  sw: 'i32',
+  ph: 'i32',
+  pw: 'i32',
+  dh: 'i32',
+  dw: 'i32',
+  countIncludePad: 'bool',
+  divisorOverride: 'u32',
+  offX: 'u32',
 });
 const ref = (name: Parameters<typeof POOL_PARAMS.ref>[0]) => POOL_PARAMS.ref(name);
 const HEAD = `@group(0) @binding(0) var<storage, read> X: array<f32>;`;

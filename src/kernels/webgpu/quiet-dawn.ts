@@ -77,5 +77,6 @@ export async function withDawnWarningsFiltered<T>(fn: () => Promise<T>): Promise
 function restoreStderr(original: number): void {
   const fd = openSync(`/proc/self/fd/${original}`, 'w'); // lowest free: 2 again
   closeSync(original);
-  if (fd !== 2) throw new DeviceError(`webgpu: could not restore stderr after acquiring the adapter (got descriptor ${fd})`);
+  if (fd !== 2)
+    throw new DeviceError(`webgpu: could not restore stderr after acquiring the adapter (got descriptor ${fd})`);
 }

@@ -11,18 +11,23 @@ import { acquireRuntime, webgpuFailure, type AdapterInfo } from './runtime.js';
 
 let backend: WebGPUBackend | null = null;
 
-registerBackend('webgpu', async () => {
-  const rt = await acquireRuntime();
-  if (!rt) {
-    if (platform().env('FINETORCH_REQUIRE_WEBGPU') === '1') throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);
-    return { unavailable: webgpuFailure() };
-  }
-  await platform().tuneCache.load();
-  backend = new WebGPUBackend(rt);
-  await backend.prepareMatmul();
-  await prepareConvTiles(rt);
-  return backend;
-}, { priority: 1 });
+registerBackend(
+  'webgpu',
+  async () => {
+    const rt = await acquireRuntime();
+    if (!rt) {
+      if (platform().env('FINETORCH_REQUIRE_WEBGPU') === '1')
+        throw new DeviceError(`FINETORCH_REQUIRE_WEBGPU=1 but ${webgpuFailure()}`);
+      return { unavailable: webgpuFailure() };
+    }
+    await platform().tuneCache.load();
+    backend = new WebGPUBackend(rt);
+    await backend.prepareMatmul();
+    await prepareConvTiles(rt);
+    return backend;
+  },
+  { priority: 1 },
+);
 
 /** The webgpu backend once acquired (its runtime, matmul choice: tests, benchmarks, torch.webgpu). */
 export function webgpuBackend(): WebGPUBackend | null {

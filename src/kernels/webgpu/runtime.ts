@@ -29,7 +29,10 @@ export class Runtime {
   private readonly pipelines: PipelineCache;
   private readonly queue: Submission;
 
-  constructor(readonly device: GPUDevice, readonly info: AdapterInfo) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly info: AdapterInfo,
+  ) {
     this.errorFlag = new ErrorFlag(device);
     this.errors = new DeviceErrors(device);
     this.pipelines = new PipelineCache(device, (message) => this.errors.push(message));
@@ -37,10 +40,16 @@ export class Runtime {
   }
 
   /** bytes held by pooled (free) buffers */
-  get pooledBytes(): number { return this.pool.bytes; }
+  get pooledBytes(): number {
+    return this.pool.bytes;
+  }
   /** the most bytes the pool keeps (buffer-pool.ts) */
-  get poolLimit(): number { return this.pool.limit; }
-  set poolLimit(bytes: number) { this.pool.limit = bytes; }
+  get poolLimit(): number {
+    return this.pool.limit;
+  }
+  set poolLimit(bytes: number) {
+    this.pool.limit = bytes;
+  }
 
   /** A storage buffer of at least `bytes` (its size is the pool bucket), from the pool when one is free. */
   createBuffer(bytes: number): GPUBuffer {
@@ -48,10 +57,13 @@ export class Runtime {
     const pooled = this.pool.take(size);
     if (pooled) return pooled;
     if (size > this.info.limits.maxBufferSize) {
-      throw new DeviceError(`webgpu: a buffer of ${bytes} bytes exceeds the adapter's maxBufferSize ${this.info.limits.maxBufferSize}`);
+      throw new DeviceError(
+        `webgpu: a buffer of ${bytes} bytes exceeds the adapter's maxBufferSize ${this.info.limits.maxBufferSize}`,
+      );
     }
     return this.device.createBuffer({
-      size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
   }
   /** Buffers go back to the pool only after the commands that use them are submitted. */
@@ -77,7 +89,13 @@ export class Runtime {
    * Record one dispatch. `buffers` bind in order at bindings 0..n-1; the parameter slot binds last.
    * `writeParams` fills the slot through u32/f32/i32 views of the same 64 words.
    */
-  dispatch(key: string, source: () => string, buffers: GPUBuffer[], writeParams: WriteParams, groups: [number, number, number]): void {
+  dispatch(
+    key: string,
+    source: () => string,
+    buffers: GPUBuffer[],
+    writeParams: WriteParams,
+    groups: [number, number, number],
+  ): void {
     this.queue.dispatch(key, source, buffers, writeParams, groups);
     this.dispatches++;
   }

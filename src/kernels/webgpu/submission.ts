@@ -40,7 +40,8 @@ export class Submission {
     private readonly errorFlag: ErrorFlag,
   ) {
     this.paramBuffer = device.createBuffer({
-      label: 'finetorch-params', size: MAX_BATCH * SLOT_BYTES,
+      label: 'finetorch-params',
+      size: MAX_BATCH * SLOT_BYTES,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
   }
@@ -58,14 +59,27 @@ export class Submission {
   }
 
   /** Record one dispatch (Runtime.dispatch). */
-  dispatch(key: string, source: () => string, buffers: GPUBuffer[], writeParams: WriteParams, groups: [number, number, number]): void {
+  dispatch(
+    key: string,
+    source: () => string,
+    buffers: GPUBuffer[],
+    writeParams: WriteParams,
+    groups: [number, number, number],
+  ): void {
     const { pipeline, layout } = this.pipelines.get(key, source);
     const slot = this.batch * PARAM_WORDS;
     const u = this.paramsU32.subarray(slot, slot + PARAM_WORDS);
     u.fill(0);
-    writeParams(u, this.paramsF32.subarray(slot, slot + PARAM_WORDS), this.paramsI32.subarray(slot, slot + PARAM_WORDS));
+    writeParams(
+      u,
+      this.paramsF32.subarray(slot, slot + PARAM_WORDS),
+      this.paramsI32.subarray(slot, slot + PARAM_WORDS),
+    );
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    entries.push({ binding: buffers.length, resource: { buffer: this.paramBuffer, offset: this.batch * SLOT_BYTES, size: SLOT_BYTES } });
+    entries.push({
+      binding: buffers.length,
+      resource: { buffer: this.paramBuffer, offset: this.batch * SLOT_BYTES, size: SLOT_BYTES },
+    });
     const bindGroup = this.device.createBindGroup({ label: key, layout, entries });
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
@@ -77,14 +91,20 @@ export class Submission {
 
   /** Copy between buffers, outside any compute pass (ordered after the dispatches before it). */
   copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   /** Submit everything recorded so far. */
   flush(): void {
-    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
     if (this.encoder) {
       if (this.batch > 0) {
         // queue operations run in order, so the next batch may rewrite this buffer: its

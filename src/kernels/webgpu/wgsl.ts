@@ -55,8 +55,7 @@ export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, numbe
   return [Math.ceil(groups / y), y, 1];
 }
 /** The flat invocation index for a grid from grid1d. */
-export const FLAT_INDEX = (wg: number) =>
-  `let i = gid.x + gid.y * nwg.x * ${wg}u;`;
+export const FLAT_INDEX = (wg: number) => `let i = gid.x + gid.y * nwg.x * ${wg}u;`;
 
 /**
  * The common shape of a one-input pass over a flat grid (see grid1d): binding 0 `input` (read),

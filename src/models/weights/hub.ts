@@ -21,7 +21,13 @@ export type UnavailableReason = 'offline' | 'not-cached' | 'network' | 'http' | 
  * whose sha256 does not match its name. Names the file, the URL and where to put the file by hand.
  */
 export class WeightsUnavailableError extends CheckpointError {
-  constructor(message: string, readonly file: string, readonly path: string, readonly url: string, readonly reason: UnavailableReason) {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly path: string,
+    readonly url: string,
+    readonly reason: UnavailableReason,
+  ) {
     super(message);
   }
 }
@@ -30,7 +36,8 @@ keepErrorNames({ WeightsUnavailableError });
 // torch.hub's cache is a directory on disk: Node only (a browser loads weights with torch.load(url))
 const host = () => nodeOnly("torch.hub's checkpoint cache (pretrained weights)");
 const env = () => (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
-const expandUser = (p: string) => (p === '~' || p.startsWith('~/') ? host().path.join(host().os.homedir(), p.slice(1)) : p);
+const expandUser = (p: string) =>
+  p === '~' || p.startsWith('~/') ? host().path.join(host().os.homedir(), p.slice(1)) : p;
 
 /** torch.hub.get_dir(): $TORCH_HOME/hub, TORCH_HOME defaulting to $XDG_CACHE_HOME/torch, then ~/.cache/torch. */
 export function hubDir(): string {
@@ -73,7 +80,12 @@ const inFlight = new Map<string, Promise<string>>();
  * torch.hub.download_url_to_file: `url` into `dst`, verified against `sha256Prefix` (when given) before
  * it appears under its name. Concurrent calls for the same target share one transfer.
  */
-export function downloadUrlToFile(url: string, dst: string, sha256Prefix: string | null, opts: DownloadOptions = {}): Promise<string> {
+export function downloadUrlToFile(
+  url: string,
+  dst: string,
+  sha256Prefix: string | null,
+  opts: DownloadOptions = {},
+): Promise<string> {
   let p = inFlight.get(dst);
   if (!p) {
     p = transfer(url, dst, sha256Prefix, opts).finally(() => inFlight.delete(dst));
@@ -85,7 +97,13 @@ export function downloadUrlToFile(url: string, dst: string, sha256Prefix: string
 async function transfer(url: string, dst: string, sha256Prefix: string | null, opts: DownloadOptions): Promise<string> {
   const file = dst.slice(dst.lastIndexOf('/') + 1);
   const fail = (why: string, reason: UnavailableReason) =>
-    new WeightsUnavailableError(`could not download ${file} from ${url}: ${why}; download it yourself and put it at ${dst}`, file, dst, url, reason);
+    new WeightsUnavailableError(
+      `could not download ${file} from ${url}: ${why}; download it yourself and put it at ${dst}`,
+      file,
+      dst,
+      url,
+      reason,
+    );
   let res: Response;
   try {
     res = await fetch(url);
@@ -108,7 +126,8 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         hash.update(chunk);
-        for (let done = 0; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+        for (let done = 0; done < chunk.length; )
+          done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
         received += chunk.length;
         bar.update(received);
       }
@@ -127,7 +146,9 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
   } catch (e) {
     bar.done();
     await fh.close().catch(() => undefined);
-    await host().fsp.unlink(tmp).catch(() => undefined);
+    await host()
+      .fsp.unlink(tmp)
+      .catch(() => undefined);
     throw e;
   }
 }
@@ -136,6 +157,6 @@ async function transfer(url: string, dst: string, sha256Prefix: string | null, o
 function networkWhy(e: unknown): string {
   const err = e as Error & { cause?: Error & { code?: string } };
   const cause = err?.cause;
-  const detail = cause ? cause.code ?? cause.message : undefined;
+  const detail = cause ? (cause.code ?? cause.message) : undefined;
   return detail && detail !== err.message ? `${err.message}: ${detail}` : String(err?.message ?? e);
 }

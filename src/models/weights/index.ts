@@ -10,8 +10,27 @@ import type { Module } from '../../nn/module.js';
 import { getModelWeights, resolveWeights, type WeightsSpec } from './weights.js';
 import type { DownloadOptions } from './hub.js';
 
-export { Weights, getModelWeights, getWeight, resolveWeights, isWeightsName, modelsWithWeights, weightsOf, type WeightsEnum, type WeightsMeta, type WeightsSpec } from './weights.js';
-export { WeightsUnavailableError, checkpointsDir, hubDir, downloadUrlToFile, HASH_REGEX, type DownloadOptions, type UnavailableReason } from './hub.js';
+export {
+  Weights,
+  getModelWeights,
+  getWeight,
+  resolveWeights,
+  isWeightsName,
+  modelsWithWeights,
+  weightsOf,
+  type WeightsEnum,
+  type WeightsMeta,
+  type WeightsSpec,
+} from './weights.js';
+export {
+  WeightsUnavailableError,
+  checkpointsDir,
+  hubDir,
+  downloadUrlToFile,
+  HASH_REGEX,
+  type DownloadOptions,
+  type UnavailableReason,
+} from './hub.js';
 export { presetTransform, type ImagePreset } from './preset.js';
 
 export interface WeightsOptions {
@@ -24,14 +43,19 @@ export interface WeightsOptions {
  * the state dict of the cached file loaded strictly (torchvision's builders do the same). A
  * `numClasses` other than the weights' is an error, as in torchvision: build, then replace the head.
  */
-export function withWeights<O extends { numClasses?: number }, M extends Module>(model: string, build: (opts?: O) => M): (opts?: O & WeightsOptions) => M {
+export function withWeights<O extends { numClasses?: number }, M extends Module>(
+  model: string,
+  build: (opts?: O) => M,
+): (opts?: O & WeightsOptions) => M {
   return (opts = {} as O & WeightsOptions) => {
     const { weights, ...rest } = opts;
     const w = resolveWeights(model, weights);
     if (!w) return build(rest as unknown as O);
     const n = w.meta.categories.length;
     if (rest.numClasses !== undefined && rest.numClasses !== n) {
-      throw new ArgumentError(`${model}: numClasses ${rest.numClasses} with weights ${w} (${n} classes): build with the weights, then replace the head to fine-tune`);
+      throw new ArgumentError(
+        `${model}: numClasses ${rest.numClasses} with weights ${w} (${n} classes): build with the weights, then replace the head to fine-tune`,
+      );
     }
     const sd = w.stateDictSync();
     try {
@@ -45,7 +69,11 @@ export function withWeights<O extends { numClasses?: number }, M extends Module>
 }
 
 /** The file of `weights` for `model` in torch.hub's cache, downloaded first when absent (null: no weights asked). */
-export async function fetchWeights(model: string, weights: WeightsSpec, opts: DownloadOptions = {}): Promise<string | null> {
+export async function fetchWeights(
+  model: string,
+  weights: WeightsSpec,
+  opts: DownloadOptions = {},
+): Promise<string | null> {
   const w = resolveWeights(model, weights);
   return w ? w.fetch(opts) : null;
 }

@@ -9,12 +9,24 @@ export interface Progress {
 
 const MB = (n: number) => (n / 1e6).toFixed(1);
 
-export function progressBar(name: string, total: number, enabled: boolean, out: { write(s: string): unknown } = process.stderr): Progress {
+export function progressBar(
+  name: string,
+  total: number,
+  enabled: boolean,
+  out: { write(s: string): unknown } = process.stderr,
+): Progress {
   if (!enabled) return { update() {}, done() {} };
-  let last = 0, shown = -1, finished = false;
+  let last = 0,
+    shown = -1,
+    finished = false;
   const draw = (received: number) => {
-    const pct = total ? `${Math.floor((100 * received) / total).toString().padStart(3)}%  ` : '';
-    const width = 30, fill = total ? Math.round((width * received) / total) : 0;
+    const pct = total
+      ? `${Math.floor((100 * received) / total)
+          .toString()
+          .padStart(3)}%  `
+      : '';
+    const width = 30,
+      fill = total ? Math.round((width * received) / total) : 0;
     const bar = total ? `[${'#'.repeat(fill)}${' '.repeat(width - fill)}]  ` : '';
     out.write(`\rdownloading ${name}  ${bar}${pct}${MB(received)}${total ? `/${MB(total)}` : ''} MB`);
     shown = received;

@@ -13,7 +13,15 @@ import { loadPth } from '../../io/pth.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { CATALOG, BASE_URL } from './catalog.js';
 import { IMAGENET_CATEGORIES } from './categories.js';
-import { checkpointsDir, downloadUrlToFile, findCached, offline, urlFor, WeightsUnavailableError, type DownloadOptions } from './hub.js';
+import {
+  checkpointsDir,
+  downloadUrlToFile,
+  findCached,
+  offline,
+  urlFor,
+  WeightsUnavailableError,
+  type DownloadOptions,
+} from './hub.js';
 import { presetTransform, type ImagePreset } from './preset.js';
 import type { CatalogWeights } from './types.js';
 
@@ -38,16 +46,31 @@ export class Weights {
   readonly preset: ImagePreset;
   private readonly names: readonly string[];
 
-  constructor(readonly model: string, readonly enumName: string, name: string, e: CatalogWeights) {
+  constructor(
+    readonly model: string,
+    readonly enumName: string,
+    name: string,
+    e: CatalogWeights,
+  ) {
     this.name = name;
     this.file = e.file;
     this.sha256 = e.sha256;
     this.names = [e.file, ...(e.aliases ?? [])];
     this.meta = Object.freeze({
-      categories: IMAGENET_CATEGORIES, num_params: e.numParams, min_size: Object.freeze([...e.minSize]),
-      _metrics: Object.freeze({ 'ImageNet-1K': Object.freeze({ ...e.metrics }) }), recipe: e.recipe,
+      categories: IMAGENET_CATEGORIES,
+      num_params: e.numParams,
+      min_size: Object.freeze([...e.minSize]),
+      _metrics: Object.freeze({ 'ImageNet-1K': Object.freeze({ ...e.metrics }) }),
+      recipe: e.recipe,
     });
-    this.preset = Object.freeze({ mode: 'RGB', resize: e.resize, crop: e.crop, mean: [...e.mean], std: [...e.std], interpolation: e.interpolation });
+    this.preset = Object.freeze({
+      mode: 'RGB',
+      resize: e.resize,
+      crop: e.crop,
+      mean: [...e.mean],
+      std: [...e.std],
+      interpolation: e.interpolation,
+    });
     Object.freeze(this);
   }
 
@@ -80,12 +103,17 @@ export class Weights {
   }
 
   private unavailable(reason: 'offline' | 'not-cached'): WeightsUnavailableError {
-    const why = reason === 'offline'
-      ? 'FINETORCH_OFFLINE is set, so it is not downloaded'
-      : `the synchronous builders do not download: run \`await ${this}.fetch()\` (or \`await models.load('${this.model}', { weights: '${this.name}' })\`) once`;
+    const why =
+      reason === 'offline'
+        ? 'FINETORCH_OFFLINE is set, so it is not downloaded'
+        : `the synchronous builders do not download: run \`await ${this}.fetch()\` (or \`await models.load('${this.model}', { weights: '${this.name}' })\`) once`;
     return new WeightsUnavailableError(
       `${this} needs ${this.file}, which is not in ${checkpointsDir()} (${why}); or download ${this.url} and put it at ${this.path}`,
-      this.file, this.path, this.url, reason);
+      this.file,
+      this.path,
+      this.url,
+      reason,
+    );
   }
 
   /**
@@ -106,7 +134,13 @@ export class Weights {
     if (!path) throw this.unavailable(offline() ? 'offline' : 'not-cached');
     const obj = loadPth(nodeOnly('reading cached weights').fs.readFileSync(path)) as Record<string, unknown>;
     if (!obj || typeof obj !== 'object' || !Object.values(obj).every((v) => v instanceof Tensor)) {
-      throw new WeightsUnavailableError(`${path} is not a state dict; delete it and fetch ${this} again`, this.file, this.path, this.url, 'hash');
+      throw new WeightsUnavailableError(
+        `${path} is not a state dict; delete it and fetch ${this} again`,
+        this.file,
+        this.path,
+        this.url,
+        'hash',
+      );
     }
     return obj as Record<string, Tensor>;
   }
@@ -135,7 +169,10 @@ for (const [model, m] of Object.entries(CATALOG)) {
 /** torchvision's `get_model_weights(name)`: the weights enum of a model ('resnet18' → ResNet18_Weights). */
 export function getModelWeights(model: string): WeightsEnum {
   const e = enums.get(model);
-  if (!e) throw new ArgumentError(`no pretrained weights for '${model}' (models with weights: ${[...enums.keys()].join(', ')})`);
+  if (!e)
+    throw new ArgumentError(
+      `no pretrained weights for '${model}' (models with weights: ${[...enums.keys()].join(', ')})`,
+    );
   return e;
 }
 
@@ -145,14 +182,21 @@ export const modelsWithWeights = (): string[] => [...enums.keys()];
 /** Members of a model's enum, without the DEFAULT alias ([] for a model without weights). */
 export function weightsOf(model: string): Weights[] {
   const e = enums.get(model);
-  return e ? Object.keys(e).filter((k) => k !== 'DEFAULT').map((k) => e[k]) : [];
+  return e
+    ? Object.keys(e)
+        .filter((k) => k !== 'DEFAULT')
+        .map((k) => e[k])
+    : [];
 }
 
 /** torchvision's `get_weight('ResNet50_Weights.IMAGENET1K_V2')`. */
 export function getWeight(fullName: string): Weights {
   const [enumName, member, ...rest] = fullName.split('.');
   const model = enumNames.get(enumName);
-  if (!model || member === undefined || rest.length) throw new ArgumentError(`getWeight: '${fullName}' is not a weights name like 'ResNet50_Weights.IMAGENET1K_V2' (enums: ${[...enumNames.keys()].join(', ')})`);
+  if (!model || member === undefined || rest.length)
+    throw new ArgumentError(
+      `getWeight: '${fullName}' is not a weights name like 'ResNet50_Weights.IMAGENET1K_V2' (enums: ${[...enumNames.keys()].join(', ')})`,
+    );
   return resolveWeights(model, member)!;
 }
 
@@ -166,13 +210,23 @@ export function resolveWeights(model: string, spec: WeightsSpec): Weights | null
   if (spec === null || spec === undefined) return null;
   const e = enums.get(model);
   if (spec instanceof Weights) {
-    if (spec.model !== model) throw new ArgumentError(`weights ${spec} are for ${spec.model}, not ${model}${e ? ` (expected ${e})` : ''}`);
+    if (spec.model !== model)
+      throw new ArgumentError(`weights ${spec} are for ${spec.model}, not ${model}${e ? ` (expected ${e})` : ''}`);
     return spec;
   }
-  if (typeof spec !== 'string') throw new ArgumentError(`weights for ${model} must be a name or a Weights object, got ${typeof spec}`);
-  if (!e) throw new ArgumentError(`${model} has no pretrained weights (weights: '${spec}'); models with weights: ${[...enums.keys()].join(', ')}`);
+  if (typeof spec !== 'string')
+    throw new ArgumentError(`weights for ${model} must be a name or a Weights object, got ${typeof spec}`);
+  if (!e)
+    throw new ArgumentError(
+      `${model} has no pretrained weights (weights: '${spec}'); models with weights: ${[...enums.keys()].join(', ')}`,
+    );
   const member = spec.startsWith(`${e}.`) ? spec.slice(String(e).length + 1) : spec;
-  if (!Object.hasOwn(e, member)) throw new ArgumentError(`unknown weights '${spec}' for ${model} (expected one of ${Object.keys(e).map((k) => `'${k}'`).join(', ')})`);
+  if (!Object.hasOwn(e, member))
+    throw new ArgumentError(
+      `unknown weights '${spec}' for ${model} (expected one of ${Object.keys(e)
+        .map((k) => `'${k}'`)
+        .join(', ')})`,
+    );
   return e[member];
 }
 

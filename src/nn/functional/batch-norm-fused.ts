@@ -22,7 +22,14 @@ export const statDims = (x: Tensor) => x.shape.map((_, i) => i).filter((i) => i 
  * The fused kernels take dense float32 per-channel vectors; running statistics are updated in place
  * by the statistics kernel, so they must be dense, both present, and not share storage with x.
  */
-export function fusable(x: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tensor | null, b: Tensor | null, training: boolean): boolean {
+export function fusable(
+  x: Tensor,
+  rm: Tensor | null,
+  rv: Tensor | null,
+  w: Tensor | null,
+  b: Tensor | null,
+  training: boolean,
+): boolean {
   if (x.numel() === 0 || x.shape[1] > 65535) return false; // one workgroup per channel
   for (const t of [rm, rv, w, b]) if (t && (t.dtype !== 'float32' || !t.isContiguous())) return false;
   if (training && (rm || rv)) {
@@ -33,16 +40,29 @@ export function fusable(x: Tensor, rm: Tensor | null, rv: Tensor | null, w: Tens
 }
 
 /** what runs after the affine in the same pass: `+ residual` (x's shape), then relu */
-export interface Epilogue { residual?: Tensor | null; relu?: boolean }
+export interface Epilogue {
+  residual?: Tensor | null;
+  relu?: boolean;
+}
 
 /** Batch norm (then the epilogue) on the fused kernels; the arguments are checked by the caller. */
-export function fusedBatchNorm(x: Tensor, rm: Tensor | null, rv: Tensor | null, weight: Tensor | null, bias: Tensor | null,
-  training: boolean, momentum: number, eps: number, epilogue: Epilogue = {}): Tensor {
+export function fusedBatchNorm(
+  x: Tensor,
+  rm: Tensor | null,
+  rv: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  training: boolean,
+  momentum: number,
+  eps: number,
+  epilogue: Epilogue = {},
+): Tensor {
   const c = x.shape[1];
   const a: NormArgs = { outer: x.shape[0], c, inner: x.numel() / (x.shape[0] * c), eps };
   const be = x.backend;
   const xd = dense(x);
-  const res = epilogue.residual ?? null, relu = !!epilogue.relu;
+  const res = epilogue.residual ?? null,
+    relu = !!epilogue.relu;
   const rd = res && dense(res);
   let mu: Tensor, vr: Tensor;
   if (training) {
@@ -59,25 +79,43 @@ export function fusedBatchNorm(x: Tensor, rm: Tensor | null, rv: Tensor | null, 
   const y = wrap(be.batchNormForward(xd, mu, vr, weight, bias, a, { residual: rd, relu }), x.shape);
   dropTemp(xd, x);
   if (rd) dropTemp(rd, res!);
-  return record(relu ? 'NativeBatchNormReluBackward' : 'NativeBatchNormBackward0', y, res ? [x, weight, bias, res] : [x, weight, bias], (g, needs) => {
-    // ReLU's backward on the saved output: the gradient that reaches the sum (bn + residual)
-    const gm = relu ? reluBackward(g, y.detach()) : g;
-    const withRes = (grads: (Tensor | null)[]) => (res ? [...grads, needs[3] ? gm : null] : grads);
-    if (isGradEnabled()) return withRes(composedBackward(gm, x, training ? null : { mean: rm!, var: rv! }, weight, eps, needs));
-    const gd = dense(gm);
-    const xs = dense(x);
-    // the per-channel sums serve dw and db, and the input gradient under batch statistics
-    const sums = needs[1] || needs[2] || (training && needs[0]) ? wrap(be.batchNormBackwardSums(gd, xs, mu, vr, a), [2, c]) : null;
-    const s = training ? sums : null;
-    const dx = needs[0] ? wrap(be.batchNormBackwardInput(gd, training ? xs : null, training ? mu : null, vr, weight, s, a), x.shape) : null;
-    dropTemp(gd, gm);
-    dropTemp(xs, x);
-    return withRes([dx, needs[1] ? sums!._view([c], [1], c) : null, needs[2] ? sums!._view([c], [1], 0) : null]);
-  });
+  return record(
+    relu ? 'NativeBatchNormReluBackward' : 'NativeBatchNormBackward0',
+    y,
+    res ? [x, weight, bias, res] : [x, weight, bias],
+    (g, needs) => {
+      // ReLU's backward on the saved output: the gradient that reaches the sum (bn + residual)
+      const gm = relu ? reluBackward(g, y.detach()) : g;
+      const withRes = (grads: (Tensor | null)[]) => (res ? [...grads, needs[3] ? gm : null] : grads);
+      if (isGradEnabled())
+        return withRes(composedBackward(gm, x, training ? null : { mean: rm!, var: rv! }, weight, eps, needs));
+      const gd = dense(gm);
+      const xs = dense(x);
+      // the per-channel sums serve dw and db, and the input gradient under batch statistics
+      const sums =
+        needs[1] || needs[2] || (training && needs[0])
+          ? wrap(be.batchNormBackwardSums(gd, xs, mu, vr, a), [2, c])
+          : null;
+      const s = training ? sums : null;
+      const dx = needs[0]
+        ? wrap(be.batchNormBackwardInput(gd, training ? xs : null, training ? mu : null, vr, weight, s, a), x.shape)
+        : null;
+      dropTemp(gd, gm);
+      dropTemp(xs, x);
+      return withRes([dx, needs[1] ? sums!._view([c], [1], c) : null, needs[2] ? sums!._view([c], [1], 0) : null]);
+    },
+  );
 }
 
 /** The closed-form gradients from differentiable ops (double backward); `fixed`: eval statistics. */
-function composedBackward(g: Tensor, x: Tensor, fixed: { mean: Tensor; var: Tensor } | null, weight: Tensor | null, eps: number, needs: readonly boolean[]): (Tensor | null)[] {
+function composedBackward(
+  g: Tensor,
+  x: Tensor,
+  fixed: { mean: Tensor; var: Tensor } | null,
+  weight: Tensor | null,
+  eps: number,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
   const dims = statDims(x);
   const pc = (t: Tensor) => reshape(t, perChannelShape(x));
   let xhat: Tensor, rstd: Tensor;
@@ -94,12 +132,20 @@ function composedBackward(g: Tensor, x: Tensor, fixed: { mean: Tensor; var: Tens
     const gw = weight ? mul(g, pc(weight)) : g;
     dx = fixed
       ? mul(gw, rstd)
-      : mul(sub(sub(gw, mean(gw, dims, { keepdim: true })), mul(xhat, mean(mul(gw, xhat), dims, { keepdim: true }))), rstd);
+      : mul(
+          sub(sub(gw, mean(gw, dims, { keepdim: true })), mul(xhat, mean(mul(gw, xhat), dims, { keepdim: true }))),
+          rstd,
+        );
   }
   return [dx, needs[1] ? sum(mul(g, xhat), dims) : null, needs[2] ? sum(g, dims) : null];
 }
 
-export interface EvalBatchNormReLUOptions { weight?: Tensor | null; bias?: Tensor | null; eps?: number; residual?: Tensor | null }
+export interface EvalBatchNormReLUOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+  residual?: Tensor | null;
+}
 
 /**
  * relu(batchNorm(x, running statistics) [+ residual]) in one kernel pass, or null when the arguments
@@ -107,14 +153,23 @@ export interface EvalBatchNormReLUOptions { weight?: Tensor | null; bias?: Tenso
  * raise the usual errors): x [N, C, H, W] float32, running statistics and affine parameters dense
  * float32 [C] on x's device, a residual of x's shape.
  */
-export function evalBatchNormReLU(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: EvalBatchNormReLUOptions = {}): Tensor | null {
+export function evalBatchNormReLU(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: EvalBatchNormReLUOptions = {},
+): Tensor | null {
   const { weight = null, bias = null, eps = 1e-5, residual = null } = opts;
   if (!runningMean || !runningVar || x.ndim !== 4 || x.dtype !== 'float32') return null;
   const c = x.shape[1];
   for (const t of [runningMean, runningVar, weight, bias]) {
     if (t && (t.device !== x.device || t.ndim !== 1 || t.shape[0] !== c)) return null;
   }
-  if (residual && (residual.device !== x.device || residual.dtype !== 'float32' || residual.shape.join() !== x.shape.join())) return null;
+  if (
+    residual &&
+    (residual.device !== x.device || residual.dtype !== 'float32' || residual.shape.join() !== x.shape.join())
+  )
+    return null;
   if (!fusable(x, runningMean, runningVar, weight, bias, false)) return null;
   return fusedBatchNorm(x, runningMean, runningVar, weight, bias, false, 0, eps, { residual, relu: true });
 }

@@ -25,7 +25,9 @@ export interface ConvOptions {
 
 /** x [n, cIn, h, w], w [cOut, cIn/groups, kh, kw], bias [cOut] → [n, cOut, oh, ow] */
 function convOp(x: Tensor, w: Tensor, bias: Tensor | null, a: Conv2dArgs): Tensor {
-  const xd = dense(x), wd = dense(w), bd = bias ? dense(bias) : null;
+  const xd = dense(x),
+    wd = dense(w),
+    bd = bias ? dense(bias) : null;
   const out = wrap(x.backend.conv2d(xd, wd, bd, a), [a.n, a.cOut, a.oh, a.ow]);
   dropTemp(xd, x);
   dropTemp(wd, w);
@@ -39,7 +41,8 @@ function convOp(x: Tensor, w: Tensor, bias: Tensor | null, a: Conv2dArgs): Tenso
 
 /** gx = the adjoint of convOp in x: linear in gy and in w */
 function convInputGrad(gy: Tensor, w: Tensor, a: Conv2dArgs): Tensor {
-  const gd = dense(gy), wd = dense(w);
+  const gd = dense(gy),
+    wd = dense(w);
   const out = wrap(gy.backend.conv2dBackwardInput(gd, wd, a), [a.n, a.cIn, a.h, a.w]);
   dropTemp(gd, gy);
   dropTemp(wd, w);
@@ -51,7 +54,8 @@ function convInputGrad(gy: Tensor, w: Tensor, a: Conv2dArgs): Tensor {
 
 /** gw = the adjoint of convOp in w: linear in gy and in x */
 function convWeightGrad(gy: Tensor, x: Tensor, a: Conv2dArgs): Tensor {
-  const gd = dense(gy), xd = dense(x);
+  const gd = dense(gy),
+    xd = dense(x);
   const out = wrap(gy.backend.conv2dBackwardWeight(gd, xd, a), [a.cOut, a.cIn / a.groups, a.kh, a.kw]);
   dropTemp(gd, gy);
   dropTemp(xd, x);
@@ -79,29 +83,43 @@ function convNd(op: string, nd: 1 | 2, x: Tensor, weight: Tensor, bias: Tensor |
   requireFloat(weight, op);
   if (bias) requireFloat(bias, op);
   if (weight.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected a ${nd + 2}-D weight [out_channels, in_channels/groups, ${nd === 2 ? 'kH, kW' : 'kW'}], got weight of size ${fmtShape(weight.shape)}`);
+    throw new ShapeError(
+      `${op}: expected a ${nd + 2}-D weight [out_channels, in_channels/groups, ${nd === 2 ? 'kH, kW' : 'kW'}], got weight of size ${fmtShape(weight.shape)}`,
+    );
   }
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`Expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input to ${op}, but got input of size: ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `Expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input to ${op}, but got input of size: ${fmtShape(x.shape)}`,
+    );
   }
   const groups = opts.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError(`${op}: non-positive groups is not supported (groups=${groups})`);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new ArgumentError(`${op}: non-positive groups is not supported (groups=${groups})`);
   const stride = expandInts(opts.stride ?? 1, nd, 'stride', op);
   const dilation = expandInts(opts.dilation ?? 1, nd, 'dilation', op);
-  if (stride.some((s) => s <= 0)) throw new ArgumentError(`${op}: non-positive stride is not supported (stride=${fmtShape(stride)})`);
-  if (dilation.some((d) => d <= 0)) throw new ArgumentError(`${op}: dilation should be greater than zero (dilation=${fmtShape(dilation)})`);
+  if (stride.some((s) => s <= 0))
+    throw new ArgumentError(`${op}: non-positive stride is not supported (stride=${fmtShape(stride)})`);
+  if (dilation.some((d) => d <= 0))
+    throw new ArgumentError(`${op}: dilation should be greater than zero (dilation=${fmtShape(dilation)})`);
 
   const batched = x.ndim === nd + 2;
   const xb = batched ? x : unsqueeze(x, 0);
-  const cOut = weight.shape[0], cg = weight.shape[1];
+  const cOut = weight.shape[0],
+    cg = weight.shape[1];
   if (cOut % groups !== 0) {
-    throw new ShapeError(`Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${fmtShape(weight.shape)} instead`);
+    throw new ShapeError(
+      `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size ${fmtShape(weight.shape)} instead`,
+    );
   }
   if (xb.shape[1] !== cg * groups) {
-    throw new ShapeError(`Given groups=${groups}, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(xb.shape)} to have ${cg * groups} channels, but got ${xb.shape[1]} channels instead`);
+    throw new ShapeError(
+      `Given groups=${groups}, weight of size ${fmtShape(weight.shape)}, expected input${fmtShape(xb.shape)} to have ${cg * groups} channels, but got ${xb.shape[1]} channels instead`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== cOut)) {
-    throw new ShapeError(`Given weight of size ${fmtShape(weight.shape)}, expected bias to be 1-dimensional with ${cOut} elements, but got bias of size ${fmtShape(bias.shape)} instead`);
+    throw new ShapeError(
+      `Given weight of size ${fmtShape(weight.shape)}, expected bias to be 1-dimensional with ${cOut} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
+    );
   }
 
   // effective (dilated) kernel extent per spatial dim
@@ -111,19 +129,25 @@ function convNd(op: string, nd: 1 | 2, x: Tensor, weight: Tensor, bias: Tensor |
   const p = opts.padding ?? 0;
   if (p === 'valid') padding = new Array<number>(nd).fill(0);
   else if (p === 'same') {
-    if (stride.some((s) => s !== 1)) throw new ArgumentError(`padding='same' is not supported for strided convolutions (${op}, stride=${fmtShape(stride)})`);
+    if (stride.some((s) => s !== 1))
+      throw new ArgumentError(
+        `padding='same' is not supported for strided convolutions (${op}, stride=${fmtShape(stride)})`,
+      );
     padding = span.map((s) => Math.floor((s - 1) / 2));
     extra = span.map((s, i) => s - 1 - 2 * padding[i]);
   } else if (typeof p === 'string') {
     throw new ArgumentError(`${op}: invalid padding string '${p}', should be one of 'valid' or 'same'`);
   } else {
     padding = expandInts(p, nd, 'padding', op);
-    if (padding.some((v) => v < 0)) throw new ArgumentError(`${op}: negative padding is not supported (padding=${fmtShape(padding)})`);
+    if (padding.some((v) => v < 0))
+      throw new ArgumentError(`${op}: negative padding is not supported (padding=${fmtShape(padding)})`);
   }
   const inSize = xb.shape.slice(2);
   const padded = inSize.map((s, i) => s + 2 * padding[i] + extra[i]);
   if (padded.some((v, i) => v < span[i])) {
-    throw new ShapeError(`Calculated padded input size per channel: (${padded.join(' x ')}). Kernel size: (${span.join(' x ')}). Kernel size can't be greater than actual input size (${op}: input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}, padding ${fmtShape(padding)}, dilation ${fmtShape(dilation)})`);
+    throw new ShapeError(
+      `Calculated padded input size per channel: (${padded.join(' x ')}). Kernel size: (${span.join(' x ')}). Kernel size can't be greater than actual input size (${op}: input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}, padding ${fmtShape(padding)}, dilation ${fmtShape(dilation)})`,
+    );
   }
 
   let x4 = nd === 1 ? unsqueeze(xb, 2) : xb;
@@ -135,10 +159,22 @@ function convNd(op: string, nd: 1 | 2, x: Tensor, weight: Tensor, bias: Tensor |
   const [n, cIn, h, w] = x4.shape;
   const [, , kh, kw] = w4.shape;
   const a: Conv2dArgs = {
-    n, cIn, h, w, cOut, kh, kw,
+    n,
+    cIn,
+    h,
+    w,
+    cOut,
+    kh,
+    kw,
     oh: Math.floor((h + 2 * padH - dilH * (kh - 1) - 1) / strideH) + 1,
     ow: Math.floor((w + 2 * padW - dilW * (kw - 1) - 1) / strideW) + 1,
-    strideH, strideW, padH, padW, dilH, dilW, groups,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilH,
+    dilW,
+    groups,
   };
   let y = convOp(x4, w4, bias, a);
   if (nd === 1) y = reshape(y, [n, cOut, a.ow]);

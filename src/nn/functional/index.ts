@@ -1,6 +1,17 @@
 // `torch.nn.functional` (import as F): network ops in PyTorch's names.
 export {
-  relu, leakyRelu, elu, gelu, sigmoid, tanh, silu, softplus, hardtanh, softmax, logSoftmax, linear,
+  relu,
+  leakyRelu,
+  elu,
+  gelu,
+  sigmoid,
+  tanh,
+  silu,
+  softplus,
+  hardtanh,
+  softmax,
+  logSoftmax,
+  linear,
 } from '../../autograd/index.js';
 export * from './loss.js';
 export * from './conv.js';

@@ -2,8 +2,35 @@
 // object). Each is composed from differentiable ops (logSoftmax, gather, where, ...), so gradients,
 // double backward and frozen-input skipping come from the op set.
 import {
-  abs, add, clamp, div, eq, expand, flatten, ge, isGradEnabled, log, logicalAnd, logicalNot,
-  logSoftmax, lt, mean, mul, ne, neg, noGrad, record, reshape, softmax, softplus, squeeze, sub, sum, toDtype, unsqueeze, where,
+  abs,
+  add,
+  clamp,
+  div,
+  eq,
+  expand,
+  flatten,
+  ge,
+  isGradEnabled,
+  log,
+  logicalAnd,
+  logicalNot,
+  logSoftmax,
+  lt,
+  mean,
+  mul,
+  ne,
+  neg,
+  noGrad,
+  record,
+  reshape,
+  softmax,
+  softplus,
+  squeeze,
+  sub,
+  sum,
+  toDtype,
+  unsqueeze,
+  where,
 } from '../../autograd/index.js';
 import { gatherUnchecked, indexSelectUnchecked } from '../../autograd/ops/indexing.js';
 import { checkValues, dense, requireFloat, sameDevice, wrap } from '../../autograd/ops/util.js';
@@ -15,29 +42,45 @@ import type { Tensor } from '../../tensor/tensor.js';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 function checkReduction(op: string, r: string): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(`${op}: ${JSON.stringify(r)} is not a valid value for reduction (expected 'mean', 'sum' or 'none')`);
+  if (r !== 'mean' && r !== 'sum' && r !== 'none')
+    throw new ArgumentError(
+      `${op}: ${JSON.stringify(r)} is not a valid value for reduction (expected 'mean', 'sum' or 'none')`,
+    );
   return r;
 }
 function reduce(loss: Tensor, reduction: Reduction): Tensor {
   return reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
 }
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((s, i) => s === b[i]);
 
 // ---------- classification ----------
 
-export interface NllLossOptions { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }
-export interface CrossEntropyOptions extends NllLossOptions { labelSmoothing?: number }
+export interface NllLossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+export interface CrossEntropyOptions extends NllLossOptions {
+  labelSmoothing?: number;
+}
 
 /** The class dim, the expected target shape, and checks shared by nllLoss and crossEntropy. */
 function classLayout(op: string, input: Tensor, target: Tensor, weight: Tensor | null) {
   sameDevice(op, input, target, weight);
   requireFloat(input, op);
-  if (input.ndim === 0) throw new ShapeError(`${op}: input must have at least 1 dimension ([C] or [N, C, d1, ...]), got ${fmtShape(input.shape)}`);
+  if (input.ndim === 0)
+    throw new ShapeError(
+      `${op}: input must have at least 1 dimension ([C] or [N, C, d1, ...]), got ${fmtShape(input.shape)}`,
+    );
   const cdim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[cdim];
   if (weight) {
     requireFloat(weight, op);
-    if (weight.ndim !== 1 || weight.shape[0] !== C) throw new ShapeError(`${op}: weight must be a 1-D tensor of ${C} class weights (input ${fmtShape(input.shape)}), got ${fmtShape(weight.shape)}`);
+    if (weight.ndim !== 1 || weight.shape[0] !== C)
+      throw new ShapeError(
+        `${op}: weight must be a 1-D tensor of ${C} class weights (input ${fmtShape(input.shape)}), got ${fmtShape(weight.shape)}`,
+      );
   }
   const targetShape = input.shape.filter((_, i) => i !== cdim);
   return { cdim, C, targetShape };
@@ -48,7 +91,15 @@ function classLayout(op: string, input: Tensor, target: Tensor, weight: Tensor |
  * target is ignored), and the not-ignored mask. Targets outside [0, C) are an IndexError (on webgpu
  * at the next readback: see checkValues).
  */
-function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, cdim: number, C: number) {
+function pickClass(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  cdim: number,
+  C: number,
+) {
   checkTargetRange(op, input, target, ignoreIndex, C);
   const keep = logicalNot(eq(target, ignoreIndex));
   const safe = where(keep, target, 0); // ignored targets pick class 0, then weigh 0
@@ -64,7 +115,10 @@ function pickClass(op: string, input: Tensor, target: Tensor, weight: Tensor | n
 function targetCheck(op: string, input: Tensor, target: Tensor, ignoreIndex: number, C: number): ValueCheck {
   const of = `of target ${fmtShape(target.shape)}, input ${fmtShape(input.shape)}`;
   return {
-    key: `${op}|${C}|${of}`, lo: 0, hi: C - 1, except: ignoreIndex,
+    key: `${op}|${C}|${of}`,
+    lo: 0,
+    hi: C - 1,
+    except: ignoreIndex,
     error: (v, i) => new IndexError(`${op}: target ${v} is out of bounds for ${C} classes (flat position ${i} ${of})`),
   };
 }
@@ -74,10 +128,14 @@ function checkTargetRange(op: string, input: Tensor, target: Tensor, ignoreIndex
 
 function checkTarget(op: string, target: Tensor, targetShape: readonly number[], input: Tensor) {
   if (target.dtype !== 'int32') {
-    throw new DTypeError(`${op}: expected int32 class indices of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got a ${target.dtype} target of shape ${fmtShape(target.shape)}`);
+    throw new DTypeError(
+      `${op}: expected int32 class indices of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got a ${target.dtype} target of shape ${fmtShape(target.shape)}`,
+    );
   }
   if (!sameShape(target.shape, targetShape)) {
-    throw new ShapeError(`${op}: expected target of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+    throw new ShapeError(
+      `${op}: expected target of shape ${fmtShape(targetShape)} for input ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`,
+    );
   }
 }
 
@@ -128,11 +186,18 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   }
   const logp = logSoftmax(input, cdim);
   // the class weights broadcast along the class dim: [1, C, 1, ...]
-  const wb = weight ? reshape(weight, input.shape.map((_s, i) => (i === cdim ? C : 1))) : null;
+  const wb = weight
+    ? reshape(
+        weight,
+        input.shape.map((_s, i) => (i === cdim ? C : 1)),
+      )
+    : null;
 
   if (target.dtype === 'float32') {
     if (!sameShape(target.shape, input.shape)) {
-      throw new ShapeError(`${op}: class-probability targets must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)} (class indices would be int32 of shape ${fmtShape(targetShape)})`);
+      throw new ShapeError(
+        `${op}: class-probability targets must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)} (class indices would be int32 of shape ${fmtShape(targetShape)})`,
+      );
     }
     const t = ls > 0 ? add(mul(target, 1 - ls), ls / C) : target;
     const terms = mul(logp, t);
@@ -148,9 +213,12 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (ls === 0) return nll;
   // label smoothing: the loss against the uniform distribution, mixed in with weight ls
   const smooth = where(keep, neg(sum(wb ? mul(logp, wb) : logp, cdim)), 0);
-  const smoothRed = reduction === 'none' ? smooth
-    : reduction === 'sum' ? sum(smooth)
-    : divByWeight(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
+  const smoothRed =
+    reduction === 'none'
+      ? smooth
+      : reduction === 'sum'
+        ? sum(smooth)
+        : divByWeight(sum(smooth), weight ? sum(wt) : sum(toDtype(keep, 'float32')));
   return add(mul(nll, 1 - ls), mul(smoothRed, ls / C));
 }
 
@@ -161,13 +229,26 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
  * count of the rest, as nllLoss does. Under createGraph the gradient is built from differentiable
  * ops (softmax) instead, so second derivatives are exact too.
  */
-function fusedCrossEntropy(input: Tensor, target: Tensor, ignoreIndex: number, reduction: Reduction, C: number, targetShape: readonly number[]): Tensor {
+function fusedCrossEntropy(
+  input: Tensor,
+  target: Tensor,
+  ignoreIndex: number,
+  reduction: Reduction,
+  C: number,
+  targetShape: readonly number[],
+): Tensor {
   const rows = input.numel() / C;
   const be = input.backend;
-  const xd = dense(input), td = dense(target);
+  const xd = dense(input),
+    td = dense(target);
   // the kernel checks the targets itself (one dispatch fewer than checkTargetRange)
-  const perRow = wrap(be.crossEntropyForward(xd, td, rows, C, ignoreIndex, targetCheck('crossEntropy', input, target, ignoreIndex, C)), [3, rows]);
-  const losses = perRow._view([rows], [1], 0), weights = perRow._view([rows], [1], rows), lse = perRow._view([rows], [1], 2 * rows);
+  const perRow = wrap(
+    be.crossEntropyForward(xd, td, rows, C, ignoreIndex, targetCheck('crossEntropy', input, target, ignoreIndex, C)),
+    [3, rows],
+  );
+  const losses = perRow._view([rows], [1], 0),
+    weights = perRow._view([rows], [1], rows),
+    lse = perRow._view([rows], [1], 2 * rows);
   const denom = reduction === 'mean' ? sum(weights) : null;
   const out = reduction === 'none' ? reshape(losses, targetShape) : denom ? div(sum(losses), denom) : sum(losses);
   return record('NllLossBackward0', out, [input], (g) => {
@@ -181,7 +262,10 @@ function fusedCrossEntropy(input: Tensor, target: Tensor, ignoreIndex: number, r
       return [mul(sub(softmax(input, cdim), onehot), cdim ? unsqueeze(gRow, 1) : gRow)];
     }
     const gd = dense(g);
-    const dx = wrap(be.crossEntropyBackward(xd, td, lse, gd, reduction === 'none' ? 1 : 0, denom, rows, C, ignoreIndex), input.shape);
+    const dx = wrap(
+      be.crossEntropyBackward(xd, td, lse, gd, reduction === 'none' ? 1 : 0, denom, rows, C, ignoreIndex),
+      input.shape,
+    );
     if (gd !== g) gd.dispose();
     return [dx];
   });
@@ -197,12 +281,16 @@ function diff(op: string, input: Tensor, target: Tensor): Tensor {
   requireFloat(target, op);
   if (!sameShape(input.shape, target.shape) && !warnedBroadcast) {
     warnedBroadcast = true;
-    console.warn(`finetorch: ${op}: target shape ${fmtShape(target.shape)} differs from input shape ${fmtShape(input.shape)}; they will be broadcast, which is likely wrong`);
+    console.warn(
+      `finetorch: ${op}: target shape ${fmtShape(target.shape)} differs from input shape ${fmtShape(input.shape)}; they will be broadcast, which is likely wrong`,
+    );
   }
   return sub(input, target);
 }
 
-export interface ReductionOptions { reduction?: Reduction }
+export interface ReductionOptions {
+  reduction?: Reduction;
+}
 
 /** `F.mseLoss(input, target, { reduction = 'mean' })`: (input - target)² */
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
@@ -244,7 +332,9 @@ function binaryShapes(op: string, input: Tensor, target: Tensor, weight: Tensor 
   requireFloat(input, op);
   requireFloat(target, op);
   if (!sameShape(input.shape, target.shape)) {
-    throw new ShapeError(`${op}: target shape ${fmtShape(target.shape)} must be the same as input shape ${fmtShape(input.shape)}`);
+    throw new ShapeError(
+      `${op}: target shape ${fmtShape(target.shape)} must be the same as input shape ${fmtShape(input.shape)}`,
+    );
   }
   if (weight) {
     requireFloat(weight, op);
@@ -256,15 +346,22 @@ function binaryShapes(op: string, input: Tensor, target: Tensor, weight: Tensor 
  * `F.binaryCrossEntropy(input (probabilities), target, { weight, reduction })`:
  * -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in PyTorch.
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+export function binaryCrossEntropy(
+  input: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; reduction?: Reduction } = {},
+): Tensor {
   const op = 'binaryCrossEntropy';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
   const weight = opts.weight ?? null;
   binaryShapes(op, input, target, weight);
   const of = `of input ${fmtShape(input.shape)}`;
   checkValues(input, {
-    key: `${op}|${of}`, lo: 0, hi: 1,
-    error: (v, i) => new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${v} at flat position ${i} ${of}`),
+    key: `${op}|${of}`,
+    lo: 0,
+    hi: 1,
+    error: (v, i) =>
+      new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${v} at flat position ${i} ${of}`),
   });
   let loss = bceTerms(input, target);
   if (weight) loss = mul(loss, weight);
@@ -295,11 +392,14 @@ function bceTerms(input: Tensor, target: Tensor): Tensor {
  * -w (pw t log σ(x) + (1 - t) log(1 - σ(x))), computed stably as (1 - t) x + (1 + (pw - 1) t) softplus(-x).
  */
 export function binaryCrossEntropyWithLogits(
-  input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null } = {},
+  input: Tensor,
+  target: Tensor,
+  opts: { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null } = {},
 ): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const weight = opts.weight ?? null, posWeight = opts.posWeight ?? null;
+  const weight = opts.weight ?? null,
+    posWeight = opts.posWeight ?? null;
   binaryShapes(op, input, target, weight);
   if (posWeight) {
     sameDevice(op, input, posWeight);

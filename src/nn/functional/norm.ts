@@ -18,11 +18,17 @@ export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
 }
-export interface AffineNormOptions { weight?: Tensor | null; bias?: Tensor | null; eps?: number }
+export interface AffineNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
 
 function checkParam(op: string, name: string, t: Tensor | null | undefined, shape: readonly number[], x: Tensor) {
   if (t && t.shape.join() !== shape.join()) {
-    throw new ShapeError(`${op}: expected ${name} of shape ${fmtShape(shape)} for input of shape ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`);
+    throw new ShapeError(
+      `${op}: expected ${name} of shape ${fmtShape(shape)} for input of shape ${fmtShape(x.shape)}, got ${fmtShape(t.shape)}`,
+    );
   }
 }
 
@@ -40,24 +46,51 @@ function standardize(x: Tensor, dims: number[], eps: number): { y: Tensor; mu: T
  * place: running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance,
  * exactly as PyTorch. Eval normalises with the running statistics.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchNormOptions = {},
+): Tensor {
   const op = 'batchNorm';
   const { weight = null, bias = null, training = false, momentum = 0.1, eps = 1e-5 } = opts;
   sameDevice(op, x, runningMean, runningVar, weight, bias);
   requireFloat(x, op);
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected an input of at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new ShapeError(`${op}: expected an input of at least 2 dims [N, C, ...], got ${fmtShape(x.shape)}`);
   const c = x.shape[1];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     checkParam(op, name, t, [c], x);
   }
-  if (!training && (!runningMean || !runningVar)) throw new ArgumentError(`${op}: runningMean and runningVar must be defined in evaluation mode (training: false), input ${fmtShape(x.shape)}`);
-  if (training && x.numel() / c <= 1) throw new ArgumentError(`Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`);
-  if (fusable(x, runningMean, runningVar, weight, bias, training)) return fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
+  if (!training && (!runningMean || !runningVar))
+    throw new ArgumentError(
+      `${op}: runningMean and runningVar must be defined in evaluation mode (training: false), input ${fmtShape(x.shape)}`,
+    );
+  if (training && x.numel() / c <= 1)
+    throw new ArgumentError(
+      `Expected more than 1 value per channel when training, got input size ${fmtShape(x.shape)}`,
+    );
+  if (fusable(x, runningMean, runningVar, weight, bias, training))
+    return fusedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
   return composedBatchNorm(x, runningMean, runningVar, weight, bias, training, momentum, eps);
 }
 
 /** Batch norm composed from differentiable ops: the layouts the fused kernels do not take. */
-function composedBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, training: boolean, momentum: number, eps: number): Tensor {
+function composedBatchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  training: boolean,
+  momentum: number,
+  eps: number,
+): Tensor {
   const c = x.shape[1];
   const perChannel = (t: Tensor) => reshape(t, perChannelShape(x));
   let y: Tensor;
@@ -66,10 +99,16 @@ function composedBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Te
     const s = standardize(x, statDims(x), eps);
     y = s.y;
     if (runningMean || runningVar) {
-      noGrad(() => scope(() => {
-        if (runningMean) runningMean.copy_(add(mul(runningMean.detach(), 1 - momentum), mul(reshape(s.mu.detach(), [c]), momentum)));
-        if (runningVar) runningVar.copy_(add(mul(runningVar.detach(), 1 - momentum), mul(reshape(s.v.detach(), [c]), (momentum * n) / (n - 1))));
-      }));
+      noGrad(() =>
+        scope(() => {
+          if (runningMean)
+            runningMean.copy_(add(mul(runningMean.detach(), 1 - momentum), mul(reshape(s.mu.detach(), [c]), momentum)));
+          if (runningVar)
+            runningVar.copy_(
+              add(mul(runningVar.detach(), 1 - momentum), mul(reshape(s.v.detach(), [c]), (momentum * n) / (n - 1))),
+            );
+        }),
+      );
     }
   } else {
     // folded into one scale and shift per channel, as PyTorch's eval kernel does
@@ -85,7 +124,11 @@ function composedBatchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Te
 }
 
 /** `F.layerNorm(x, normalizedShape, { weight, bias, eps })`: normalises over the trailing `normalizedShape` dims. */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], opts: AffineNormOptions = {}): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  opts: AffineNormOptions = {},
+): Tensor {
   const op = 'layerNorm';
   const { weight = null, bias = null, eps = 1e-5 } = opts;
   sameDevice(op, x, weight, bias);
@@ -93,11 +136,17 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const k = ns.length;
   if (!k || x.ndim < k || ns.some((s, i) => s !== x.shape[x.ndim - k + i])) {
-    throw new ShapeError(`Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size ${fmtShape(x.shape)}`,
+    );
   }
   checkParam(op, 'weight', weight, ns, x);
   checkParam(op, 'bias', bias, ns, x);
-  let y = standardize(x, ns.map((_, i) => x.ndim - k + i), eps).y;
+  let y = standardize(
+    x,
+    ns.map((_, i) => x.ndim - k + i),
+    eps,
+  ).y;
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;
@@ -109,10 +158,13 @@ export function groupNorm(x: Tensor, numGroups: number, opts: AffineNormOptions 
   const { weight = null, bias = null, eps = 1e-5 } = opts;
   sameDevice(op, x, weight, bias);
   requireFloat(x, op);
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected an input of at least 2 dims [N, C, *], got ${fmtShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new ShapeError(`${op}: expected an input of at least 2 dims [N, C, *], got ${fmtShape(x.shape)}`);
   const [n, c] = x.shape;
   if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
-    throw new ShapeError(`Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${numGroups}`);
+    throw new ShapeError(
+      `Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${numGroups}`,
+    );
   }
   checkParam(op, 'weight', weight, [c], x);
   checkParam(op, 'bias', bias, [c], x);

@@ -40,37 +40,61 @@ function poolOutSize(inp: number, k: number, s: number, p: number, d: number, ce
   return o;
 }
 
-interface Spec { kernel: IntOrList; stride?: IntOrList | null; padding?: IntOrList; dilation?: IntOrList; ceilMode?: boolean }
+interface Spec {
+  kernel: IntOrList;
+  stride?: IntOrList | null;
+  padding?: IntOrList;
+  dilation?: IntOrList;
+  ceilMode?: boolean;
+}
 
 /** Validated 2-D kernel arguments for a pool over the last `nd` dims of `x` (batched or not). */
 function geometry(op: string, nd: 1 | 2, x: Tensor, spec: Spec): { x4: Tensor; batched: boolean; a: Pool2dArgs } {
   requireFloat(x, op);
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`,
+    );
   }
   const k = expandInts(spec.kernel, nd, 'kernelSize', op);
-  const s = spec.stride === undefined || spec.stride === null || (Array.isArray(spec.stride) && !spec.stride.length) ? k : expandInts(spec.stride, nd, 'stride', op);
+  const s =
+    spec.stride === undefined || spec.stride === null || (Array.isArray(spec.stride) && !spec.stride.length)
+      ? k
+      : expandInts(spec.stride, nd, 'stride', op);
   const p = expandInts(spec.padding ?? 0, nd, 'padding', op);
   const d = expandInts(spec.dilation ?? 1, nd, 'dilation', op);
-  if (k.some((v) => v <= 0)) throw new ArgumentError(`${op}: kernel size should be greater than zero, but got kernelSize=${fmtShape(k)}`);
-  if (s.some((v) => v <= 0)) throw new ArgumentError(`${op}: stride should be greater than zero, but got stride=${fmtShape(s)}`);
-  if (d.some((v) => v <= 0)) throw new ArgumentError(`${op}: dilation should be greater than zero, but got dilation=${fmtShape(d)}`);
-  if (p.some((v) => v < 0)) throw new ArgumentError(`${op}: padding must be non-negative, but got padding=${fmtShape(p)}`);
+  if (k.some((v) => v <= 0))
+    throw new ArgumentError(`${op}: kernel size should be greater than zero, but got kernelSize=${fmtShape(k)}`);
+  if (s.some((v) => v <= 0))
+    throw new ArgumentError(`${op}: stride should be greater than zero, but got stride=${fmtShape(s)}`);
+  if (d.some((v) => v <= 0))
+    throw new ArgumentError(`${op}: dilation should be greater than zero, but got dilation=${fmtShape(d)}`);
+  if (p.some((v) => v < 0))
+    throw new ArgumentError(`${op}: padding must be non-negative, but got padding=${fmtShape(p)}`);
   p.forEach((v, i) => {
     if (v > Math.floor(k[i] / 2)) {
-      throw new ArgumentError(`${op}: pad should be at most half of kernel size, but got pad=${v} and kernel_size=${k[i]} (input ${fmtShape(x.shape)})`);
+      throw new ArgumentError(
+        `${op}: pad should be at most half of kernel size, but got pad=${v} and kernel_size=${k[i]} (input ${fmtShape(x.shape)})`,
+      );
     }
   });
   const batched = x.ndim === nd + 2;
   const xb = batched ? x : unsqueeze(x, 0);
   const x4 = nd === 1 ? unsqueeze(xb, 2) : xb;
   const [n, c, h, w] = x4.shape;
-  const [kh, kw] = as2d(k, 1), [strideH, strideW] = as2d(s, 1), [padH, padW] = as2d(p, 0), [dilH, dilW] = as2d(d, 1);
+  const [kh, kw] = as2d(k, 1),
+    [strideH, strideW] = as2d(s, 1),
+    [padH, padW] = as2d(p, 0),
+    [dilH, dilW] = as2d(d, 1);
   const ceil = !!spec.ceilMode;
-  const oh = poolOutSize(h, kh, strideH, padH, dilH, ceil), ow = poolOutSize(w, kw, strideW, padW, dilW, ceil);
+  const oh = poolOutSize(h, kh, strideH, padH, dilH, ceil),
+    ow = poolOutSize(w, kw, strideW, padW, dilW, ceil);
   if (oh < 1 || ow < 1) {
-    const plane = nd === 1 ? `${c}x${w}` : `${c}x${h}x${w}`, outPlane = nd === 1 ? `${c}x${ow}` : `${c}x${oh}x${ow}`;
-    throw new ShapeError(`Given input size: (${plane}). Calculated output size: (${outPlane}). Output size is too small (${op}: input ${fmtShape(x.shape)}, kernelSize ${fmtShape(k)}, stride ${fmtShape(s)}, padding ${fmtShape(p)}, dilation ${fmtShape(d)})`);
+    const plane = nd === 1 ? `${c}x${w}` : `${c}x${h}x${w}`,
+      outPlane = nd === 1 ? `${c}x${ow}` : `${c}x${oh}x${ow}`;
+    throw new ShapeError(
+      `Given input size: (${plane}). Calculated output size: (${outPlane}). Output size is too small (${op}: input ${fmtShape(x.shape)}, kernelSize ${fmtShape(k)}, stride ${fmtShape(s)}, padding ${fmtShape(p)}, dilation ${fmtShape(d)})`,
+    );
   }
   return { x4, batched, a: { n, c, h, w, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW } };
 }
@@ -95,12 +119,22 @@ function maxPoolOp(x4: Tensor, a: Pool2dArgs): [Tensor, Tensor] {
 }
 /** Gradient of a max pool: each output gradient added at its input's flat (h*w) index. */
 function routeToIndices(g: Tensor, idx: Tensor, shape: readonly number[]): Tensor {
-  const planes = shape[0] * shape[1], outPer = g.shape[2] * g.shape[3];
-  const flat = scatterAddUnchecked(reshape(g, [planes, outPer]), 1, reshape(idx, [planes, outPer]), [planes, shape[2] * shape[3]]);
+  const planes = shape[0] * shape[1],
+    outPer = g.shape[2] * g.shape[3];
+  const flat = scatterAddUnchecked(reshape(g, [planes, outPer]), 1, reshape(idx, [planes, outPer]), [
+    planes,
+    shape[2] * shape[3],
+  ]);
   return reshape(flat, shape);
 }
 
-function maxPoolNd(op: string, nd: 1 | 2, x: Tensor, kernelSize: IntOrList, opts: MaxPoolOptions): Tensor | [Tensor, Tensor] {
+function maxPoolNd(
+  op: string,
+  nd: 1 | 2,
+  x: Tensor,
+  kernelSize: IntOrList,
+  opts: MaxPoolOptions,
+): Tensor | [Tensor, Tensor] {
   const { x4, batched, a } = geometry(op, nd, x, { kernel: kernelSize, ...opts });
   const [y, idx] = maxPoolOp(x4, a);
   const out = lower(y, nd, batched);
@@ -111,14 +145,22 @@ function maxPoolNd(op: string, nd: 1 | 2, x: Tensor, kernelSize: IntOrList, opts
  * `F.maxPool2d(x [N, C, H, W] or [C, H, W], kernelSize, { stride, padding, dilation, ceilMode, returnIndices })`.
  * With `returnIndices` it returns `[output, indices]`, indices int32 flat over H*W as in PyTorch.
  */
-export function maxPool2d(x: Tensor, kernelSize: IntOrList, opts: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool2d(
+  x: Tensor,
+  kernelSize: IntOrList,
+  opts: MaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrList, opts?: MaxPoolOptions & { returnIndices?: false }): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: IntOrList, opts?: MaxPoolOptions): Tensor | [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrList, opts: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
   return maxPoolNd('maxPool2d', 2, x, kernelSize, opts);
 }
 /** `F.maxPool1d(x [N, C, L] or [C, L], kernelSize, { stride, padding, dilation, ceilMode, returnIndices })` */
-export function maxPool1d(x: Tensor, kernelSize: IntOrList, opts: MaxPoolOptions & { returnIndices: true }): [Tensor, Tensor];
+export function maxPool1d(
+  x: Tensor,
+  kernelSize: IntOrList,
+  opts: MaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
 export function maxPool1d(x: Tensor, kernelSize: IntOrList, opts?: MaxPoolOptions & { returnIndices?: false }): Tensor;
 export function maxPool1d(x: Tensor, kernelSize: IntOrList, opts?: MaxPoolOptions): Tensor | [Tensor, Tensor];
 export function maxPool1d(x: Tensor, kernelSize: IntOrList, opts: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
@@ -142,9 +184,15 @@ function avgPoolGrad(g: Tensor, a: Pool2dArgs): Tensor {
 }
 
 function avgPoolNd(op: string, nd: 1 | 2, x: Tensor, kernelSize: IntOrList, opts: AvgPoolOptions): Tensor {
-  const { x4, batched, a } = geometry(op, nd, x, { kernel: kernelSize, stride: opts.stride, padding: opts.padding, ceilMode: opts.ceilMode });
+  const { x4, batched, a } = geometry(op, nd, x, {
+    kernel: kernelSize,
+    stride: opts.stride,
+    padding: opts.padding,
+    ceilMode: opts.ceilMode,
+  });
   const div = opts.divisorOverride ?? null;
-  if (div !== null && (div === 0 || !Number.isInteger(div))) throw new ArgumentError(`${op}: divisor must be not zero (and an integer), got divisorOverride=${div}`);
+  if (div !== null && (div === 0 || !Number.isInteger(div)))
+    throw new ArgumentError(`${op}: divisor must be not zero (and an integer), got divisorOverride=${div}`);
   a.countIncludePad = opts.countIncludePad ?? true;
   a.divisor = div ?? 0;
   return lower(avgPoolOp(x4, a), nd, batched);
@@ -155,7 +203,11 @@ export function avgPool2d(x: Tensor, kernelSize: IntOrList, opts: AvgPoolOptions
   return avgPoolNd('avgPool2d', 2, x, kernelSize, opts);
 }
 /** `F.avgPool1d(x [N, C, L] or [C, L], kernelSize, { stride, padding, ceilMode, countIncludePad = true })` */
-export function avgPool1d(x: Tensor, kernelSize: IntOrList, opts: Omit<AvgPoolOptions, 'divisorOverride'> = {}): Tensor {
+export function avgPool1d(
+  x: Tensor,
+  kernelSize: IntOrList,
+  opts: Omit<AvgPoolOptions, 'divisorOverride'> = {},
+): Tensor {
   return avgPoolNd('avgPool1d', 1, x, kernelSize, opts);
 }
 
@@ -169,16 +221,22 @@ const winEnd = (i: number, inp: number, out: number) => Math.ceil(((i + 1) * inp
 function adaptiveSetup(op: string, nd: 1 | 2, x: Tensor, outputSize: AdaptiveSize) {
   requireFloat(x, op);
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`,
+    );
   }
   const inSize = x.shape.slice(-nd);
   if (x.shape.slice(x.ndim === nd + 2 ? 1 : 0).some((s) => s === 0)) {
-    throw new ShapeError(`${op}(): expected input to have non-zero size for non-batch dimensions, but input has sizes ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `${op}(): expected input to have non-zero size for non-batch dimensions, but input has sizes ${fmtShape(x.shape)}`,
+    );
   }
   const raw = typeof outputSize === 'number' ? new Array<number | null>(nd).fill(outputSize) : [...outputSize];
-  if (raw.length !== nd) throw new ArgumentError(`${op}: outputSize must be an int or ${nd} values, got ${JSON.stringify(outputSize)}`);
+  if (raw.length !== nd)
+    throw new ArgumentError(`${op}: outputSize must be an int or ${nd} values, got ${JSON.stringify(outputSize)}`);
   const out = raw.map((v, i) => (v === null ? inSize[i] : v));
-  if (out.some((v) => !Number.isInteger(v) || v < 1)) throw new ArgumentError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
+  if (out.some((v) => !Number.isInteger(v) || v < 1))
+    throw new ArgumentError(`${op}: outputSize must be positive integers, got ${JSON.stringify(outputSize)}`);
   const batched = x.ndim === nd + 2;
   const xb = batched ? x : unsqueeze(x, 0);
   const x4 = nd === 1 ? unsqueeze(xb, 2) : xb;
@@ -189,14 +247,33 @@ function adaptiveSetup(op: string, nd: 1 | 2, x: Tensor, outputSize: AdaptiveSiz
 function evenPool(x4: Tensor, oh: number, ow: number): Pool2dArgs | null {
   const [n, c, h, w] = x4.shape;
   if (h % oh || w % ow) return null;
-  const kh = h / oh, kw = w / ow;
-  return { n, c, h, w, oh, ow, kh, kw, strideH: kh, strideW: kw, padH: 0, padW: 0, dilH: 1, dilW: 1, countIncludePad: true, divisor: 0 };
+  const kh = h / oh,
+    kw = w / ow;
+  return {
+    n,
+    c,
+    h,
+    w,
+    oh,
+    ow,
+    kh,
+    kw,
+    strideH: kh,
+    strideW: kw,
+    padH: 0,
+    padW: 0,
+    dilH: 1,
+    dilW: 1,
+    countIncludePad: true,
+    divisor: 0,
+  };
 }
 /** [out, inp] averaging matrix: row i holds 1/len over window i */
 function averager(out: number, inp: number, device: Tensor['device']): Tensor {
   const m = new Float32Array(out * inp);
   for (let i = 0; i < out; i++) {
-    const s = winStart(i, inp, out), e = winEnd(i, inp, out);
+    const s = winStart(i, inp, out),
+      e = winEnd(i, inp, out);
     for (let j = s; j < e; j++) m[i * inp + j] = 1 / (e - s);
   }
   return Tensor.fromHost(m, [out, inp], 'float32', device);
@@ -227,9 +304,11 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly [numb
 /** Max over the adaptive windows along `dim` of x: values and absolute int32 positions along `dim`. */
 function adaptiveMaxAlong(x: Tensor, dim: number, out: number): { values: Tensor; index: Tensor } {
   const inp = x.shape[dim];
-  const values: Tensor[] = [], index: Tensor[] = [];
+  const values: Tensor[] = [],
+    index: Tensor[] = [];
   for (let i = 0; i < out; i++) {
-    const s = winStart(i, inp, out), e = winEnd(i, inp, out);
+    const s = winStart(i, inp, out),
+      e = winEnd(i, inp, out);
     // max(dim) picks the first maximum, the element PyTorch's kernel picks
     const r = max(narrow(x, dim, s, e - s), dim, { keepdim: true });
     values.push(r.values);
@@ -238,7 +317,13 @@ function adaptiveMaxAlong(x: Tensor, dim: number, out: number): { values: Tensor
   return { values: cat(values, dim), index: cat(index, dim) };
 }
 
-function adaptiveMaxNd(op: string, nd: 1 | 2, x: Tensor, outputSize: AdaptiveSize, returnIndices: boolean): Tensor | [Tensor, Tensor] {
+function adaptiveMaxNd(
+  op: string,
+  nd: 1 | 2,
+  x: Tensor,
+  outputSize: AdaptiveSize,
+  returnIndices: boolean,
+): Tensor | [Tensor, Tensor] {
   const { x4, batched, oh, ow } = adaptiveSetup(op, nd, x, outputSize);
   const even = evenPool(x4, oh, ow);
   let y: Tensor, idx: Tensor;
@@ -258,12 +343,28 @@ function adaptiveMaxNd(op: string, nd: 1 | 2, x: Tensor, outputSize: AdaptiveSiz
 /** `F.adaptiveMaxPool2d(x, outputSize, { returnIndices })`; indices int32 flat over H*W */
 export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: { returnIndices: true }): [Tensor, Tensor];
 export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts?: { returnIndices?: false }): Tensor;
-export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize, opts: { returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
+export function adaptiveMaxPool2d(
+  x: Tensor,
+  outputSize: AdaptiveSize,
+  opts: { returnIndices?: boolean } = {},
+): Tensor | [Tensor, Tensor] {
   return adaptiveMaxNd('adaptiveMaxPool2d', 2, x, outputSize, !!opts.returnIndices);
 }
 /** `F.adaptiveMaxPool1d(x [N, C, L] or [C, L], outputSize, { returnIndices })`; TextCNN's max over time is `adaptiveMaxPool1d(x, 1)` */
-export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts: { returnIndices: true }): [Tensor, Tensor];
-export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts?: { returnIndices?: false }): Tensor;
-export function adaptiveMaxPool1d(x: Tensor, outputSize: number | readonly [number], opts: { returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: number | readonly [number],
+  opts: { returnIndices: true },
+): [Tensor, Tensor];
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: number | readonly [number],
+  opts?: { returnIndices?: false },
+): Tensor;
+export function adaptiveMaxPool1d(
+  x: Tensor,
+  outputSize: number | readonly [number],
+  opts: { returnIndices?: boolean } = {},
+): Tensor | [Tensor, Tensor] {
   return adaptiveMaxNd('adaptiveMaxPool1d', 1, x, outputSize, !!opts.returnIndices);
 }

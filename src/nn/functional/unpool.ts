@@ -22,51 +22,88 @@ export interface MaxUnpoolOptions {
 }
 
 /** PyTorch's _unpool_output_size: (in - 1) * stride + kernel - 2 * padding, or a checked outputSize. */
-function unpoolOutSize(op: string, inSize: number[], k: number[], s: number[], p: number[], outputSize?: readonly number[] | null): number[] {
+function unpoolOutSize(
+  op: string,
+  inSize: number[],
+  k: number[],
+  s: number[],
+  p: number[],
+  outputSize?: readonly number[] | null,
+): number[] {
   const nd = k.length;
   const dflt = inSize.map((v, d) => (v - 1) * s[d] + k[d] - 2 * p[d]);
   if (outputSize === undefined || outputSize === null) return dflt;
   const out = outputSize.length === nd + 2 ? outputSize.slice(2) : [...outputSize];
   if (out.length !== nd) {
-    throw new ArgumentError(`${op}: output_size should be a sequence containing ${nd} or ${nd + 2} elements, but it has a length of '${outputSize.length}'`);
+    throw new ArgumentError(
+      `${op}: output_size should be a sequence containing ${nd} or ${nd + 2} elements, but it has a length of '${outputSize.length}'`,
+    );
   }
   out.forEach((v, d) => {
-    const lo = dflt[d] - s[d], hi = dflt[d] + s[d];
-    if (!(lo < v && v < hi) || !Number.isInteger(v)) throw new ArgumentError(`${op}: invalid output_size "${JSON.stringify(outputSize)}" (dim ${d} must be between ${lo} and ${hi})`);
+    const lo = dflt[d] - s[d],
+      hi = dflt[d] + s[d];
+    if (!(lo < v && v < hi) || !Number.isInteger(v))
+      throw new ArgumentError(
+        `${op}: invalid output_size "${JSON.stringify(outputSize)}" (dim ${d} must be between ${lo} and ${hi})`,
+      );
   });
   return out;
 }
 
-function maxUnpoolNd(op: string, nd: 1 | 2, x: Tensor, indices: Tensor, kernelSize: IntOrList, opts: MaxUnpoolOptions): Tensor {
+function maxUnpoolNd(
+  op: string,
+  nd: 1 | 2,
+  x: Tensor,
+  indices: Tensor,
+  kernelSize: IntOrList,
+  opts: MaxUnpoolOptions,
+): Tensor {
   requireFloat(x, op);
-  if (indices.dtype !== 'int32') throw new DTypeError(`${op}: elements in indices should be type int32 but got: ${indices.dtype}`);
+  if (indices.dtype !== 'int32')
+    throw new DTypeError(`${op}: elements in indices should be type int32 but got: ${indices.dtype}`);
   if (x.ndim !== nd + 1 && x.ndim !== nd + 2) {
-    throw new ShapeError(`${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `${op}: expected ${nd + 1}D (unbatched) or ${nd + 2}D (batched) input, but got input of size: ${fmtShape(x.shape)}`,
+    );
   }
   if (indices.ndim !== x.ndim || indices.shape.some((v, i) => v !== x.shape[i])) {
-    throw new ShapeError(`${op}: Expected shape of indices to be same as that of the input tensor (${fmtShape(x.shape)}) but got indices tensor with shape: ${fmtShape(indices.shape)}`);
+    throw new ShapeError(
+      `${op}: Expected shape of indices to be same as that of the input tensor (${fmtShape(x.shape)}) but got indices tensor with shape: ${fmtShape(indices.shape)}`,
+    );
   }
-  if (indices.device !== x.device) throw new ArgumentError(`${op}: indices are on ${indices.device}, the input on ${x.device}`);
+  if (indices.device !== x.device)
+    throw new ArgumentError(`${op}: indices are on ${indices.device}, the input on ${x.device}`);
   const k = expandInts(kernelSize, nd, 'kernelSize', op);
   const st = opts.stride === undefined || opts.stride === null ? k : expandInts(opts.stride, nd, 'stride', op);
   const p = expandInts(opts.padding ?? 0, nd, 'padding', op);
   const out = unpoolOutSize(op, x.shape.slice(-nd), k, st, p, opts.outputSize);
   const batched = x.ndim === nd + 2;
   const lead = batched ? x.shape.slice(0, 2) : [1, x.shape[0]];
-  const planes = lead[0] * lead[1], inPer = x.shape.slice(-nd).reduce((a, b) => a * b, 1), outPer = out.reduce((a, b) => a * b, 1);
+  const planes = lead[0] * lead[1],
+    inPer = x.shape.slice(-nd).reduce((a, b) => a * b, 1),
+    outPer = out.reduce((a, b) => a * b, 1);
   checkValues(indices, {
-    key: `${op}|${out.join('x')}|${fmtShape(indices.shape)}`, lo: 0, hi: outPer - 1,
-    error: (v) => new IndexError(`Found an invalid max index: ${v} (output volumes are of size ${out.join('x')}) (${op}, indices ${fmtShape(indices.shape)})`),
+    key: `${op}|${out.join('x')}|${fmtShape(indices.shape)}`,
+    lo: 0,
+    hi: outPer - 1,
+    error: (v) =>
+      new IndexError(
+        `Found an invalid max index: ${v} (output volumes are of size ${out.join('x')}) (${op}, indices ${fmtShape(indices.shape)})`,
+      ),
   });
   const idx = reshape(indices, [planes, inPer]);
-  const y = noGrad(() => scope(() => {
-    const src = reshape(x.detach(), [planes, inPer]);
-    const sum = scatterAddUnchecked(src, 1, idx, [planes, outPer]);
-    const hits = scatterAddUnchecked(onesLike(src), 1, idx, [planes, outPer]);
-    return div(sum, clamp(hits, { min: 1 }));
-  }));
+  const y = noGrad(() =>
+    scope(() => {
+      const src = reshape(x.detach(), [planes, inPer]);
+      const sum = scatterAddUnchecked(src, 1, idx, [planes, outPer]);
+      const hits = scatterAddUnchecked(onesLike(src), 1, idx, [planes, outPer]);
+      return div(sum, clamp(hits, { min: 1 }));
+    }),
+  );
   const shape = [...(batched ? lead : [lead[1]]), ...out];
-  return record('MaxUnpool2DBackward0', reshape(y, shape), [x], (g) => [reshape(gatherUnchecked(reshape(g, [planes, outPer]), 1, idx), x.shape)]);
+  return record('MaxUnpool2DBackward0', reshape(y, shape), [x], (g) => [
+    reshape(gatherUnchecked(reshape(g, [planes, outPer]), 1, idx), x.shape),
+  ]);
 }
 
 /**

@@ -35,7 +35,9 @@ export function hardswish(x: Tensor): Tensor {
   requireFloat(x, 'hardswish');
   const y = noGrad(() => mul(x, hardsigmoidRaw(x)));
   // written with differentiable ops, so a second derivative (createGraph) follows from it
-  return record('HardswishBackward0', y, [x], (g) => [where(lt(x, -3), 0, where(le(x, 3), mul(g, affine(x, 1 / 3, 0.5)), g))]);
+  return record('HardswishBackward0', y, [x], (g) => [
+    where(lt(x, -3), 0, where(le(x, 3), mul(g, affine(x, 1 / 3, 0.5)), g)),
+  ]);
 }
 
 export type StochasticDepthMode = 'row' | 'batch';
@@ -46,9 +48,16 @@ export type StochasticDepthMode = 'row' | 'batch';
  * by 1/(1-p); the identity when not training or p = 0. The mask is drawn on the host from the seeded
  * generator (as F.dropout's), so a seed gives the same mask on every device.
  */
-export function stochasticDepth(x: Tensor, p: number, mode: StochasticDepthMode, opts: { training?: boolean; generator?: Generator } = {}): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new ArgumentError(`stochastic_depth: drop probability has to be between 0 and 1, but got ${p}`);
-  if (mode !== 'row' && mode !== 'batch') throw new ArgumentError(`stochastic_depth: mode has to be either 'batch' or 'row', but got ${mode}`);
+export function stochasticDepth(
+  x: Tensor,
+  p: number,
+  mode: StochasticDepthMode,
+  opts: { training?: boolean; generator?: Generator } = {},
+): Tensor {
+  if (!(p >= 0 && p <= 1))
+    throw new ArgumentError(`stochastic_depth: drop probability has to be between 0 and 1, but got ${p}`);
+  if (mode !== 'row' && mode !== 'batch')
+    throw new ArgumentError(`stochastic_depth: mode has to be either 'batch' or 'row', but got ${mode}`);
   const training = opts.training ?? true;
   if (!training || p === 0) return x;
   requireFloat(x, 'stochastic_depth');

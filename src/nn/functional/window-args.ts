@@ -7,7 +7,8 @@ export type IntOrList = number | readonly number[];
 
 /** Expand `v` to `n` ints, or throw an ArgumentError naming the op and argument. */
 export function expandInts(v: IntOrList, n: number, name: string, op: string): number[] {
-  const arr = typeof v === 'number' ? new Array<number>(n).fill(v) : v.length === 1 ? new Array<number>(n).fill(v[0]) : [...v];
+  const arr =
+    typeof v === 'number' ? new Array<number>(n).fill(v) : v.length === 1 ? new Array<number>(n).fill(v[0]) : [...v];
   if (arr.length !== n || arr.some((x) => !Number.isInteger(x))) {
     throw new ArgumentError(`${op}: ${name} must be an int or a list of ${n} ints, got ${JSON.stringify(v)}`);
   }

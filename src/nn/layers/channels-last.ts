@@ -24,7 +24,11 @@ export class Permute extends Module {
 export class LayerNorm2d extends LayerNorm {
   override forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new ShapeError(`LayerNorm2d: expected a 4-D [N, C, H, W] input, got ${fmtShape(x.shape)}`);
-    const y = layerNorm(permute(x, [0, 2, 3, 1]), this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+    const y = layerNorm(permute(x, [0, 2, 3, 1]), this.normalizedShape, {
+      weight: this.weight,
+      bias: this.bias,
+      eps: this.eps,
+    });
     return permute(y, [0, 3, 1, 2]);
   }
 }

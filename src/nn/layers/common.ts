@@ -21,7 +21,8 @@ export function newParameter(shape: readonly number[], device: Device = defaultD
 
 /** An int or a list expanded to `n` ints (PyTorch's _single/_pair). */
 export function ntuple(v: number | readonly number[], n: number, name: string, layer: string): number[] {
-  const arr = typeof v === 'number' ? new Array<number>(n).fill(v) : v.length === 1 ? new Array<number>(n).fill(v[0]) : [...v];
+  const arr =
+    typeof v === 'number' ? new Array<number>(n).fill(v) : v.length === 1 ? new Array<number>(n).fill(v[0]) : [...v];
   if (arr.length !== n || arr.some((x) => !Number.isInteger(x))) {
     throw new ArgumentError(`${layer}: ${name} must be an int or a list of ${n} ints, got ${JSON.stringify(v)}`);
   }

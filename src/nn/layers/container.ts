@@ -7,7 +7,8 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module, _resetModules } from '../module.js';
 
 function absIndex(idx: number, n: number, what: string): number {
-  if (!Number.isInteger(idx) || idx < -n || idx >= n) throw new ArgumentError(`${what}: index ${idx} is out of range (length ${n})`);
+  if (!Number.isInteger(idx) || idx < -n || idx >= n)
+    throw new ArgumentError(`${what}: index ${idx} is out of range (length ${n})`);
   return idx < 0 ? idx + n : idx;
 }
 const renumbered = (mods: (Module | null)[]): [string, Module | null][] => mods.map((m, i) => [String(i), m]);
@@ -45,16 +46,20 @@ export class Sequential extends Module {
   }
   /** A new Sequential of children start..end (keys kept, as PyTorch's slicing does). */
   slice(start = 0, end = this.length): Sequential {
-    return new Sequential(new Map([...this._modules].slice(start, end).filter((e): e is [string, Module] => e[1] !== null)));
+    return new Sequential(
+      new Map([...this._modules].slice(start, end).filter((e): e is [string, Module] => e[1] !== null)),
+    );
   }
   append(module: Module): this {
     this.addModule(String(this.length), module);
     return this;
   }
   insert(index: number, module: Module): this {
-    if (!(module instanceof Module)) throw new ArgumentError(`Sequential.insert: module should be of type Module, got ${typeof module}`);
+    if (!(module instanceof Module))
+      throw new ArgumentError(`Sequential.insert: module should be of type Module, got ${typeof module}`);
     const n = this.length;
-    if (!Number.isInteger(index) || index < -n || index > n) throw new ArgumentError(`Sequential.insert: index out of range: ${index} (length ${n})`);
+    if (!Number.isInteger(index) || index < -n || index > n)
+      throw new ArgumentError(`Sequential.insert: index out of range: ${index} (length ${n})`);
     const vals = [...this._modules.values()];
     vals.splice(index < 0 ? index + n : index, 0, module);
     _resetModules(this, renumbered(vals));
@@ -144,7 +149,8 @@ export class ModuleDict<T extends Module = Module> extends Module {
     return this._modules.size;
   }
   get(key: string): T {
-    if (!this._modules.has(key)) throw new ArgumentError(`ModuleDict has no key '${key}' (keys: ${[...this._modules.keys()].join(', ')})`);
+    if (!this._modules.has(key))
+      throw new ArgumentError(`ModuleDict has no key '${key}' (keys: ${[...this._modules.keys()].join(', ')})`);
     return this._modules.get(key)! as T;
   }
   set(key: string, module: T): void {
@@ -174,7 +180,10 @@ export class ModuleDict<T extends Module = Module> extends Module {
     return [...this._modules] as [string, T][];
   }
   update(modules: ReadonlyMap<string, T> | Record<string, T> | Iterable<[string, T]>): void {
-    const entries = modules instanceof Map || Symbol.iterator in modules ? [...(modules as Iterable<[string, T]>)] : Object.entries(modules as Record<string, T>);
+    const entries =
+      modules instanceof Map || Symbol.iterator in modules
+        ? [...(modules as Iterable<[string, T]>)]
+        : Object.entries(modules as Record<string, T>);
     for (const [k, m] of entries) this.addModule(k, m);
   }
   [Symbol.iterator](): Iterator<string> {

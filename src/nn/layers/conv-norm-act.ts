@@ -30,17 +30,20 @@ export interface Conv2dNormActivationOptions {
 export class Conv2dNormActivation extends Sequential {
   outChannels: number;
   constructor(inChannels: number, outChannels: number, opts: Conv2dNormActivationOptions = {}) {
-    const kernelSize = opts.kernelSize ?? 3, dilation = opts.dilation ?? 1;
+    const kernelSize = opts.kernelSize ?? 3,
+      dilation = opts.dilation ?? 1;
     const normLayer = opts.normLayer === undefined ? (c: number) => new BatchNorm2d(c) : opts.normLayer;
     const act = opts.activationLayer === undefined ? ReLU : opts.activationLayer;
     const inplace = opts.inplace === undefined ? true : opts.inplace;
-    const layers: Module[] = [new Conv2d(inChannels, outChannels, kernelSize, {
-      stride: opts.stride ?? 1,
-      padding: opts.padding ?? Math.floor((kernelSize - 1) / 2) * dilation,
-      dilation,
-      groups: opts.groups ?? 1,
-      bias: opts.bias ?? normLayer === null,
-    })];
+    const layers: Module[] = [
+      new Conv2d(inChannels, outChannels, kernelSize, {
+        stride: opts.stride ?? 1,
+        padding: opts.padding ?? Math.floor((kernelSize - 1) / 2) * dilation,
+        dilation,
+        groups: opts.groups ?? 1,
+        bias: opts.bias ?? normLayer === null,
+      }),
+    ];
     if (normLayer) layers.push(normLayer(outChannels));
     if (act) layers.push(inplace === null ? new act() : new act({ inplace }));
     super(...layers);

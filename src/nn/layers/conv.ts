@@ -40,9 +40,16 @@ abstract class ConvNd extends Module {
     super();
     const name = `Conv${nd}d`;
     const groups = opts.groups ?? 1;
-    if (!Number.isInteger(groups) || groups <= 0) throw new ArgumentError(`${name}: groups must be a positive integer, got ${groups}`);
-    if (inChannels % groups !== 0) throw new ArgumentError(`${name}: in_channels must be divisible by groups (in_channels=${inChannels}, groups=${groups})`);
-    if (outChannels % groups !== 0) throw new ArgumentError(`${name}: out_channels must be divisible by groups (out_channels=${outChannels}, groups=${groups})`);
+    if (!Number.isInteger(groups) || groups <= 0)
+      throw new ArgumentError(`${name}: groups must be a positive integer, got ${groups}`);
+    if (inChannels % groups !== 0)
+      throw new ArgumentError(
+        `${name}: in_channels must be divisible by groups (in_channels=${inChannels}, groups=${groups})`,
+      );
+    if (outChannels % groups !== 0)
+      throw new ArgumentError(
+        `${name}: out_channels must be divisible by groups (out_channels=${outChannels}, groups=${groups})`,
+      );
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.kernelSize = ntuple(kernelSize, nd, 'kernel_size', name);
@@ -51,13 +58,17 @@ abstract class ConvNd extends Module {
     this.groups = groups;
     const padding = opts.padding ?? 0;
     if (typeof padding === 'string') {
-      if (padding !== 'same' && padding !== 'valid') throw new ArgumentError(`${name}: Invalid padding string '${padding}', should be one of 'valid', 'same'`);
-      if (padding === 'same' && this.stride.some((s) => s !== 1)) throw new ArgumentError(`${name}: padding='same' is not supported for strided convolutions`);
+      if (padding !== 'same' && padding !== 'valid')
+        throw new ArgumentError(`${name}: Invalid padding string '${padding}', should be one of 'valid', 'same'`);
+      if (padding === 'same' && this.stride.some((s) => s !== 1))
+        throw new ArgumentError(`${name}: padding='same' is not supported for strided convolutions`);
       this.padding = padding;
     } else this.padding = ntuple(padding, nd, 'padding', name);
     const mode = opts.paddingMode ?? 'zeros';
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(mode)) {
-      throw new ArgumentError(`${name}: padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '${mode}'`);
+      throw new ArgumentError(
+        `${name}: padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', got '${mode}'`,
+      );
     }
     this.paddingMode = mode;
     this.reversedPadding = [];
@@ -84,7 +95,8 @@ abstract class ConvNd extends Module {
 
   override forward(x: Tensor): Tensor {
     const o = { stride: this.stride, dilation: this.dilation, groups: this.groups };
-    if (this.paddingMode !== 'zeros') return this.conv(pad(x, this.reversedPadding, { mode: this.paddingMode }), { ...o, padding: 0 });
+    if (this.paddingMode !== 'zeros')
+      return this.conv(pad(x, this.reversedPadding, { mode: this.paddingMode }), { ...o, padding: 0 });
     return this.conv(x, { ...o, padding: this.padding });
   }
 

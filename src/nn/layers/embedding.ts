@@ -36,7 +36,9 @@ export class Embedding extends Module {
     this.paddingIdx = p;
     if (opts._weight) {
       if (opts._weight.shape.join() !== [numEmbeddings, embeddingDim].join()) {
-        throw new ShapeError(`Embedding: shape of weight ${fmtShape(opts._weight.shape)} does not match num_embeddings and embedding_dim [${numEmbeddings}, ${embeddingDim}]`);
+        throw new ShapeError(
+          `Embedding: shape of weight ${fmtShape(opts._weight.shape)} does not match num_embeddings and embedding_dim [${numEmbeddings}, ${embeddingDim}]`,
+        );
       }
       this.weight = new Parameter(opts._weight);
     } else {
@@ -47,7 +49,8 @@ export class Embedding extends Module {
 
   /** `Embedding.fromPretrained(weights [V, D], { freeze = true, paddingIdx })`; the weight shares the tensor's storage. */
   static fromPretrained(embeddings: Tensor, opts: { freeze?: boolean; paddingIdx?: number | null } = {}): Embedding {
-    if (embeddings.ndim !== 2) throw new ShapeError(`Embeddings parameter is expected to be 2-dimensional, got ${fmtShape(embeddings.shape)}`);
+    if (embeddings.ndim !== 2)
+      throw new ShapeError(`Embeddings parameter is expected to be 2-dimensional, got ${fmtShape(embeddings.shape)}`);
     const [v, d] = embeddings.shape;
     const e = new Embedding(v, d, { _weight: embeddings, paddingIdx: opts.paddingIdx });
     e.weight.requiresGrad = !(opts.freeze ?? true);

@@ -6,7 +6,9 @@ import type { Parameter } from '../parameter.js';
 import { py } from '../repr.js';
 import { newParameter, resetLinearLike, type FactoryOptions } from './common.js';
 
-export interface LinearOptions extends FactoryOptions { bias?: boolean }
+export interface LinearOptions extends FactoryOptions {
+  bias?: boolean;
+}
 
 /** y = x Wᵀ + b; weight [outFeatures, inFeatures], bias [outFeatures]. */
 export class Linear extends Module {

@@ -3,7 +3,14 @@
 // `.to(device)` and appear in the state dict exactly where PyTorch puts them.
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, l1Loss, mseLoss, nllLoss, smoothL1Loss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  crossEntropy,
+  huberLoss,
+  l1Loss,
+  mseLoss,
+  nllLoss,
+  smoothL1Loss,
   type Reduction,
 } from '../functional/loss.js';
 import { Module } from '../module.js';
@@ -24,7 +31,12 @@ abstract class WeightedLoss extends Loss {
   }
 }
 
-export interface CrossEntropyLossOptions { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }
+export interface CrossEntropyLossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  labelSmoothing?: number;
+}
 export class CrossEntropyLoss extends WeightedLoss {
   ignoreIndex: number;
   labelSmoothing: number;
@@ -34,7 +46,12 @@ export class CrossEntropyLoss extends WeightedLoss {
     this.labelSmoothing = opts.labelSmoothing ?? 0;
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return crossEntropy(input, target, { weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing });
+    return crossEntropy(input, target, {
+      weight: this.weight,
+      ignoreIndex: this.ignoreIndex,
+      reduction: this.reduction,
+      labelSmoothing: this.labelSmoothing,
+    });
   }
 }
 
@@ -67,7 +84,11 @@ export class BCEWithLogitsLoss extends Loss {
     this.registerBuffer('pos_weight', opts.posWeight ?? null);
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogits(input, target, { weight: this.weight, posWeight: this.pos_weight, reduction: this.reduction });
+    return binaryCrossEntropyWithLogits(input, target, {
+      weight: this.weight,
+      posWeight: this.pos_weight,
+      reduction: this.reduction,
+    });
   }
 }
 

@@ -105,7 +105,9 @@ abstract class BatchNormBase extends Module {
     const nbt = this.num_batches_tracked!;
     if (nbt.device === 'cpu') return (this.batchesSeen = nbt.dataSync()[0]);
     if (this.batchesSeen === null) {
-      throw new DeviceError(`${this._getName()} with momentum=null needs num_batches_tracked on the host, but it was loaded from a ${nbt.device} tensor; load the state dict from cpu tensors`);
+      throw new DeviceError(
+        `${this._getName()} with momentum=null needs num_batches_tracked on the host, but it was loaded from a ${nbt.device} tensor; load the state dict from cpu tensors`,
+      );
     }
     return this.batchesSeen;
   }
@@ -121,7 +123,11 @@ abstract class BatchNormBase extends Module {
     const bnTraining = this.training || (this.running_mean === null && this.running_var === null);
     const useRunning = !this.training || this.trackRunningStats;
     return batchNorm(x, useRunning ? this.running_mean : null, useRunning ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
     });
   }
 
@@ -131,7 +137,8 @@ abstract class BatchNormBase extends Module {
    */
   override _loadFromStateDict(sd: ReadonlyMap<string, unknown>, prefix: string, plan: LoadPlan): void {
     const key = `${prefix}num_batches_tracked`;
-    const missingBefore = plan.missingKeys.length, copiesBefore = plan.copies.length;
+    const missingBefore = plan.missingKeys.length,
+      copiesBefore = plan.copies.length;
     super._loadFromStateDict(sd, prefix, plan);
     const nbt = this.num_batches_tracked;
     if (!this.trackRunningStats || !nbt) return;
@@ -143,13 +150,17 @@ abstract class BatchNormBase extends Module {
     const c = plan.copies.slice(copiesBefore).find((e) => e.key === key);
     if (c) {
       const n = c.src.device === 'cpu' ? Math.trunc(c.src.dataSync()[0]) : null;
-      plan.after.push(() => { this.batchesSeen = n; });
+      plan.after.push(() => {
+        this.batchesSeen = n;
+      });
     }
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
-      `affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
+      `affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`
+    );
   }
 }
 
@@ -159,7 +170,8 @@ export class BatchNorm1d extends BatchNormBase {
     super(numFeatures, opts);
   }
   protected checkInputDim(x: Tensor): void {
-    if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
+    if (x.ndim !== 2 && x.ndim !== 3)
+      throw new ShapeError(`BatchNorm1d: expected 2D or 3D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
   }
 }
 /** Batch norm over [N, C, H, W]. */
@@ -168,11 +180,15 @@ export class BatchNorm2d extends BatchNormBase {
     super(numFeatures, opts);
   }
   protected checkInputDim(x: Tensor): void {
-    if (x.ndim !== 4) throw new ShapeError(`BatchNorm2d: expected 4D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
+    if (x.ndim !== 4)
+      throw new ShapeError(`BatchNorm2d: expected 4D input (got ${x.ndim}D input of shape ${fmtShape(x.shape)})`);
   }
 }
 
-export interface LayerNormOptions extends FactoryOptions { eps?: number; elementwiseAffine?: boolean }
+export interface LayerNormOptions extends FactoryOptions {
+  eps?: number;
+  elementwiseAffine?: boolean;
+}
 
 /** Normalises over the trailing `normalizedShape` dims, with a per-element affine. */
 export class LayerNorm extends Module {
@@ -201,7 +217,10 @@ export class LayerNorm extends Module {
   }
 }
 
-export interface GroupNormOptions extends FactoryOptions { eps?: number; affine?: boolean }
+export interface GroupNormOptions extends FactoryOptions {
+  eps?: number;
+  affine?: boolean;
+}
 
 /** Normalises each group of numChannels/numGroups channels, with a per-channel affine. */
 export class GroupNorm extends Module {
@@ -214,7 +233,10 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
     super();
-    if (numChannels % numGroups !== 0) throw new ArgumentError(`GroupNorm: num_channels must be divisible by num_groups (num_channels=${numChannels}, num_groups=${numGroups})`);
+    if (numChannels % numGroups !== 0)
+      throw new ArgumentError(
+        `GroupNorm: num_channels must be divisible by num_groups (num_channels=${numChannels}, num_groups=${numGroups})`,
+      );
     this.numGroups = numGroups;
     this.numChannels = numChannels;
     this.eps = opts.eps ?? 1e-5;

@@ -3,7 +3,14 @@
 // Arguments are kept as given (an int or a list) and printed as PyTorch prints them.
 import type { Tensor } from '../../tensor/tensor.js';
 import {
-  adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveMaxPool1d, adaptiveMaxPool2d, avgPool1d, avgPool2d, maxPool1d, maxPool2d,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool1d,
+  adaptiveMaxPool2d,
+  avgPool1d,
+  avgPool2d,
+  maxPool1d,
+  maxPool2d,
   type AdaptiveSize,
 } from '../functional/pool.js';
 import { maxUnpool1d, maxUnpool2d } from '../functional/unpool.js';
@@ -12,13 +19,21 @@ import { py } from '../repr.js';
 
 type IntOrList = number | readonly number[];
 export interface MaxPoolModuleOptions<R extends boolean = boolean> {
-  stride?: IntOrList | null; padding?: IntOrList; dilation?: IntOrList; ceilMode?: boolean;
+  stride?: IntOrList | null;
+  padding?: IntOrList;
+  dilation?: IntOrList;
+  ceilMode?: boolean;
   /** forward returns [output, indices] (flat per plane, int32), the input of MaxUnpool */
   returnIndices?: R;
 }
 /** what a max pool's forward returns */
 export type MaxPoolOutput<R extends boolean> = R extends true ? [Tensor, Tensor] : Tensor;
-export interface AvgPoolModuleOptions { stride?: IntOrList | null; padding?: IntOrList; ceilMode?: boolean; countIncludePad?: boolean }
+export interface AvgPoolModuleOptions {
+  stride?: IntOrList | null;
+  padding?: IntOrList;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
 
 abstract class MaxPoolNd<R extends boolean> extends Module {
   kernelSize: IntOrList;
@@ -37,7 +52,13 @@ abstract class MaxPoolNd<R extends boolean> extends Module {
     this.returnIndices = (opts.returnIndices ?? false) as R;
   }
   protected opts() {
-    return { stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode, returnIndices: this.returnIndices };
+    return {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
+      returnIndices: this.returnIndices,
+    };
   }
   override extraRepr(): string {
     return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}, dilation=${py(this.dilation)}, ceil_mode=${py(this.ceilMode)}`;
@@ -108,7 +129,12 @@ export class AvgPool1d extends Module {
     this.countIncludePad = opts.countIncludePad ?? true;
   }
   override forward(x: Tensor): Tensor {
-    return avgPool1d(x, this.kernelSize, { stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad });
+    return avgPool1d(x, this.kernelSize, {
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+    });
   }
   override extraRepr(): string {
     return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}`;
@@ -132,7 +158,11 @@ export class AvgPool2d extends Module {
   }
   override forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
     });
   }
   override extraRepr(): string {

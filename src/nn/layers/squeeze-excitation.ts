@@ -16,7 +16,9 @@ export interface SqueezeExcitationOptions {
 }
 
 export class SqueezeExcitation extends Module {
-  declare avgpool: AdaptiveAvgPool2d; declare fc1: Conv2d; declare fc2: Conv2d;
+  declare avgpool: AdaptiveAvgPool2d;
+  declare fc1: Conv2d;
+  declare fc2: Conv2d;
   declare activation: Module;
   /** torchvision's attribute name (it is in the printout), as BatchNorm's `running_mean` */
   declare scale_activation: Module;

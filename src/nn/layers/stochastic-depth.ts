@@ -12,8 +12,10 @@ export class StochasticDepth extends Module {
   constructor(p: number, mode: StochasticDepthMode) {
     super();
     // torchvision checks at call time; checking here too names the mistake where it is made
-    if (!(p >= 0 && p <= 1)) throw new ArgumentError(`StochasticDepth: drop probability has to be between 0 and 1, but got ${p}`);
-    if (mode !== 'row' && mode !== 'batch') throw new ArgumentError(`StochasticDepth: mode has to be either 'batch' or 'row', but got ${mode}`);
+    if (!(p >= 0 && p <= 1))
+      throw new ArgumentError(`StochasticDepth: drop probability has to be between 0 and 1, but got ${p}`);
+    if (mode !== 'row' && mode !== 'batch')
+      throw new ArgumentError(`StochasticDepth: mode has to be either 'batch' or 'row', but got ${mode}`);
     this.p = p;
     this.mode = mode;
   }

@@ -10,7 +10,8 @@ export interface TileConfig {
   /** output columns per invocation (a multiple of 4 enables vec4 loads of B rows) */
   tn: number;
   /** workgroup size: lanes along columns, along rows */
-  wgx: number; wgy: number;
+  wgx: number;
+  wgy: number;
 }
 /** The subgroup kernel (aligned shapes on adapters with a fixed subgroup size), subgroup.ts. */
 export interface SgConfig {
@@ -52,9 +53,11 @@ export const SOFTWARE_PACKED: PackedConfig = { kind: 'packed', tm: 32, nb: 1 };
 export function parseMatmulConfig(s: string): MatmulConfig {
   const [kind, dims] = s.includes(':') ? s.split(':') : ['tile', s];
   const v = dims.split('x').map(Number);
-  if (kind === 'sg' && v.length === 3 && v.every((x) => x > 0)) return { kind: 'subgroup', tm: v[0], nb: v[1], un: v[2] };
+  if (kind === 'sg' && v.length === 3 && v.every((x) => x > 0))
+    return { kind: 'subgroup', tm: v[0], nb: v[1], un: v[2] };
   if (kind === 'pk' && v.length === 2 && v.every((x) => x > 0)) return { kind: 'packed', tm: v[0], nb: v[1] };
-  if (kind === 'tile' && v.length === 4 && v.every((x) => x > 0)) return { kind: 'tile', tm: v[0], tn: v[1], wgx: v[2], wgy: v[3] };
+  if (kind === 'tile' && v.length === 4 && v.every((x) => x > 0))
+    return { kind: 'tile', tm: v[0], tn: v[1], wgx: v[2], wgy: v[3] };
   throw new ArgumentError(`matmul config '${s}': expected tile:TMxTNxWGXxWGY, sg:TMxNBxUN or pk:TMxNB`);
 }
 export function formatMatmulConfig(c: MatmulConfig): string {

@@ -21,35 +21,55 @@ import { aligned, C, gpuBuf, range } from './plan.js';
 export const PACK_WG = 64;
 
 export interface PackedPlan {
-  mBlocks: number; nBlocks: number;
+  mBlocks: number;
+  nBlocks: number;
   /** quads of k (k rounded up to a multiple of 4, over 4) */
   k4: number;
   /** A and B entries packed: 1 for an operand broadcast over the batch (stride 0) */
-  batchA: number; batchB: number;
+  batchA: number;
+  batchB: number;
   /** vec4 loads for the packing passes (aligned, untransposed operands) */
-  vecA: boolean; vecB: boolean;
+  vecA: boolean;
+  vecB: boolean;
   /** vec4 stores of the output (n % 4 == 0) */
   vecOut: boolean;
   /** bytes of each packed copy */
-  aBytes: number; bBytes: number;
+  aBytes: number;
+  bBytes: number;
 }
 
 /** The plan for one call (offsets in elements), or null when the adapter's subgroups or limits do
  *  not allow it. */
-export function planPacked(g: MatmulArgs, offA: number, offB: number, c: PackedConfig, S: number,
-  L: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number }): PackedPlan | null {
+export function planPacked(
+  g: MatmulArgs,
+  offA: number,
+  offB: number,
+  c: PackedConfig,
+  S: number,
+  L: { maxComputeWorkgroupsPerDimension: number; maxStorageBufferBindingSize: number },
+): PackedPlan | null {
   if (S < 4 || S > 16 || S % 4 || c.tm % S || c.tm < S || c.nb < 1) return null;
   const W = c.nb * S;
-  const mBlocks = Math.ceil(g.m / c.tm), nBlocks = Math.ceil(g.n / (4 * W)), k4 = Math.ceil(g.k / 4);
-  const batchA = g.strideA === 0 ? 1 : g.batch, batchB = g.strideB === 0 ? 1 : g.batch;
-  const aBytes = batchA * mBlocks * c.tm * k4 * 16, bBytes = batchB * nBlocks * W * k4 * 4 * 16;
+  const mBlocks = Math.ceil(g.m / c.tm),
+    nBlocks = Math.ceil(g.n / (4 * W)),
+    k4 = Math.ceil(g.k / 4);
+  const batchA = g.strideA === 0 ? 1 : g.batch,
+    batchB = g.strideB === 0 ? 1 : g.batch;
+  const aBytes = batchA * mBlocks * c.tm * k4 * 16,
+    bBytes = batchB * nBlocks * W * k4 * 4 * 16;
   const maxDim = L.maxComputeWorkgroupsPerDimension;
   // grids (either order for the packing passes): packing A (k quads, rows), packing B (column quads,
   // k rounded up to quads), main (row blocks, column blocks); all × batch
   if (Math.max(mBlocks * c.tm, nBlocks * W, 4 * k4, g.batch) > maxDim) return null;
   if (Math.max(aBytes, bBytes) > L.maxStorageBufferBindingSize) return null;
   return {
-    mBlocks, nBlocks, k4, batchA, batchB, aBytes, bBytes,
+    mBlocks,
+    nBlocks,
+    k4,
+    batchA,
+    batchB,
+    aBytes,
+    bBytes,
     vecA: !g.transA && aligned(g.k, g.strideA, offA),
     vecB: !g.transB && aligned(g.n, g.strideB, offB),
     vecOut: g.n % 4 === 0,
@@ -62,7 +82,14 @@ export const PACK_A_PARAMS = paramBlock({ m: 'u32', k: 'u32', k4: 'u32', strideA
  *  quads per batch entry */
 export const PACK_B_PARAMS = paramBlock({ n: 'u32', k: 'u32', kp: 'u32', strideB: 'u32', offB: 'u32', quads: 'u32' });
 /** the main kernel: Ap / Bp strides per batch entry in vec4s (0 for a broadcast operand), bias offset */
-export const PACKED_PARAMS = paramBlock({ m: 'u32', n: 'u32', k4: 'u32', strideA: 'u32', strideB: 'u32', offBias: 'u32' });
+export const PACKED_PARAMS = paramBlock({
+  m: 'u32',
+  n: 'u32',
+  k4: 'u32',
+  strideA: 'u32',
+  strideB: 'u32',
+  offBias: 'u32',
+});
 
 /**
  * Pack A into Ap (layout above). One invocation per output vec4; grid x runs along A's contiguous
@@ -129,10 +156,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, vecOut: boolean): string {
   const { tm, nb } = c;
   const W = nb * S;
-  const rows = range(tm), js = range(nb), qs = range(tm / S);
+  const rows = range(tm),
+    js = range(nb),
+    qs = range(tm / S);
   const L: string[] = [];
   for (const q of qs) L.push(`let aV${q} = A[aP + p4 * ${tm}u + ${q * S}u];`);
-  for (const cc of range(4)) for (const j of js) L.push(`let b${cc}_${j} = B[bP + p4 * ${4 * W}u + ${cc * W + j * S}u];`);
+  for (const cc of range(4))
+    for (const j of js) L.push(`let b${cc}_${j} = B[bP + p4 * ${4 * W}u + ${cc * W + j * S}u];`);
   // row by row: broadcast the row's 4 k-values, then its updates, so few broadcasts are live at once
   for (const r of rows) {
     L.push(`let a${r} = subgroupBroadcast(aV${Math.floor(r / S)}, ${r % S}u);`);
@@ -145,7 +175,12 @@ export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, ve
   const stores: string[] = [];
   for (const j of js) {
     stores.push(`let cq${j} = wid.y * ${W}u + ${j * S}u + lane;`);
-    if (bias) stores.push(`let bias${j} = vec4<f32>(${range(4).map((e) => `Bias[offBias + min(cq${j} * 4u + ${e}u, n - 1u)]`).join(', ')});`);
+    if (bias)
+      stores.push(
+        `let bias${j} = vec4<f32>(${range(4)
+          .map((e) => `Bias[offBias + min(cq${j} * 4u + ${e}u, n - 1u)]`)
+          .join(', ')});`,
+      );
   }
   for (const r of rows) {
     stores.push(`if (row0 + ${r}u < m) {`);
@@ -155,7 +190,8 @@ export function matmulPackedSource(bias: boolean, c: PackedConfig, S: number, ve
       if (vecOut) stores.push(`  if (cq${j} < n4) { O[o${r} + cq${j}] = ${v}; }`);
       else {
         stores.push(`  { let v = ${v};`);
-        for (const e of range(4)) stores.push(`    if (cq${j} * 4u + ${e}u < n) { O[o${r} + cq${j} * 4u + ${e}u] = v.${C[e]}; }`);
+        for (const e of range(4))
+          stores.push(`    if (cq${j} * 4u + ${e}u < n) { O[o${r} + cq${j} * 4u + ${e}u] = v.${C[e]}; }`);
         stores.push('  }');
       }
     }
@@ -184,24 +220,71 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) 
 
 /** Record the two packing passes and the main kernel (three dispatches; the copies go back to the
  *  pool once submitted). */
-export function encodePacked(rt: Runtime, a: View, b: View, g: MatmulArgs, out: GPUBuffer, c: PackedConfig, S: number, p: PackedPlan): void {
+export function encodePacked(
+  rt: Runtime,
+  a: View,
+  b: View,
+  g: MatmulArgs,
+  out: GPUBuffer,
+  c: PackedConfig,
+  S: number,
+  p: PackedPlan,
+): void {
   const W = c.nb * S;
-  const Ap = rt.createBuffer(p.aBytes), Bp = rt.createBuffer(p.bBytes);
-  const da = p.vecA ? 4 : 1, db = p.vecB ? 4 : 1;
-  rt.dispatch(`matmul:packA:${g.transA ? 'T' : 'N'}:${p.vecA ? 'v' : 's'}:${c.tm}`, () => packASource(g.transA, p.vecA, c.tm), [gpuBuf(a), Ap],
-    (u, f, i) => PACK_A_PARAMS.write(u, f, i, { m: g.m, k: g.k, k4: p.k4, strideA: g.strideA / da, offA: a.offset / da, rows: p.mBlocks * c.tm }),
-    g.transA ? [Math.ceil(p.mBlocks * c.tm / PACK_WG), p.k4, p.batchA] : [Math.ceil(p.k4 / PACK_WG), p.mBlocks * c.tm, p.batchA]);
-  rt.dispatch(`matmul:packB:${g.transB ? 'T' : 'N'}:${p.vecB ? 'v' : 's'}:${W}`, () => packBSource(g.transB, p.vecB, W), [gpuBuf(b), Bp],
-    (u, f, i) => PACK_B_PARAMS.write(u, f, i, { n: g.n, k: g.k, kp: 4 * p.k4, strideB: g.strideB / db, offB: b.offset / db, quads: p.nBlocks * W }),
-    g.transB ? [Math.ceil(4 * p.k4 / PACK_WG), p.nBlocks * W, p.batchB] : [Math.ceil(p.nBlocks * W / PACK_WG), 4 * p.k4, p.batchB]);
+  const Ap = rt.createBuffer(p.aBytes),
+    Bp = rt.createBuffer(p.bBytes);
+  const da = p.vecA ? 4 : 1,
+    db = p.vecB ? 4 : 1;
+  rt.dispatch(
+    `matmul:packA:${g.transA ? 'T' : 'N'}:${p.vecA ? 'v' : 's'}:${c.tm}`,
+    () => packASource(g.transA, p.vecA, c.tm),
+    [gpuBuf(a), Ap],
+    (u, f, i) =>
+      PACK_A_PARAMS.write(u, f, i, {
+        m: g.m,
+        k: g.k,
+        k4: p.k4,
+        strideA: g.strideA / da,
+        offA: a.offset / da,
+        rows: p.mBlocks * c.tm,
+      }),
+    g.transA
+      ? [Math.ceil((p.mBlocks * c.tm) / PACK_WG), p.k4, p.batchA]
+      : [Math.ceil(p.k4 / PACK_WG), p.mBlocks * c.tm, p.batchA],
+  );
+  rt.dispatch(
+    `matmul:packB:${g.transB ? 'T' : 'N'}:${p.vecB ? 'v' : 's'}:${W}`,
+    () => packBSource(g.transB, p.vecB, W),
+    [gpuBuf(b), Bp],
+    (u, f, i) =>
+      PACK_B_PARAMS.write(u, f, i, {
+        n: g.n,
+        k: g.k,
+        kp: 4 * p.k4,
+        strideB: g.strideB / db,
+        offB: b.offset / db,
+        quads: p.nBlocks * W,
+      }),
+    g.transB
+      ? [Math.ceil((4 * p.k4) / PACK_WG), p.nBlocks * W, p.batchB]
+      : [Math.ceil((p.nBlocks * W) / PACK_WG), 4 * p.k4, p.batchB],
+  );
   const bias = g.bias;
-  rt.dispatch(`matmul:${formatMatmulConfig(c)}:${bias ? 'bias' : ''}:${p.vecOut ? 'v' : 's'}`, () => matmulPackedSource(!!bias, c, S, p.vecOut),
+  rt.dispatch(
+    `matmul:${formatMatmulConfig(c)}:${bias ? 'bias' : ''}:${p.vecOut ? 'v' : 's'}`,
+    () => matmulPackedSource(!!bias, c, S, p.vecOut),
     bias ? [Ap, Bp, gpuBuf(bias), out] : [Ap, Bp, out],
-    (u, f, i) => PACKED_PARAMS.write(u, f, i, {
-      m: g.m, n: g.n, k4: p.k4,
-      strideA: p.batchA > 1 ? p.mBlocks * c.tm * p.k4 : 0, strideB: p.batchB > 1 ? p.nBlocks * W * 4 * p.k4 : 0,
-      offBias: bias ? bias.offset : 0,
-    }),
-    [p.mBlocks, p.nBlocks, g.batch]);
-  rt.releaseBuffer(Ap); rt.releaseBuffer(Bp);
+    (u, f, i) =>
+      PACKED_PARAMS.write(u, f, i, {
+        m: g.m,
+        n: g.n,
+        k4: p.k4,
+        strideA: p.batchA > 1 ? p.mBlocks * c.tm * p.k4 : 0,
+        strideB: p.batchB > 1 ? p.nBlocks * W * 4 * p.k4 : 0,
+        offBias: bias ? bias.offset : 0,
+      }),
+    [p.mBlocks, p.nBlocks, g.batch],
+  );
+  rt.releaseBuffer(Ap);
+  rt.releaseBuffer(Bp);
 }

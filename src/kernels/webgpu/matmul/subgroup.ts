@@ -31,7 +31,11 @@ export function planSg(g: MatmulArgs, c: SgConfig, S: number, maxPerDim = 65535)
 
 export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, c: SgConfig, S: number): string {
   const { tm, nb } = c;
-  const rows = range(tm), js = range(nb), es = range(4), cs = range(4), qs = range(tm / S);
+  const rows = range(tm),
+    js = range(nb),
+    es = range(4),
+    cs = range(4),
+    qs = range(tm / S);
   const un = Math.max(1, c.un);
   const setup: string[] = [];
   if (!transA) {
@@ -45,7 +49,9 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
   for (const j of js) setup.push(`let cq${j} = colBase4 + ${j * S}u + lane;`);
   if (!transB) for (const j of js) setup.push(`let cl${j} = min(cq${j}, n4 - 1u);`);
   // B stored [n, k]: the lane's 4·nb columns are rows of Bt
-  else for (const j of js) for (const e of es) setup.push(`let bc${j}_${e} = bBase + min(cq${j} * 4u + ${e}u, n - 1u) * k4;`);
+  else
+    for (const j of js)
+      for (const e of es) setup.push(`let bc${j}_${e} = bBase + min(cq${j} * 4u + ${e}u, n - 1u) * k4;`);
 
   // loads for one quad of k-steps starting at p (p % 4 == 0), names suffixed with `id`; returns
   // the lines and the product terms of every (row, column group)
@@ -56,13 +62,21 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
     // A(r, cc): non-transposed, lane r % S holds row r's 4 k-values; transposed, lane
     // cc + 4·((r / 4) % (S / 4)) holds rows 4·(r/4).. at k-step cc
     const aOf = (r: number, cc: number) => (transA ? `a${id}_${cc}_${r >> 2}.${C[r & 3]}` : `a${id}_${r}.${C[cc]}`);
-    if (!transA) for (const r of rows) L.push(`let a${id}_${r} = subgroupBroadcast(aV${id}_${Math.floor(r / S)}, ${r % S}u);`);
-    else for (const cc of cs) for (let rq = 0; rq < tm / 4; rq++) {
-      L.push(`let a${id}_${cc}_${rq} = subgroupBroadcast(aV${id}_${Math.floor((4 * rq) / S)}, ${cc + 4 * (rq % (S / 4))}u);`);
-    }
-    if (!transB) for (const cc of cs) for (const j of js) L.push(`let b${id}_${cc}_${j} = B[bBase + (${p} + ${cc}u) * n4 + cl${j}];`);
+    if (!transA)
+      for (const r of rows) L.push(`let a${id}_${r} = subgroupBroadcast(aV${id}_${Math.floor(r / S)}, ${r % S}u);`);
+    else
+      for (const cc of cs)
+        for (let rq = 0; rq < tm / 4; rq++) {
+          L.push(
+            `let a${id}_${cc}_${rq} = subgroupBroadcast(aV${id}_${Math.floor((4 * rq) / S)}, ${cc + 4 * (rq % (S / 4))}u);`,
+          );
+        }
+    if (!transB)
+      for (const cc of cs)
+        for (const j of js) L.push(`let b${id}_${cc}_${j} = B[bBase + (${p} + ${cc}u) * n4 + cl${j}];`);
     else for (const j of js) for (const e of es) L.push(`let t${id}_${j}_${e} = B[bc${j}_${e} + ${p} / 4u];`);
-    const bVec = (cc: number, j: number) => (transB ? `vec4<f32>(${es.map((e) => `t${id}_${j}_${e}.${C[cc]}`).join(', ')})` : `b${id}_${cc}_${j}`);
+    const bVec = (cc: number, j: number) =>
+      transB ? `vec4<f32>(${es.map((e) => `t${id}_${j}_${e}.${C[cc]}`).join(', ')})` : `b${id}_${cc}_${j}`;
     return { L, terms: (r, j) => cs.map((cc) => `${aOf(r, cc)} * ${bVec(cc, j)}`) };
   };
   // `count` quads: all loads first, then one update per accumulator (fewer masked read-modify-writes
@@ -70,7 +84,8 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
   const step = (count: number, p: (u: number) => string, tag: string): string[] => {
     const qsx = range(count).map((u) => quad(p(u), `${tag}${u}`));
     const L = ['{', ...qsx.flatMap((x) => x.L)];
-    for (const r of rows) for (const j of js) L.push(`acc${r}_${j} += ${qsx.flatMap((x) => x.terms(r, j)).join(' + ')};`);
+    for (const r of rows)
+      for (const j of js) L.push(`acc${r}_${j} += ${qsx.flatMap((x) => x.terms(r, j)).join(' + ')};`);
     L.push('}');
     return L;
   };
@@ -86,10 +101,17 @@ export function matmulSgSource(transA: boolean, transB: boolean, bias: boolean, 
 
   // n % 4 == 0 here: one vec4 store per row and column group; the bias is loaded once per group
   const stores: string[] = [];
-  if (bias) for (const j of js) stores.push(`let bias${j} = vec4<f32>(${es.map((e) => `Bias[offBias + min(cq${j}, n4 - 1u) * 4u + ${e}u]`).join(', ')});`);
+  if (bias)
+    for (const j of js)
+      stores.push(
+        `let bias${j} = vec4<f32>(${es.map((e) => `Bias[offBias + min(cq${j}, n4 - 1u) * 4u + ${e}u]`).join(', ')});`,
+      );
   for (const r of rows) {
     stores.push(`if (row0 + ${r}u < m) {`);
-    for (const j of js) stores.push(`  if (cq${j} < n4) { O[(batch * m + row0 + ${r}u) * n4 + cq${j}] = acc${r}_${j}${bias ? ` + bias${j}` : ''}; }`);
+    for (const j of js)
+      stores.push(
+        `  if (cq${j} < n4) { O[(batch * m + row0 + ${r}u) * n4 + cq${j}] = acc${r}_${j}${bias ? ` + bias${j}` : ''}; }`,
+      );
     stores.push('}');
   }
 

@@ -6,17 +6,31 @@ import type { TileConfig } from './config.js';
 import { paramBinding } from '../params.js';
 import { C, MATMUL_PARAMS, range, type AMode, type BMode } from './plan.js';
 
-export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c: TileConfig, aMode: AMode, bMode: BMode): string {
+export function matmulSource(
+  transA: boolean,
+  transB: boolean,
+  bias: boolean,
+  c: TileConfig,
+  aMode: AMode,
+  bMode: BMode,
+): string {
   const { tm, tn, wgx, wgy } = c;
   if (aMode === 'vm' && tm % 4) throw new Error('matmul: vec4-along-m loads need tm % 4 == 0');
   if (bMode === 'vn' && tn % 4) throw new Error('matmul: vec4-along-n loads need tn % 4 == 0');
-  if ((aMode === 'vk' && transA) || (aMode === 'vm' && !transA) || (bMode === 'vk' && !transB) || (bMode === 'vn' && transB)) {
+  if (
+    (aMode === 'vk' && transA) ||
+    (aMode === 'vm' && !transA) ||
+    (bMode === 'vk' && !transB) ||
+    (bMode === 'vn' && transB)
+  ) {
     throw new Error(`matmul: load mode ${aMode}/${bMode} does not fit transA=${transA} transB=${transB}`);
   }
   // k advances 4 at a time when a vec4-along-k operand delivers 4 k-values per load (k % 4 == 0),
   // else 1 at a time
   const U = aMode === 'vk' || bMode === 'vk' ? 4 : 1;
-  const rows = range(tm), cols = range(tn), ks = range(U);
+  const rows = range(tm),
+    cols = range(tn),
+    ks = range(U);
 
   // per-invocation constants: clamped row / column indices (loads stay in bounds; stores are guarded)
   const setup: string[] = [];
@@ -37,29 +51,35 @@ export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c:
     for (const r of rows) loads.push(`let a${r} = A[ar${r} + p4];`);
     aVal = (r, kk) => `a${r}.${C[kk]}`;
   } else if (aMode === 'vm') {
-    for (const kk of ks) for (const q of range(tm / 4)) loads.push(`let a${kk}_${q} = A[aBase + (p + ${kk}u) * (m / 4u) + am${q}];`);
+    for (const kk of ks)
+      for (const q of range(tm / 4)) loads.push(`let a${kk}_${q} = A[aBase + (p + ${kk}u) * (m / 4u) + am${q}];`);
     aVal = (r, kk) => `a${kk}_${r >> 2}.${C[r & 3]}`;
   } else {
-    for (const kk of ks) for (const r of rows) {
-      loads.push(`let a${kk}_${r} = A[${transA ? `aBase + (p + ${kk}u) * m + r${r}` : `ar${r} + p + ${kk}u`}];`);
-    }
+    for (const kk of ks)
+      for (const r of rows) {
+        loads.push(`let a${kk}_${r} = A[${transA ? `aBase + (p + ${kk}u) * m + r${r}` : `ar${r} + p + ${kk}u`}];`);
+      }
     aVal = (r, kk) => `a${kk}_${r}`;
   }
   if (bMode === 'vn') {
-    for (const kk of ks) for (const q of range(tn / 4)) loads.push(`let b${kk}_${q} = B[bBase + (p + ${kk}u) * (n / 4u) + bn${q}];`);
+    for (const kk of ks)
+      for (const q of range(tn / 4)) loads.push(`let b${kk}_${q} = B[bBase + (p + ${kk}u) * (n / 4u) + bn${q}];`);
     bVal = (kk, q) => `b${kk}_${q >> 2}.${C[q & 3]}`;
   } else if (bMode === 'vk') {
     for (const q of cols) loads.push(`let b${q} = B[bc${q} + p4];`);
     bVal = (kk, q) => `b${q}.${C[kk]}`;
   } else {
-    for (const kk of ks) for (const q of cols) {
-      loads.push(`let b${kk}_${q} = B[${transB ? `bc${q} + p + ${kk}u` : `bBase + (p + ${kk}u) * n + c${q}`}];`);
-    }
+    for (const kk of ks)
+      for (const q of cols) {
+        loads.push(`let b${kk}_${q} = B[${transB ? `bc${q} + p + ${kk}u` : `bBase + (p + ${kk}u) * n + c${q}`}];`);
+      }
     bVal = (kk, q) => `b${kk}_${q}`;
   }
   // one update per accumulator per step (llvmpipe blends every loop-carried update with the loop mask)
   const fmas: string[] = [];
-  for (const r of rows) for (const q of cols) fmas.push(`acc${r}_${q} += ${ks.map((kk) => `${aVal(r, kk)} * ${bVal(kk, q)}`).join(' + ')};`);
+  for (const r of rows)
+    for (const q of cols)
+      fmas.push(`acc${r}_${q} += ${ks.map((kk) => `${aVal(r, kk)} * ${bVal(kk, q)}`).join(' + ')};`);
 
   // bias loaded once per column (every load site is long code on llvmpipe)
   const stores: string[] = [];
@@ -73,7 +93,8 @@ export function matmulSource(transA: boolean, transB: boolean, bias: boolean, c:
     stores.push('}');
   }
 
-  const aT = aMode === 's' ? 'f32' : 'vec4<f32>', bT = bMode === 's' ? 'f32' : 'vec4<f32>';
+  const aT = aMode === 's' ? 'f32' : 'vec4<f32>',
+    bT = bMode === 's' ? 'f32' : 'vec4<f32>';
   // with wgy = 1 the row index depends on the workgroup id only (uniform across lanes)
   const rowExpr = wgy === 1 ? `rb * ${tm}u` : `(rb * ${wgy}u + lid.y) * ${tm}u`;
   return `@group(0) @binding(0) var<storage, read> A: array<${aT}>;
