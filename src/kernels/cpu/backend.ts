@@ -26,39 +26,17 @@ import { ceBackward, ceForward } from './loss.js';
 import { bnBackwardInput, bnBackwardSums, bnForward, bnStats } from './norm.js';
 import { matmulHost } from './matmul.js';
 import { elementOffsets, isContiguous, numel } from './strided.js';
-
-type Arr = Float32Array | Int32Array;
-
-function make(length: number, dtype: DType): Arr {
-  return dtype === 'float32' ? new Float32Array(length) : new Int32Array(length);
-}
-const data = (v: View | Storage): Arr => ('storage' in v ? v.storage.handle : v.handle) as Arr;
-/** row-major element reader for a view */
-function reader(v: View, shape: readonly number[] = v.shape): (i: number) => number {
-  const d = data(v);
-  if (isContiguous(shape, v.strides)) {
-    const o = v.offset;
-    return (i) => d[o + i];
-  }
-  const offs = elementOffsets(v, shape);
-  return (i) => d[offs[i]];
-}
-/** contiguous input as a subarray (views passed to non-elementwise kernels are dense) */
-function dense(v: View): Arr {
-  const d = data(v);
-  const n = numel(v.shape);
-  if (isContiguous(v.shape, v.strides)) return d.subarray(v.offset, v.offset + n);
-  const out = make(n, v.dtype);
-  const r = reader(v);
-  for (let i = 0; i < n; i++) out[i] = r(i);
-  return out;
-}
+import * as indexOps from './index-ops.js';
+import * as optimSteps from './optim-steps.js';
+import * as poolOps from './pool.js';
+import { type Arr, data, dense, make, reader } from './views.js';
 
 export class CpuBackend implements Backend {
   readonly device = 'cpu' as const;
   dispatches = 0;
 
-  private wrap(arr: Arr, dtype: DType): Storage {
+  /** @internal a storage around a host array (the split-out kernels build results with it) */
+  wrap(arr: Arr, dtype: DType): Storage {
     return { device: 'cpu', dtype, length: arr.length, refs: 0, released: false, handle: arr };
   }
   alloc(length: number, dtype: DType): Storage {
@@ -209,58 +187,16 @@ export class CpuBackend implements Backend {
     );
   }
   indexSelect(x: View, index: View, outer: number, size: number, inner: number): Storage {
-    this.dispatches++;
-    const X = dense(x),
-      I = dense(index);
-    const k = I.length;
-    const out = make(outer * k * inner, x.dtype);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < k; j++) {
-        const src = (o * size + I[j]) * inner,
-          dst = (o * k + j) * inner;
-        for (let r = 0; r < inner; r++) out[dst + r] = X[src + r];
-      }
-    return this.wrap(out, x.dtype);
+    return indexOps.indexSelect(this, x, index, outer, size, inner);
   }
   indexAdd(src: View, index: View, outer: number, size: number, inner: number): Storage {
-    this.dispatches++;
-    const S = dense(src),
-      I = dense(index);
-    const k = I.length;
-    const out = new Float32Array(outer * size * inner);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < k; j++) {
-        const dst = (o * size + I[j]) * inner,
-          s = (o * k + j) * inner;
-        for (let r = 0; r < inner; r++) out[dst + r] += S[s + r];
-      }
-    return this.wrap(out, 'float32');
+    return indexOps.indexAdd(this, src, index, outer, size, inner);
   }
   gather(x: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
-    this.dispatches++;
-    const X = dense(x),
-      I = dense(index);
-    const out = make(outer * k * inner, x.dtype);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < k; j++)
-        for (let r = 0; r < inner; r++) {
-          const t = (o * k + j) * inner + r;
-          out[t] = X[(o * size + I[t]) * inner + r];
-        }
-    return this.wrap(out, x.dtype);
+    return indexOps.gather(this, x, index, outer, size, k, inner);
   }
   scatterAdd(src: View, index: View, outer: number, size: number, k: number, inner: number): Storage {
-    this.dispatches++;
-    const S = dense(src),
-      I = dense(index);
-    const out = new Float32Array(outer * size * inner);
-    for (let o = 0; o < outer; o++)
-      for (let j = 0; j < k; j++)
-        for (let r = 0; r < inner; r++) {
-          const t = (o * k + j) * inner + r;
-          out[(o * size + I[t]) * inner + r] += S[t];
-        }
-    return this.wrap(out, 'float32');
+    return indexOps.scatterAdd(this, src, index, outer, size, k, inner);
   }
   // im2col + GEMM, in conv.ts
   conv2d(x: View, w: View, bias: View | null, a: Conv2dArgs): Storage {
@@ -279,77 +215,13 @@ export class CpuBackend implements Backend {
     return this.wrap(conv2dBackwardWeight(dense(gy) as Float32Array, dense(x) as Float32Array, a), 'float32');
   }
   maxPool2d(x: View, a: Pool2dArgs): [Storage, Storage] {
-    this.dispatches++;
-    const X = dense(x);
-    const planes = a.n * a.c;
-    const out = new Float32Array(planes * a.oh * a.ow),
-      idx = new Int32Array(planes * a.oh * a.ow);
-    for (let p = 0; p < planes; p++)
-      for (let oy = 0; oy < a.oh; oy++)
-        for (let ox = 0; ox < a.ow; ox++) {
-          let best = -Infinity,
-            bi = -1;
-          for (let ky = 0; ky < a.kh; ky++) {
-            const iy = oy * a.strideH - a.padH + ky * a.dilH;
-            if (iy < 0 || iy >= a.h) continue;
-            for (let kx = 0; kx < a.kw; kx++) {
-              const ix = ox * a.strideW - a.padW + kx * a.dilW;
-              if (ix < 0 || ix >= a.w) continue;
-              const v = X[p * a.h * a.w + iy * a.w + ix];
-              // PyTorch's test: a NaN wins and stays (the last NaN in the window gives the index)
-              if (v > best || v !== v || bi < 0) {
-                best = v;
-                bi = iy * a.w + ix;
-              }
-            }
-          }
-          const o = (p * a.oh + oy) * a.ow + ox;
-          out[o] = best;
-          idx[o] = bi;
-        }
-    return [this.wrap(out, 'float32'), this.wrap(idx, 'int32')];
-  }
-  private avgWindow(a: Pool2dArgs, oy: number, ox: number) {
-    const y0 = oy * a.strideH - a.padH,
-      x0 = ox * a.strideW - a.padW;
-    const y1 = Math.min(y0 + a.kh, a.h + a.padH),
-      x1 = Math.min(x0 + a.kw, a.w + a.padW);
-    const padCount = (y1 - y0) * (x1 - x0);
-    const ys = Math.max(y0, 0),
-      xs = Math.max(x0, 0),
-      ye = Math.min(y1, a.h),
-      xe = Math.min(x1, a.w);
-    const div = a.divisor ? a.divisor : a.countIncludePad ? padCount : (ye - ys) * (xe - xs);
-    return { ys, xs, ye, xe, div };
+    return poolOps.maxPool2d(this, x, a);
   }
   avgPool2d(x: View, a: Pool2dArgs): Storage {
-    this.dispatches++;
-    const X = dense(x);
-    const planes = a.n * a.c;
-    const out = new Float32Array(planes * a.oh * a.ow);
-    for (let p = 0; p < planes; p++)
-      for (let oy = 0; oy < a.oh; oy++)
-        for (let ox = 0; ox < a.ow; ox++) {
-          const { ys, xs, ye, xe, div } = this.avgWindow(a, oy, ox);
-          let s = 0;
-          for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) s += X[p * a.h * a.w + iy * a.w + ix];
-          out[(p * a.oh + oy) * a.ow + ox] = s / div;
-        }
-    return this.wrap(out, 'float32');
+    return poolOps.avgPool2d(this, x, a);
   }
   avgPool2dBackward(gy: View, a: Pool2dArgs): Storage {
-    this.dispatches++;
-    const G = dense(gy);
-    const planes = a.n * a.c;
-    const out = new Float32Array(planes * a.h * a.w);
-    for (let p = 0; p < planes; p++)
-      for (let oy = 0; oy < a.oh; oy++)
-        for (let ox = 0; ox < a.ow; ox++) {
-          const { ys, xs, ye, xe, div } = this.avgWindow(a, oy, ox);
-          const g = G[(p * a.oh + oy) * a.ow + ox] / div;
-          for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) out[p * a.h * a.w + iy * a.w + ix] += g;
-        }
-    return this.wrap(out, 'float32');
+    return poolOps.avgPool2dBackward(this, gy, a);
   }
   // batch norm, in norm.ts
   batchNormStats(x: View, a: NormArgs, running: RunningStats | null): Storage {
@@ -431,64 +303,13 @@ export class CpuBackend implements Backend {
     );
   }
   sgdStep(param: View, grad: View, buf: View | null, a: SgdArgs): void {
-    this.dispatches++;
-    const P = dense(param),
-      G = dense(grad),
-      Bf = buf ? dense(buf) : null;
-    for (let i = 0; i < P.length; i++) {
-      let g = a.maximize ? -G[i] : G[i];
-      if (a.weightDecay) g += a.weightDecay * P[i];
-      if (Bf) {
-        Bf[i] = a.firstStep ? g : a.momentum * Bf[i] + (1 - a.dampening) * g;
-        g = a.nesterov ? g + a.momentum * Bf[i] : Bf[i];
-      }
-      P[i] -= a.lr * g;
-    }
+    return optimSteps.sgdStep(this, param, grad, buf, a);
   }
   adamStep(param: View, grad: View, m: View, v: View, vmax: View | null, a: AdamArgs): void {
-    this.dispatches++;
-    const P = dense(param),
-      G = dense(grad),
-      M = dense(m),
-      V = dense(v),
-      VM = vmax ? dense(vmax) : null;
-    const stepSize = a.lr / a.bc1,
-      bc2s = Math.sqrt(a.bc2);
-    for (let i = 0; i < P.length; i++) {
-      let g = a.maximize ? -G[i] : G[i];
-      if (a.decoupled) P[i] *= 1 - a.lr * a.weightDecay;
-      else if (a.weightDecay) g += a.weightDecay * P[i];
-      M[i] = a.beta1 * M[i] + (1 - a.beta1) * g;
-      V[i] = a.beta2 * V[i] + (1 - a.beta2) * g * g;
-      let vv = V[i];
-      if (VM) {
-        VM[i] = Math.max(VM[i], V[i]);
-        vv = VM[i];
-      }
-      P[i] -= (stepSize * M[i]) / (Math.sqrt(vv) / bc2s + a.eps);
-    }
+    return optimSteps.adamStep(this, param, grad, m, v, vmax, a);
   }
   rmspropStep(param: View, grad: View, sq: View, buf: View | null, gavg: View | null, a: RmspropArgs): void {
-    this.dispatches++;
-    const P = dense(param),
-      G = dense(grad),
-      S = dense(sq);
-    const Bf = buf ? dense(buf) : null,
-      GA = gavg ? dense(gavg) : null;
-    for (let i = 0; i < P.length; i++) {
-      let g = a.maximize ? -G[i] : G[i];
-      if (a.weightDecay) g += a.weightDecay * P[i];
-      S[i] = a.alpha * S[i] + (1 - a.alpha) * g * g;
-      let avg: number;
-      if (GA) {
-        GA[i] = a.alpha * GA[i] + (1 - a.alpha) * g;
-        avg = Math.sqrt(S[i] - GA[i] * GA[i]) + a.eps;
-      } else avg = Math.sqrt(S[i]) + a.eps;
-      if (Bf) {
-        Bf[i] = a.momentum * Bf[i] + g / avg;
-        P[i] -= a.lr * Bf[i];
-      } else P[i] -= (a.lr * g) / avg;
-    }
+    return optimSteps.rmspropStep(this, param, grad, sq, buf, gavg, a);
   }
   checkValues(x: View, check: ValueCheck): void {
     const X = dense(x);
