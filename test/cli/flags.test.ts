@@ -82,7 +82,9 @@ describe('finetorch with prototype names', () => {
       const r = await run([name]);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(
-        new RegExp(`^finetorch: unknown command '${name}' \\(try: forward, predict, inspect, convert, finetune, models\\)$`),
+        new RegExp(
+          `^finetorch: unknown command '${name}' \\(try: forward, predict, inspect, convert, finetune, models\\)$`,
+        ),
       );
     }
   });
