@@ -47,6 +47,13 @@ export function detectFormat(bytes: Uint8Array): CheckpointFormat {
  * `maxViewBytes`: a .pth tensor that is a view on part of a storage (a slice, a transpose, an
  * expansion) is copied out; these copies together may take at most this many bytes (default: 4× the
  * file's size, at least 16 MiB), so a small hostile file cannot ask for gigabytes.
+ *
+ * ```ts
+ * const sd = await torch.load('resnet18-f37072fd.pth');              // torchvision's file, as is
+ * model.loadStateDict(sd);
+ * const ckpt = await torch.load('run/checkpoint.pth', { device: 'webgpu' });
+ * const remote = await torch.load(url, { onProgress: (loaded, total) => console.log(loaded, total) });
+ * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function load(
