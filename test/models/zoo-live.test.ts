@@ -22,8 +22,13 @@ if (!hasTorch) {
   );
 }
 
-// one model per family (ResNet-101/152 and EfficientNet B1–B3 are these blocks at other depths and widths)
+// every model of the zoo with pretrained weights but the ResNet-18/34/50 of test/models/models.test.ts
 const MODELS: [string, () => torch.nn.Module][] = [
+  ['resnet101', () => models.resnet101()],
+  ['resnet152', () => models.resnet152()],
+  ['efficientnet_b1', () => models.efficientnetB1()],
+  ['efficientnet_b2', () => models.efficientnetB2()],
+  ['efficientnet_b3', () => models.efficientnetB3()],
   ['mobilenet_v2', () => new models.MobileNetV2()],
   ['mobilenet_v3_small', () => models.mobilenetV3Small()],
   ['mobilenet_v3_large', () => models.mobilenetV3Large()],
@@ -32,6 +37,10 @@ const MODELS: [string, () => torch.nn.Module][] = [
   ['convnext_tiny', () => models.convnextTiny()],
 ];
 const dir = join(fixturesDir, 'live', 'zoo');
+// 100+ layers: PyTorch's own float32 gradients there are 1.3–1.6% (of their largest entry) away from its
+// float64 ones (ReLU masks flip as rounding differs), so ours are held to 3% of the largest entry; the
+// logits are compared as tightly as everywhere
+const DEEP = new Set(['resnet101', 'resnet152']);
 
 describe.runIf(hasTorch)('the zoo against torchvision (live)', () => {
   const ensure = (name: string) => {
@@ -60,7 +69,9 @@ describe.runIf(hasTorch)('the zoo against torchvision (live)', () => {
         await expectClose(logits, io.logits, { rtol: 1e-4, atol: 1e-4 }, `${name} logits`);
         F.crossEntropy(logits, onDevice(io.target, device)).backward();
         for (const [k, v] of Object.entries(io)) {
-          if (k.startsWith('grad.')) await expectClose(m.getParameter(k.slice(5)).grad!, v, LOOSE, k);
+          if (!k.startsWith('grad.')) continue;
+          const tol = DEEP.has(name) ? { rtol: 0.05, atol: 0.03 * (await v.abs().max().item()) } : LOOSE;
+          await expectClose(m.getParameter(k.slice(5)).grad!, v, tol, k);
         }
         for (const t of [...m.parameters(), ...m.buffers()]) t.dispose();
       });

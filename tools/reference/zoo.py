@@ -111,6 +111,13 @@ GRADS = {
     "efficientnet_b0": ["features.0.0.weight", "features.4.1.block.2.fc1.weight", "classifier.1.weight"],
     "resnext50_32x4d": ["conv1.weight", "layer2.1.conv2.weight", "fc.weight"],
     "convnext_tiny": ["features.0.0.weight", "features.1.0.layer_scale", "features.5.2.block.3.weight", "classifier.0.weight", "classifier.2.weight"],
+    # not the stem of the 100+-layer ResNets: there PyTorch's own float32 gradient is ~1.3% (of its max)
+    # away from float64's (ReLU masks flip through 100 layers), far outside the comparison's 1e-3
+    "resnet101": ["layer3.22.conv2.weight", "layer4.0.conv1.weight", "fc.weight"],
+    "resnet152": ["layer3.35.conv3.weight", "layer4.0.conv1.weight", "fc.weight"],
+    "efficientnet_b1": ["features.0.0.weight", "features.6.4.block.2.fc2.weight", "classifier.1.weight"],
+    "efficientnet_b2": ["features.0.0.weight", "features.3.2.block.1.0.weight", "classifier.1.weight"],
+    "efficientnet_b3": ["features.0.0.weight", "features.7.1.block.3.0.weight", "classifier.1.weight"],
 }
 
 
