@@ -14,6 +14,8 @@ export {
   linear,
 } from '../../autograd/index.js';
 export * from './loss.js';
+export * from './loss-binary.js';
+export * from './loss-regression.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './unpool.js';

@@ -1,30 +1,24 @@
-// Losses with PyTorch's semantics and argument names (keyword arguments as a trailing options
+// Classification losses (nll, cross-entropy) with PyTorch's semantics and argument names (keyword arguments as a trailing options
 // object). Each is composed from differentiable ops (logSoftmax, gather, where, ...), so gradients,
 // double backward and frozen-input skipping come from the op set.
 import {
-  abs,
   add,
-  clamp,
   div,
   eq,
   expand,
   flatten,
   ge,
   isGradEnabled,
-  log,
   logicalAnd,
   logicalNot,
   logSoftmax,
   lt,
-  mean,
   mul,
   ne,
   neg,
-  noGrad,
   record,
   reshape,
   softmax,
-  softplus,
   squeeze,
   sub,
   sum,
@@ -38,21 +32,9 @@ import { arange } from '../../tensor/creation.js';
 import { ArgumentError, DTypeError, fmtShape, IndexError, ShapeError } from '../../errors.js';
 import type { ValueCheck } from '../../kernels/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { checkReduction, sameShape, type Reduction } from './loss-common.js';
 
-export type Reduction = 'mean' | 'sum' | 'none';
-
-function checkReduction(op: string, r: string): Reduction {
-  if (r !== 'mean' && r !== 'sum' && r !== 'none')
-    throw new ArgumentError(
-      `${op}: ${JSON.stringify(r)} is not a valid value for reduction (expected 'mean', 'sum' or 'none')`,
-    );
-  return r;
-}
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  return reduction === 'none' ? loss : reduction === 'sum' ? sum(loss) : mean(loss);
-}
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((s, i) => s === b[i]);
+export type { Reduction } from './loss-common.js';
 
 // ---------- classification ----------
 
@@ -269,146 +251,4 @@ function fusedCrossEntropy(
     if (gd !== g) gd.dispose();
     return [dx];
   });
-}
-
-// ---------- regression ----------
-
-/** input - target, with PyTorch's shape rule: different (broadcastable) shapes warn once. */
-let warnedBroadcast = false;
-function diff(op: string, input: Tensor, target: Tensor): Tensor {
-  sameDevice(op, input, target);
-  requireFloat(input, op);
-  requireFloat(target, op);
-  if (!sameShape(input.shape, target.shape) && !warnedBroadcast) {
-    warnedBroadcast = true;
-    console.warn(
-      `finetorch: ${op}: target shape ${fmtShape(target.shape)} differs from input shape ${fmtShape(input.shape)}; they will be broadcast, which is likely wrong`,
-    );
-  }
-  return sub(input, target);
-}
-
-export interface ReductionOptions {
-  reduction?: Reduction;
-}
-
-/** `F.mseLoss(input, target, { reduction = 'mean' })`: (input - target)² */
-export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
-  const reduction = checkReduction('mseLoss', opts.reduction ?? 'mean');
-  const d = diff('mseLoss', input, target);
-  return reduce(mul(d, d), reduction);
-}
-/** `F.l1Loss(input, target, { reduction = 'mean' })`: |input - target| */
-export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
-  const reduction = checkReduction('l1Loss', opts.reduction ?? 'mean');
-  return reduce(abs(diff('l1Loss', input, target)), reduction);
-}
-/** `F.smoothL1Loss(input, target, { reduction, beta = 1 })`: 0.5 d²/beta where |d| < beta, else |d| - beta/2 */
-export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
-  const op = 'smoothL1Loss';
-  const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const beta = opts.beta ?? 1;
-  if (!(beta >= 0)) throw new ArgumentError(`${op}: beta must be non-negative, got ${beta}`);
-  const d = diff(op, input, target);
-  const a = abs(d);
-  if (beta === 0) return reduce(a, reduction);
-  return reduce(where(lt(a, beta), mul(mul(d, d), 0.5 / beta), sub(a, 0.5 * beta)), reduction);
-}
-/** `F.huberLoss(input, target, { reduction, delta = 1 })`: 0.5 d² where |d| < delta, else delta (|d| - delta/2) */
-export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
-  const op = 'huberLoss';
-  const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const delta = opts.delta ?? 1;
-  if (!(delta > 0)) throw new ArgumentError(`${op}: delta must be positive, got ${delta}`);
-  const d = diff(op, input, target);
-  const a = abs(d);
-  return reduce(where(lt(a, delta), mul(mul(d, d), 0.5), mul(sub(a, 0.5 * delta), delta)), reduction);
-}
-
-// ---------- binary ----------
-
-function binaryShapes(op: string, input: Tensor, target: Tensor, weight: Tensor | null) {
-  sameDevice(op, input, target, weight);
-  requireFloat(input, op);
-  requireFloat(target, op);
-  if (!sameShape(input.shape, target.shape)) {
-    throw new ShapeError(
-      `${op}: target shape ${fmtShape(target.shape)} must be the same as input shape ${fmtShape(input.shape)}`,
-    );
-  }
-  if (weight) {
-    requireFloat(weight, op);
-    expand(weight, input.shape); // throws a ShapeError naming both shapes when it cannot broadcast
-  }
-}
-
-/**
- * `F.binaryCrossEntropy(input (probabilities), target, { weight, reduction })`:
- * -w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in PyTorch.
- */
-export function binaryCrossEntropy(
-  input: Tensor,
-  target: Tensor,
-  opts: { weight?: Tensor | null; reduction?: Reduction } = {},
-): Tensor {
-  const op = 'binaryCrossEntropy';
-  const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const weight = opts.weight ?? null;
-  binaryShapes(op, input, target, weight);
-  const of = `of input ${fmtShape(input.shape)}`;
-  checkValues(input, {
-    key: `${op}|${of}`,
-    lo: 0,
-    hi: 1,
-    error: (v, i) =>
-      new ArgumentError(`${op}: all elements of input should be between 0 and 1; got ${v} at flat position ${i} ${of}`),
-  });
-  let loss = bceTerms(input, target);
-  if (weight) loss = mul(loss, weight);
-  return reduce(loss, reduction);
-}
-
-/**
- * The unweighted elementwise -(t log x + (1 - t) log(1 - x)), each log clamped to >= -100, with
- * PyTorch's own backward: the composed ops would give NaN at x = 0 or 1 (g / x at x = 0, times a
- * clamp's zero). d/dx = (x - t) / max((1 - x) x, 1e-12) (huge but finite at the ends, as in PyTorch);
- * d/dt = log(1 - x) - log(x) (PyTorch's -logit(x), unclamped). Written with ops, so createGraph works.
- */
-function bceTerms(input: Tensor, target: Tensor): Tensor {
-  const out = noGrad(() => {
-    const logX = clamp(log(input), { min: -100 });
-    const log1mX = clamp(log(sub(1, input)), { min: -100 });
-    // -(t log x + (1 - t) log(1 - x)) = -(log(1 - x) + t (log x - log(1 - x)))
-    return neg(add(log1mX, mul(target, sub(logX, log1mX))));
-  });
-  return record('BinaryCrossEntropyBackward0', out, [input, target], (g, need) => [
-    need[0] ? div(mul(g, sub(input, target)), clamp(mul(sub(1, input), input), { min: 1e-12 })) : null,
-    need[1] ? mul(g, sub(log(sub(1, input)), log(input))) : null,
-  ]);
-}
-
-/**
- * `F.binaryCrossEntropyWithLogits(input (logits), target, { weight, reduction, posWeight })`:
- * -w (pw t log σ(x) + (1 - t) log(1 - σ(x))), computed stably as (1 - t) x + (1 + (pw - 1) t) softplus(-x).
- */
-export function binaryCrossEntropyWithLogits(
-  input: Tensor,
-  target: Tensor,
-  opts: { weight?: Tensor | null; reduction?: Reduction; posWeight?: Tensor | null } = {},
-): Tensor {
-  const op = 'binaryCrossEntropyWithLogits';
-  const reduction = checkReduction(op, opts.reduction ?? 'mean');
-  const weight = opts.weight ?? null,
-    posWeight = opts.posWeight ?? null;
-  binaryShapes(op, input, target, weight);
-  if (posWeight) {
-    sameDevice(op, input, posWeight);
-    requireFloat(posWeight, op);
-    expand(posWeight, input.shape);
-  }
-  const sp = softplus(neg(input));
-  const logWeight = posWeight ? add(mul(sub(posWeight, 1), target), 1) : null;
-  let loss = add(mul(sub(1, target), input), logWeight ? mul(logWeight, sp) : sp);
-  if (weight) loss = mul(loss, weight);
-  return reduce(loss, reduction);
 }

@@ -2,17 +2,9 @@
 // weights are registered as buffers named as PyTorch's (`weight`, `pos_weight`), so they move with
 // `.to(device)` and appear in the state dict exactly where PyTorch puts them.
 import type { Tensor } from '../../tensor/tensor.js';
-import {
-  binaryCrossEntropy,
-  binaryCrossEntropyWithLogits,
-  crossEntropy,
-  huberLoss,
-  l1Loss,
-  mseLoss,
-  nllLoss,
-  smoothL1Loss,
-  type Reduction,
-} from '../functional/loss.js';
+import { binaryCrossEntropy, binaryCrossEntropyWithLogits } from '../functional/loss-binary.js';
+import { huberLoss, l1Loss, mseLoss, smoothL1Loss } from '../functional/loss-regression.js';
+import { crossEntropy, nllLoss, type Reduction } from '../functional/loss.js';
 import { Module } from '../module.js';
 
 abstract class Loss extends Module {
