@@ -7,6 +7,7 @@
 // Eval fusion: a BatchNorm in eval mode followed by the ReLU (bn → relu, and the blocks' bn → +
 // identity → relu) runs as one kernel pass (normalise, affine, residual, relu) instead of two or
 // three, when nothing observable differs from calling the modules: see bnRelu.
+import { platform } from '../platform/platform.js';
 import { add, flatten } from '../autograd/index.js';
 import { evalBatchNormReLU } from '../nn/functional/batch-norm-fused.js';
 import * as nn from '../nn/index.js';
@@ -15,7 +16,7 @@ import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** `FINETORCH_FUSE_BN_RELU=0` turns the eval fusion off; read at each call, so one process can A/B it */
-const fusionOff = () => typeof process !== 'undefined' && process.env?.FINETORCH_FUSE_BN_RELU === '0';
+const fusionOff = () => platform().env('FINETORCH_FUSE_BN_RELU') === '0';
 
 /** exactly `cls` (not a subclass), its forward not replaced, and no hooks that must see its input or output */
 function plain(m: nn.Module, cls: typeof nn.BatchNorm2d | typeof nn.ReLU): boolean {

@@ -1,6 +1,7 @@
 // Which device tensors land on by default. The devices themselves are whatever registered in
 // src/kernels/registry.ts (the entry point's imports decide: cpu and webgpu for src/index.ts); this
 // file only runs their acquisition once and picks the default among those available.
+import { platform } from '../platform/platform.js';
 import type { DeviceType } from '../kernels/backend.js';
 import {
   acquireBackends,
@@ -19,8 +20,8 @@ let defaultDev: Device = 'cpu';
 let initialising: Promise<Device> | null = null;
 let warned = false;
 
-/** An environment variable, where there is an environment (not in a browser). */
-const env = (name: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[name] : undefined);
+/** A setting: the environment in Node, `globalThis.FINETORCH_ENV` in a browser (the platform's). */
+const env = (name: string): string | undefined => platform().env(name);
 
 /**
  * Acquire the registered devices (the WebGPU adapter, once) and choose the default: the available

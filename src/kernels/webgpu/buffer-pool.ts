@@ -12,6 +12,7 @@
 //
 // Nothing here is WebGPU-specific (a buffer is anything with a size and destroy()), and the clock is
 // the submit count the owner reports with tick(), so the policy is testable without a device.
+import { platform } from '../../platform/platform.js';
 
 /** a pooled buffer unused for this many submits is destroyed (checked every IDLE_SWEEP submits) */
 export const IDLE_SUBMITS = 64;
@@ -31,9 +32,9 @@ export function bucketSize(bytes: number): number {
   return Math.ceil(b / step) * step;
 }
 
-/** FINETORCH_WEBGPU_POOL_MB in bytes, else 1 GiB (read when a pool is made; no `process` in a browser). */
+/** FINETORCH_WEBGPU_POOL_MB in bytes, else 1 GiB (read from the platform's settings when a pool is made). */
 export function poolLimitFromEnv(): number {
-  const raw = typeof process !== 'undefined' ? process.env?.FINETORCH_WEBGPU_POOL_MB : undefined;
+  const raw = platform().env('FINETORCH_WEBGPU_POOL_MB');
   const mb = Number(raw);
   return (Number.isFinite(mb) && mb >= 0 ? mb : DEFAULT_POOL_MB) * 2 ** 20;
 }

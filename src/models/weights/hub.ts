@@ -5,6 +5,7 @@
 // A download streams into `<file>.<pid>.tmp` beside the target while hashing it, is checked against the
 // sha256 prefix (torch.hub's check_hash), and is renamed into place only then: a refused, interrupted or
 // failed transfer leaves nothing in the cache.
+import { platform } from '../../platform/platform.js';
 import { CheckpointError, keepErrorNames } from '../../errors.js';
 import { nodeOnly } from '../../platform/node-host.js';
 import { removeStaleTemps, tempPathFor } from '../../io/temp-files.js';
@@ -35,25 +36,27 @@ keepErrorNames({ WeightsUnavailableError });
 
 // torch.hub's cache is a directory on disk: Node only (a browser loads weights with torch.load(url))
 const host = () => nodeOnly("torch.hub's checkpoint cache (pretrained weights)");
-const env = () => (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
+const env = (name: string) => platform().env(name);
 const expandUser = (p: string) =>
   p === '~' || p.startsWith('~/') ? host().path.join(host().os.homedir(), p.slice(1)) : p;
 
 /** torch.hub.get_dir(): $TORCH_HOME/hub, TORCH_HOME defaulting to $XDG_CACHE_HOME/torch, then ~/.cache/torch. */
 export function hubDir(): string {
-  const e = env();
-  return host().path.join(expandUser(e.TORCH_HOME || host().path.join(e.XDG_CACHE_HOME || '~/.cache', 'torch')), 'hub');
+  return host().path.join(
+    expandUser(env('TORCH_HOME') || host().path.join(env('XDG_CACHE_HOME') || '~/.cache', 'torch')),
+    'hub',
+  );
 }
 
 /** Where torch.hub (and torchvision) keep downloaded checkpoints. */
 export const checkpointsDir = (): string => host().path.join(hubDir(), 'checkpoints');
 
 /** FINETORCH_OFFLINE=1 (or true/yes): never touch the network. */
-export const offline = (): boolean => /^(1|true|yes|on)$/i.test(env().FINETORCH_OFFLINE ?? '');
+export const offline = (): boolean => /^(1|true|yes|on)$/i.test(env('FINETORCH_OFFLINE') ?? '');
 
 /** The download location: `baseUrl` + file, the base from the option, FINETORCH_WEIGHTS_URL, or `fallback`. */
 export function urlFor(file: string, fallback: string, baseUrl?: string): string {
-  const base = baseUrl ?? env().FINETORCH_WEIGHTS_URL ?? fallback;
+  const base = baseUrl ?? env('FINETORCH_WEIGHTS_URL') ?? fallback;
   return `${base.endsWith('/') ? base : `${base}/`}${file}`;
 }
 
