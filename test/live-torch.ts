@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 export const PYTHON = process.env.FINETORCH_PYTHON ?? '/usr/bin/python3';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Probe once for `what` (the test's name and what it checks, for the skip line). */
-export function liveTorch(what: string) {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
+/** Probe once for `what` (the test's name and what it checks, for the skip line); `modules` as Python imports them. */
+export function liveTorch(what: string, modules = 'torch') {
+  const probe = spawnSync(PYTHON, ['-c', `import ${modules}`], { encoding: 'utf8', timeout: 120_000 });
   const hasTorch = probe.status === 0;
   const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
-  const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
+  const why = `${PYTHON} cannot import ${modules} (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
   if (!hasTorch)
     console.log(
       `${what}: ${requireTorch ? 'FAILING' : 'skipping'}: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`,

@@ -10,22 +10,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { load, serializeCheckpoint } from '../../src/io/index.js';
 import { ZipReader } from '../../src/io/zip.js';
 import { torch } from '../harness.js';
+import { liveTorch, PYTHON } from '../live-torch.js';
 
-const PYTHON = process.env.FINETORCH_PYTHON ?? '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
-const hasTorch = probe.status === 0;
-const requireTorch = process.env.FINETORCH_REQUIRE_TORCH === '1';
-const why = `${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr ?? '').trim().split('\n').pop() || `exit ${probe.status}`})`;
-if (!hasTorch)
-  console.log(
-    `test/io/zip64: ${requireTorch ? 'FAILING' : 'skipping'} the PyTorch checks: ${why}${requireTorch ? '' : ' (set FINETORCH_REQUIRE_TORCH=1 to make this an error)'}`,
-  );
+const gate = liveTorch('test/io/zip64: the PyTorch checks');
 
 const dir = mkdtempSync(join(tmpdir(), 'finetorch-zip64-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function python(script: string): string {
-  if (!hasTorch) throw new Error(`FINETORCH_REQUIRE_TORCH=1 but ${why}`);
+  gate.assert();
   const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 300_000 });
   const out = `${r.stdout}${r.stderr}`;
   expect(r.status, out).toBe(0);
@@ -54,7 +47,7 @@ describe('70,000 tensors: a zip64 archive', () => {
     expect(Array.from(await back[`t${N - 1}`].data())).toEqual([N - 1]);
     for (const t of Object.values(back)) t.dispose();
   });
-  it.skipIf(!hasTorch && !requireTorch)('PyTorch loads it (also with weights_only=True)', () => {
+  it.runIf(gate.run)('PyTorch loads it (also with weights_only=True)', () => {
     const path = join(dir, 'many.pth');
     writeFileSync(path, file);
     const out = python(`
@@ -69,28 +62,25 @@ print("ok", len(sd))`);
 });
 
 describe('cycles, both ways', () => {
-  it.skipIf(!hasTorch && !requireTorch)(
-    'PyTorch-written cycles load here; cycles written here load in PyTorch',
-    async () => {
-      const theirs = join(dir, 'theirs.pth'),
-        mine = join(dir, 'mine.pth');
-      python(`
+  it.runIf(gate.run)('PyTorch-written cycles load here; cycles written here load in PyTorch', async () => {
+    const theirs = join(dir, 'theirs.pth'),
+      mine = join(dir, 'mine.pth');
+    python(`
 import torch
 a = [1]; a.append(a); d = {"loop": a, "w": torch.tensor([2.0])}; d["self"] = d
 torch.save(d, ${JSON.stringify(theirs)})`);
-      const v = await load(theirs);
-      expect(v.loop[1]).toBe(v.loop);
-      expect(v.self).toBe(v);
-      expect(Array.from(await v.w.data())).toEqual([2]);
-      writeFileSync(mine, await serializeCheckpoint(v, 'pth'));
-      const out = python(`
+    const v = await load(theirs);
+    expect(v.loop[1]).toBe(v.loop);
+    expect(v.self).toBe(v);
+    expect(Array.from(await v.w.data())).toEqual([2]);
+    writeFileSync(mine, await serializeCheckpoint(v, 'pth'));
+    const out = python(`
 import torch
 for wo in (False, True):
     d = torch.load(${JSON.stringify(mine)}, weights_only=wo)
     assert d["loop"][1] is d["loop"] and d["self"] is d and d["w"].tolist() == [2.0] and d["loop"][0] == 1
 print("ok cycles")`);
-      expect(out).toMatch(/^ok cycles$/m);
-      expect(readFileSync(mine).length).toBeLessThan(2000);
-    },
-  );
+    expect(out).toMatch(/^ok cycles$/m);
+    expect(readFileSync(mine).length).toBeLessThan(2000);
+  });
 });

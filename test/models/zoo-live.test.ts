@@ -9,18 +9,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { eachDevice, expectClose, fixture, fixturesDir, LOOSE, onDevice, torch } from '../harness.js';
+import { liveTorch, PYTHON, repoRoot } from '../live-torch.js';
 
 const { models } = torch;
 const F = torch.nn.functional;
 
-const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
-if (!hasTorch) {
-  if (process.env.FINETORCH_REQUIRE_TORCH === '1')
-    throw new Error('FINETORCH_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch and torchvision');
-  console.warn(
-    'zoo-live.test: /usr/bin/python3 has no torch/torchvision: the live torchvision parity tests do not run here (CI installs them)',
-  );
-}
+const gate = liveTorch('test/models/zoo-live: the live torchvision parity tests', 'torch, torchvision');
 
 // every model of the zoo with pretrained weights but the ResNet-18/34/50 of test/models/models.test.ts
 const MODELS: [string, () => torch.nn.Module][] = [
@@ -42,10 +36,11 @@ const dir = join(fixturesDir, 'live', 'zoo');
 // logits are compared as tightly as everywhere
 const DEEP = new Set(['resnet101', 'resnet152']);
 
-describe.runIf(hasTorch)('the zoo against torchvision (live)', () => {
+describe.runIf(gate.run)('the zoo against torchvision (live)', () => {
   const ensure = (name: string) => {
+    gate.assert();
     if (existsSync(join(dir, `${name}_io.safetensors`))) return;
-    const r = spawnSync('/usr/bin/python3', ['tools/reference/zoo.py', 'live', dir, name], { encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [join(repoRoot, 'tools/reference/zoo.py'), 'live', dir, name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`tools/reference/zoo.py live ${name} failed: ${r.stderr}`);
   };
   eachDevice((device) => {
