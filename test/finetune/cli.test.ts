@@ -157,41 +157,9 @@ describe('finetorch finetune', () => {
       ),
       pretrained,
     );
-    const r = await run([
-      '--model',
-      'textcnn',
-      '--weights',
-      pretrained,
-      '--num-classes',
-      '2',
-      '--data',
-      data,
-      '--epochs',
-      '1',
-      '--lr',
-      '0.01',
-      '--batch-size',
-      '4',
-      '--optimizer',
-      'adamw',
-      '--device',
-      'cpu',
-      '--freeze',
-      'embedding',
-      '--out',
-      join(dir, 'text-out'),
-    ]);
-    expect(r.err.join('\n')).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/loaded 7 of 9 model tensors, 2 shape-mismatched/);
-    expect(r.out).toMatch(/^embedding\s+Embedding\s+800\s+0\s+frozen$/m);
-    // a malformed vocab.json: one line naming the file
-    for (const [text, re] of [
-      ['{"itos": [', /not valid JSON/],
-      ['{"itos": [1, 2]}', /expected \{"itos": \[token, \.\.\.\]\}/],
-    ] as const) {
-      writeFileSync(join(data, 'vocab.json'), text);
-      const bad = await run([
+    // the flags every TextCNN run here shares, then its own
+    const textRun = (...extra: string[]) =>
+      run([
         '--model',
         'textcnn',
         '--weights',
@@ -208,9 +176,20 @@ describe('finetorch finetune', () => {
         '4',
         '--device',
         'cpu',
-        '--out',
-        join(dir, 'text-bad'),
+        ...extra,
       ]);
+    const r = await textRun('--optimizer', 'adamw', '--freeze', 'embedding', '--out', join(dir, 'text-out'));
+    expect(r.err.join('\n')).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/loaded 7 of 9 model tensors, 2 shape-mismatched/);
+    expect(r.out).toMatch(/^embedding\s+Embedding\s+800\s+0\s+frozen$/m);
+    // a malformed vocab.json: one line naming the file
+    for (const [text, re] of [
+      ['{"itos": [', /not valid JSON/],
+      ['{"itos": [1, 2]}', /expected \{"itos": \[token, \.\.\.\]\}/],
+    ] as const) {
+      writeFileSync(join(data, 'vocab.json'), text);
+      const bad = await textRun('--out', join(dir, 'text-bad'));
       expect(bad.code).toBe(2);
       expect(bad.err).toHaveLength(1);
       expect(bad.err[0]).toMatch(/^finetorch finetune: DatasetError: '.*vocab\.json': /);
@@ -219,26 +198,7 @@ describe('finetorch finetune', () => {
     // a label outside --num-classes: refused when the dataset is built, never trained into a NaN loss
     writeFileSync(join(data, 'vocab.json'), JSON.stringify({ itos: vocab }));
     writeFileSync(join(data, 'train.csv'), [...rows.slice(0, 5), 'w1 w2 w3,7', ...rows.slice(5)].join('\n'));
-    const label = await run([
-      '--model',
-      'textcnn',
-      '--weights',
-      pretrained,
-      '--num-classes',
-      '2',
-      '--data',
-      data,
-      '--epochs',
-      '1',
-      '--lr',
-      '0.01',
-      '--batch-size',
-      '4',
-      '--device',
-      'cpu',
-      '--out',
-      join(dir, 'text-label'),
-    ]);
+    const label = await textRun('--out', join(dir, 'text-label'));
     expect(label.code).toBe(2);
     expect(label.err).toHaveLength(1);
     expect(label.err[0]).toMatch(/^finetorch finetune: DatasetError: .*train\.csv.*line 6.*7.*2/);
