@@ -14,6 +14,7 @@ import {
 import { SUM_LEADING_PARAMS, sumLeadingSource } from './conv-layout.js';
 import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
+import { buf } from './launch.js';
 
 /** largest channel multiplier (cOut / cIn) with kernels of its own: each output channel of a group is unrolled */
 export const DW_MAX_MULT = 4;
@@ -40,7 +41,6 @@ export function isDepthwise(a: Conv2dArgs): boolean {
   );
 }
 
-const buf = (v: View) => v.storage.handle as GPUBuffer;
 const geomOf = (a: Conv2dArgs): DwGeom => ({
   kh: a.kh,
   kw: a.kw,

@@ -15,6 +15,7 @@ import type { Conv2dArgs, MatmulArgs, View } from '../backend.js';
 import type { Runtime } from './runtime.js';
 import { paramBlock } from './params.js';
 import { grid1d, passKernel } from './wgsl.js';
+import { buf } from './launch.js';
 
 /** The device's batched matmul (Backend.matmul), returning its fresh output buffer. */
 export type MatmulFn = (a: View, b: View, g: MatmulArgs) => GPUBuffer;
@@ -131,7 +132,6 @@ function swapLeadingSource(): string {
   );
 }
 
-const buf = (v: View) => v.storage.handle as GPUBuffer;
 const asView = (b: GPUBuffer, length: number): View => ({
   storage: { device: 'webgpu', dtype: 'float32', length, refs: 1, released: false, handle: b },
   shape: [length],

@@ -27,11 +27,11 @@ import type { Runtime } from './runtime.js';
 import { grid1d } from './wgsl.js';
 
 import { convOptions, convTile, defaultConvTile, FWD_FMA_BUDGET } from './conv-options.js';
+import { buf } from './launch.js';
 
 export const isPointwise = (a: Conv2dArgs) =>
   a.kh === 1 && a.kw === 1 && a.strideH === 1 && a.strideW === 1 && a.padH === 0 && a.padW === 0 && a.groups === 1;
 
-export const buf = (v: View) => v.storage.handle as GPUBuffer;
 export const up4 = (x: number) => Math.ceil(x / 4) * 4;
 /** Workgroup size of the weight-gradient kernel (at least a subgroup). */
 export const wgFor = (rt: Runtime, sg: number) => Math.max(sg, defaultConvTile(rt.info.isSoftware).wg);

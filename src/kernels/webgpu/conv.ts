@@ -33,7 +33,6 @@ import { grid1d } from './wgsl.js';
 import { convOptions, MAX_TILED_TAPS, subgroupSize, WGRAD_MAX_ACC, WGRAD_TARGET_LANES } from './conv-options.js';
 import {
   addChannelBias,
-  buf,
   direct,
   geom,
   isPointwise,
@@ -46,6 +45,7 @@ import {
   zeros,
   type AxisPhase,
 } from './conv-passes.js';
+import { buf } from './launch.js';
 
 export * from './conv-options.js';
 export type { MatmulFn };

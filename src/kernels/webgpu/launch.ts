@@ -1,6 +1,6 @@
-// What the launchers split out of the WebGPU backend (pool-launch.ts, norm-launch.ts, optim-launch.ts)
+// What the launchers split out of the WebGPU backend (pool-launch.ts, norm-launch.ts, optim-launch.ts, …)
 // need of it: the runtime to dispatch on and an allocator of device storages; and the buffer behind a
-// view or storage.
+// view or storage, which every launcher (the convolution passes too) reads through `buf`.
 import type { DType, Storage, View } from '../backend.js';
 import type { Runtime } from './runtime.js';
 
