@@ -4,9 +4,10 @@ import type { MatmulArgs, View } from '../../backend.js';
 import type { Runtime } from '../runtime.js';
 import { SOFTWARE_SG, type MatmulConfig, type TileConfig } from './config.js';
 import { encodePacked, planPacked } from './packed.js';
-import { gpuBuf, matmulKey, matmulParams, planMatmul, type MatmulPlan } from './plan.js';
+import { matmulKey, matmulParams, planMatmul, type MatmulPlan } from './plan.js';
 import { matmulSgSource, planSg, sgFits } from './subgroup.js';
 import { matmulSource } from './tiled.js';
+import { buf } from '../launch.js';
 
 /**
  * Record one matmul dispatch writing `out` ([batch, m, n], dense from 0): the packed kernel when
@@ -33,7 +34,7 @@ export function encodeMatmul(
     }
     config = SOFTWARE_SG;
   }
-  const buffers = bias ? [gpuBuf(a), gpuBuf(b), gpuBuf(bias), out] : [gpuBuf(a), gpuBuf(b), out];
+  const buffers = bias ? [buf(a), buf(b), buf(bias), out] : [buf(a), buf(b), out];
   const maxDim = rt.info.limits.maxComputeWorkgroupsPerDimension;
   const params = (p: MatmulPlan) => (u: Uint32Array, f: Float32Array, i: Int32Array) =>
     matmulParams(u, f, i, g, a.offset, b.offset, bias ? bias.offset : 0, p);

@@ -14,7 +14,8 @@ import type { MatmulArgs, View } from '../../backend.js';
 import type { Runtime } from '../runtime.js';
 import { formatMatmulConfig, type PackedConfig } from './config.js';
 import { paramBinding, paramBlock } from '../params.js';
-import { aligned, C, gpuBuf, range } from './plan.js';
+import { aligned, C, range } from './plan.js';
+import { buf } from '../launch.js';
 
 /** lanes per workgroup of the packing passes (llvmpipe: a dispatch of many 8-lane workgroups spends
  *  most of its time starting them) */
@@ -238,7 +239,7 @@ export function encodePacked(
   rt.dispatch(
     `matmul:packA:${g.transA ? 'T' : 'N'}:${p.vecA ? 'v' : 's'}:${c.tm}`,
     () => packASource(g.transA, p.vecA, c.tm),
-    [gpuBuf(a), Ap],
+    [buf(a), Ap],
     (u, f, i) =>
       PACK_A_PARAMS.write(u, f, i, {
         m: g.m,
@@ -255,7 +256,7 @@ export function encodePacked(
   rt.dispatch(
     `matmul:packB:${g.transB ? 'T' : 'N'}:${p.vecB ? 'v' : 's'}:${W}`,
     () => packBSource(g.transB, p.vecB, W),
-    [gpuBuf(b), Bp],
+    [buf(b), Bp],
     (u, f, i) =>
       PACK_B_PARAMS.write(u, f, i, {
         n: g.n,
@@ -273,7 +274,7 @@ export function encodePacked(
   rt.dispatch(
     `matmul:${formatMatmulConfig(c)}:${bias ? 'bias' : ''}:${p.vecOut ? 'v' : 's'}`,
     () => matmulPackedSource(!!bias, c, S, p.vecOut),
-    bias ? [Ap, Bp, gpuBuf(bias), out] : [Ap, Bp, out],
+    bias ? [Ap, Bp, buf(bias), out] : [Ap, Bp, out],
     (u, f, i) =>
       PACKED_PARAMS.write(u, f, i, {
         m: g.m,

@@ -2,7 +2,7 @@
 // past the per-dimension limit spill into z), the pipeline key and the parameter slot of the tiled
 // and subgroup kernels.
 import { ShapeError } from '../../../errors.js';
-import type { MatmulArgs, View } from '../../backend.js';
+import type { MatmulArgs } from '../../backend.js';
 import { paramBlock } from '../params.js';
 import { formatMatmulConfig, type SgConfig, type TileConfig } from './config.js';
 
@@ -106,4 +106,3 @@ export function matmulParams(
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** vector components by index */
 export const C = ['x', 'y', 'z', 'w'];
-export const gpuBuf = (v: View) => v.storage.handle as GPUBuffer;
